@@ -1,0 +1,30 @@
+# Everything a fresh machine with python3 and make needs: the targets build their own venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench eval clean
+
+$(BIN)/cleaner: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/cleaner
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/cleaner
+	$(BIN)/cleaner clean fixtures/news -o build/corpus.parquet
+
+test: $(VENV)/.dev lint
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check cleaner tests
+	$(BIN)/ruff format --check cleaner tests
+	$(BIN)/mypy cleaner
+
+clean:
+	rm -rf build .venv .mypy_cache .pytest_cache .ruff_cache

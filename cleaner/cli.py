@@ -1,0 +1,194 @@
+"""The command line: a thin layer over :func:`cleaner.clean` and :func:`cleaner.clean_text`.
+
+Exit status: 0 the run completed; 1 the run failed, or ``--strict`` and something was
+rejected; 2 usage error (bad option, input not found); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from cleaner import __version__
+from cleaner.decode import decode_bytes
+from cleaner.deduplicate import DedupOptions
+from cleaner.document import Rejected
+from cleaner.engine import default_workers
+from cleaner.pipeline import Options, Report, clean, clean_text
+from cleaner.sources import STDIN, InputError, Source, classify, read_bytes
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Turn folders of scraped news into a clean, de-duplicated Parquet corpus.",
+)
+err = Console(stderr=True)
+
+
+class StdinFormat(str, Enum):
+    txt = "txt"
+    jsonl = "jsonl"
+
+
+Threshold = Annotated[
+    float,
+    typer.Option(
+        min=0.0, max=1.0, help="Jaccard similarity at which a paragraph is a near repeat."
+    ),
+]
+ShingleSize = Annotated[int, typer.Option(min=1, help="Words per shingle.")]
+NumPerm = Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")]
+Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch's).")]
+
+DEFAULTS = DedupOptions()
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cleaner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Turn folders of scraped news into a clean, de-duplicated Parquet corpus."""
+
+
+@app.command("clean")
+def clean_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders (read recursively), files, or - for stdin.", metavar="INPUT..."
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Corpus to write; rejects go beside it.")
+    ] = Path("corpus.parquet"),
+    text_field: Annotated[str, typer.Option(help="JSON field holding the text.")] = "text",
+    id_field: Annotated[str, typer.Option(help="JSON field holding the record id.")] = "id",
+    threshold: Threshold = DEFAULTS.threshold,
+    shingle_size: ShingleSize = DEFAULTS.shingle_size,
+    num_perm: NumPerm = DEFAULTS.num_perm,
+    seed: Seed = DEFAULTS.seed,
+    max_bytes: Annotated[
+        int, typer.Option(min=1, help="Largest file (after decompression) to read.")
+    ] = Options().max_bytes,
+    workers: Annotated[
+        int, typer.Option("--workers", "-j", min=0, help="Worker processes; 0 means one per core.")
+    ] = 0,
+    stdin_format: Annotated[
+        StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
+    ] = StdinFormat.txt,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when anything was rejected.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Clean INPUTS into a Parquet corpus (-o), with a rejects table beside it."""
+    options = Options(
+        text_field=text_field,
+        id_field=id_field,
+        dedup=DedupOptions(threshold, shingle_size, num_perm, seed),
+        max_bytes=max_bytes,
+        stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
+        workers=workers or default_workers(),
+    )
+    show_progress = not quiet and err.is_terminal
+    try:
+        if show_progress:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("cleaning", total=None)
+                report = clean(
+                    inputs,
+                    output,
+                    options,
+                    lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            report = clean(inputs, output, options)
+    except InputError as exc:
+        _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        _fail("interrupted; earlier output left as it was", 130)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
+    if not quiet:
+        _summary(report)
+    if strict and report.rejected:
+        _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
+
+
+def _summary(report: Report) -> None:
+    table = Table(title=f"cleaner: {report.output}", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    mb = report.bytes_in / 1e6
+    rows = [
+        ("files read", f"{report.files:,}"),
+        ("files skipped (not .txt/.md/.json/.jsonl)", f"{len(report.skipped):,}"),
+        ("documents", f"{report.documents:,}"),
+        ("paragraphs in", f"{report.paragraphs_in:,}"),
+        ("paragraphs out", f"{report.paragraphs_out:,}"),
+        *((f"removed: {reason}", f"{n:,}") for reason, n in sorted(report.removed.items())),
+        *((f"rejected: {reason}", f"{n:,}") for reason, n in sorted(report.rejects.items())),
+        ("rejected", f"{report.rejected:,}"),
+        ("seconds", f"{report.seconds:.2f}"),
+        ("MB/s", f"{mb / report.seconds:.2f}" if report.seconds > 0 else "-"),
+    ]
+    for what, count in rows:
+        table.add_row(what, count)
+    err.print(table)
+    for path in report.skipped[:10]:
+        err.print(f"skipped: {path}", markup=False, highlight=False)
+    if len(report.skipped) > 10:
+        err.print(f"skipped: ... and {len(report.skipped) - 10} more", highlight=False)
+
+
+@app.command("fix")
+def fix_command(
+    file: Annotated[
+        str, typer.Argument(help="One article (.gz read transparently), or -.")
+    ] = STDIN,
+    threshold: Threshold = DEFAULTS.threshold,
+    shingle_size: ShingleSize = DEFAULTS.shingle_size,
+) -> None:
+    """Print one article's repaired, de-duplicated paragraphs, separated by blank lines."""
+    if file != STDIN and not Path(file).is_file():
+        _fail(f"input not found: {file}", 2)
+    gzipped = (classify(file) or ("article", file.endswith(".gz")))[1]
+    try:
+        text, _ = decode_bytes(
+            read_bytes(Source(file, file, "article", gzipped), Options().max_bytes)
+        )
+    except Rejected as exc:
+        _fail(f"{file}: {exc.reason}: {exc.detail}", 1)
+    options = Options(dedup=DedupOptions(threshold=threshold, shingle_size=shingle_size))
+    paragraphs = clean_text(text, options).paragraphs
+    sys.stdout.write("\n\n".join(paragraphs) + ("\n" if paragraphs else ""))
+
+
+def main() -> None:
+    app(prog_name="cleaner")

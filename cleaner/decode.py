@@ -1,0 +1,114 @@
+"""Decode: bytes to text, then a file's text to documents.
+
+Valid UTF-8 (with or without a byte-order mark) is taken as it is; anything else is handed to
+charset-normalizer, and the encoding it settles on is recorded with every document. Bytes
+that decode to nothing sensible (binary files) are rejected, not guessed at.
+
+The container format is decoded here too: an article file is one document, a JSON Lines file
+one document per line, a JSON file one per element of its top-level array.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from charset_normalizer import from_bytes
+
+from cleaner.document import Rejected
+
+# Byte-order marks that make NUL bytes legitimate; without one, NULs mean binary.
+_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_SNIFF = 8192
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Return ``(text, encoding)`` for a file's bytes.
+
+    >>> decode_bytes("Привет".encode("cp1251"))[1]
+    'cp1251'
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if "\x00" not in text[:_SNIFF]:
+                return text, "utf-8"
+    if b"\x00" in data[:_SNIFF] and not data.startswith(_BOMS):
+        return _decode_nul_bearing(data)
+    best = from_bytes(data).best()
+    if best is None:
+        raise Rejected("undecodable", "no text encoding fits these bytes")
+    return str(best), best.encoding
+
+
+def _decode_nul_bearing(data: bytes) -> tuple[str, str]:
+    # Text with NUL bytes and no BOM is either UTF-16/32 without a BOM or binary.
+    best = from_bytes(data[: _SNIFF * 8]).best()
+    if best is not None and best.encoding.startswith(("utf_16", "utf_32")):
+        try:
+            return data.decode(best.encoding), best.encoding
+        except UnicodeDecodeError:
+            pass
+    raise Rejected("binary", "contains NUL bytes and is not UTF-16/UTF-32 text")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One document's text as found in a file; ``key`` is ``None`` for article files."""
+
+    key: str | None
+    text: str
+
+
+def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Record | Rejected]:
+    """Yield the documents of a decoded file, or a ``Rejected`` for each bad record.
+
+    JSON records are keyed by their ``id_field`` when present, otherwise by their 1-based
+    position (line number in JSON Lines, element number in a JSON array).
+    """
+    if kind == "article":
+        yield Record(None, text)
+        return
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("["):
+        try:
+            items = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            yield Rejected("bad_json", f"not a JSON array: {exc}")
+            return
+        for position, item in enumerate(items, 1):
+            yield _record(item, position, text_field, id_field)
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejected("bad_json", f"line {number}: {exc.msg}", key=str(number))
+            continue
+        yield _record(item, number, text_field, id_field)
+
+
+def _record(item: Any, position: int, text_field: str, id_field: str) -> Record | Rejected:
+    key = str(position)
+    if not isinstance(item, dict):
+        return Rejected("bad_record", f"record {position} is not a JSON object", key=key)
+    if item.get(id_field) is not None:
+        key = str(item[id_field])
+    value = item.get(text_field)
+    if not isinstance(value, str):
+        what = "missing" if value is None else f"a {type(value).__name__}, not a string"
+        return Rejected("bad_record", f"field {text_field!r} is {what}", key=key)
+    return Record(key, value)

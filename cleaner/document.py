@@ -1,0 +1,52 @@
+"""The records that flow between stages: a document, a paragraph removal, a rejection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class Rejected(Exception):
+    """An input (a file or one record of it) that cannot become a document.
+
+    ``reason`` is a short machine-readable code (``binary``, ``bad_json``, ...), ``detail`` one
+    human-readable line, ``key`` the record's id or position within its file, if any.
+    """
+
+    def __init__(self, reason: str, detail: str, key: str | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A paragraph the tool dropped, with the evidence for it."""
+
+    index: int  # position in the document's paragraph list before removal
+    text: str
+    reason: str  # "exact_duplicate" or "near_duplicate"
+    duplicate_of: int  # index of the kept paragraph it repeats
+    similarity: float  # exact Jaccard similarity of the shingle sets; 1.0 for exact repeats
+
+
+@dataclass
+class Document:
+    """A document after splitting, with the paragraphs de-duplication removed."""
+
+    doc_id: str  # source, plus "#<id or position>" for a record of a JSON file
+    source: str  # path relative to its input root
+    encoding: str
+    repaired: bool  # whether ftfy changed anything
+    paragraphs_in: list[str]
+    removed: list[Removal] = field(default_factory=list)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The kept paragraphs, in order."""
+        gone = {r.index for r in self.removed}
+        return [p for i, p in enumerate(self.paragraphs_in) if i not in gone]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)

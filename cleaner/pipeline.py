@@ -1,0 +1,203 @@
+"""The pipeline: sources -> decode -> repair -> split -> fingerprint -> deduplicate -> write.
+
+:func:`clean` is the library call behind ``cleaner clean``; :func:`clean_text` the one behind
+``cleaner fix``. Per-file work happens in :func:`process_batch`, a plain function over a batch
+of sources that an engine may run anywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from cleaner import __version__, engine
+from cleaner.decode import decode_bytes, records
+from cleaner.deduplicate import DedupOptions, deduplicate
+from cleaner.document import Document, Rejected
+from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, MinHasher, fingerprint
+from cleaner.repair import ftfy_options, repair_lines
+from cleaner.sources import Source, discover, read_bytes
+from cleaner.split import split_paragraphs
+from cleaner.write import CorpusWriter, reject_row
+
+BATCH_FILES = 64
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that shapes a run. All but ``workers`` are recorded in the output."""
+
+    text_field: str = "text"
+    id_field: str = "id"
+    dedup: DedupOptions = field(default_factory=DedupOptions)
+    max_bytes: int = 256 * 1024 * 1024
+    stdin_kind: str = "article"
+    workers: int = 1
+
+    def recorded(self) -> dict[str, Any]:
+        """The options that change the output, as stored in the Parquet metadata."""
+        return {
+            "text_field": self.text_field,
+            "id_field": self.id_field,
+            "max_bytes": self.max_bytes,
+            **asdict(self.dedup),
+        }
+
+
+@dataclass
+class BatchResult:
+    documents: list[Document]
+    rejects: list[dict[str, Any]]
+    files: int
+    bytes_in: int
+
+
+@dataclass
+class Report:
+    """What a run did, as the summary shows it."""
+
+    output: Path
+    files: int = 0
+    skipped: list[str] = field(default_factory=list)
+    documents: int = 0
+    paragraphs_in: int = 0
+    paragraphs_out: int = 0
+    removed: Counter[str] = field(default_factory=Counter)
+    rejects: Counter[str] = field(default_factory=Counter)
+    bytes_in: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.rejects.values())
+
+
+def metadata(options: Options) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "options": options.recorded(),
+        "ftfy": ftfy_options(),
+        "fingerprint": {
+            "scheme": SCHEME,
+            "normalization_version": NORMALIZATION_VERSION,
+            "num_perm": options.dedup.num_perm,
+            "seed": options.dedup.seed,
+            "shingle_size": options.dedup.shingle_size,
+        },
+    }
+
+
+def _documents_of(source: Source, data: bytes, options: Options) -> Iterator[Document | Rejected]:
+    """Decode, repair and split one file's bytes; a Rejected for whatever cannot be a document."""
+    text, encoding = decode_bytes(data)
+    for record in records(text, source.kind, options.text_field, options.id_field):
+        if isinstance(record, Rejected):
+            yield record
+            continue
+        lines, changed = repair_lines(record.text)
+        paragraphs = split_paragraphs(lines)
+        doc_id = source.name if record.key is None else f"{source.name}#{record.key}"
+        if not paragraphs:
+            yield Rejected("empty", "no text after repair and splitting", key=record.key)
+        else:
+            yield Document(doc_id, source.name, encoding, changed, paragraphs)
+
+
+def _deduplicate_all(docs: Sequence[Document], options: Options) -> None:
+    hasher = _hasher(options.dedup.num_perm, options.dedup.seed)
+    fp = fingerprint(
+        [p for doc in docs for p in doc.paragraphs_in], hasher, options.dedup.shingle_size
+    )
+    start = 0
+    for doc in docs:
+        doc.removed = deduplicate(doc.paragraphs_in, fp, start, options.dedup)
+        start += len(doc.paragraphs_in)
+
+
+_hashers: dict[tuple[int, int], MinHasher] = {}
+
+
+def _hasher(num_perm: int, seed: int) -> MinHasher:
+    key = (num_perm, seed)
+    if key not in _hashers:
+        _hashers[key] = MinHasher(num_perm, seed)
+    return _hashers[key]
+
+
+def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
+    """Read, decode, repair, split, fingerprint and de-duplicate a batch of files."""
+    docs: list[Document] = []
+    rejects: list[dict[str, Any]] = []
+    bytes_in = 0
+    for source in sources:
+        try:
+            data = read_bytes(source, options.max_bytes)
+            bytes_in += len(data)
+            for item in _documents_of(source, data, options):
+                if isinstance(item, Rejected):
+                    doc_id = source.name if item.key is None else f"{source.name}#{item.key}"
+                    rejects.append(reject_row(source.name, doc_id, item))
+                else:
+                    docs.append(item)
+        except Rejected as exc:
+            rejects.append(reject_row(source.name, source.name, exc))
+        except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
+            rejects.append(reject_row(source.name, source.name, _internal(exc)))
+    _deduplicate_all(docs, options)
+    return BatchResult(docs, rejects, len(sources), bytes_in)
+
+
+def _internal(exc: Exception) -> Rejected:
+    return Rejected("internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def clean(
+    inputs: Sequence[str],
+    output: str | Path,
+    options: Options | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Clean files, folders or ``-`` (stdin) into a Parquet corpus at ``output``.
+
+    Writes ``output`` and ``<stem>.rejects.parquet`` beside it, atomically, and returns a
+    :class:`Report`. ``progress(done_files, total_files)`` is called after each batch.
+    Raises :class:`cleaner.sources.InputError` when an input does not exist.
+    """
+    options = options or Options()
+    started = time.perf_counter()
+    found = discover(inputs, options.stdin_kind)
+    report = Report(Path(output), skipped=found.skipped)
+    batches = [
+        found.sources[i : i + BATCH_FILES] for i in range(0, len(found.sources), BATCH_FILES)
+    ]
+    work = partial(process_batch, options=options)
+    with CorpusWriter(Path(output), metadata(options)) as writer:
+        for result in engine.run(work, batches, options.workers):
+            writer.add_documents(result.documents)
+            writer.add_rejects(result.rejects)
+            report.files += result.files
+            report.bytes_in += result.bytes_in
+            report.documents += len(result.documents)
+            for doc in result.documents:
+                report.paragraphs_in += len(doc.paragraphs_in)
+                report.paragraphs_out += len(doc.paragraphs_in) - len(doc.removed)
+                report.removed.update(r.reason for r in doc.removed)
+            report.rejects.update(row["reason"] for row in result.rejects)
+            if progress is not None:
+                progress(report.files, len(found.sources))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def clean_text(text: str, options: Options | None = None) -> Document:
+    """Repair, split and de-duplicate one document's text; the library form of ``cleaner fix``."""
+    options = options or Options()
+    lines, changed = repair_lines(text)
+    doc = Document("-", "-", "utf-8", changed, split_paragraphs(lines))
+    _deduplicate_all([doc], options)
+    return doc
