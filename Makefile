@@ -19,7 +19,7 @@ run: $(BIN)/cleaner
 	$(BIN)/cleaner clean fixtures/news -o build/corpus.parquet
 
 test: $(VENV)/.dev lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --doctest-modules cleaner tests
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check cleaner tests

@@ -17,12 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from cleaner import __version__
-from cleaner.decode import decode_bytes
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
 from cleaner.pipeline import Options, Report, clean, clean_text
-from cleaner.sources import STDIN, InputError, Source, classify, read_bytes
+from cleaner.sources import STDIN, InputError, Source, read_bytes, read_stdin
 
 app = typer.Typer(
     add_completion=False,
@@ -52,7 +51,7 @@ DEFAULTS = DedupOptions()
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"error: {message}", markup=False, highlight=False)
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -75,9 +74,7 @@ def _main(
 def clean_command(
     inputs: Annotated[
         list[str],
-        typer.Argument(
-            help="Folders (read recursively), files, or - for stdin.", metavar="INPUT..."
-        ),
+        typer.Argument(help="Folders (read recursively), files, or - for stdin.", metavar="INPUT"),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Corpus to write; rejects go beside it.")
@@ -97,7 +94,9 @@ def clean_command(
     stdin_format: Annotated[
         StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
     ] = StdinFormat.txt,
-    strict: Annotated[bool, typer.Option(help="Exit 1 when anything was rejected.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
     """Clean INPUTS into a Parquet corpus (-o), with a rejects table beside it."""
@@ -178,15 +177,13 @@ def fix_command(
     """Print one article's repaired, de-duplicated paragraphs, separated by blank lines."""
     if file != STDIN and not Path(file).is_file():
         _fail(f"input not found: {file}", 2)
-    gzipped = (classify(file) or ("article", file.endswith(".gz")))[1]
+    options = Options(dedup=DedupOptions(threshold=threshold, shingle_size=shingle_size))
+    source = Source(file, file, "article", gzipped=file.lower().endswith(".gz"))
     try:
-        text, _ = decode_bytes(
-            read_bytes(Source(file, file, "article", gzipped), Options().max_bytes)
-        )
+        data = read_bytes(read_stdin(source, options.max_bytes), options.max_bytes)
+        paragraphs = clean_text(data, options).paragraphs
     except Rejected as exc:
         _fail(f"{file}: {exc.reason}: {exc.detail}", 1)
-    options = Options(dedup=DedupOptions(threshold=threshold, shingle_size=shingle_size))
-    paragraphs = clean_text(text, options).paragraphs
     sys.stdout.write("\n\n".join(paragraphs) + ("\n" if paragraphs else ""))
 
 

@@ -28,8 +28,10 @@ _SNIFF = 8192
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Return ``(text, encoding)`` for a file's bytes.
 
-    >>> decode_bytes("Привет".encode("cp1251"))[1]
-    'cp1251'
+    >>> decode_bytes("Новости дня: всё спокойно.".encode("cp1251"))
+    ('Новости дня: всё спокойно.', 'cp1251')
+
+    Detection needs a sentence or so: a word or two of cp1251 can pass for Big5.
     """
     if data.startswith(codecs.BOM_UTF8):
         try:

@@ -6,9 +6,9 @@ Two kinds of repeat are removed, and each removal records what it repeats and ho
   i.e. the same text up to case, Unicode form, quote and dash variants and whitespace.
 - ``near_duplicate``: MinHash LSH proposes candidate pairs (banding the signatures), and a
   candidate is removed only when the *exact* Jaccard similarity of the two shingle sets
-  reaches the threshold **and** the paragraphs agree on their figures (every number of the
-  shorter one appears in the longer one): market reports that differ only in their numbers
-  are different news.
+  reaches the threshold **and** the paragraphs agree on their figures (the numbers of one
+  appear, in order, among the numbers of the other): market reports that differ only in
+  their numbers are different news.
 
 A paragraph is compared only with paragraphs already kept, so a chain A~B~C never removes C
 for resembling a paragraph that was itself removed.
@@ -39,25 +39,25 @@ class DedupOptions:
 
 
 @lru_cache(maxsize=32)
-def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """Bands ``b`` and rows ``r`` (``b * r <= num_perm``) for a candidate threshold.
+def lsh_bands(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:
+    """Bands ``b`` and rows ``r`` (``b * r <= num_perm``) for a similarity threshold.
 
-    Chosen like datasketch's ``MinHashLSH`` (minimise the weighted areas of false positives
-    below the threshold and false negatives above it), but with misses weighted 9 to 1: every
-    candidate is verified exactly, so a false positive costs a comparison while a miss
-    costs a duplicate left in the corpus.
+    A pair with Jaccard similarity ``s`` shares a band with probability
+    ``1 - (1 - s**r)**b``. Every candidate is verified exactly, so a false candidate costs
+    one comparison while a missed one leaves a duplicate in the corpus: among the settings
+    that propose a pair *at* the threshold with probability ``recall`` or more, take the
+    one with the fewest candidates below it (datasketch's ``MinHashLSH`` instead weighs
+    both errors equally).
     """
-    s = np.linspace(0.0, 1.0, 501)
-    below, above = s <= threshold, s >= threshold
-    best, best_error = (1, num_perm), float("inf")
-    for b in range(1, num_perm + 1):
-        for r in range(1, num_perm // b + 1):
-            p = 1.0 - (1.0 - s**r) ** b
-            fp = float(np.trapezoid(p[below], s[below]))
-            fn = float(np.trapezoid(1.0 - p[above], s[above]))
-            error = 0.1 * fp + 0.9 * fn
-            if error < best_error:
-                best, best_error = (b, r), error
+    s = np.linspace(0.0, threshold, 201)
+    best, best_area = (num_perm, 1), float("inf")
+    for r in range(1, num_perm + 1):
+        b = num_perm // r
+        if 1.0 - (1.0 - threshold**r) ** b < recall:
+            continue
+        area = float(np.trapezoid(1.0 - (1.0 - s**r) ** b, s))
+        if area < best_area:
+            best, best_area = (b, r), area
     return best
 
 
@@ -136,5 +136,8 @@ def deduplicate(
     return sorted(removals, key=lambda r: r.index)
 
 
-def _figures_agree(a: frozenset[str], b: frozenset[str]) -> bool:
-    return a <= b or b <= a
+def _figures_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """True when the figures of one paragraph appear, in order, among those of the other."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    rest = iter(long)
+    return all(figure in rest for figure in short)

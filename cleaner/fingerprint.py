@@ -42,7 +42,7 @@ _QUOTES_AND_DASHES = str.maketrans(
     }
 )
 _WORD = re.compile(r"\w+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*")
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -64,13 +64,13 @@ def words(key: str) -> list[str]:
     return _WORD.findall(key)
 
 
-def numbers(key: str) -> frozenset[str]:
-    """The figures a paragraph states; near repeats must not disagree on them.
+def numbers(key: str) -> tuple[str, ...]:
+    """The figures a paragraph states, in order; near repeats must not disagree on them.
 
-    >>> sorted(numbers("rose 2.5 pct to 1,200 dlrs"))
-    ['1,200', '2.5']
+    >>> numbers("rose 2.5 pct to 1,200 dlrs")
+    ('2.5', '1,200')
     """
-    return frozenset(_NUMBER.findall(key))
+    return tuple(_NUMBER.findall(key))
 
 
 _word_cache: dict[str, int] = {}
@@ -185,7 +185,7 @@ class Fingerprints:
     keys: list[str]
     shingles: list[NDArray[np.uint64]]
     signatures: NDArray[np.uint32]
-    numbers: list[frozenset[str]]
+    numbers: list[tuple[str, ...]]
 
 
 def fingerprint(paragraphs: Sequence[str], hasher: MinHasher, k: int) -> Fingerprints:

@@ -21,7 +21,7 @@ from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Rejected
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, MinHasher, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
-from cleaner.sources import Source, discover, read_bytes
+from cleaner.sources import Source, discover, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
 from cleaner.write import CorpusWriter, reject_row
 
@@ -172,9 +172,8 @@ def clean(
     started = time.perf_counter()
     found = discover(inputs, options.stdin_kind)
     report = Report(Path(output), skipped=found.skipped)
-    batches = [
-        found.sources[i : i + BATCH_FILES] for i in range(0, len(found.sources), BATCH_FILES)
-    ]
+    sources = [read_stdin(source, options.max_bytes) for source in found.sources]
+    batches = [sources[i : i + BATCH_FILES] for i in range(0, len(sources), BATCH_FILES)]
     work = partial(process_batch, options=options)
     with CorpusWriter(Path(output), metadata(options)) as writer:
         for result in engine.run(work, batches, options.workers):
@@ -194,10 +193,16 @@ def clean(
     return report
 
 
-def clean_text(text: str, options: Options | None = None) -> Document:
-    """Repair, split and de-duplicate one document's text; the library form of ``cleaner fix``."""
+def clean_text(text: str | bytes, options: Options | None = None) -> Document:
+    """Repair, split and de-duplicate one document; the library form of ``cleaner fix``.
+
+    Bytes are decoded first (raising :class:`Rejected` for binary data).
+    """
     options = options or Options()
+    encoding = "str"
+    if isinstance(text, bytes):
+        text, encoding = decode_bytes(text)
     lines, changed = repair_lines(text)
-    doc = Document("-", "-", "utf-8", changed, split_paragraphs(lines))
+    doc = Document("-", "-", encoding, changed, split_paragraphs(lines))
     _deduplicate_all([doc], options)
     return doc

@@ -32,10 +32,15 @@ def repair_line(line: str) -> str:
 
 
 def repair_lines(text: str) -> tuple[list[str], bool]:
-    """Split ``text`` into lines (any Unicode line break) and repair each.
+    """Repair ``text`` line by line; return the repaired lines and whether anything changed.
 
-    Returns the repaired lines and whether anything changed.
+    Lines are cut at ``\n`` only (a trailing ``\r`` dropped), as ftfy cuts them: U+0085 and
+    friends are often pieces of mojibake, and only ftfy can tell. Line breaks that ftfy
+    normalises (``\r``, U+2028, U+0085 when it really is one) then become line ends too.
     """
-    lines = text.splitlines()
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     fixed = [repair_line(line) for line in lines]
-    return fixed, fixed != lines
+    changed = fixed != lines
+    if any("\n" in line for line in fixed):
+        fixed = "\n".join(fixed).split("\n")
+    return fixed, changed

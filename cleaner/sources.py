@@ -9,11 +9,12 @@ records; a ``.gz`` suffix on any of them is read transparently. Other files are 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import sys
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -32,6 +33,7 @@ class Source:
     name: str  # path relative to its input root (POSIX separators); used in doc_id
     kind: str  # "article" or "records"
     gzipped: bool = False
+    payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
 
 
 @dataclass(frozen=True)
@@ -96,18 +98,22 @@ def _walk(folder: Path) -> Iterable[Path]:
             yield Path(dirpath, filename)
 
 
+def read_stdin(source: Source, max_bytes: int) -> Source:
+    """Read standard input into the source, so that any process can handle it."""
+    if source.path != STDIN or source.payload is not None:
+        return source
+    return replace(source, payload=sys.stdin.buffer.read(max_bytes + 1))
+
+
 def read_bytes(source: Source, max_bytes: int) -> bytes:
     """Read a source's bytes, decompressed, refusing more than ``max_bytes``."""
     try:
-        if source.path == STDIN:
-            stream: IO[bytes] = sys.stdin.buffer
-            data = (gzip.GzipFile(fileobj=stream) if source.gzipped else stream).read(max_bytes + 1)
-        elif source.gzipped:
-            with gzip.open(source.path, "rb") as handle:
-                data = handle.read(max_bytes + 1)
+        if source.payload is not None:
+            stream: IO[bytes] = io.BytesIO(source.payload)
         else:
-            with open(source.path, "rb") as handle:
-                data = handle.read(max_bytes + 1)
+            stream = open(source.path, "rb")  # noqa: SIM115 - closed below, gzip or not
+        with stream, gzip.GzipFile(fileobj=stream) if source.gzipped else stream as handle:
+            data = handle.read(max_bytes + 1)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise Rejected("bad_gzip", str(exc) or type(exc).__name__) from None
     except OSError as exc:

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "news"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+EXAMPLE = "000_2fcd4aba767f3dc8.txt"
+
+
+def shared(*parts: str) -> Path:
+    """A path in ../shared/data, skipping the test when it is absent (a user's fresh clone)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+def read_corpus(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path).set_index("doc_id", drop=False)

@@ -1,0 +1,84 @@
+"""De-duplication inside a document: what goes, what stays, and the evidence left behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cleaner import Options, clean_text
+from cleaner.deduplicate import DedupOptions, candidate_pairs, lsh_bands
+
+PAIRS = json.loads((Path(__file__).parent / "cases" / "paragraph_pairs.json").read_text())
+
+
+@pytest.mark.parametrize("case", PAIRS, ids=[c["label"] for c in PAIRS])
+def test_paragraph_pair(case: dict[str, str]) -> None:
+    doc = clean_text(f"{case['first']}\n\nIn between.\n\n{case['second']}")
+    if case["expect"] == "kept":
+        assert doc.removed == []
+    else:
+        (removal,) = doc.removed
+        assert (removal.index, removal.reason, removal.duplicate_of) == (2, case["expect"], 0)
+        assert (
+            removal.similarity == 1.0
+            if case["expect"] == "exact_duplicate"
+            else 0.8 <= removal.similarity < 1
+        )
+
+
+def test_first_occurrence_is_kept_and_all_later_ones_point_to_it() -> None:
+    doc = clean_text("B.\nA.\nB.\nC.\nB.")
+    assert doc.paragraphs == ["B.", "A.", "C."]
+    assert [(r.index, r.duplicate_of) for r in doc.removed] == [(2, 0), (4, 0)]
+
+
+def test_a_paragraph_is_compared_only_with_kept_paragraphs() -> None:
+    words = [f"w{i}" for i in range(40)]
+    a = words
+    b = [*words[:36], "x1", "x2", "x3", "x4"]  # Jaccard 36/44 with a
+    c = [*words[:32], "y1", "y2", "y3", "y4", "x1", "x2", "x3", "x4"]  # 36/44 with b, 32/48 with a
+    text = "\n".join(" ".join(p) for p in (a, b, c))
+    doc = clean_text(text, Options(dedup=DedupOptions(shingle_size=1)))
+    assert [(r.index, r.duplicate_of) for r in doc.removed] == [(1, 0)]
+    assert len(doc.paragraphs) == 2
+
+
+def test_threshold_is_an_option() -> None:
+    text = "one two three four five six seven eight\none two three four five six seven nine"
+    assert clean_text(text).removed == []  # Jaccard 5/7 with 3-word shingles
+    loose = clean_text(text, Options(dedup=DedupOptions(threshold=0.7)))
+    assert [r.reason for r in loose.removed] == ["near_duplicate"]
+
+
+def test_lsh_bands_fit_in_the_signature_and_rarely_miss_at_the_threshold() -> None:
+    for threshold in (0.5, 0.7, 0.8, 0.9):
+        b, r = lsh_bands(threshold, 128)
+        assert b * r <= 128
+        assert 1 - (1 - threshold**r) ** b >= 0.99  # chance a pair at the threshold is proposed
+
+
+def test_candidate_pairs_are_signatures_agreeing_on_a_band() -> None:
+    sigs = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [5, 5, 5, 5]], dtype=np.uint32)
+    assert candidate_pairs(sigs, bands=2, rows=2) == {(0, 1), (0, 2)}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "agree"),
+    [
+        ("up 5 pct to 10 dlrs", "up 5 pct to 10 dlrs in March", True),
+        ("up 5 pct to 10 dlrs in 1987", "up 5 pct to 10 dlrs", True),  # trailing figure dropped
+        ("up 5 pct to 10 dlrs", "up 6 pct to 10 dlrs", False),
+        ("10.3 vs 10.3", "10.4 vs 10.3", False),
+        ("5 then 10", "10 then 5", False),
+    ],
+)
+def test_figures_agree_when_one_list_is_contained_in_order_in_the_other(
+    first: str, second: str, agree: bool
+) -> None:
+    from cleaner.deduplicate import _figures_agree
+    from cleaner.fingerprint import numbers
+
+    assert _figures_agree(numbers(first), numbers(second)) is agree

@@ -1,0 +1,107 @@
+"""The library call behind `cleaner clean`: same results as the CLI, atomic, never silent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import cleaner
+from cleaner import write
+from tests.conftest import EXAMPLE, FIXTURES, read_corpus
+
+
+def test_library_clean_reports_what_it_did(tmp_path: Path) -> None:
+    report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
+    assert report.files == 8
+    assert report.skipped == [str(FIXTURES / "sources.csv")]
+    assert report.documents == 7
+    assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1}
+    assert report.paragraphs_in - report.paragraphs_out == 6
+    assert report.rejected == 4
+    assert len(read_corpus(tmp_path / "c.parquet")) == report.documents
+
+
+def test_cp1251_file_and_its_utf8_twin_come_out_identical(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    data = (FIXTURES / "003_moscow_metro_cp1251.txt").read_bytes()
+    (folder / "a_cp1251.txt").write_bytes(data)
+    (folder / "b_utf8.txt").write_bytes(data.decode("cp1251").encode("utf-8"))
+    cleaner.clean([str(folder)], tmp_path / "c.parquet")
+    corpus = read_corpus(tmp_path / "c.parquet")
+    assert corpus.encoding.tolist() == ["cp1251", "utf-8"]
+    assert corpus.text.iloc[0] == corpus.text.iloc[1]
+    assert corpus.removed.iloc[0].tolist() == corpus.removed.iloc[1].tolist()
+
+
+def test_every_file_is_a_document_a_reject_or_skipped(tmp_path: Path) -> None:
+    report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
+    corpus = pd.read_parquet(tmp_path / "c.parquet")
+    rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
+    accounted = set(corpus.source) | set(rejects.source) | {Path(p).name for p in report.skipped}
+    assert accounted == {p.name for p in FIXTURES.iterdir()}
+
+
+def test_unreadable_file_is_a_reject(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "locked.txt").write_text("secret")
+    (folder / "locked.txt").chmod(0)
+    cleaner.clean([str(folder)], tmp_path / "c.parquet")
+    rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
+    assert rejects.reason.tolist() == ["unreadable"]
+
+
+def test_truncated_gzip_and_oversized_files_are_rejects(tmp_path: Path) -> None:
+    import gzip
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "cut.txt.gz").write_bytes(gzip.compress(b"Some news.\n" * 100)[:40])
+    (folder / "big.txt").write_bytes(b"x" * 20000)
+    options = cleaner.Options(max_bytes=10000)
+    cleaner.clean([str(folder)], tmp_path / "c.parquet", options)
+    rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
+    assert dict(zip(rejects.doc_id, rejects.reason, strict=True)) == {
+        "big.txt": "too_large",
+        "cut.txt.gz": "bad_gzip",
+    }
+
+
+def test_a_failed_run_leaves_the_old_corpus_intact_and_no_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(FIXTURES / EXAMPLE)], out)
+    before = (out.read_bytes(), write.rejects_path(out).read_bytes())
+
+    calls = 0
+    original = write._TableWriter.add
+
+    def fail_on_second_batch(self: write._TableWriter, rows: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 2:
+            raise RuntimeError("disk on fire")
+        original(self, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(write._TableWriter, "add", fail_on_second_batch)
+    monkeypatch.setattr(cleaner.pipeline, "BATCH_FILES", 1)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        cleaner.clean([str(FIXTURES)], out)
+    assert (out.read_bytes(), write.rejects_path(out).read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.parquet", "c.rejects.parquet"]
+
+
+def test_clean_text_accepts_bytes_in_any_encoding() -> None:
+    data = (FIXTURES / "003_moscow_metro_cp1251.txt").read_bytes()
+    doc = cleaner.clean_text(data)
+    assert doc.encoding == "cp1251"
+    assert len(doc.paragraphs) == 3
+    with pytest.raises(cleaner.Rejected):
+        cleaner.clean_text((FIXTURES / "007_binary.txt").read_bytes())

@@ -1,0 +1,55 @@
+"""Repair: ftfy's own real-world cases must come through the repair stage as ftfy expects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from cleaner.repair import ftfy_options, repair_line, repair_lines
+from tests.conftest import SHARED_DATA
+
+CASE_FILES = ["in-the-wild", "synthetic", "negative", "language-names", "known-failures"]
+# Listed by ftfy as a known failure, yet fixed by the ftfy release we install.
+FIXED_KNOWN_FAILURES = {"Misleading mix-up in Spanish"}
+
+
+def _cases() -> list[Any]:
+    folder = SHARED_DATA / "ftfy_test_cases"
+    if not folder.exists():
+        return [pytest.param(None, marks=pytest.mark.skip(f"{folder} is absent"))]
+    params = []
+    for name in CASE_FILES:
+        for n, case in enumerate(json.loads((folder / f"{name}.json").read_text())):
+            fails = case["expect"] == "fail" and case["label"] not in FIXED_KNOWN_FAILURES
+            marks = [pytest.mark.xfail(strict=True)] if fails else []
+            params.append(pytest.param(case, id=f"{name}-{n}", marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_ftfy_case_through_the_repair_stage(case: dict[str, str]) -> None:
+    lines, _ = repair_lines(case["original"])
+    assert lines == case["fixed"].splitlines()
+
+
+def test_each_line_is_repaired_independently_of_its_neighbours() -> None:
+    # ftfy.fix_text stops decoding entities after a '<' in an earlier line of the same call.
+    lines, changed = repair_lines("a < b\nfish &amp; chips")
+    assert lines == ["a < b", "fish & chips"]
+    assert changed
+
+
+def test_unchanged_text_is_reported_unchanged() -> None:
+    assert repair_lines("Plain text.\nSecond line.") == (["Plain text.", "Second line."], False)
+
+
+def test_mojibake_and_entities_are_fixed() -> None:
+    assert repair_line("Kerryâ€™s visit &amp; talks") == "Kerry's visit & talks"
+
+
+def test_options_name_the_ftfy_version_and_its_settings() -> None:
+    options = ftfy_options()
+    assert options["ftfy_version"]
+    assert options["uncurl_quotes"] is True and "explain" not in options
