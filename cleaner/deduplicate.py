@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.document import Removal
-from cleaner.fingerprint import Fingerprints, jaccard
+from cleaner.fingerprint import Fingerprints, jaccard, numbers
 
 EXACT = "exact_duplicate"
 NEAR = "near_duplicate"
@@ -61,22 +61,37 @@ def lsh_bands(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[in
     return best
 
 
-def candidate_pairs(signatures: NDArray[np.uint32], bands: int, rows: int) -> set[tuple[int, int]]:
-    """Pairs ``(i, j)``, ``i < j``, whose signatures agree on all rows of at least one band."""
+# Odd multipliers that fold a band's rows into one 64-bit key (collisions only add candidates).
+_BAND_MIX = np.random.RandomState(0x5EED).randint(1, 1 << 62, 1024, dtype=np.uint64) * np.uint64(
+    2
+) + np.uint64(1)
+
+
+def candidate_pairs(
+    signatures: NDArray[np.uint32],
+    bands: int,
+    rows: int,
+    groups: NDArray[np.int64] | None = None,
+) -> set[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, whose signatures agree on all rows of at least one band.
+
+    With ``groups``, only pairs within the same group (e.g. the same document) are proposed.
+    """
     pairs: set[tuple[int, int]] = set()
     n = len(signatures)
     if n < 2:
         return pairs
+    group = np.zeros(n, dtype=np.int64) if groups is None else groups
     for band in range(bands):
-        block = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
+        block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        keys = (block * _BAND_MIX[:rows]).sum(axis=1) ^ block[:, 0]
+        order = np.lexsort((keys, group))
+        k, g = keys[order], group[order]
+        same = np.flatnonzero((k[1:] == k[:-1]) & (g[1:] == g[:-1]))
         if not len(same):
             continue
-        for group in _runs(same):
-            members = sorted(int(m) for m in order[group[0] : group[-1] + 2])
+        for run in _runs(same):
+            members = sorted(int(m) for m in order[run[0] : run[-1] + 2])
             pairs.update((a, b) for x, a in enumerate(members) for b in members[x + 1 :])
     return pairs
 
@@ -94,46 +109,52 @@ def _runs(positions: NDArray[np.intp]) -> Iterator[list[int]]:
 
 
 def deduplicate(
-    paragraphs: Sequence[str], fp: Fingerprints, start: int, options: DedupOptions
-) -> list[Removal]:
-    """The removals among a document's ``paragraphs``, fingerprinted from ``start`` of ``fp``.
+    documents: Sequence[Sequence[str]], fp: Fingerprints, options: DedupOptions
+) -> list[list[Removal]]:
+    """The removals in each document of a batch whose paragraphs, in order, ``fp`` describes.
 
-    Indices in the returned removals are positions in ``paragraphs``.
+    Indices in the removals are positions in the document's paragraph list.
     """
-    stop = start + len(paragraphs)
-    removals: list[Removal] = []
+    removals: list[list[Removal]] = [[] for _ in documents]
+    starts = np.cumsum([0, *map(len, documents)])
+    doc_of = np.repeat(np.arange(len(documents)), [len(d) for d in documents])
     removed: set[int] = set()
-    first_by_key: dict[str, int] = {}
-    for i in range(stop - start):
-        key = fp.keys[start + i]
-        if key in first_by_key:
-            removals.append(Removal(i, paragraphs[i], EXACT, first_by_key[key], 1.0))
-            removed.add(i)
-        else:
-            first_by_key[key] = i
+    for d, paragraphs in enumerate(documents):
+        first_by_key: dict[str, int] = {}
+        for i, paragraph in enumerate(paragraphs):
+            key = fp.keys[starts[d] + i]
+            if key in first_by_key:
+                removals[d].append(Removal(i, paragraph, EXACT, first_by_key[key], 1.0))
+                removed.add(int(starts[d]) + i)
+            else:
+                first_by_key[key] = i
 
-    unique = [i for i in range(stop - start) if i not in removed and len(fp.shingles[start + i])]
+    eligible = np.array(
+        [g for g in range(int(starts[-1])) if g not in removed and fp.has_words(g)], dtype=np.int64
+    )
     bands, rows = lsh_bands(options.threshold, options.num_perm)
     candidates: dict[int, list[int]] = {}
-    for a, b in candidate_pairs(fp.signatures[[start + i for i in unique]], bands, rows):
-        candidates.setdefault(unique[b], []).append(unique[a])
+    for a, b in candidate_pairs(fp.signatures[eligible], bands, rows, doc_of[eligible]):
+        candidates.setdefault(int(eligible[b]), []).append(int(eligible[a]))
 
     for later in sorted(candidates):
         best: tuple[float, int] | None = None
         for earlier in sorted(candidates[later]):
             if earlier in removed:
                 continue
-            similarity = jaccard(fp.shingles[start + earlier], fp.shingles[start + later])
+            similarity = jaccard(fp.shingle_set(earlier), fp.shingle_set(later))
             if similarity < options.threshold:
                 continue
-            if not _figures_agree(fp.numbers[start + earlier], fp.numbers[start + later]):
+            if not _figures_agree(numbers(fp.keys[earlier]), numbers(fp.keys[later])):
                 continue
             if best is None or similarity > best[0]:
                 best = (similarity, earlier)
         if best is not None:
-            removals.append(Removal(later, paragraphs[later], NEAR, best[1], best[0]))
+            d = int(doc_of[later])
+            index, kept = later - int(starts[d]), best[1] - int(starts[d])
+            removals[d].append(Removal(index, documents[d][index], NEAR, kept, best[0]))
             removed.add(later)
-    return sorted(removals, key=lambda r: r.index)
+    return [sorted(r, key=lambda x: x.index) for r in removals]
 
 
 def _figures_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

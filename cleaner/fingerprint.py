@@ -4,15 +4,20 @@ The **key** folds what a repeat may differ in without being a different paragrap
 form (NFKC, so non-breaking and full-width spaces become spaces), case, quote and dash
 variants, and whitespace. Two paragraphs with the same key are exact repeats.
 
-**Shingles** are runs of ``k`` consecutive words of the key (a paragraph shorter than ``k``
-words is one shingle). A shingle's 64-bit hash combines 64-bit hashes of its words (BLAKE2b),
-FNV-style; the exact Jaccard similarity used to verify a near repeat is computed on these
-64-bit values, so it is exact up to a 2**-64 collision chance per pair of shingles.
+**Shingles** are runs of ``k`` consecutive words of the key (a word is a run of ASCII
+letters, digits and ``_`` and of non-ASCII characters, so that the kernel can find words in
+UTF-8 bytes without a Unicode table; a paragraph shorter than ``k`` words is one shingle).
+A word's 64-bit hash is a polynomial over its UTF-8 bytes, mixed by the MurmurHash3 finalizer; a shingle's 64-bit hash
+combines its words' FNV-1a-style. The exact Jaccard similarity used to verify a near repeat is
+computed on these 64-bit values, so it is exact up to a 2**-64 collision chance per pair.
+
+The work is done by a small C kernel (``cleaner/_kernel.c``) when it was built, else by
+:func:`_python_kernel`, the reference it is tested against; both give the same bytes.
 
 **Signatures** follow datasketch 2's ``affine32`` MinHash scheme bit for bit: a shingle's
 32-bit hash ``h`` (the 64-bit one folded) is pre-mixed with the MurmurHash3 finalizer and
-permuted as ``a_k * fmix(h) + b_k mod 2**32``, with ``a_k, b_k`` taken from
-``datasketch.MinHash(num_perm, seed)``. So ``datasketch.MinHash(num_perm, seed,
+permuted as ``a_k * fmix(h) + b_k mod 2**32``, with ``a_k, b_k`` drawn as
+``datasketch.MinHash(num_perm, seed)`` draws them. So ``datasketch.MinHash(num_perm, seed,
 hashfunc=shingle_hash32)`` updated with the shingles of :func:`shingles` gives the same hash
 values, and the standard MinHash estimate holds: the fraction of equal signature entries
 estimates the Jaccard similarity with standard error ``sqrt(J(1-J)/num_perm)``.
@@ -20,18 +25,17 @@ estimates the Jaccard similarity with standard error ``sqrt(J(1-J)/num_perm)``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 from numpy.typing import NDArray
 
 # Recorded with every corpus: signatures are comparable only under the same scheme.
-SCHEME = "datasketch-affine32/blake2b64-fnv1a-words"
+SCHEME = "datasketch-affine32/poly64-fnv1a-words"
 NORMALIZATION_VERSION = 1
 
 _QUOTES_AND_DASHES = str.maketrans(
@@ -41,26 +45,33 @@ _QUOTES_AND_DASHES = str.maketrans(
         **dict.fromkeys("‐‑‒–—―−", "-"),
     }
 )
-_WORD = re.compile(r"\w+")
+_WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*")
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
 _MASK64 = (1 << 64) - 1
+_WORD_BASE = 0x100000001B3
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
 _U32 = np.uint32
+_U64 = np.uint64
 
 
 def normalize(paragraph: str) -> str:
     """The comparison key of a paragraph.
 
     >>> normalize("«Kerry’s  visit» — ＴＯＤＡＹ")
-    '"kerry\\'s visit" - today'
+    '"kerry\'s visit" - today'
     """
     text = unicodedata.normalize("NFKC", paragraph).translate(_QUOTES_AND_DASHES).casefold()
     return " ".join(text.split())
 
 
 def words(key: str) -> list[str]:
+    """The words of a key.
+
+    >>> words('"kerry\'s visit" - today')
+    ['kerry', 's', 'visit', 'today']
+    """
     return _WORD.findall(key)
 
 
@@ -73,24 +84,8 @@ def numbers(key: str) -> tuple[str, ...]:
     return tuple(_NUMBER.findall(key))
 
 
-_word_cache: dict[str, int] = {}
-_WORD_CACHE_LIMIT = 1 << 19
-
-
-def word_hash(word: str) -> int:
-    """A stable 64-bit hash of one word (the same in every process and Python version)."""
-    value = _word_cache.get(word)
-    if value is None:
-        digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
-        value = int.from_bytes(digest, "little")
-        if len(_word_cache) >= _WORD_CACHE_LIMIT:
-            _word_cache.clear()
-        _word_cache[word] = value
-    return value
-
-
 def shingles(key: str, k: int) -> list[str]:
-    """The word shingles of a key, as space-joined strings (for use with datasketch).
+    """The word shingles of a key, as space-joined strings (what datasketch is fed).
 
     >>> shingles("the cat sat on", 3)
     ['the cat sat', 'cat sat on']
@@ -101,40 +96,49 @@ def shingles(key: str, k: int) -> list[str]:
     return [" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
 
 
-def _combine(word_hashes: NDArray[np.uint64], k: int) -> NDArray[np.uint64]:
-    """64-bit hashes of every run of ``k`` consecutive words (FNV-1a over word hashes)."""
-    count = len(word_hashes) - k + 1
-    if count <= 0:
-        count, k = 1, len(word_hashes)
-    out = np.full(count, _FNV_OFFSET, dtype=np.uint64)
-    for j in range(k):
-        out ^= word_hashes[j : j + count]
-        out *= _FNV_PRIME
-    return out
+def _fmix64(h: int) -> int:
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
+    return h ^ (h >> 33)
 
 
-def shingle_hashes(key: str, k: int) -> NDArray[np.uint64]:
-    """Sorted, distinct 64-bit hashes of the shingles of a key."""
-    tokens = words(key)
-    if not tokens:
-        return np.empty(0, dtype=np.uint64)
-    hashes = np.fromiter((word_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
-    return np.unique(_combine(hashes, k))
+@lru_cache(maxsize=1 << 18)
+def word_hash(word: str) -> int:
+    """A stable 64-bit hash of one word: a polynomial over its UTF-8 bytes, then mixed."""
+    h, power = 0, 1
+    for byte in word.encode("utf-8"):
+        h = (h + (byte + 1) * power) & _MASK64
+        power = (power * _WORD_BASE) & _MASK64
+    return _fmix64(h)
 
 
-def fold32(hashes: NDArray[np.uint64]) -> NDArray[np.uint32]:
-    folded: NDArray[np.uint32] = (hashes ^ (hashes >> np.uint64(32))).astype(_U32)
-    return folded
+def _shingle_value(word_hashes: Sequence[int]) -> int:
+    x = _FNV_OFFSET
+    for w in word_hashes:
+        x = ((x ^ w) * _FNV_PRIME) & _MASK64
+    return x
 
 
 def shingle_hash32(shingle: str | bytes) -> int:
     """The 32-bit hash of one shingle, for ``datasketch.MinHash(hashfunc=shingle_hash32)``."""
     if isinstance(shingle, bytes):
         shingle = shingle.decode("utf-8")
-    value = int(_FNV_OFFSET)
-    for word in shingle.split(" "):
-        value = ((value ^ word_hash(word)) * int(_FNV_PRIME)) & _MASK64
-    return (value ^ (value >> 32)) & 0xFFFFFFFF
+    x = _shingle_value([word_hash(w) for w in shingle.split(" ")])
+    return (x ^ (x >> 32)) & 0xFFFFFFFF
+
+
+def permutations(num_perm: int, seed: int) -> tuple[NDArray[np.uint32], NDArray[np.uint32]]:
+    """datasketch 2's affine32 permutation parameters for ``MinHash(num_perm, seed)``.
+
+    Drawn here as datasketch draws them (a test checks it), because importing datasketch
+    costs a second of scipy imports in every process.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=_U32) * _U32(2) + _U32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=_U32)
+    return a, b
 
 
 def _fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
@@ -146,36 +150,44 @@ def _fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
     return mixed
 
 
-class MinHasher:
-    """MinHash signatures of many shingle sets at once, as datasketch computes them one by one."""
+Kernel = Callable[[bytes, bytes, int, bytes, bytes], tuple[bytes, bytes, bytes]]
 
-    def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
-        self.num_perm = num_perm
-        self.seed = seed
-        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-        self._a = np.asarray(a, dtype=_U32)
-        self._b = np.asarray(b, dtype=_U32)
 
-    def signatures(
-        self, sets: Sequence[NDArray[np.uint64]], chunk: int = 8192
-    ) -> NDArray[np.uint32]:
-        """One row per set; an empty set gets the all-ones row datasketch starts from."""
-        out = np.full((len(sets), self.num_perm), 0xFFFFFFFF, dtype=_U32)
-        start = 0
-        while start < len(sets):
-            # Take whole sets until the chunk is full, so reduceat never straddles a chunk.
-            end, size = start, 0
-            while end < len(sets) and (size == 0 or size + len(sets[end]) <= chunk):
-                size += len(sets[end])
-                end += 1
-            rows = [i for i in range(start, end) if len(sets[i])]
-            if rows:
-                hashes = _fmix32(fold32(np.concatenate([sets[i] for i in rows])))
-                offsets = np.cumsum([0] + [len(sets[i]) for i in rows[:-1]])
-                permuted = hashes[:, None] * self._a[None, :] + self._b[None, :]
-                out[rows] = np.minimum.reduceat(permuted, offsets, axis=0)
-            start = end
-        return out
+def _python_kernel(
+    data: bytes, ends: bytes, k: int, a: bytes, b: bytes
+) -> tuple[bytes, bytes, bytes]:
+    """The reference for ``cleaner._kernel.fingerprint``, in Python and numpy."""
+    pa, pb = np.frombuffer(a, dtype=_U32), np.frombuffer(b, dtype=_U32)
+    stops = np.frombuffer(ends, dtype=np.int64)
+    sigs = np.full((len(stops), len(pa)), 0xFFFFFFFF, dtype=_U32)
+    out: list[int] = []
+    out_ends = np.zeros(len(stops), dtype=np.int64)
+    start = 0
+    for p, stop in enumerate(stops.tolist()):
+        hashes = [word_hash(w) for w in words(data[start:stop].decode("utf-8"))]
+        start = stop
+        width = min(k, len(hashes))
+        count = len(hashes) - width + 1 if hashes else 0
+        values = [_shingle_value(hashes[s : s + width]) for s in range(count)]
+        if values:
+            x = np.array(values, dtype=_U64)
+            folded = _fmix32((x ^ (x >> _U64(32))).astype(_U32))
+            sigs[p] = (folded[:, None] * pa[None, :] + pb[None, :]).min(axis=0)
+        out.extend(values)
+        out_ends[p] = len(out)
+    return sigs.tobytes(), np.array(out, dtype=_U64).tobytes(), out_ends.tobytes()
+
+
+def _compiled_kernel() -> Kernel | None:
+    try:
+        from cleaner import _kernel  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    compiled: Kernel = _kernel.fingerprint
+    return compiled
+
+
+KERNEL: Kernel = _compiled_kernel() or _python_kernel
 
 
 @dataclass
@@ -183,15 +195,40 @@ class Fingerprints:
     """What the de-duplicator needs to know of each paragraph of a batch."""
 
     keys: list[str]
-    shingles: list[NDArray[np.uint64]]
     signatures: NDArray[np.uint32]
-    numbers: list[tuple[str, ...]]
+    _shingles: NDArray[np.uint64]
+    _ends: NDArray[np.int64]
+
+    def shingle_set(self, i: int) -> NDArray[np.uint64]:
+        """Sorted, distinct 64-bit shingle hashes of paragraph ``i``."""
+        start = int(self._ends[i - 1]) if i else 0
+        return np.unique(self._shingles[start : int(self._ends[i])])
+
+    def has_words(self, i: int) -> bool:
+        return int(self._ends[i]) > (int(self._ends[i - 1]) if i else 0)
 
 
-def fingerprint(paragraphs: Sequence[str], hasher: MinHasher, k: int) -> Fingerprints:
+def fingerprint(
+    paragraphs: Sequence[str],
+    num_perm: int = 128,
+    seed: int = 1,
+    k: int = 3,
+    kernel: Kernel | None = None,
+) -> Fingerprints:
+    """Keys, shingles and MinHash signatures of a batch of paragraphs."""
     keys = [normalize(p) for p in paragraphs]
-    sets = [shingle_hashes(key, k) for key in keys]
-    return Fingerprints(keys, sets, hasher.signatures(sets), [numbers(key) for key in keys])
+    encoded = [key.encode("utf-8") for key in keys]
+    ends = np.cumsum([len(e) + 1 for e in encoded], dtype=np.int64) - 1
+    a, b = permutations(num_perm, seed)
+    sigs, flat, shingle_ends = (kernel or KERNEL)(
+        b" ".join(encoded), ends.tobytes(), k, a.tobytes(), b.tobytes()
+    )
+    return Fingerprints(
+        keys,
+        np.frombuffer(sigs, dtype=_U32).reshape(len(keys), num_perm),
+        np.frombuffer(flat, dtype=_U64),
+        np.frombuffer(shingle_ends, dtype=np.int64),
+    )
 
 
 def jaccard(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> float:

@@ -19,7 +19,7 @@ from cleaner import __version__, engine
 from cleaner.decode import decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Rejected
-from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, MinHasher, fingerprint
+from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
 from cleaner.sources import Source, discover, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
@@ -109,24 +109,13 @@ def _documents_of(source: Source, data: bytes, options: Options) -> Iterator[Doc
 
 
 def _deduplicate_all(docs: Sequence[Document], options: Options) -> None:
-    hasher = _hasher(options.dedup.num_perm, options.dedup.seed)
-    fp = fingerprint(
-        [p for doc in docs for p in doc.paragraphs_in], hasher, options.dedup.shingle_size
-    )
-    start = 0
-    for doc in docs:
-        doc.removed = deduplicate(doc.paragraphs_in, fp, start, options.dedup)
-        start += len(doc.paragraphs_in)
-
-
-_hashers: dict[tuple[int, int], MinHasher] = {}
-
-
-def _hasher(num_perm: int, seed: int) -> MinHasher:
-    key = (num_perm, seed)
-    if key not in _hashers:
-        _hashers[key] = MinHasher(num_perm, seed)
-    return _hashers[key]
+    dedup = options.dedup
+    paragraphs = [p for doc in docs for p in doc.paragraphs_in]
+    fp = fingerprint(paragraphs, dedup.num_perm, dedup.seed, dedup.shingle_size)
+    for doc, removed in zip(
+        docs, deduplicate([d.paragraphs_in for d in docs], fp, dedup), strict=True
+    ):
+        doc.removed = removed
 
 
 def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:

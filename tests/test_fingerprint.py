@@ -1,4 +1,5 @@
-"""Fingerprints: the key folds renderings, and signatures are datasketch's, bit for bit."""
+"""Fingerprints: the key folds renderings; signatures are datasketch's, bit for bit; the
+compiled kernel computes exactly what the Python reference computes."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash
 
+from cleaner import fingerprint as fpmod
 from cleaner.fingerprint import (
-    MinHasher,
     fingerprint,
     jaccard,
     normalize,
     numbers,
+    permutations,
     shingle_hash32,
-    shingle_hashes,
     shingles,
 )
-from tests.conftest import EXAMPLE, FIXTURES
+from tests.conftest import EXAMPLE, FIXTURES, shared
 
 
 def test_key_folds_case_quotes_dashes_spaces_and_width() -> None:
@@ -42,7 +43,14 @@ def _paragraphs() -> list[str]:
     words = text.split()
     rng = random.Random(7)
     made = [" ".join(rng.sample(words, rng.randint(1, 40))) for _ in range(60)]
-    return [*text.splitlines(), *made, "", "Короткий абзац.", "ok"]
+    return [*text.splitlines(), *made, "", "Короткий абзац.", "ok", "— «» …", "a_b c1d 𝔘𝔫𝔦"]
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 42), (256, 7)])
+def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
+    a, b = permutations(num_perm, seed)
+    theirs = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert np.array_equal(a, theirs[0]) and np.array_equal(b, theirs[1])
 
 
 @pytest.mark.parametrize("k", [1, 3, 5])
@@ -51,8 +59,7 @@ def test_signatures_equal_datasketch_minhash_fed_the_same_shingles(
     k: int, num_perm: int, seed: int
 ) -> None:
     paragraphs = _paragraphs()
-    hasher = MinHasher(num_perm, seed)
-    sigs = fingerprint(paragraphs, hasher, k).signatures
+    sigs = fingerprint(paragraphs, num_perm, seed, k).signatures
     for paragraph, sig in zip(paragraphs, sigs, strict=True):
         expected = _datasketch(paragraph, k, num_perm, seed).hashvalues
         assert np.array_equal(sig, expected), paragraph
@@ -60,7 +67,7 @@ def test_signatures_equal_datasketch_minhash_fed_the_same_shingles(
 
 def test_lean_minhash_from_stored_signature_estimates_the_same_jaccard() -> None:
     paragraphs = _paragraphs()
-    fp = fingerprint(paragraphs, MinHasher(), 3)
+    fp = fingerprint(paragraphs)
     rng = random.Random(3)
     for _ in range(50):
         i, j = rng.sample(range(len(paragraphs)), 2)
@@ -69,21 +76,58 @@ def test_lean_minhash_from_stored_signature_estimates_the_same_jaccard() -> None
         assert ours[0].jaccard(ours[1]) == theirs[0].jaccard(theirs[1])
 
 
-def test_shingle_hashes_are_those_of_the_shingle_strings() -> None:
-    key = normalize(_paragraphs()[0])
-    folded = {shingle_hash32(s) for s in shingles(key, 3)}
-    ours = shingle_hashes(key, 3)
-    assert {int((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)) for h in ours} == folded
+def test_shingle_sets_are_the_hashes_of_the_shingle_strings() -> None:
+    paragraphs = _paragraphs()
+    fp = fingerprint(paragraphs)
+    for i, paragraph in enumerate(paragraphs):
+        folded = {shingle_hash32(s) for s in shingles(normalize(paragraph), 3)}
+        ours = fp.shingle_set(i)
+        assert {int(h ^ (h >> np.uint64(32))) & 0xFFFFFFFF for h in ours} == folded
+        assert fp.has_words(i) == bool(folded)
 
 
 def test_exact_jaccard() -> None:
-    a = shingle_hashes("a b c d e", 1)
-    b = shingle_hashes("a b c d f", 1)
-    assert jaccard(a, b) == pytest.approx(4 / 6)
-    assert jaccard(a, a) == 1.0
-    assert jaccard(a, shingle_hashes("", 1)) == 0.0
+    fp = fingerprint(["a b c d e", "a b c d f", ""], k=1)
+    assert jaccard(fp.shingle_set(0), fp.shingle_set(1)) == pytest.approx(4 / 6)
+    assert jaccard(fp.shingle_set(0), fp.shingle_set(0)) == 1.0
+    assert jaccard(fp.shingle_set(0), fp.shingle_set(2)) == 0.0
 
 
 def test_short_paragraph_is_one_shingle() -> None:
     assert shingles("two words", 3) == ["two words"]
-    assert len(shingle_hashes("two words", 3)) == 1
+    assert len(fingerprint(["two words"]).shingle_set(0)) == 1
+
+
+needs_kernel = pytest.mark.skipif(
+    fpmod.KERNEL is fpmod._python_kernel, reason="the C kernel was not built"
+)
+
+
+def _same(paragraphs: list[str], k: int = 3) -> None:
+    fast = fingerprint(paragraphs, k=k)
+    slow = fingerprint(paragraphs, k=k, kernel=fpmod._python_kernel)
+    assert np.array_equal(fast.signatures, slow.signatures)
+    assert np.array_equal(fast._shingles, slow._shingles)
+    assert np.array_equal(fast._ends, slow._ends)
+
+
+@needs_kernel
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_kernel_equals_reference_on_made_up_text(k: int) -> None:
+    _same(_paragraphs(), k)
+
+
+@needs_kernel
+def test_kernel_equals_reference_on_real_news() -> None:
+    bbc = shared("bbc_news_fulltext", "bbc", "business")
+    telegram = shared("russian_telegram_news_posts", "raw")
+    paragraphs: list[str] = []
+    for path in sorted(bbc.glob("*.txt"))[:60]:
+        paragraphs += [p for p in path.read_text(encoding="latin-1").split("\n") if p]
+    import json
+
+    for path in sorted(telegram.glob("*.json"))[:2]:
+        posts = json.loads(path.read_text(encoding="utf-8"))[:150]
+        paragraphs += [p for post in posts for p in str(post.get("text", "")).split("\n") if p]
+    assert len(paragraphs) > 1000
+    _same(paragraphs)

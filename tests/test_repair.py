@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaner.repair import ftfy_options, repair_line, repair_lines
 from tests.conftest import SHARED_DATA
@@ -53,3 +55,79 @@ def test_options_name_the_ftfy_version_and_its_settings() -> None:
     options = ftfy_options()
     assert options["ftfy_version"]
     assert options["uncurl_quotes"] is True and "explain" not in options
+
+
+def _real_lines() -> list[str]:
+    import codecs
+
+    lines: list[str] = []
+    for folder, pattern in [
+        ("bbc_news_fulltext", "bbc/*/*.txt"),
+        ("russian_telegram_news_posts", "raw/*.json"),
+        ("reuters21578_sgm", "sgm-data/reut2-00[0-2].sgm"),
+        ("trafilatura_eval_html", "cache/*.html"),
+    ]:
+        root = SHARED_DATA / folder
+        for path in sorted(root.glob(pattern))[:: 1 if folder.startswith("reuters") else 8][:60]:
+            text = codecs.decode(path.read_bytes(), "utf-8", "replace")
+            if path.suffix == ".json":
+                text = "\n".join(str(p.get("text", "")) for p in json.loads(text))
+            lines += text.split("\n")
+    return lines
+
+
+def test_fast_path_agrees_with_ftfy_on_real_text() -> None:
+    import ftfy
+
+    from cleaner.repair import CONFIG, may_change
+
+    lines = _real_lines()
+    if not lines:
+        pytest.skip("../shared/data is absent")
+    skipped = 0
+    for line in lines:
+        if not may_change(line):
+            skipped += 1
+            assert ftfy.fix_text(line, CONFIG) == line
+    assert skipped > len(lines) / 2  # the fast path is taken, not just correct
+
+
+def test_fast_path_agrees_with_ftfy_on_mojibake_cases() -> None:
+    import ftfy
+
+    from cleaner.repair import CONFIG, may_change
+
+    for case in _cases():
+        if case.values and case.values[0] is not None:
+            text = case.values[0]["original"]
+            for line in text.split("\n"):
+                if not may_change(line):
+                    assert ftfy.fix_text(line, CONFIG) == line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None), max_size=60))
+def test_fast_path_agrees_with_ftfy_on_arbitrary_text(line: str) -> None:
+    import ftfy
+
+    from cleaner.repair import CONFIG, may_change
+
+    if not may_change(line):
+        assert ftfy.fix_text(line, CONFIG) == line
+
+
+MOJIBAKE_ALPHABET = (
+    "aé€ÃƒÂ¢â€™œžŸ™šŒ¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿ÐÑÒÓ"
+    "РСТУПФабвгдеёжзийклмнопрстуфхцчшщъыьэюяЁЄІЇЎ ,.-'\"«»…—"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=MOJIBAKE_ALPHABET, max_size=40))
+def test_fast_path_agrees_with_ftfy_on_mojibake_like_text(line: str) -> None:
+    import ftfy
+
+    from cleaner.repair import CONFIG, may_change
+
+    if not may_change(line):
+        assert ftfy.fix_text(line, CONFIG) == line

@@ -1,0 +1,137 @@
+/*
+ * The fingerprint kernel: words -> shingles -> MinHash signatures, in one pass over bytes.
+ *
+ * It computes exactly what cleaner/fingerprint.py computes in Python (the reference, used
+ * when this extension is not built); tests compare the two on real text. Input: the UTF-8
+ * bytes of many paragraphs' keys, joined by one byte (a space), the end offset of each
+ * paragraph, the shingle size k and datasketch's affine32 permutation parameters a, b.
+ * All arithmetic is unsigned and wraps, as numpy's does: 64-bit for word and shingle
+ * hashes, 32-bit for the permutations (keep the products 32-bit: widening them to 64 bits
+ * before the min would change every signature).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORD_BASE 0x100000001B3ULL
+#define FNV_OFFSET 0xCBF29CE484222325ULL
+#define FNV_PRIME 0x100000001B3ULL
+
+/* ASCII letters, digits and '_' and every byte of a non-ASCII character are word bytes */
+static inline int is_word(unsigned char c) {
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+           (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static inline uint64_t fmix64(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xFF51AFD7ED558CCDULL;
+    k ^= k >> 33;
+    k *= 0xC4CEB9FE1A85EC53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static inline uint32_t fmix32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x85EBCA6BU;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35U;
+    h ^= h >> 16;
+    return h;
+}
+
+/* min over permutations; cloned for AVX2 where the CPU has it, plain SSE2 otherwise */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void sign(uint32_t *restrict row, const uint32_t *restrict a,
+                 const uint32_t *restrict b, Py_ssize_t m, uint32_t h) {
+    for (Py_ssize_t i = 0; i < m; i++) {
+        uint32_t v = a[i] * h + b[i];
+        row[i] = v < row[i] ? v : row[i];
+    }
+}
+
+static PyObject *fingerprint(PyObject *self, PyObject *args) {
+    Py_buffer data, ends, a, b;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "y*y*ny*y*", &data, &ends, &k, &a, &b)) return NULL;
+    PyObject *result = NULL, *sigs = NULL, *shingles = NULL, *shingle_ends = NULL;
+    uint64_t *words = NULL;
+    const unsigned char *bytes = data.buf;
+    const int64_t *end_at = ends.buf;
+    Py_ssize_t n = ends.len / 8, m = a.len / 4;
+    if (k < 1 || a.len != b.len || ends.len % 8 || a.len % 4) {
+        PyErr_SetString(PyExc_ValueError, "bad fingerprint arguments");
+        goto done;
+    }
+    /* at most one word, and so one shingle, per two bytes (a byte and a space), plus one */
+    Py_ssize_t cap = data.len / 2 + 1;
+    words = malloc(sizeof(uint64_t) * (size_t)cap);
+    sigs = PyBytes_FromStringAndSize(NULL, n * m * 4);
+    shingles = PyBytes_FromStringAndSize(NULL, cap * 8);
+    shingle_ends = PyBytes_FromStringAndSize(NULL, n * 8);
+    if (!words || !sigs || !shingles || !shingle_ends) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    uint32_t *sig = (uint32_t *)PyBytes_AS_STRING(sigs);
+    uint64_t *out = (uint64_t *)PyBytes_AS_STRING(shingles);
+    int64_t *out_ends = (int64_t *)PyBytes_AS_STRING(shingle_ends);
+    const uint32_t *pa = a.buf, *pb = b.buf;
+    Py_ssize_t pos = 0, total = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t p = 0; p < n; p++) {
+        Py_ssize_t stop = (Py_ssize_t)end_at[p], nw = 0;
+        uint32_t *row = sig + p * m;
+        memset(row, 0xFF, (size_t)m * 4);
+        while (pos < stop) {
+            while (pos < stop && !is_word(bytes[pos])) pos++;
+            if (pos >= stop) break;
+            uint64_t h = 0, power = 1;
+            while (pos < stop && is_word(bytes[pos])) {
+                h += ((uint64_t)bytes[pos] + 1) * power;
+                power *= WORD_BASE;
+                pos++;
+            }
+            words[nw++] = fmix64(h);
+        }
+        pos = stop;
+        if (nw > 0) {
+            Py_ssize_t width = nw >= k ? k : nw, count = nw - width + 1;
+            for (Py_ssize_t s = 0; s < count; s++) {
+                uint64_t x = FNV_OFFSET;
+                for (Py_ssize_t j = 0; j < width; j++) x = (x ^ words[s + j]) * FNV_PRIME;
+                out[total++] = x;
+                sign(row, pa, pb, m, fmix32((uint32_t)(x ^ (x >> 32))));
+            }
+        }
+        out_ends[p] = total;
+    }
+    Py_END_ALLOW_THREADS
+    if (_PyBytes_Resize(&shingles, total * 8) < 0) goto done;
+    result = Py_BuildValue("(OOO)", sigs, shingles, shingle_ends);
+done:
+    free(words);
+    Py_XDECREF(sigs);
+    Py_XDECREF(shingles);
+    Py_XDECREF(shingle_ends);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"fingerprint", fingerprint, METH_VARARGS,
+     "fingerprint(data, ends, k, a, b) -> (signatures, shingles, shingle_ends)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__kernel(void) { return PyModule_Create(&module); }
