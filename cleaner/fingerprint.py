@@ -7,9 +7,10 @@ variants, and whitespace. Two paragraphs with the same key are exact repeats.
 **Shingles** are runs of ``k`` consecutive words of the key (a word is a run of ASCII
 letters, digits and ``_`` and of non-ASCII characters, so that the kernel can find words in
 UTF-8 bytes without a Unicode table; a paragraph shorter than ``k`` words is one shingle).
-A word's 64-bit hash is a polynomial over its UTF-8 bytes, mixed by the MurmurHash3 finalizer; a shingle's 64-bit hash
-combines its words' FNV-1a-style. The exact Jaccard similarity used to verify a near repeat is
-computed on these 64-bit values, so it is exact up to a 2**-64 collision chance per pair.
+A word's 64-bit hash is a polynomial over its UTF-8 bytes, mixed by the MurmurHash3
+finalizer; a shingle's 64-bit hash combines its words' FNV-1a-style. The exact Jaccard
+similarity used to verify a near repeat is computed on these 64-bit values, so it is exact up
+to a 2**-64 collision chance per pair.
 
 The work is done by a small C kernel (``cleaner/_kernel.c``) when it was built, else by
 :func:`_python_kernel`, the reference it is tested against; both give the same bytes.
