@@ -140,6 +140,13 @@ def clean_command(
         _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
 
 
+STAGES = ("read", "decode", "repair", "split", "fingerprint", "deduplicate", "write")
+
+
+def _stages(report: Report) -> str:
+    return " ".join(f"{stage} {report.stages.get(stage, 0.0):.2f}" for stage in STAGES)
+
+
 def _summary(report: Report) -> None:
     table = Table(title=f"cleaner: {report.output}", show_header=False, title_justify="left")
     table.add_column("what")
@@ -155,6 +162,7 @@ def _summary(report: Report) -> None:
         *((f"rejected: {reason}", f"{n:,}") for reason, n in sorted(report.rejects.items())),
         ("rejected", f"{report.rejected:,}"),
         ("seconds", f"{report.seconds:.2f}"),
+        ("seconds by stage (all workers)", _stages(report)),
         ("MB/s", f"{mb / report.seconds:.2f}" if report.seconds > 0 else "-"),
     ]
     for what, count in rows:

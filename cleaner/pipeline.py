@@ -8,8 +8,9 @@ of sources that an engine may run anywhere.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -55,6 +56,7 @@ class BatchResult:
     rejects: list[dict[str, Any]]
     files: int
     bytes_in: int
+    stages: dict[str, float]
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Report:
     rejects: Counter[str] = field(default_factory=Counter)
     bytes_in: int = 0
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, all workers
 
     @property
     def rejected(self) -> int:
@@ -92,15 +95,40 @@ def metadata(options: Options) -> dict[str, Any]:
     }
 
 
-def _documents_of(source: Source, data: bytes, options: Options) -> Iterator[Document | Rejected]:
+class Stopwatch:
+    """Seconds spent in each stage, summed over calls (and, across workers, CPU-seconds)."""
+
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+
+    def add(self, other: dict[str, float]) -> None:
+        for stage, seconds in other.items():
+            self.seconds[stage] += seconds
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+
+def _documents_of(
+    source: Source, data: bytes, options: Options, clock: Stopwatch
+) -> Iterator[Document | Rejected]:
     """Decode, repair and split one file's bytes; a Rejected for whatever cannot be a document."""
-    text, encoding = decode_bytes(data)
-    for record in records(text, source.kind, options.text_field, options.id_field):
+    with clock("decode"):
+        text, encoding = decode_bytes(data)
+        found = list(records(text, source.kind, options.text_field, options.id_field))
+    for record in found:
         if isinstance(record, Rejected):
             yield record
             continue
-        lines, changed = repair_lines(record.text)
-        paragraphs = split_paragraphs(lines)
+        with clock("repair"):
+            lines, changed = repair_lines(record.text)
+        with clock("split"):
+            paragraphs = split_paragraphs(lines)
         doc_id = source.name if record.key is None else f"{source.name}#{record.key}"
         if not paragraphs:
             yield Rejected("empty", "no text after repair and splitting", key=record.key)
@@ -108,13 +136,14 @@ def _documents_of(source: Source, data: bytes, options: Options) -> Iterator[Doc
             yield Document(doc_id, source.name, encoding, changed, paragraphs)
 
 
-def _deduplicate_all(docs: Sequence[Document], options: Options) -> None:
+def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatch) -> None:
     dedup = options.dedup
-    paragraphs = [p for doc in docs for p in doc.paragraphs_in]
-    fp = fingerprint(paragraphs, dedup.num_perm, dedup.seed, dedup.shingle_size)
-    for doc, removed in zip(
-        docs, deduplicate([d.paragraphs_in for d in docs], fp, dedup), strict=True
-    ):
+    with clock("fingerprint"):
+        paragraphs = [p for doc in docs for p in doc.paragraphs_in]
+        fp = fingerprint(paragraphs, dedup.num_perm, dedup.seed, dedup.shingle_size)
+    with clock("deduplicate"):
+        removals = deduplicate([d.paragraphs_in for d in docs], fp, dedup)
+    for doc, removed in zip(docs, removals, strict=True):
         doc.removed = removed
 
 
@@ -123,11 +152,13 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     docs: list[Document] = []
     rejects: list[dict[str, Any]] = []
     bytes_in = 0
+    clock = Stopwatch()
     for source in sources:
         try:
-            data = read_bytes(source, options.max_bytes)
+            with clock("read"):
+                data = read_bytes(source, options.max_bytes)
             bytes_in += len(data)
-            for item in _documents_of(source, data, options):
+            for item in _documents_of(source, data, options, clock):
                 if isinstance(item, Rejected):
                     doc_id = source.name if item.key is None else f"{source.name}#{item.key}"
                     rejects.append(reject_row(source.name, doc_id, item))
@@ -137,8 +168,8 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
             rejects.append(reject_row(source.name, source.name, exc))
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
             rejects.append(reject_row(source.name, source.name, _internal(exc)))
-    _deduplicate_all(docs, options)
-    return BatchResult(docs, rejects, len(sources), bytes_in)
+    _deduplicate_all(docs, options, clock)
+    return BatchResult(docs, rejects, len(sources), bytes_in, dict(clock.seconds))
 
 
 def _internal(exc: Exception) -> Rejected:
@@ -164,10 +195,13 @@ def clean(
     sources = [read_stdin(source, options.max_bytes) for source in found.sources]
     batches = [sources[i : i + BATCH_FILES] for i in range(0, len(sources), BATCH_FILES)]
     work = partial(process_batch, options=options)
+    clock = Stopwatch()
     with CorpusWriter(Path(output), metadata(options)) as writer:
         for result in engine.run(work, batches, options.workers):
-            writer.add_documents(result.documents)
-            writer.add_rejects(result.rejects)
+            with clock("write"):
+                writer.add_documents(result.documents)
+                writer.add_rejects(result.rejects)
+            clock.add(result.stages)
             report.files += result.files
             report.bytes_in += result.bytes_in
             report.documents += len(result.documents)
@@ -178,7 +212,10 @@ def clean(
             report.rejects.update(row["reason"] for row in result.rejects)
             if progress is not None:
                 progress(report.files, len(found.sources))
+        closing = time.perf_counter()  # the rest of "write": flush, fsync, rename
+    clock.seconds["write"] += time.perf_counter() - closing
     report.seconds = time.perf_counter() - started
+    report.stages = dict(clock.seconds)
     return report
 
 
@@ -193,5 +230,5 @@ def clean_text(text: str | bytes, options: Options | None = None) -> Document:
         text, encoding = decode_bytes(text)
     lines, changed = repair_lines(text)
     doc = Document("-", "-", encoding, changed, split_paragraphs(lines))
-    _deduplicate_all([doc], options)
+    _deduplicate_all([doc], options, Stopwatch())
     return doc
