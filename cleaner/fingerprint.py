@@ -39,13 +39,20 @@ from numpy.typing import NDArray
 SCHEME = "datasketch-affine32/poly64-fnv1a-words"
 NORMALIZATION_VERSION = 1
 
-_QUOTES_AND_DASHES = str.maketrans(
-    {
-        **dict.fromkeys("‘’‚‛′`´", "'"),
-        **dict.fromkeys("“”„‟″«»‹›", '"'),
-        **dict.fromkeys("‐‑‒–—―−", "-"),
-    }
-)
+_QUOTES_AND_DASHES = {
+    **dict.fromkeys("‘’‚‛′`´", "'"),
+    **dict.fromkeys("“”„‟″«»‹›", '"'),
+    **dict.fromkeys("‐‑‒–—―−", "-"),
+}
+# A regex finds the few characters to fold; str.translate would look up every character of
+# the text in a dict, 8 times slower on Cyrillic text.
+_FOLDABLE = re.compile("[" + "".join(_QUOTES_AND_DASHES) + "]")
+
+
+def _fold(match: re.Match[str]) -> str:
+    return _QUOTES_AND_DASHES[match.group()]
+
+
 _WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*")
 
@@ -63,7 +70,7 @@ def normalize(paragraph: str) -> str:
     >>> normalize("«Kerry’s  visit» — ＴＯＤＡＹ")
     '"kerry\'s visit" - today'
     """
-    text = unicodedata.normalize("NFKC", paragraph).translate(_QUOTES_AND_DASHES).casefold()
+    text = _FOLDABLE.sub(_fold, unicodedata.normalize("NFKC", paragraph)).casefold()
     return " ".join(text.split())
 
 

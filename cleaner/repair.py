@@ -13,7 +13,7 @@ import unicodedata
 from typing import Any
 
 import ftfy
-from ftfy.badness import is_bad
+from ftfy.badness import BADNESS_RE, is_bad
 from ftfy.chardata import CONTROL_CHARS, LIGATURES, WIDTH_MAP
 
 CONFIG = ftfy.TextFixerConfig(explain=False)
@@ -34,6 +34,116 @@ _TOUCHED = re.compile(
 _TOUCHED_ASCII = re.compile("[&\x00-\x08\x0b-\x1f\x7f]")
 
 
+# ftfy's mojibake detector, is_bad(), is one regex of 37 alternatives tried at every position
+# of a line: about 9 MB/s on Russian text. For a line written in ASCII, Cyrillic and common
+# punctuation only, the alternatives that need a character outside that alphabet cannot
+# match; _reduced() keeps the others (four, in ftfy 6.3), restricted to the alphabet, which
+# gives the same answer several times faster. A test checks both on real and random text.
+_ALPHABET = (
+    (0x00, 0x7F),  # ASCII
+    (0xA0, 0xA0),  # no-break space
+    (0xAB, 0xAB),  # «
+    (0xBB, 0xBB),  # »
+    (0x401, 0x401),  # Ё
+    (0x410, 0x44F),  # А-я
+    (0x451, 0x451),  # ё
+    (0x200B, 0x200B),  # zero-width space
+    (0x200D, 0x200D),  # zero-width joiner (emoji sequences)
+    (0x2013, 0x2014),  # – —
+    (0x2022, 0x2022),  # •
+    (0x2026, 0x2026),  # …
+    (0x20BD, 0x20BD),  # ₽
+    (0x20E3, 0x20E3),  # keycap
+    (0x2116, 0x2116),  # №
+    (0x2190, 0x21FF),  # arrows
+    (0x25A0, 0x25FF),  # geometric shapes
+    (0x2600, 0x27BF),  # symbols and dingbats
+    (0xFE0F, 0xFE0F),  # emoji presentation selector
+    (0x1F000, 0x1FAFF),  # emoji
+)
+_ALPHABET_CLASS = "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in _ALPHABET)
+_OUTSIDE_ALPHABET = re.compile(f"[^{_ALPHABET_CLASS}]")
+
+
+def _reduced(pattern: re.Pattern[str], alphabet: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
+    """The alternatives of ``pattern`` that can match text drawn from ``alphabet``.
+
+    Each alternative is rebuilt element by element, every character class cut down to the
+    alphabet; an alternative with a class left empty cannot match and is dropped. Anything
+    this rewrite does not understand keeps the whole pattern, so the result is never wrong.
+    """
+    parser, const = re._parser, re._constants  # type: ignore[attr-defined]
+    allowed = "".join(chr(c) for lo, hi in alphabet for c in range(lo, hi + 1))
+    categories = {
+        const.CATEGORY_SPACE: r"\s",
+        const.CATEGORY_WORD: r"\w",
+        const.CATEGORY_DIGIT: r"\d",
+    }
+
+    def one_char(op: object, av: object) -> str:
+        """A single-character element as a class of the allowed characters it matches."""
+        if op is const.LITERAL:
+            source = re.escape(chr(av))  # type: ignore[arg-type]
+        elif op is const.ANY:
+            source = "."
+        elif op is const.IN:
+            items: list[str] = []
+            for o, a in av:  # type: ignore[attr-defined]
+                if o is const.NEGATE:
+                    items.insert(0, "^")
+                elif o is const.LITERAL:
+                    items.append(re.escape(chr(a)))
+                elif o is const.RANGE:
+                    items.append(f"{re.escape(chr(a[0]))}-{re.escape(chr(a[1]))}")
+                else:
+                    items.append(categories[a])
+            source = "[" + "".join(items) + "]"
+        else:
+            raise KeyError(op)
+        chars = sorted(set(re.findall(source, allowed)))
+        return "[" + "".join(re.escape(c) for c in chars) + "]" if chars else ""
+
+    try:
+        tree = parser.parse(pattern.pattern, pattern.flags)
+        if len(tree) != 1 or tree[0][0] is not const.BRANCH:
+            return pattern
+        kept = []
+        for branch in tree[0][1][1]:
+            parts = []
+            for op, av in branch:
+                if op is const.AT and av is const.AT_BEGINNING:
+                    parts.append("^")
+                elif op is const.MAX_REPEAT and len(av[2]) == 1:
+                    low, high, ((inner_op, inner_av),) = av
+                    inner = one_char(inner_op, inner_av)
+                    if low == 0 and high == 1:
+                        parts.append(f"{inner}?" if inner else "")
+                    elif inner:
+                        parts.append(f"{inner}{{{low},{'' if high is const.MAXREPEAT else high}}}")
+                    else:
+                        break
+                else:
+                    element = one_char(op, av)
+                    if not element:
+                        break
+                    parts.append(element)
+            else:
+                kept.append("".join(parts))
+    except (KeyError, TypeError, ValueError):
+        return pattern
+    return re.compile("|".join(kept) or "(?!)")
+
+
+_BAD_IN_ALPHABET = _reduced(BADNESS_RE, _ALPHABET)
+
+
+def _is_bad(line: str) -> bool:
+    """``ftfy.badness.is_bad``, faster on lines written in ``_ALPHABET``."""
+    if _OUTSIDE_ALPHABET.search(line) is None:
+        return _BAD_IN_ALPHABET.search(line) is not None
+    return is_bad(line)
+
+
 def may_change(line: str) -> bool:
     """False only when ``ftfy.fix_text(line)`` provably returns ``line`` unchanged.
 
@@ -46,7 +156,7 @@ def may_change(line: str) -> bool:
         return _TOUCHED_ASCII.search(line) is not None
     if _TOUCHED.search(line):
         return True
-    return is_bad(line) or not unicodedata.is_normalized("NFC", line)
+    return _is_bad(line) or not unicodedata.is_normalized("NFC", line)
 
 
 def ftfy_options() -> dict[str, Any]:

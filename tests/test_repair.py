@@ -131,3 +131,34 @@ def test_fast_path_agrees_with_ftfy_on_mojibake_like_text(line: str) -> None:
 
     if not may_change(line):
         assert ftfy.fix_text(line, CONFIG) == line
+
+
+def _alphabet_text() -> str:
+    from cleaner.repair import _ALPHABET
+
+    chars = "".join(chr(c) for lo, hi in _ALPHABET for c in range(lo, hi + 1))
+    # weight towards the characters ftfy's detector cares about, so that mojibake shows up
+    return chars + "РСВГ«»•№◊°µ" * 50
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=_alphabet_text(), max_size=12))
+def test_reduced_mojibake_detector_equals_ftfys_on_its_alphabet(line: str) -> None:
+    from ftfy.badness import is_bad
+
+    from cleaner.repair import _is_bad
+
+    assert _is_bad(line) == is_bad(line)
+
+
+def test_reduced_mojibake_detector_equals_ftfys_on_real_text() -> None:
+    from ftfy.badness import is_bad
+
+    from cleaner.repair import _is_bad
+
+    lines = _real_lines()
+    if not lines:
+        pytest.skip("../shared/data is absent")
+    mojibake = [line.encode("utf-8").decode("cp1251", "replace") for line in lines[::7]]
+    for line in lines + mojibake:
+        assert _is_bad(line) == is_bad(line), line
