@@ -22,9 +22,19 @@ test: $(VENV)/.dev lint
 	$(BIN)/python -m pytest -q --doctest-modules cleaner tests
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check cleaner tests
-	$(BIN)/ruff format --check cleaner tests
+	$(BIN)/ruff check cleaner tests bench
+	$(BIN)/ruff format --check cleaner tests bench
 	$(BIN)/mypy cleaner
+
+eval: $(BIN)/cleaner
+	$(BIN)/python bench/evaluate.py
+
+$(VENV)/.bench: $(BIN)/cleaner
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench
+	$(BIN)/python bench/speed.py
 
 clean:
 	rm -rf build .venv .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1043 @@
+"""``make eval``: how well ``cleaner`` removes repeated paragraphs, scored on real news.
+
+Clean articles from BBC, Reuters and Telegram get one known defect each: a paragraph copied
+exactly, copied with a different rendering (quotes, spaces, entities, mojibake, hard wrapping),
+or copied with a small edit. Other cases put two *different* real paragraphs that look alike
+(templated wire reports, short one-word variants) into one article, where nothing may go.
+Every case is written as a ``.txt`` file, the whole folder goes through the public
+``cleaner.clean`` call, and each removal in the output is scored against the truth: removing
+an injected copy is a true positive, removing anything else a false positive, and a copy left
+in place a miss. Natural paragraphs of the host articles are in play too, so a false positive
+on real text counts like any other.
+
+Run as a script (``python bench/evaluate.py``) or import it as ``bench.evaluate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import difflib
+import html
+import html.entities
+import itertools
+import json
+import re
+import sys
+import tempfile
+import textwrap
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from random import Random
+from typing import Any, Literal
+
+import ftfy
+import ftfy.bad_codecs  # registers the "sloppy-windows-1252" codec
+import pandas as pd
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.text import Text
+
+# Run as a script, only bench/ is on the path; the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cleaner
+from bench import corpora
+from cleaner import fingerprint
+
+DEFAULT_CASES = 120  # per subtype: ~1,700 cases, a few MB, a few seconds of cleaning
+DEFAULT_SEED = 20240601
+MIN_PARAGRAPHS = 3
+# A one-word change to a shorter paragraph can make it a different statement ("rose"/"fell"),
+# which the negatives test; edited copies are taken from paragraphs at least this long.
+MIN_EDIT_WORDS = 12
+MAX_PAIRS_PER_GROUP = 3  # look-alike pairs taken from one template
+SWEEP_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(9))
+SWEEP_SHINGLES = (1, 2, 3, 4, 5)
+
+CATEGORIES = {
+    "exact": "exact",
+    "rendering": "rendering",
+    "edit": "small edits",
+    "negative": "negatives",
+}
+# (min precision, min recall) per category; negatives must see no removal at all.
+TARGETS: dict[str, tuple[float, float | None]] = {
+    "exact": (0.999, 0.99),
+    "rendering": (0.999, 0.99),
+    "edit": (0.99, 0.90),
+    "negative": (1.0, None),
+}
+
+
+# --- Articles ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Article:
+    corpus: str
+    name: str
+    paragraphs: tuple[str, ...]
+    lead: int  # the first body paragraph: BBC's paragraph 0 is the headline
+
+
+def load_articles() -> dict[str, list[Article]]:
+    """Every article of the three corpora, by corpus, in the loaders' fixed order."""
+    return {
+        corpus: [
+            Article(corpus, name, tuple(paragraphs), 1 if corpus == "bbc" else 0)
+            for name, paragraphs in load()
+        ]
+        for corpus, load in corpora.DOCUMENTS.items()
+    }
+
+
+@cache
+def normalize(paragraph: str) -> str:
+    """The cleaner's comparison key, cached: case generation asks for each one many times."""
+    return fingerprint.normalize(paragraph)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def key_words(paragraph: str) -> list[str]:
+    """The words (runs of ``\\w``) of a paragraph's key.
+
+    The cases are chosen with this fixed definition, not the cleaner's tokenizer, so that a
+    change to the cleaner changes its scores, never the cases it is scored on.
+    """
+    return _WORD.findall(normalize(paragraph))
+
+
+def has_exact_repeat(paragraphs: Sequence[str]) -> bool:
+    """A natural exact repeat is a real duplicate: such an article cannot host a clean case."""
+    keys = [normalize(p) for p in paragraphs]
+    return len(set(keys)) < len(keys)
+
+
+def clean_pool(articles: Iterable[Article]) -> list[Article]:
+    """Articles fit to receive a defect: long enough and free of exact repeats.
+
+    Deliberately *not* filtered with the cleaner's near-duplicate logic: a false positive on
+    natural text is a false positive.
+    """
+    return [
+        a
+        for a in articles
+        if len(a.paragraphs) >= MIN_PARAGRAPHS and not has_exact_repeat(a.paragraphs)
+    ]
+
+
+# --- Defects: how a copy differs from its original --------------------------------------------
+
+Transform = Callable[[str, Sequence[str], Random], str | None]
+
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+_ALPHA_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
+
+
+def same(paragraph: str, article: Sequence[str], rng: Random) -> str:
+    """An exact copy."""
+    return paragraph
+
+
+def _smart_quotes(text: str) -> str:
+    """Straight quotes to typographic ones: opening after a space or bracket, else closing."""
+    out = []
+    for i, char in enumerate(text):
+        opening = i == 0 or text[i - 1].isspace() or text[i - 1] in "([{"
+        if char == '"':
+            out.append("“" if opening else "”")
+        elif char == "'":
+            out.append("‘" if opening else "’")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_STRAIGHTEN = str.maketrans("‘’“”", "''\"\"")
+
+
+def quotes(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """Curly quotes straightened, or straight quotes curled."""
+    straight = paragraph.translate(_STRAIGHTEN)
+    if straight != paragraph:
+        return straight
+    return _smart_quotes(paragraph) if ("'" in paragraph or '"' in paragraph) else None
+
+
+def guillemets(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """«Guillemets» as “quotes” or "quotes", or double quotes as «guillemets»."""
+    if "«" in paragraph or "»" in paragraph:
+        left, right = rng.choice([("“", "”"), ('"', '"')])
+        return paragraph.replace("«", left).replace("»", right)
+    curled = _smart_quotes(paragraph)
+    if "“" in curled or "”" in curled:
+        return curled.replace("“", "«").replace("”", "»")
+    return None
+
+
+def odd_spaces(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """Some spaces non-breaking or doubled, as HTML-to-text conversion leaves them."""
+    spaces = [m.start() for m in re.finditer(" ", paragraph)]
+    if not spaces:
+        return None
+    chosen = set(rng.sample(spaces, min(len(spaces), rng.randint(1, 4))))
+    variants = ("\u00a0", "  ", "\u00a0 ")
+    return "".join(rng.choice(variants) if i in chosen else c for i, c in enumerate(paragraph))
+
+
+def _entity(char: str, rng: Random) -> str:
+    if char == "'":
+        return rng.choice(("&#39;", "&#x27;", "&apos;"))
+    if char in '&<>"':
+        return html.escape(char)
+    if ord(char) < 128:
+        return char
+    name = html.entities.codepoint2name.get(ord(char))
+    return f"&{name};" if name and rng.random() < 0.5 else f"&#{ord(char)};"
+
+
+def entities(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """Markup characters and non-ASCII ones as HTML entities (``&amp;``, ``&#8217;``...)."""
+    escaped = "".join(_entity(c, rng) for c in paragraph)
+    return escaped if escaped != paragraph else None
+
+
+def mojibake(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """UTF-8 bytes read as Windows-1252, the commonest mojibake ("Â£", "Ð¿Ñ€Ð¸...").
+
+    Decoded with ftfy's "sloppy" cp1252, which keeps the five bytes cp1252 leaves undefined
+    as the C1 controls a real mis-decoding browser or database yields, so the damage is the
+    realistic, reversible kind; a copy ftfy's own decoder cannot undo is not used.
+    """
+    if paragraph.isascii():
+        return None
+    broken = paragraph.encode("utf-8").decode("sloppy-windows-1252")
+    return broken if ftfy.fix_encoding(broken) == paragraph else None
+
+
+def hard_wrapped(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """The copy broken into lines of about 70 characters within its block."""
+    lines = textwrap.wrap(
+        paragraph, width=rng.randint(60, 76), break_long_words=False, break_on_hyphens=False
+    )
+    return "\n".join(lines) if len(lines) > 1 else None
+
+
+def word_changed(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """One word (not a figure) replaced by another word of the same article."""
+    targets = list(_ALPHA_WORD.finditer(paragraph))
+    vocabulary: list[str] = list(dict.fromkeys(w for p in article for w in _ALPHA_WORD.findall(p)))
+    if not targets:
+        return None
+    target = rng.choice(targets)
+    choices = [w for w in vocabulary if w.casefold() != target.group().casefold()]
+    if not choices:
+        return None
+    return paragraph[: target.start()] + rng.choice(choices) + paragraph[target.end() :]
+
+
+DATELINES_EN = (
+    "MOSCOW (Reuters) - ",
+    "LONDON, March 3 (Reuters) - ",
+    "WASHINGTON (AP) — ",
+    "By Jane Smith, BBC News | ",
+    "By John Doe, Business reporter, BBC News. ",
+)
+DATELINES_RU = (
+    "МОСКВА, 12 мар — РИА Новости. ",
+    "МОСКВА, 3 марта. /ТАСС/. ",
+    "Автор: Анна Смирнова, Би-би-си. ",
+)
+
+
+def dateline(paragraph: str, article: Sequence[str], rng: Random) -> str:
+    """A dateline or byline glued to the front, as a second rendering of a lead shows it."""
+    pool = DATELINES_RU if _CYRILLIC.search(paragraph) else DATELINES_EN
+    return rng.choice(pool) + paragraph
+
+
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”»’']))\s+(?=[«\"“(]?[A-ZА-ЯЁ])")
+
+
+def last_sentence_dropped(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """The paragraph without its trailing sentence, as an editor's trim leaves it."""
+    sentences = _SENTENCE_END.split(paragraph)
+    return " ".join(sentences[:-1]) if len(sentences) > 1 else None
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One kind of injected copy: what it changes, which paragraph, and where the copy goes."""
+
+    label: str  # "category/subtype"
+    transform: Transform
+    source: Literal["lead", "any"] = "any"
+    # "next": right after its original; "later": two or more paragraphs on; "after": either
+    placement: Literal["next", "later", "after"] = "after"
+    min_words: int = 0
+
+
+DEFECTS = (
+    Defect("exact/lead-doubled", same, source="lead", placement="next"),
+    Defect("exact/repeated-later", same, placement="later"),
+    Defect("rendering/quotes", quotes),
+    Defect("rendering/guillemets", guillemets),
+    Defect("rendering/spaces", odd_spaces),
+    Defect("rendering/entities", entities),
+    Defect("rendering/mojibake", mojibake),
+    Defect("rendering/hard-wrapped", hard_wrapped),
+    Defect("edit/word-changed", word_changed, min_words=MIN_EDIT_WORDS),
+    Defect("edit/dateline", dateline, source="lead", min_words=MIN_EDIT_WORDS),
+    Defect("edit/last-sentence-dropped", last_sentence_dropped, min_words=MIN_EDIT_WORDS),
+)
+
+
+# --- Cases ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """One article as written, with the truth about each paragraph."""
+
+    label: str
+    corpus: str
+    source: str
+    paragraphs: list[str]  # one block each; a hard-wrapped copy has several lines
+    copies: dict[int, int]  # injected copy's index -> index of the paragraph it copies
+    pair: tuple[int, int] | None = None  # a negative's two look-alikes
+
+    @property
+    def category(self) -> str:
+        return self.label.split("/", 1)[0]
+
+
+def _layout_safe(block: str) -> bool:
+    """Whether the block reads back as one paragraph: no blank or indented line in it."""
+    lines = block.split("\n")
+    return all(line.strip() and not line[0].isspace() for line in lines)
+
+
+def _differs_enough(defect: Defect, original: str, copy: str) -> bool:
+    if defect.transform is same:
+        return True
+    if defect.label.startswith("edit/"):
+        return normalize(copy) != normalize(original)
+    return copy != original
+
+
+def inject(article: Article, defect: Defect, rng: Random) -> Case | None:
+    """The article with one copy of one of its paragraphs, or None when the defect can't apply."""
+    paragraphs = list(article.paragraphs)
+    n = len(paragraphs)
+    indices = [article.lead] if defect.source == "lead" else rng.sample(range(n), n)
+    for i in indices:
+        if i >= n or len(key_words(paragraphs[i])) < defect.min_words:
+            continue
+        if defect.placement == "later" and i > n - 2:
+            continue
+        copy = defect.transform(paragraphs[i], paragraphs, rng)
+        if copy is None or not _differs_enough(defect, paragraphs[i], copy):
+            continue
+        if not _layout_safe(copy):
+            continue
+        if defect.placement == "next":
+            at = i + 1
+        elif defect.placement == "later":
+            at = rng.randint(i + 2, n)
+        else:
+            at = rng.randint(i + 1, n)
+        paragraphs.insert(at, copy)
+        return Case(defect.label, article.corpus, article.name, paragraphs, {at: i})
+    return None
+
+
+def copy_cases(
+    defect: Defect, pools: dict[str, list[Article]], count: int, seed: int
+) -> list[Case]:
+    """``count`` cases of one defect, drawn in turn from each corpus where it applies."""
+    rng = Random(f"{seed}/{defect.label}")
+    queues = {corpus: iter(rng.sample(pool, len(pool))) for corpus, pool in pools.items()}
+    cases: list[Case] = []
+    while queues:
+        for corpus in list(queues):
+            if len(cases) == count:
+                return cases
+            case = _first_injectable(queues[corpus], defect, rng)
+            if case is None:
+                del queues[corpus]  # e.g. mojibake in all-ASCII Reuters: nothing to break
+            else:
+                cases.append(case)
+    return cases
+
+
+def _first_injectable(
+    queue: Iterator[Article], defect: Defect, rng: Random, tries: int = 500
+) -> Case | None:
+    for _, article in zip(range(tries), queue, strict=False):
+        case = inject(article, defect, rng)
+        if case is not None:
+            return case
+    return None
+
+
+# --- Negatives: real paragraphs that look alike but are different news ------------------------
+
+Ref = tuple[int, int]  # (article index, paragraph index)
+# A capitalised word or a <Company Name> that follows a space: not the paragraph's first word.
+_NAME = re.compile(r"(?<=\s)(?:<[^>]+>|[A-Z][\w&'.-]*)")
+_DIGIT = re.compile(r"\d")
+# Capitalised but not names: a pair differing in these differs in a date, like a figure.
+_CALENDAR = frozenset(
+    [*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept", *calendar.day_name]
+)
+
+
+def figures_key(paragraph: str) -> Iterator[str]:
+    """The paragraph with every digit as ``#``: templated reports share it."""
+    key = normalize(paragraph)
+    if _DIGIT.search(key):
+        yield _DIGIT.sub("#", key)
+
+
+def names_key(paragraph: str) -> Iterator[str]:
+    """The paragraph (6+ words) with each name (a capitalised word after the first) masked."""
+    if len(key_words(paragraph)) >= 6:
+        masked = _NAME.sub(_mask_name, paragraph)
+        if masked != paragraph:
+            yield normalize(masked)
+
+
+def _mask_name(match: re.Match[str]) -> str:
+    # A private-use character: no text has it, unlike a placeholder word ("Full name ...").
+    return match.group() if match.group().rstrip(".,;:") in _CALENDAR else "\ue000"
+
+
+def one_word_keys(paragraph: str) -> Iterator[str]:
+    """Keys of a short paragraph (3-10 words) with one word left out, figures as ``#``.
+
+    Two paragraphs sharing such a key differ in that one word (and perhaps figures).
+    """
+    found = key_words(paragraph)
+    if not 3 <= len(found) <= 10:
+        return
+    tokens = [_DIGIT.sub("#", w) for w in found]
+    for j, token in enumerate(tokens):
+        if token.isalpha():
+            yield f"{j}|{' '.join(tokens[:j])}|{' '.join(tokens[j + 1 :])}|{len(tokens)}"
+
+
+@dataclass(frozen=True)
+class Lookalike:
+    label: str
+    corpora: tuple[str, ...]
+    keys: Callable[[str], Iterator[str]]
+    one_word: bool = False  # the pair must differ in the wildcarded word itself
+
+
+LOOKALIKES = (
+    Lookalike("negative/templated-figures", ("reuters",), figures_key),
+    Lookalike("negative/templated-names", ("reuters",), names_key),
+    Lookalike("negative/short-one-word", ("reuters", "bbc"), one_word_keys, one_word=True),
+)
+
+
+def lookalike_groups(articles: Sequence[Article], lookalike: Lookalike) -> list[list[Ref]]:
+    """Groups of paragraphs sharing a key, from 2+ articles with 2+ different texts."""
+    groups: dict[str, list[Ref]] = defaultdict(list)
+    for a, article in enumerate(articles):
+        for p, paragraph in enumerate(article.paragraphs):
+            for key in lookalike.keys(paragraph):
+                groups[key].append((a, p))
+    return [
+        refs
+        for refs in groups.values()
+        if len({a for a, _ in refs}) > 1
+        and len({normalize(articles[a].paragraphs[p]) for a, p in refs}) > 1
+    ]
+
+
+def _long_keys(article: Article) -> set[str]:
+    return {k for k in map(normalize, article.paragraphs) if len(k.split()) >= 8}
+
+
+def changed_words(x: Sequence[str], y: Sequence[str]) -> list[tuple[str, str]]:
+    """The words two paragraphs differ in, aligned; one without a counterpart pairs with ""."""
+    pairs: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
+        if op != "equal":
+            pairs.extend(itertools.zip_longest(x[i1:i2], y[j1:j2], fillvalue=""))
+    return pairs
+
+
+def variant(u: str, v: str) -> bool:
+    """Two spellings of one word ("qtly"/"qtrly", "ECU"/"ECUs", "divs"/"dividends")."""
+    return bool(u and v) and not (u.isdigit() or v.isdigit()) and u[:2] == v[:2]
+
+
+def distinct_pair(articles: Sequence[Article], first: Ref, second: Ref, one_word: bool) -> bool:
+    """Whether two look-alikes are really different paragraphs of different stories.
+
+    They must differ in more than spelling, and come from articles that share no other
+    paragraph: wire re-sends and corrections of one story do, and a pair from them may be
+    the same news, which is no fair negative.
+    """
+    (a, p), (b, q) = first, second
+    wx, wy = key_words(articles[a].paragraphs[p]), key_words(articles[b].paragraphs[q])
+    if a == b or _long_keys(articles[a]) & _long_keys(articles[b]):
+        return False
+    if all(variant(u, v) for u, v in changed_words(wx, wy)):
+        return False
+    if one_word:  # grouped by position, so the lists align word for word
+        changed = [(u, v) for u, v in zip(wx, wy, strict=True) if u != v and not u.isdigit()]
+        return (
+            len(changed) == 1 and all(w.isalpha() for w in changed[0]) and not variant(*changed[0])
+        )
+    return True
+
+
+def negative_case(
+    articles: Sequence[Article], first: Ref, second: Ref, rng: Random, label: str
+) -> Case | None:
+    """``first``'s article with ``second`` inserted after it, or None if that isn't clean."""
+    host = articles[first[0]]
+    other = articles[second[0]].paragraphs[second[1]]
+    if has_exact_repeat([*host.paragraphs, other]):
+        return None
+    paragraphs = list(host.paragraphs)
+    at = rng.randint(first[1] + 1, len(paragraphs))
+    paragraphs.insert(at, other)
+    source = f"{host.name} + {articles[second[0]].name}"
+    return Case(label, host.corpus, source, paragraphs, {}, (first[1], at))
+
+
+def negative_cases(
+    lookalike: Lookalike, articles: dict[str, list[Article]], count: int, seed: int
+) -> list[Case]:
+    """``count`` articles each holding a pair of look-alikes.
+
+    Groups take turns, one new pair each per round and at most ``MAX_PAIRS_PER_GROUP`` in
+    all, so a few big templates cannot fill the sample while a small supply of groups (there
+    are few name-only variants) still gives more than one case each.
+    """
+    rng = Random(f"{seed}/{lookalike.label}")
+    pool = [a for corpus in lookalike.corpora for a in articles[corpus]]
+    groups = lookalike_groups(pool, lookalike)
+    rng.shuffle(groups)
+    cases: list[Case] = []
+    used: set[tuple[Ref, Ref]] = set()
+    for _ in range(MAX_PAIRS_PER_GROUP):
+        before = len(cases)
+        for group in groups:
+            if len(cases) >= count:
+                break
+            case = _pair_case(pool, group, lookalike, rng, used)
+            if case is not None:
+                cases.append(case)
+        if len(cases) == before:
+            break
+    return cases
+
+
+def _pair_case(
+    pool: Sequence[Article],
+    group: list[Ref],
+    lookalike: Lookalike,
+    rng: Random,
+    used: set[tuple[Ref, Ref]],
+    tries: int = 20,
+) -> Case | None:
+    for _ in range(tries):
+        first, second = rng.sample(group, 2)
+        if (first, second) in used or not distinct_pair(pool, first, second, lookalike.one_word):
+            continue
+        case = negative_case(pool, first, second, rng, lookalike.label)
+        if case is not None:
+            used.add((first, second))
+            return case
+    return None
+
+
+def generate(articles: dict[str, list[Article]], count: int, seed: int) -> list[Case]:
+    """All cases: ``count`` per subtype, the same for the same seed on every machine."""
+    pools = {corpus: clean_pool(items) for corpus, items in articles.items()}
+    cases = [case for defect in DEFECTS for case in copy_cases(defect, pools, count, seed)]
+    for lookalike in LOOKALIKES:
+        cases.extend(negative_cases(lookalike, articles, count, seed))
+    return cases
+
+
+# --- Running the cleaner ----------------------------------------------------------------------
+
+
+def case_file(number: int, case: Case) -> str:
+    return f"{number:05d}_{case.label.replace('/', '_')}.txt"
+
+
+def write_cases(cases: Sequence[Case], folder: Path) -> dict[str, Case]:
+    """One ``.txt`` per case, paragraphs separated by blank lines; returns doc_id -> case."""
+    by_id: dict[str, Case] = {}
+    for number, case in enumerate(cases):
+        name = case_file(number, case)
+        (folder / name).write_text("\n\n".join(case.paragraphs) + "\n", encoding="utf-8")
+        by_id[name] = case
+    return by_id
+
+
+@dataclass
+class Output:
+    """What the cleaner made of one case."""
+
+    paragraphs: list[str]  # as the cleaner read them (repaired), removed ones included
+    removed: list[dict[str, Any]]
+
+
+def read_output(path: Path) -> dict[str, Output]:
+    frame = pd.read_parquet(path, columns=["doc_id", "paragraphs", "removed", "n_paragraphs_in"])
+    outputs: dict[str, Output] = {}
+    for doc_id, kept, removed, n_in in frame.itertuples(index=False):
+        removals = [dict(r) for r in removed]
+        by_index = {int(r["index"]): str(r["text"]) for r in removals}
+        kept_iter = iter(kept)
+        paragraphs = [by_index[i] if i in by_index else next(kept_iter) for i in range(n_in)]
+        outputs[doc_id] = Output(paragraphs, removals)
+    return outputs
+
+
+@dataclass
+class Run:
+    outputs: dict[str, Output]
+    seconds: float
+    megabytes: float
+
+
+def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Run:
+    """Clean the case folder with the public library call and read the corpus back."""
+    with tempfile.TemporaryDirectory(prefix="cleaner-eval-out-") as out_dir:
+        out = Path(out_dir) / "corpus.parquet"
+        report = cleaner.clean([str(folder)], out, cleaner.Options(dedup=dedup, workers=workers))
+        outputs = read_output(out)
+    return Run(outputs, report.seconds, report.bytes_in / 1e6)
+
+
+# --- Scoring ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    cases: int = 0
+    copies: int = 0
+    removed: int = 0
+    true_positives: int = 0
+    corpora: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def false_positives(self) -> int:
+        return self.removed - self.true_positives
+
+    @property
+    def misses(self) -> int:
+        return self.copies - self.true_positives
+
+    @property
+    def precision(self) -> float | None:
+        return self.true_positives / self.removed if self.removed else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.true_positives / self.copies if self.copies else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p is not None and r is not None and p + r else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "false_positives": self.false_positives,
+            "misses": self.misses,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+        }
+
+
+@dataclass
+class Example:
+    """A false positive or a miss, with the paragraph it was (or should have been) matched to."""
+
+    kind: Literal["false positive", "miss"]
+    case: str
+    label: str
+    left: str  # the removed paragraph, or the copy left in place
+    right: str  # the kept paragraph it was taken for, or the original it copies
+    similarity: float
+    note: str
+
+
+@dataclass
+class Scores:
+    categories: dict[str, Tally]
+    subtypes: dict[str, Tally]
+    false_positives: list[Example]
+    misses: list[Example]
+    mismatched: list[str]  # cases the cleaner split into a different number of paragraphs
+    unread: list[str]  # cases missing from the corpus (rejected)
+
+
+def similarity(a: str, b: str, k: int) -> tuple[float, str]:
+    """A pair measured as the cleaner documents its test, to explain a miss to a reader.
+
+    Exact Jaccard of the sets of ``k``-word shingles of the two keys (the cleaner's own
+    ``shingles``), and whether the figures of one (its ``numbers``) appear, in order, among
+    those of the other. Strings, not the cleaner's hashes: the verdict stays the cleaner's.
+    """
+    ka, kb = normalize(a), normalize(b)
+    if ka == kb:
+        return 1.0, "same key"
+    x, y = set(fingerprint.shingles(ka, k)), set(fingerprint.shingles(kb, k))
+    value = len(x & y) / len(x | y) if x | y else 0.0
+    fx, fy = fingerprint.numbers(ka), fingerprint.numbers(kb)
+    short, long = (fx, fy) if len(fx) <= len(fy) else (fy, fx)
+    rest = iter(long)
+    agree = all(figure in rest for figure in short)
+    return value, "figures agree" if agree else "figures differ"
+
+
+def score(cases: dict[str, Case], outputs: dict[str, Output], shingle_size: int) -> Scores:
+    categories: dict[str, Tally] = defaultdict(Tally)
+    subtypes: dict[str, Tally] = defaultdict(Tally)
+    scores = Scores(categories, subtypes, [], [], [], [])
+    for doc_id, case in cases.items():
+        output = outputs.get(doc_id)
+        if output is None:
+            scores.unread.append(doc_id)
+            continue
+        if len(output.paragraphs) != len(case.paragraphs):
+            scores.mismatched.append(doc_id)
+            continue
+        removed = {int(r["index"]): r for r in output.removed}
+        hits = len(removed.keys() & case.copies.keys())
+        for tally in (categories[case.category], subtypes[case.label]):
+            tally.cases += 1
+            tally.copies += len(case.copies)
+            tally.removed += len(removed)
+            tally.true_positives += hits
+            tally.corpora[case.corpus] = tally.corpora.get(case.corpus, 0) + 1
+        _collect_examples(scores, doc_id, case, output, removed, shingle_size)
+    return scores
+
+
+def _collect_examples(
+    scores: Scores,
+    doc_id: str,
+    case: Case,
+    output: Output,
+    removed: dict[int, dict[str, Any]],
+    shingle_size: int,
+) -> None:
+    text = output.paragraphs
+    for index, removal in sorted(removed.items()):
+        if index not in case.copies:
+            other = int(removal["duplicate_of"])
+            note = f"{removal['reason']}\n{_role(case, index)}\nfor {_role(case, other)}"
+            example = Example(
+                "false positive",
+                doc_id,
+                case.label,
+                text[index],
+                text[other],
+                float(removal["similarity"]),
+                note,
+            )
+            scores.false_positives.append(example)
+    for copy, original in sorted(case.copies.items()):
+        if copy not in removed:
+            value, why = similarity(text[copy], text[original], shingle_size)
+            example = Example("miss", doc_id, case.label, text[copy], text[original], value, why)
+            scores.misses.append(example)
+
+
+def _role(case: Case, index: int) -> str:
+    if index in case.copies:
+        return f"copy #{index}"
+    if case.pair and index in case.pair:
+        return f"look-alike #{index}"
+    return f"natural #{index}"
+
+
+# --- Reporting --------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def target_text(category: str) -> str:
+    precision, recall = TARGETS[category]
+    if recall is None:
+        return "no removals"
+    return f"P≥{precision:g} R≥{recall:g}"
+
+
+def target_met(category: str, tally: Tally) -> bool:
+    precision, recall = TARGETS[category]
+    if recall is None:
+        return tally.removed == 0
+    return (tally.precision or 0.0) >= precision and (tally.recall or 0.0) >= recall
+
+
+def category_table(scores: Scores, dedup: cleaner.DedupOptions) -> Table:
+    table = Table(
+        title=f"Paragraph de-duplication, threshold={dedup.threshold} "
+        f"shingle_size={dedup.shingle_size}",
+        title_justify="left",
+    )
+    for column in ("category", "cases", "copies", "removed", "FP", "missed"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for column in ("precision", "recall", "F1", "target", "met"):
+        table.add_column(column, justify="right")
+    for category, title in CATEGORIES.items():
+        tally = scores.categories.get(category, Tally())
+        met = target_met(category, tally)
+        table.add_row(
+            title,
+            *_counts(tally),
+            _fmt(tally.precision),
+            _fmt(tally.recall),
+            _fmt(tally.f1),
+            target_text(category),
+            Text("yes", "green") if met else Text("no", "red"),
+        )
+    return table
+
+
+def _counts(tally: Tally) -> list[str]:
+    return [
+        str(tally.cases),
+        str(tally.copies),
+        str(tally.removed),
+        str(tally.false_positives),
+        str(tally.misses),
+    ]
+
+
+def subtype_table(scores: Scores) -> Table:
+    table = Table(title="By subtype", title_justify="left")
+    for column in ("subtype", "cases", "copies", "removed", "FP", "missed"):
+        table.add_column(column, justify="left" if column == "subtype" else "right")
+    for column in ("precision", "recall", "corpora"):
+        table.add_column(column, justify="right" if column != "corpora" else "left")
+    for label in sorted(scores.subtypes, key=_label_order):
+        tally = scores.subtypes[label]
+        corpora_text = " ".join(f"{c} {n}" for c, n in sorted(tally.corpora.items()))
+        table.add_row(
+            label, *_counts(tally), _fmt(tally.precision), _fmt(tally.recall), corpora_text
+        )
+    return table
+
+
+def _label_order(label: str) -> tuple[int, str]:
+    return list(CATEGORIES).index(label.split("/")[0]), label
+
+
+def _diff(left: str, right: str, limit: int = 600) -> tuple[Text, Text]:
+    """Both texts with the words that differ highlighted, trimmed for a terminal."""
+    a, b = left.split(), right.split()
+    out_a, out_b = Text(), Text()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        style = None if op == "equal" else "bold red"
+        out_a.append(" ".join(a[i1:i2]) + (" " if i2 > i1 else ""), style)
+        out_b.append(" ".join(b[j1:j2]) + (" " if j2 > j1 else ""), style)
+    for text in (out_a, out_b):
+        text.rstrip()
+        text.truncate(limit, overflow="ellipsis")
+    return out_a, out_b
+
+
+def spread(examples: Sequence[Example], count: int) -> list[Example]:
+    """The first ``count`` examples taking one subtype after another, so each kind shows."""
+    by_label: dict[str, list[Example]] = defaultdict(list)
+    for example in examples:
+        by_label[example.label].append(example)
+    queues = [by_label[label] for label in sorted(by_label, key=_label_order)]
+    chosen: list[Example] = []
+    for rank in range(max(map(len, queues), default=0)):
+        chosen.extend(queue[rank] for queue in queues if rank < len(queue))
+    return chosen[:count]
+
+
+def examples_table(title: str, examples: Sequence[Example], show: int, left: str) -> Table:
+    right = "kept paragraph it was taken for" if left == "removed" else "original it copies"
+    shown = spread(examples, show)
+    table = Table(title=f"{title}: {len(shown)} of {len(examples)}", title_justify="left")
+    table.add_column("case", max_width=24)
+    table.add_column(left, ratio=1)
+    table.add_column(right, ratio=1)
+    table.add_column("similarity", justify="right", max_width=18)
+    for example in shown:
+        a, b = _diff(example.left, example.right)
+        table.add_row(
+            f"{example.case}\n{example.label}", a, b, f"{example.similarity:.2f}\n{example.note}"
+        )
+    return table
+
+
+def report(
+    console: Console, scores: Scores, run: Run, dedup: cleaner.DedupOptions, show: int
+) -> None:
+    console.print(category_table(scores, dedup))
+    console.print(subtype_table(scores))
+    if scores.mismatched or scores.unread:
+        console.print(
+            f"[red]{len(scores.mismatched)} case(s) read back with a different paragraph count "
+            f"and {len(scores.unread)} missing from the corpus; not scored: "
+            f"{', '.join((scores.mismatched + scores.unread)[:5])}[/red]"
+        )
+    if show:
+        if scores.false_positives:
+            console.print(
+                examples_table("False positives", scores.false_positives, show, "removed")
+            )
+        if scores.misses:
+            console.print(examples_table("Misses", scores.misses, show, "copy left in"))
+    rate = run.megabytes / run.seconds if run.seconds else float("nan")
+    console.print(
+        f"cleaner: {len(run.outputs)} documents, {run.megabytes:.2f} MB in {run.seconds:.2f} s "
+        f"= {rate:.2f} MB/s"
+    )
+
+
+def scores_json(
+    scores: Scores, run: Run, dedup: cleaner.DedupOptions, examples: bool = True
+) -> dict[str, Any]:
+    """The scores as plain data, with every false positive and miss if ``examples``."""
+    result = {
+        "options": asdict(dedup),
+        "categories": {c: t.as_dict() for c, t in scores.categories.items()},
+        "subtypes": {s: t.as_dict() for s, t in scores.subtypes.items()},
+        "mismatched": scores.mismatched,
+        "unread": scores.unread,
+        "seconds": run.seconds,
+        "megabytes": run.megabytes,
+    }
+    if examples:
+        result["false_positives"] = [asdict(e) for e in scores.false_positives]
+        result["misses"] = [asdict(e) for e in scores.misses]
+    return result
+
+
+# --- Sweep ------------------------------------------------------------------------------------
+
+
+def sweep(
+    console: Console, folder: Path, cases: dict[str, Case], workers: int
+) -> list[dict[str, Any]]:
+    """Every threshold x shingle size on the same cases, one compact row each."""
+    table = Table(
+        title="Sweep: precision/recall per category, removals among negatives, "
+        "targets met (e=exact r=rendering s=small edits n=negatives), cleaner seconds",
+        title_justify="left",
+    )
+    columns = ("k", "threshold", "exact", "rendering", "small edits", "negatives", "met", "s")
+    for column in columns:
+        table.add_column(column, justify="right")
+    settings = [(k, t) for k in SWEEP_SHINGLES for t in SWEEP_THRESHOLDS]
+    rows = []
+    # The bar shows on a terminal only and vanishes; a log gets just the table.
+    with Progress(
+        console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()
+    ) as progress:
+        task = progress.add_task("sweeping", total=len(settings))
+        for k, threshold in settings:
+            dedup = cleaner.DedupOptions(threshold=threshold, shingle_size=k)
+            run = run_cleaner(folder, dedup, workers)
+            scores = score(cases, run.outputs, k)
+            tallies = {c: scores.categories.get(c, Tally()) for c in CATEGORIES}
+            cells = [_pr(tallies[c]) for c in ("exact", "rendering", "edit")]
+            met = "".join(CATEGORIES[c][0] if target_met(c, t) else "·" for c, t in tallies.items())
+            negatives = str(tallies["negative"].removed)
+            table.add_row(str(k), f"{threshold:.2f}", *cells, negatives, met, f"{run.seconds:.1f}")
+            rows.append(scores_json(scores, run, dedup, examples=False))
+            progress.advance(task)
+    console.print(table)
+    return rows
+
+
+def _pr(tally: Tally) -> str:
+    return f"{_fmt(tally.precision)}/{_fmt(tally.recall)}"
+
+
+# --- Command line -----------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    defaults = cleaner.DedupOptions()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=defaults.threshold,
+        help=f"Jaccard threshold for DedupOptions (default {defaults.threshold})",
+    )
+    parser.add_argument(
+        "--shingle-size",
+        type=int,
+        default=defaults.shingle_size,
+        help=f"words per shingle for DedupOptions (default {defaults.shingle_size})",
+    )
+    parser.add_argument("--cases", type=int, default=DEFAULT_CASES, help="cases per subtype")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the sample")
+    parser.add_argument("--workers", type=int, default=1, help="cleaner worker processes")
+    parser.add_argument("--show", type=int, default=5, help="false positives and misses shown")
+    parser.add_argument("--json", type=Path, help="also write the scores here as JSON")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help=f"score thresholds {SWEEP_THRESHOLDS[0]}..{SWEEP_THRESHOLDS[-1]} x shingle sizes "
+        f"{SWEEP_SHINGLES[0]}..{SWEEP_SHINGLES[-1]} on the same cases",
+    )
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.threshold <= 1.0 or args.shingle_size < 1 or args.cases < 1:
+        parser.error("need 0 <= --threshold <= 1, --shingle-size >= 1 and --cases >= 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    if not corpora.available():
+        print(f"eval skipped: {corpora.missing_message()}")
+        return 0
+    started = time.perf_counter()
+    cases = generate(load_articles(), args.cases, args.seed)
+    console.print(
+        f"{len(cases)} cases from seed {args.seed} in {time.perf_counter() - started:.1f} s"
+    )
+    with tempfile.TemporaryDirectory(prefix="cleaner-eval-") as tmp:
+        folder = Path(tmp)
+        by_id = write_cases(cases, folder)
+        if args.sweep:
+            result: Any = sweep(console, folder, by_id, args.workers)
+        else:
+            dedup = cleaner.DedupOptions(threshold=args.threshold, shingle_size=args.shingle_size)
+            run = run_cleaner(folder, dedup, args.workers)
+            scores = score(by_id, run.outputs, dedup.shingle_size)
+            report(console, scores, run, dedup, args.show)
+            result = scores_json(scores, run, dedup)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    console.print(f"total {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,396 @@
+"""`make bench`: cleaner's speed and memory against the pipeline a user would write.
+
+Builds a workload of real news (BBC, Reuters, Russian Telegram posts from ../shared/data, with
+repeats and rendering defects injected as in `make eval`) in a temporary folder, then runs on
+the same files, in this one invocation:
+
+- the baseline: what a user would write from the card's packages: ``ftfy.fix_text`` on each
+  paragraph, a datasketch ``MinHash(num_perm=128)`` fed shingle by shingle with ``update``,
+  and ``MinHashLSH`` to find repeats, then pandas ``to_parquet``. It is slow, so it runs on a
+  seeded random sample of the files and its MB/s is that sample's (printed as such);
+- the fast peer for the fingerprint stage: rensa, fed shingles made in Python the usual way
+  from the same paragraphs as cleaner's fingerprint stage;
+- ``cleaner clean`` end to end, as a separate process, with 1 and 2 workers.
+
+It prints MB/s and paragraphs/s per stage, end-to-end MB/s, peak resident memory (of the
+largest process), and the ratios against the baseline and rensa; the figures are ratios
+measured in the same run, because this machine's speed drifts by tens of percent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import corpora
+from bench.evaluate import DEFECTS
+
+SHARDS = 10
+SEED = 5
+K = 3  # cleaner's default shingle size, used by every contender
+NUM_PERM = 128
+
+
+# --- Workload ----------------------------------------------------------------------------------
+
+
+def _with_defect(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """A copy of an article with one repeated paragraph, as scrapers produce them."""
+    defect = rng.choice(DEFECTS)
+    source = 0 if defect.source == "lead" else rng.randrange(len(paragraphs))
+    copy = defect.transform(paragraphs[source], paragraphs, rng)
+    if copy is None:
+        return paragraphs
+    where = source + 1 if defect.placement == "next" else rng.randint(source + 1, len(paragraphs))
+    return [*paragraphs[:where], copy, *paragraphs[where:]]
+
+
+def build_workload(folder: Path, target_mb: float, seed: int) -> tuple[int, int]:
+    """Write rounds of the three corpora into SHARDS sub-folders until ``target_mb`` is reached.
+
+    Articles become ``.txt`` files (a tenth of the Telegram posts in cp1251, the rest UTF-8),
+    and Telegram channels also become ``.jsonl.gz`` feeds. Returns (files, bytes).
+    """
+    rng = random.Random(seed)
+    documents = [
+        (name, paragraphs) for name, load in corpora.DOCUMENTS.items() for _, paragraphs in load()
+    ]
+    files = written = 0
+    round_ = 0
+    while written < target_mb * 1e6:
+        feeds: dict[int, list[str]] = {}
+        for n, (corpus, paragraphs) in enumerate(documents):
+            article = _with_defect(paragraphs, rng) if rng.random() < 0.5 else paragraphs
+            text = "\n\n".join(article) + "\n"
+            shard = folder / f"shard{(n + round_) % SHARDS}" / f"r{round_}" / corpus
+            if corpus == "telegram" and rng.random() < 0.5:
+                feeds.setdefault(n % 24, []).append(
+                    json.dumps({"id": n, "text": text}, ensure_ascii=False)
+                )
+                continue
+            shard.mkdir(parents=True, exist_ok=True)
+            encoding = "cp1251" if corpus == "telegram" and rng.random() < 0.2 else "utf-8"
+            data = text.encode(encoding, errors="replace")
+            (shard / f"{n:06d}.txt").write_bytes(data)
+            files += 1
+            written += len(data)
+        for channel, lines in feeds.items():
+            shard = folder / f"shard{channel % SHARDS}" / f"r{round_}"
+            shard.mkdir(parents=True, exist_ok=True)
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+            (shard / f"channel{channel:02d}.jsonl.gz").write_bytes(gzip.compress(data, 1, mtime=0))
+            files += 1
+            written += len(data)
+        round_ += 1
+    return files, written
+
+
+# --- The baseline ------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    seconds: dict[str, float] = field(default_factory=dict)
+    paragraphs: int = 0
+    bytes: int = 0
+
+    def add(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - started
+        return now
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _shingles(paragraph: str) -> list[str]:
+    tokens = _WORD.findall(paragraph.lower())
+    return [" ".join(tokens[i : i + K]) for i in range(max(1, len(tokens) - K + 1))]
+
+
+def _read_texts(path: Path) -> list[str]:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        text = str(from_bytes(data).best())
+    if ".jsonl" in path.name:
+        return [json.loads(line)["text"] for line in text.splitlines() if line.strip()]
+    return [text]
+
+
+def baseline(files: Sequence[Path], out: Path) -> Timing:
+    """The straightforward pipeline, stage by stage."""
+    import ftfy
+    import pandas as pd
+    from datasketch import MinHash, MinHashLSH
+
+    timing = Timing()
+    rows = []
+    for path in files:
+        t = time.perf_counter()
+        texts = _read_texts(path)
+        timing.bytes += sum(len(x.encode("utf-8")) for x in texts)
+        t = timing.add("read+decode", t)
+        for text in texts:
+            paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+            t = timing.add("split", t)
+            paragraphs = [ftfy.fix_text(p) for p in paragraphs]
+            t = timing.add("repair", t)
+            hashes = []
+            for p in paragraphs:
+                m = MinHash(num_perm=NUM_PERM)
+                for shingle in _shingles(p):
+                    m.update(shingle.encode("utf-8"))
+                hashes.append(m)
+            t = timing.add("fingerprint", t)
+            lsh = MinHashLSH(threshold=0.8, num_perm=NUM_PERM)
+            kept = []
+            for i, (p, m) in enumerate(zip(paragraphs, hashes, strict=True)):
+                if not lsh.query(m):
+                    lsh.insert(str(i), m)
+                    kept.append(p)
+            timing.add("deduplicate", t)
+            timing.paragraphs += len(paragraphs)
+            rows.append({"source": str(path), "text": "\n\n".join(kept), "paragraphs": kept})
+    t = time.perf_counter()
+    pd.DataFrame(rows).to_parquet(out)
+    timing.add("write", t)
+    return timing
+
+
+# --- Fingerprint stage: cleaner against rensa ---------------------------------------------------
+
+
+def fingerprint_race(paragraphs: list[str]) -> tuple[float, float]:
+    """Seconds for cleaner's fingerprint stage and for the rensa path, on the same paragraphs."""
+    from rensa import RMinHash
+
+    from cleaner.fingerprint import fingerprint
+
+    started = time.perf_counter()
+    for i in range(0, len(paragraphs), 4096):  # cleaner's batches are about this size
+        fingerprint(paragraphs[i : i + 4096], NUM_PERM, 1, K)
+    ours = time.perf_counter() - started
+
+    started = time.perf_counter()
+    for paragraph in paragraphs:
+        m = RMinHash(num_perm=NUM_PERM, seed=1)
+        m.update(_shingles(paragraph))
+        m.digest()
+    theirs = time.perf_counter() - started
+    return ours, theirs
+
+
+# --- cleaner as a user runs it ----------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mb: float
+    report: dict[str, object]
+
+
+def run_cleaner(inputs: Sequence[Path], out: Path, workers: int) -> Run:
+    """``cleaner clean`` in a process of its own: wall time and the largest process's peak RSS."""
+    report = out.with_suffix(".report.json")
+    code = (
+        "import json, sys, cleaner;"
+        "r = cleaner.clean(sys.argv[3:], sys.argv[1], cleaner.Options(workers=int(sys.argv[2])));"
+        "json.dump({'stages': r.stages, 'bytes': r.bytes_in, 'paragraphs': r.paragraphs_in,"
+        " 'documents': r.documents, 'removed': dict(r.removed), 'rejected': r.rejected},"
+        f" open({str(report)!r}, 'w'))"
+    )
+    command = [sys.executable, "-c", code, str(out), str(workers), *map(str, inputs)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"cleaner failed with status {status}")
+    return Run(seconds, usage.ru_maxrss / 1024, json.loads(report.read_text()))
+
+
+def run_cli(inputs: Sequence[Path], out: Path, workers: int) -> Run:
+    command = [str(Path(sys.executable).with_name("cleaner")), "clean", *map(str, inputs)]
+    command += ["-o", str(out), "-j", str(workers), "-q"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"cleaner failed with status {status}")
+    return Run(time.perf_counter() - started, usage.ru_maxrss / 1024, {})
+
+
+# --- Checks that the speed did not change the results -----------------------------------------
+
+
+def repair_matches_ftfy(texts: Sequence[str]) -> tuple[int, int]:
+    """(lines checked, lines where cleaner's repair differs from ``ftfy.fix_text``)."""
+    import ftfy
+
+    from cleaner.repair import repair_line
+
+    lines = [line for text in texts for line in text.split("\n")]
+    return len(lines), sum(repair_line(line) != ftfy.fix_text(line) for line in lines)
+
+
+def signatures_match_datasketch(paragraphs: Sequence[str]) -> tuple[int, int]:
+    """(paragraphs checked, paragraphs whose signature datasketch does not reproduce)."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from cleaner.fingerprint import fingerprint, normalize, shingle_hash32, shingles
+
+    sigs = fingerprint(paragraphs, NUM_PERM, 1, K).signatures
+    bad = 0
+    for paragraph, sig in zip(paragraphs, sigs, strict=True):
+        m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=shingle_hash32)
+        for shingle in shingles(normalize(paragraph), K):
+            m.update(shingle)
+        bad += not np.array_equal(m.hashvalues, sig)
+    return len(paragraphs), bad
+
+
+# --- Report ------------------------------------------------------------------------------------
+
+
+STAGES = ("read", "decode", "repair", "split", "fingerprint", "deduplicate", "write")
+
+
+def _rate(amount: float, seconds: float) -> str:
+    return f"{amount / seconds:,.1f}" if seconds > 0 else "-"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mb", type=float, default=200.0, help="workload size (default 200)")
+    parser.add_argument("--sample", type=float, default=0.015, help="baseline's share of files")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--keep", type=Path, help="build the workload here and keep it")
+    args = parser.parse_args(argv)
+    if not corpora.available():
+        print(f"make bench: skipped, {corpora.missing_message()}")
+        return 0
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="cleaner-bench-"))
+    try:
+        started = time.perf_counter()
+        n_files, n_bytes = build_workload(work / "news", args.mb, args.seed)
+        console.print(
+            f"workload: {n_files:,} files, {n_bytes / 1e6:,.1f} MB in {SHARDS} shards "
+            "(BBC, Reuters, Telegram; repeats injected), "
+            f"built in {time.perf_counter() - started:.0f} s"
+        )
+        shards = sorted((work / "news").iterdir())
+        files = sorted(p for p in (work / "news").rglob("*") if p.is_file())
+        sample = random.Random(args.seed).sample(files, max(1, int(len(files) * args.sample)))
+
+        base = baseline(sample, work / "baseline.parquet")
+        base_seconds = sum(base.seconds.values())
+        base_mbs = base.bytes / 1e6 / base_seconds
+
+        single = run_cleaner(shards, work / "j1.parquet", 1)
+        cli1 = run_cli(shards, work / "cli1.parquet", 1)
+        cli2 = run_cli(shards, work / "cli2.parquet", 2)
+        small = run_cli(shards[:1], work / "small.parquet", 1)
+        same_output = (work / "cli1.parquet").read_bytes() == (work / "cli2.parquet").read_bytes()
+
+        texts = [t for path in files[:: max(1, len(files) // 3000)] for t in _read_texts(path)]
+        paragraphs = [p for t in texts for p in (" ".join(b.split()) for b in t.split("\n\n")) if p]
+        race_paragraphs = paragraphs * max(1, 150_000 // max(1, len(paragraphs)))
+        ours, rensa_seconds = fingerprint_race(race_paragraphs)
+        checked_lines, repair_diffs = repair_matches_ftfy(texts[:1500])
+        checked_sigs, sig_diffs = signatures_match_datasketch(paragraphs[:2000])
+
+        stages = single.report["stages"]
+        assert isinstance(stages, dict)
+        mb = float(single.report["bytes"]) / 1e6  # type: ignore[arg-type]
+        n_par = float(single.report["paragraphs"])  # type: ignore[arg-type]
+
+        table = Table(title="stages, one worker (cleaner) / the sample (baseline)")
+        for column in ("stage", "cleaner MB/s", "cleaner paragraphs/s", "baseline MB/s", "ratio"):
+            table.add_column(column, justify="right")
+        base_stage = {"read": "read+decode", "decode": "read+decode"}
+        for stage in STAGES:
+            seconds = float(stages.get(stage, 0.0))
+            b_seconds = base.seconds.get(base_stage.get(stage, stage), 0.0)
+            b_rate = base.bytes / 1e6 / b_seconds if b_seconds else 0.0
+            c_rate = mb / seconds if seconds else 0.0
+            table.add_row(
+                stage,
+                _rate(mb, seconds),
+                _rate(n_par, seconds),
+                f"{b_rate:,.1f}" if b_rate else "-",
+                f"{c_rate / b_rate:,.1f}x" if b_rate and c_rate and stage not in base_stage else "",
+            )
+        console.print(table)
+
+        end = Table(title="end to end (wall clock, whole process)")
+        for column in ("run", "MB/s", "peak RSS MB", "vs baseline"):
+            end.add_column(column, justify="right")
+        end.add_row(
+            f"baseline on a {args.sample:.1%} sample ({base.bytes / 1e6:.1f} MB)",
+            f"{base_mbs:.2f}",
+            "",
+            "1.0x",
+        )
+        for label, run in (("cleaner -j 1", cli1), ("cleaner -j 2", cli2)):
+            rate = mb / run.seconds
+            end.add_row(label, f"{rate:.1f}", f"{run.peak_rss_mb:,.0f}", f"{rate / base_mbs:.1f}x")
+        end.add_row(
+            f"cleaner -j 1, one shard ({mb / SHARDS:.0f} MB)",
+            f"{mb / SHARDS / small.seconds:.1f}",
+            f"{small.peak_rss_mb:,.0f}",
+            "",
+        )
+        console.print(end)
+        n_race = len(race_paragraphs)
+        console.print(
+            f"fingerprint stage on {n_race:,} paragraphs: cleaner {n_race / ours:,.0f}/s, "
+            f"rensa path {n_race / rensa_seconds:,.0f}/s: {rensa_seconds / ours:.1f}x rensa"
+        )
+        console.print(
+            f"memory: {SHARDS}x the input needs "
+            f"{cli1.peak_rss_mb / small.peak_rss_mb:.2f}x the peak RSS"
+        )
+        console.print(
+            f"identical results: -j 2 output {'==' if same_output else '!='} -j 1 output (bytes); "
+            f"repair differs from ftfy.fix_text on {repair_diffs} of {checked_lines:,} lines; "
+            f"datasketch reproduces {checked_sigs - sig_diffs:,} of {checked_sigs:,} signatures"
+        )
+        console.print(
+            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
+            f"bench took {time.perf_counter() - started:.0f} s"
+        )
+        return 0 if same_output and not repair_diffs and not sig_diffs else 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
