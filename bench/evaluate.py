@@ -232,9 +232,15 @@ def hard_wrapped(paragraph: str, article: Sequence[str], rng: Random) -> str | N
 
 
 def word_changed(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """One word (not a figure) replaced by another word of the same article."""
-    targets = list(_ALPHA_WORD.finditer(paragraph))
-    vocabulary: list[str] = list(dict.fromkeys(w for p in article for w in _ALPHA_WORD.findall(p)))
+    """One common word replaced by another common word of the same article.
+
+    Not a figure and not a name (a capitalised word): paragraphs that differ only in their
+    figures or names are different news (the templated negatives), not edited copies.
+    """
+    targets = [m for m in _ALPHA_WORD.finditer(paragraph) if m.group().islower()]
+    vocabulary: list[str] = list(
+        dict.fromkeys(w for p in article for w in _ALPHA_WORD.findall(p) if w.islower())
+    )
     if not targets:
         return None
     target = rng.choice(targets)
@@ -939,7 +945,7 @@ def scores_json(
 
 
 def sweep(
-    console: Console, folder: Path, cases: dict[str, Case], workers: int
+    console: Console, folder: Path, cases: dict[str, Case], workers: int, containment: float
 ) -> list[dict[str, Any]]:
     """Every threshold x shingle size on the same cases, one compact row each."""
     table = Table(
@@ -958,7 +964,9 @@ def sweep(
     ) as progress:
         task = progress.add_task("sweeping", total=len(settings))
         for k, threshold in settings:
-            dedup = cleaner.DedupOptions(threshold=threshold, shingle_size=k)
+            dedup = cleaner.DedupOptions(
+                threshold=threshold, shingle_size=k, containment=containment
+            )
             run = run_cleaner(folder, dedup, workers)
             scores = score(cases, run.outputs, k)
             tallies = {c: scores.categories.get(c, Tally()) for c in CATEGORIES}
@@ -994,6 +1002,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=defaults.shingle_size,
         help=f"words per shingle for DedupOptions (default {defaults.shingle_size})",
     )
+    parser.add_argument(
+        "--containment",
+        type=float,
+        default=defaults.containment,
+        help=f"containment threshold for DedupOptions (default {defaults.containment})",
+    )
     parser.add_argument("--cases", type=int, default=DEFAULT_CASES, help="cases per subtype")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the sample")
     parser.add_argument("--workers", type=int, default=1, help="cleaner worker processes")
@@ -1026,9 +1040,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = Path(tmp)
         by_id = write_cases(cases, folder)
         if args.sweep:
-            result: Any = sweep(console, folder, by_id, args.workers)
+            result: Any = sweep(console, folder, by_id, args.workers, args.containment)
         else:
-            dedup = cleaner.DedupOptions(threshold=args.threshold, shingle_size=args.shingle_size)
+            dedup = cleaner.DedupOptions(
+                threshold=args.threshold,
+                shingle_size=args.shingle_size,
+                containment=args.containment,
+            )
             run = run_cleaner(folder, dedup, args.workers)
             scores = score(by_id, run.outputs, dedup.shingle_size)
             report(console, scores, run, dedup, args.show)

@@ -16,6 +16,7 @@ for resembling a paragraph that was itself removed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,18 +25,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.document import Removal
-from cleaner.fingerprint import Fingerprints, jaccard, numbers
+from cleaner.fingerprint import Fingerprints, numbers, overlap, words
 
+CONTAINED_MIN = 8  # shingles a copy needs before containment alone can make it a repeat
 EXACT = "exact_duplicate"
 NEAR = "near_duplicate"
 
 
 @dataclass(frozen=True)
 class DedupOptions:
-    threshold: float = 0.8
-    shingle_size: int = 3
+    threshold: float = 0.9  # exact Jaccard similarity that makes a near repeat
+    shingle_size: int = 2
     num_perm: int = 128
     seed: int = 1
+    # A copy trimmed (a sentence dropped) or extended (a dateline added) has a low Jaccard
+    # similarity but lies almost wholly inside the other: containment catches it.
+    containment: float = 0.85
+    min_words: int = 5  # shorter paragraphs are only ever exact repeats
 
 
 @lru_cache(maxsize=32)
@@ -130,35 +136,87 @@ def deduplicate(
                 first_by_key[key] = i
 
     eligible = np.array(
-        [g for g in range(int(starts[-1])) if g not in removed and fp.has_words(g)], dtype=np.int64
+        [
+            g
+            for g in range(int(starts[-1]))
+            if g not in removed and len(words(fp.keys[g])) >= options.min_words
+        ],
+        dtype=np.int64,
     )
-    bands, rows = lsh_bands(options.threshold, options.num_perm)
+    bands, rows = lsh_bands(_candidate_threshold(options), options.num_perm)
     candidates: dict[int, list[int]] = {}
     for a, b in candidate_pairs(fp.signatures[eligible], bands, rows, doc_of[eligible]):
         candidates.setdefault(int(eligible[b]), []).append(int(eligible[a]))
 
     for later in sorted(candidates):
-        best: tuple[float, int] | None = None
+        best: tuple[float, float, int] | None = None
         for earlier in sorted(candidates[later]):
             if earlier in removed:
                 continue
-            similarity = jaccard(fp.shingle_set(earlier), fp.shingle_set(later))
-            if similarity < options.threshold:
-                continue
-            if not _figures_agree(numbers(fp.keys[earlier]), numbers(fp.keys[later])):
-                continue
-            if best is None or similarity > best[0]:
-                best = (similarity, earlier)
+            d = int(doc_of[later])
+            texts = documents[d][earlier - starts[d]], documents[d][later - starts[d]]
+            found = verify(fp, earlier, later, texts, options)
+            if found is not None and (best is None or found > best[:2]):
+                best = (*found, earlier)
         if best is not None:
             d = int(doc_of[later])
-            index, kept = later - int(starts[d]), best[1] - int(starts[d])
-            removals[d].append(Removal(index, documents[d][index], NEAR, kept, best[0]))
+            index, kept = later - int(starts[d]), best[2] - int(starts[d])
+            removals[d].append(Removal(index, documents[d][index], NEAR, kept, best[0], best[1]))
             removed.add(later)
     return [sorted(r, key=lambda x: x.index) for r in removals]
 
 
-def _figures_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """True when the figures of one paragraph appear, in order, among those of the other."""
+def _candidate_threshold(options: DedupOptions) -> float:
+    """The lowest Jaccard similarity a verified repeat can have, for LSH to propose it.
+
+    A trimmed copy with containment ``c`` of a paragraph twice its size has Jaccard
+    ``c / (3 - c)``; still shorter copies are rarely worth the extra candidates.
+    """
+    c = options.containment
+    return min(options.threshold, c / (3 - c))
+
+
+def verify(
+    fp: Fingerprints, first: int, second: int, texts: tuple[str, str], options: DedupOptions
+) -> tuple[float, float] | None:
+    """``(jaccard, containment)`` when paragraph ``second`` repeats ``first``, else None.
+
+    A repeat shares enough shingles, states the same figures and names the same names (each
+    list found, in order, within the other). Enough shingles means a Jaccard similarity at
+    the threshold, or a containment at its threshold for a copy of ``CONTAINED_MIN``
+    shingles or more that is not longer than the original (a sentence dropped) or at most
+    half as long again (a dateline added): a longer paragraph that merely contains the
+    first says more than it, and stays.
+    """
+    a, b = fp.shingle_set(first), fp.shingle_set(second)
+    similarity, containment = overlap(a, b)
+    if similarity < options.threshold and not (
+        containment >= options.containment
+        and min(len(a), len(b)) >= CONTAINED_MIN
+        and 2 * len(b) <= 3 * len(a)
+    ):
+        return None
+    if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
+        return None
+    if not _in_order_either_way(names(texts[0]), names(texts[1])):
+        return None
+    return similarity, containment
+
+
+_NAME = re.compile(r"\b[^\W\d_a-zа-яё][^\W_]*(?:[-'’][^\W_]+)*")
+
+
+def names(paragraph: str) -> tuple[str, ...]:
+    """The capitalised words of a paragraph, in order: names, mostly.
+
+    >>> names("Wheat stocks in Chicago rose, CFTC said; rating B-minus.")
+    ('Wheat', 'Chicago', 'CFTC', 'B-minus')
+    """
+    return tuple(w for w in _NAME.findall(paragraph) if w[0].isupper())
+
+
+def _in_order_either_way(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """True when the items of one list appear, in order, among those of the other."""
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     rest = iter(long)
     return all(figure in rest for figure in short)

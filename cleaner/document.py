@@ -28,6 +28,7 @@ class Removal:
     reason: str  # "exact_duplicate" or "near_duplicate"
     duplicate_of: int  # index of the kept paragraph it repeats
     similarity: float  # exact Jaccard similarity of the shingle sets; 1.0 for exact repeats
+    containment: float = 1.0  # share of the smaller shingle set found in the other
 
 
 @dataclass

@@ -12,9 +12,9 @@ from datasketch import LeanMinHash, MinHash
 from cleaner import fingerprint as fpmod
 from cleaner.fingerprint import (
     fingerprint,
-    jaccard,
     normalize,
     numbers,
+    overlap,
     permutations,
     shingle_hash32,
     shingles,
@@ -86,11 +86,12 @@ def test_shingle_sets_are_the_hashes_of_the_shingle_strings() -> None:
         assert fp.has_words(i) == bool(folded)
 
 
-def test_exact_jaccard() -> None:
-    fp = fingerprint(["a b c d e", "a b c d f", ""], k=1)
-    assert jaccard(fp.shingle_set(0), fp.shingle_set(1)) == pytest.approx(4 / 6)
-    assert jaccard(fp.shingle_set(0), fp.shingle_set(0)) == 1.0
-    assert jaccard(fp.shingle_set(0), fp.shingle_set(2)) == 0.0
+def test_exact_jaccard_and_containment() -> None:
+    fp = fingerprint(["a b c d e", "a b c d f", "", "b c d"], k=1)
+    assert overlap(fp.shingle_set(0), fp.shingle_set(1)) == pytest.approx((4 / 6, 4 / 5))
+    assert overlap(fp.shingle_set(0), fp.shingle_set(0)) == (1.0, 1.0)
+    assert overlap(fp.shingle_set(0), fp.shingle_set(2)) == (0.0, 0.0)
+    assert overlap(fp.shingle_set(0), fp.shingle_set(3)) == pytest.approx((3 / 5, 1.0))
 
 
 def test_short_paragraph_is_one_shingle() -> None:
