@@ -79,8 +79,15 @@ def normalize(paragraph: str) -> str:
     >>> print(normalize("«Kerry’s  visit» — ＴＯＤＡＹ"))
     "kerry's visit" - today
     """
-    text = _FOLDABLE.sub(_fold, unicodedata.normalize("NFKC", paragraph)).casefold()
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", paragraph)
+    # Each step below is skipped when a cheap test shows it would change nothing: this runs
+    # on every paragraph, and most are ASCII with single spaces already (split made them so).
+    if not text.isascii() or "`" in text:
+        text = _FOLDABLE.sub(_fold, text)
+    text = text.casefold()
+    if "  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " ":
+        text = " ".join(text.split())
+    return text
 
 
 def words(key: str) -> list[str]:
