@@ -55,74 +55,15 @@ def _fold(match: re.Match[str]) -> str:
 
 _WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
 # Figures: digits, and the number words newswire spells out ("Qtly div nine cts vs eight").
-_NUMBER_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "million",
-    "billion",
-    "trillion",
-    "half",
-    "quarter",
-    "ноль",
-    "один",
-    "одна",
-    "одно",
-    "два",
-    "две",
-    "три",
-    "четыре",
-    "пять",
-    "шесть",
-    "семь",
-    "восемь",
-    "девять",
-    "десять",
-    "одиннадцать",
-    "двенадцать",
-    "двадцать",
-    "тридцать",
-    "сорок",
-    "пятьдесят",
-    "сто",
-    "тысяча",
-    "тысячи",
-    "тысяч",
-    "миллион",
-    "миллиона",
-    "миллионов",
-    "миллиард",
-    "миллиарда",
-    "миллиардов",
-]
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
+_NUMBER_WORDS = (
+    "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    "fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
+    "sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|half|"
+    "quarter|ноль|один|одна|одно|два|две|три|четыре|пять|шесть|семь|восемь|девять|"
+    "десять|одиннадцать|двенадцать|двадцать|тридцать|сорок|пятьдесят|сто|тысяча|"
+    "тысячи|тысяч|миллион|миллиона|миллионов|миллиард|миллиарда|миллиардов"
+)
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*|\b(?:" + _NUMBER_WORDS + r")\b")
 
 _MASK64 = (1 << 64) - 1
 _WORD_BASE = 0x100000001B3
