@@ -1,14 +1,21 @@
 """The command line: a thin layer over :func:`cleaner.clean` and :func:`cleaner.clean_text`.
 
 Exit status: 0 the run completed; 1 the run failed, or ``--strict`` and something was
-rejected; 2 usage error (bad option, input not found); 130 interrupted.
+rejected; 2 usage error (bad option, input not found); 130 interrupted (Ctrl-C, SIGINT);
+143 terminated (SIGTERM). An interrupted or terminated run stops its workers, removes its
+temporary files and leaves earlier output as it was.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
@@ -21,7 +28,7 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
 from cleaner.pipeline import Options, Report, clean, clean_text
-from cleaner.sources import STDIN, InputError, Source, read_bytes, read_stdin
+from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
 
 app = typer.Typer(
     add_completion=False,
@@ -48,11 +55,33 @@ NumPerm = Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutatio
 Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch's).")]
 
 DEFAULTS = DedupOptions()
+LIMITS = Options()
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"error: {_shown(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _shown(text: str) -> str:
+    """Text on one line: control characters (a newline in a file name) escaped."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that the same clean-up runs."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _version(value: bool) -> None:
@@ -85,9 +114,22 @@ def clean_command(
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
     num_perm: NumPerm = DEFAULTS.num_perm,
     seed: Seed = DEFAULTS.seed,
-    max_bytes: Annotated[
-        int, typer.Option(min=1, help="Largest file (after decompression) to read.")
-    ] = Options().max_bytes,
+    max_file_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Largest file to read, as stored (compressed, for .gz); else too_large."
+        ),
+    ] = LIMITS.max_file_bytes,
+    max_decompressed_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Most bytes a .gz file may expand to; else too_large_decompressed."
+        ),
+    ] = LIMITS.max_decompressed_bytes,
+    max_paragraphs: Annotated[
+        int,
+        typer.Option(min=1, help="Most paragraphs in one document; else too_many_paragraphs."),
+    ] = LIMITS.max_paragraphs,
     workers: Annotated[
         int, typer.Option("--workers", "-j", min=0, help="Worker processes; 0 means one per core.")
     ] = 0,
@@ -104,34 +146,41 @@ def clean_command(
         text_field=text_field,
         id_field=id_field,
         dedup=DedupOptions(threshold, shingle_size, num_perm, seed),
-        max_bytes=max_bytes,
+        max_file_bytes=max_file_bytes,
+        max_decompressed_bytes=max_decompressed_bytes,
+        max_paragraphs=max_paragraphs,
         stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
         workers=workers or default_workers(),
     )
     show_progress = not quiet and err.is_terminal
     try:
-        if show_progress:
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("cleaning", total=None)
-                report = clean(
-                    inputs,
-                    output,
-                    options,
-                    lambda done, total: bar.update(task, completed=done, total=total),
-                )
-        else:
-            report = clean(inputs, output, options)
+        with _sigterm_raises():
+            if show_progress:
+                with Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                ) as bar:
+                    task = bar.add_task("cleaning", total=None)
+                    report = clean(
+                        inputs,
+                        output,
+                        options,
+                        lambda done, total: bar.update(task, completed=done, total=total),
+                    )
+            else:
+                report = clean(inputs, output, options)
     except InputError as exc:
         _fail(str(exc), 2)
     except KeyboardInterrupt:
         _fail("interrupted; earlier output left as it was", 130)
+    except _Terminated:
+        _fail("terminated; earlier output left as it was", 143)
+    except BrokenProcessPool:
+        _fail("a worker process died (killed? out of memory?); earlier output left as it was", 1)
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
     if not quiet:
@@ -154,7 +203,7 @@ def _summary(report: Report) -> None:
     mb = report.bytes_in / 1e6
     rows = [
         ("files read", f"{report.files:,}"),
-        ("files skipped (not .txt/.md/.json/.jsonl)", f"{len(report.skipped):,}"),
+        ("files skipped (other formats, folder links)", f"{len(report.skipped):,}"),
         ("documents", f"{report.documents:,}"),
         ("paragraphs in", f"{report.paragraphs_in:,}"),
         ("paragraphs out", f"{report.paragraphs_out:,}"),
@@ -169,7 +218,7 @@ def _summary(report: Report) -> None:
         table.add_row(what, count)
     err.print(table)
     for path in report.skipped[:10]:
-        err.print(f"skipped: {path}", markup=False, highlight=False)
+        err.print(f"skipped: {_shown(portable_name(path))}", markup=False, highlight=False)
     if len(report.skipped) > 10:
         err.print(f"skipped: ... and {len(report.skipped) - 10} more", highlight=False)
 
@@ -188,7 +237,11 @@ def fix_command(
     options = Options(dedup=DedupOptions(threshold=threshold, shingle_size=shingle_size))
     source = Source(file, file, "article", gzipped=file.lower().endswith(".gz"))
     try:
-        data = read_bytes(read_stdin(source, options.max_bytes), options.max_bytes)
+        data = read_bytes(
+            read_stdin(source, options.max_file_bytes),
+            options.max_file_bytes,
+            options.max_decompressed_bytes,
+        )
         paragraphs = clean_text(data, options).paragraphs
     except Rejected as exc:
         _fail(f"{file}: {exc.reason}: {exc.detail}", 1)

@@ -23,6 +23,12 @@ from cleaner.document import Rejected
 # Byte-order marks that make NUL bytes legitimate; without one, NULs mean binary.
 _BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _SNIFF = 8192
+# UTF-16/32 text without a BOM has a NUL in every second or fourth byte, binary files have
+# them everywhere; valid UTF-8 with fewer is text with stray NULs, which repair removes.
+_STRAY_NULS = 0.1
+# Malformed JSON, and also well-formed JSON that Python refuses: integers of more than 4300
+# digits (ValueError) and arrays nested deeper than the recursion limit.
+_JSON_ERRORS = (ValueError, RecursionError)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -32,19 +38,26 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     ('Новости дня: всё спокойно.', 'cp1251')
 
     Detection needs a sentence or so: a word or two of cp1251 can pass for Big5.
+
+    UTF-8 cut off inside its last character (a truncated download) is still UTF-8: the
+    partial character is dropped, not the article.
+
+    >>> decode_bytes("Всё спокойно".encode()[:-1])
+    ('Всё спокойн', 'utf-8')
     """
     if data.startswith(codecs.BOM_UTF8):
         try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
+            return _utf8(data[3:]), "utf-8-sig"
         except UnicodeDecodeError:
             pass
     else:
         try:
-            text = data.decode("utf-8")
+            text = _utf8(data)
         except UnicodeDecodeError:
             pass
         else:
-            if "\x00" not in text[:_SNIFF]:
+            sniff = data[:_SNIFF]
+            if sniff.count(b"\x00") < _STRAY_NULS * len(sniff):
                 return text, "utf-8"
     if b"\x00" in data[:_SNIFF] and not data.startswith(_BOMS):
         return _decode_nul_bearing(data)
@@ -52,6 +65,11 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     if best is None:
         raise Rejected("undecodable", "no text encoding fits these bytes")
     return str(best), best.encoding
+
+
+def _utf8(data: bytes) -> str:
+    # Not final: an incomplete sequence at the very end is left undecoded instead of raising.
+    return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
 
 
 def _decode_nul_bearing(data: bytes) -> tuple[str, str]:
@@ -77,7 +95,8 @@ def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Re
     """Yield the documents of a decoded file, or a ``Rejected`` for each bad record.
 
     JSON records are keyed by their ``id_field`` when present, otherwise by their 1-based
-    position (line number in JSON Lines, element number in a JSON array).
+    position (line number in JSON Lines, element number in a JSON array). A file without a
+    single record is rejected as ``empty``, so that it is accounted for like an empty article.
     """
     if kind == "article":
         yield Record(None, text)
@@ -86,21 +105,30 @@ def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Re
     if stripped.startswith("["):
         try:
             items = json.loads(stripped)
-        except json.JSONDecodeError as exc:
+        except _JSON_ERRORS as exc:
             yield Rejected("bad_json", f"not a JSON array: {exc}")
             return
         for position, item in enumerate(items, 1):
             yield _record(item, position, text_field, id_field)
+        if not items:
+            yield Rejected("empty", "an empty JSON array")
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only: str.splitlines would also cut at U+2028 and U+0085, which JSON
+    # allows unescaped inside strings.
+    found = False
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
+        found = True
         try:
             item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Rejected("bad_json", f"line {number}: {exc.msg}", key=str(number))
+        except _JSON_ERRORS as exc:
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            yield Rejected("bad_json", f"line {number}: {why}", key=str(number))
             continue
         yield _record(item, number, text_field, id_field)
+    if not found:
+        yield Rejected("empty", "no JSON records, only blank lines")
 
 
 def _record(item: Any, position: int, text_field: str, id_field: str) -> Record | Rejected:
@@ -108,7 +136,9 @@ def _record(item: Any, position: int, text_field: str, id_field: str) -> Record 
     if not isinstance(item, dict):
         return Rejected("bad_record", f"record {position} is not a JSON object", key=key)
     if item.get(id_field) is not None:
-        key = str(item[id_field])
+        # JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 writer accepts:
+        # they stay visible as that escape.
+        key = str(item[id_field]).encode("utf-8", "backslashreplace").decode("utf-8")
     value = item.get(text_field)
     if not isinstance(value, str):
         what = "missing" if value is None else f"a {type(value).__name__}, not a string"

@@ -22,11 +22,13 @@ from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Rejected
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
-from cleaner.sources import Source, discover, read_bytes, read_stdin
+from cleaner.sources import Source, batched, discover, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
 from cleaner.write import CorpusWriter, reject_row
 
+MiB = 1024 * 1024
 BATCH_FILES = 64
+BATCH_BYTES = 64 * MiB  # a worker holds one batch, as text, at a time
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,13 @@ class Options:
     text_field: str = "text"
     id_field: str = "id"
     dedup: DedupOptions = field(default_factory=DedupOptions)
-    max_bytes: int = 256 * 1024 * 1024
+    # Limits, each a reject with its own reason when hit. A file is held whole in memory,
+    # several times over while it is processed, so its size is bounded (a JSON Lines dump may
+    # be large; no article is). A news article has tens of paragraphs, a long one hundreds;
+    # de-duplicating a document costs up to the square of its paragraph count.
+    max_file_bytes: int = 256 * MiB
+    max_decompressed_bytes: int = 256 * MiB
+    max_paragraphs: int = 1000
     stdin_kind: str = "article"
     workers: int = 1
 
@@ -45,7 +53,9 @@ class Options:
         return {
             "text_field": self.text_field,
             "id_field": self.id_field,
-            "max_bytes": self.max_bytes,
+            "max_file_bytes": self.max_file_bytes,
+            "max_decompressed_bytes": self.max_decompressed_bytes,
+            "max_paragraphs": self.max_paragraphs,
             **asdict(self.dedup),
         }
 
@@ -132,6 +142,9 @@ def _documents_of(
         doc_id = source.name if record.key is None else f"{source.name}#{record.key}"
         if not paragraphs:
             yield Rejected("empty", "no text after repair and splitting", key=record.key)
+        elif len(paragraphs) > options.max_paragraphs:
+            detail = f"{len(paragraphs)} paragraphs, more than {options.max_paragraphs}"
+            yield Rejected("too_many_paragraphs", f"{detail} (--max-paragraphs)", key=record.key)
         else:
             yield Document(doc_id, source.name, encoding, changed, paragraphs)
 
@@ -156,7 +169,7 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     for source in sources:
         try:
             with clock("read"):
-                data = read_bytes(source, options.max_bytes)
+                data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
             bytes_in += len(data)
             for item in _documents_of(source, data, options, clock):
                 if isinstance(item, Rejected):
@@ -192,8 +205,8 @@ def clean(
     started = time.perf_counter()
     found = discover(inputs, options.stdin_kind)
     report = Report(Path(output), skipped=found.skipped)
-    sources = [read_stdin(source, options.max_bytes) for source in found.sources]
-    batches = [sources[i : i + BATCH_FILES] for i in range(0, len(sources), BATCH_FILES)]
+    sources = [read_stdin(source, options.max_file_bytes) for source in found.sources]
+    batches = batched(sources, BATCH_FILES, BATCH_BYTES)
     work = partial(process_batch, options=options)
     clock = Stopwatch()
     with CorpusWriter(Path(output), metadata(options)) as writer:

@@ -3,7 +3,13 @@
 A folder is walked recursively and its files sorted, so document order is the same on every
 run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
 records; a ``.gz`` suffix on any of them is read transparently. Other files are *skipped*
-(counted and listed in the summary, never silently ignored). ``-`` is standard input.
+(counted and listed in the summary, never silently ignored), and so are symlinks to folders,
+which are not followed: a link loop cannot trap the walk and no file is read twice. ``-`` is
+standard input.
+
+Whatever is found is accounted for: a folder that cannot be listed, a symlink that loops, a
+file without read permission or a named pipe becomes a source that reading rejects as
+``unreadable``, and files over a size limit are rejected before they are read.
 """
 
 from __future__ import annotations
@@ -11,9 +17,10 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import sys
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -33,13 +40,15 @@ class Source:
     name: str  # path relative to its input root (POSIX separators); used in doc_id
     kind: str  # "article" or "records"
     gzipped: bool = False
+    size: int = 0  # bytes as found on disk (compressed, for .gz); batches are cut by it
     payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
+    problem: str | None = None  # why it cannot be read, found by the walk (a folder unlisted)
 
 
 @dataclass(frozen=True)
 class Discovery:
     sources: list[Source]
-    skipped: list[str]  # files with a suffix we do not read
+    skipped: list[str]  # files with a suffix we do not read, and symlinks to folders
 
 
 class InputError(Exception):
@@ -63,6 +72,26 @@ def classify(filename: str) -> tuple[str, bool] | None:
     return None
 
 
+def portable_name(path: str) -> str:
+    r"""A path as text that can be stored anywhere: bytes that are not UTF-8 become ``\xNN``.
+
+    File names are bytes; Python hands the undecodable ones over as lone surrogates, which
+    no UTF-8 writer (Parquet's included) accepts.
+
+    >>> portable_name(os.fsdecode(b"caf\xe9 news.txt"))
+    'caf\\xe9 news.txt'
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True, order=True)
+class _Found:
+    path: Path
+    size: int = 0
+    problem: str | None = None
+    linked_folder: bool = False
+
+
 def discover(inputs: Sequence[str], stdin_kind: str = "article") -> Discovery:
     """Expand files, folders (recursively) and ``-`` into an ordered list of sources."""
     sources: list[Source] = []
@@ -74,50 +103,139 @@ def discover(inputs: Sequence[str], stdin_kind: str = "article") -> Discovery:
         path = Path(item)
         if path.is_dir():
             root = path
-            files = sorted(_walk(path))
+            found = sorted(_walk(path))
         elif path.exists() or path.is_symlink():
             root = path.parent
-            files = [path]
+            found = [_Found(path, _size(path))]
         else:
             raise InputError(f"input not found: {item}")
-        for file in files:
-            name = file.relative_to(root).as_posix() if file != root else file.name
-            found = classify(file.name)
-            if found is None:
+        for entry in found:
+            file = entry.path
+            name = portable_name(file.relative_to(root).as_posix() if file != root else file.name)
+            kind = classify(file.name)
+            if entry.problem is not None:
+                sources.append(Source(str(file), name, "article", problem=entry.problem))
+            elif kind is None or entry.linked_folder:
                 skipped.append(str(file))
             else:
-                sources.append(Source(str(file), name, found[0], found[1]))
+                sources.append(Source(str(file), name, kind[0], kind[1], entry.size))
     return Discovery(sources, skipped)
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    # os.walk does not follow symlinked folders, so a symlink loop cannot trap it.
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for filename in filenames:
-            yield Path(dirpath, filename)
+def _walk(folder: Path) -> Iterator[_Found]:
+    # Iterative: os.walk recursed once per level before Python 3.12, so a deep enough tree
+    # overflowed the stack. Symlinked folders are reported, not entered.
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                for entry in listing:
+                    if _is_dir(entry, follow_symlinks=False):
+                        pending.append(Path(entry.path))
+                    elif _is_dir(entry, follow_symlinks=True):
+                        yield _Found(Path(entry.path), linked_folder=True)
+                    else:
+                        yield _Found(Path(entry.path), _size(entry))
+        except OSError as exc:
+            yield _Found(current, problem=f"cannot list folder: {exc.strerror or exc}")
 
 
-def read_stdin(source: Source, max_bytes: int) -> Source:
+def _is_dir(entry: os.DirEntry[str], follow_symlinks: bool) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=follow_symlinks)
+    except OSError:  # a symlink loop: taken as a file, whose read then says what is wrong
+        return False
+
+
+def _size(file: os.DirEntry[str] | Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0
+
+
+def batched(sources: Sequence[Source], files: int, size: int) -> list[list[Source]]:
+    """Cut sources, in order, into batches of at most ``files`` files and ``size`` bytes.
+
+    A batch is what one worker holds in memory at a time, so it is bounded by bytes as well
+    as by count; a file larger than ``size`` is a batch of its own.
+
+    >>> sized = [Source(f"{n}.txt", f"{n}.txt", "article", size=n) for n in (5, 5, 9, 1)]
+    >>> [len(batch) for batch in batched(sized, files=3, size=10)]
+    [2, 2]
+    """
+    out: list[list[Source]] = []
+    current: list[Source] = []
+    held = 0
+    for source in sources:
+        if current and (len(current) >= files or held + source.size > size):
+            out.append(current)
+            current, held = [], 0
+        current.append(source)
+        held += source.size
+    if current:
+        out.append(current)
+    return out
+
+
+def read_stdin(source: Source, max_file_bytes: int) -> Source:
     """Read standard input into the source, so that any process can handle it."""
     if source.path != STDIN or source.payload is not None:
         return source
-    return replace(source, payload=sys.stdin.buffer.read(max_bytes + 1))
+    payload = sys.stdin.buffer.read(max_file_bytes + 1)
+    return replace(source, payload=payload, size=len(payload))
 
 
-def read_bytes(source: Source, max_bytes: int) -> bytes:
-    """Read a source's bytes, decompressed, refusing more than ``max_bytes``."""
+def read_bytes(source: Source, max_file_bytes: int, max_decompressed_bytes: int) -> bytes:
+    """A source's bytes, decompressed; a :class:`Rejected` when they cannot be had.
+
+    A file larger than ``max_file_bytes`` is refused (``too_large``) before anything is read.
+    A ``.gz`` is decompressed up to ``max_decompressed_bytes`` and refused beyond
+    (``too_large_decompressed``), so a gzip bomb costs no more memory than that. Only regular
+    files are read: a named pipe would block the run forever.
+    """
+    if source.problem is not None:
+        raise Rejected("unreadable", source.problem)
     try:
-        if source.payload is not None:
-            stream: IO[bytes] = io.BytesIO(source.payload)
-        else:
-            stream = open(source.path, "rb")  # noqa: SIM115 - closed below, gzip or not
-        with stream, gzip.GzipFile(fileobj=stream) if source.gzipped else stream as handle:
-            data = handle.read(max_bytes + 1)
+        with _open(source) as stream:
+            if source.payload is None and os.fstat(stream.fileno()).st_size > max_file_bytes:
+                raise _too_large(max_file_bytes)
+            if source.gzipped:
+                with gzip.GzipFile(fileobj=stream) as unzipped:
+                    data = unzipped.read(max_decompressed_bytes + 1)
+                if len(data) > max_decompressed_bytes:
+                    raise Rejected(
+                        "too_large_decompressed",
+                        f"more than {max_decompressed_bytes:,} bytes once decompressed"
+                        " (--max-decompressed-bytes)",
+                    )
+            else:
+                data = stream.read(max_file_bytes + 1)
+                if len(data) > max_file_bytes:  # standard input, or a file that grew
+                    raise _too_large(max_file_bytes)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise Rejected("bad_gzip", str(exc) or type(exc).__name__) from None
     except OSError as exc:
         raise Rejected("unreadable", exc.strerror or str(exc)) from None
-    if len(data) > max_bytes:
-        raise Rejected("too_large", f"more than {max_bytes} bytes (see --max-bytes)")
     return data
+
+
+def _too_large(limit: int) -> Rejected:
+    return Rejected("too_large", f"more than {limit:,} bytes (--max-file-bytes)")
+
+
+def _open(source: Source) -> IO[bytes]:
+    if source.payload is not None:
+        return io.BytesIO(source.payload)
+    # Non-blocking, so that opening a named pipe returns at once and fstat can refuse it.
+    fd = os.open(source.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a named pipe" if stat.S_ISFIFO(mode) else "not a regular file"
+            raise Rejected("unreadable", f"{what}; only regular files are read")
+    except BaseException:
+        os.close(fd)
+        raise
+    return open(fd, "rb")

@@ -2,17 +2,23 @@
 
 Both files are written to temporary files beside their targets and renamed into place only
 when the whole run has succeeded, the rejects first and the corpus last; a run that fails
-leaves earlier output untouched and no temporary file behind. Rows are grouped in fixed-size
-row groups, so the bytes depend on the input and the options only, not on how the work was
-scheduled.
+leaves earlier output untouched and no temporary file behind. A run that is killed outright
+(SIGKILL, a power cut) cannot clean up: its temporary files stay until the next run writing
+the same target removes them. Rows are grouped in row groups of a fixed number of rows (fewer
+when they hold a lot of text), so the bytes depend on the input and the options only, not on
+how the work was scheduled.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,6 +30,7 @@ from cleaner.document import Document, Rejected
 
 METADATA_KEY = b"cleaner"
 ROW_GROUP = 4096
+ROW_GROUP_CHARS = 64 * 1024 * 1024  # keeps the rows held before a flush bounded in memory
 
 REMOVAL = pa.struct(
     [
@@ -32,6 +39,7 @@ REMOVAL = pa.struct(
         ("reason", pa.string()),
         ("duplicate_of", pa.int32()),
         ("similarity", pa.float64()),
+        ("containment", pa.float64()),
     ]
 )
 CORPUS_SCHEMA = pa.schema(
@@ -78,6 +86,7 @@ def corpus_row(doc: Document) -> dict[str, Any]:
                 "reason": r.reason,
                 "duplicate_of": r.duplicate_of,
                 "similarity": r.similarity,
+                "containment": r.containment,
             }
             for r in doc.removed
         ],
@@ -91,43 +100,114 @@ def reject_row(source: str, doc_id: str, rejected: Rejected) -> dict[str, Any]:
         "source": source,
         "doc_id": doc_id,
         "reason": rejected.reason,
-        "detail": rejected.detail,
+        # Details quote exception messages, which may hold lone surrogates: keep them visible.
+        "detail": rejected.detail.encode("utf-8", "backslashreplace").decode("utf-8"),
     }
 
 
 class _TableWriter:
-    """Rows in, one Parquet file out, through a temporary file in the target's folder."""
+    """Rows in, one Parquet file out, through a temporary file in the target's folder.
+
+    The temporary file is locked while the writer lives; the kernel drops the lock when the
+    process ends, however it ends, which is how :func:`remove_stale` tells a file a killed run
+    left behind from one a live run is writing.
+    """
 
     def __init__(self, target: Path, schema: pa.Schema, metadata: bytes) -> None:
         self.target = target
         self.schema = schema.with_metadata({METADATA_KEY: metadata})
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        os.close(handle)
+        self.lock, name = tempfile.mkstemp(
+            dir=target.parent, prefix=_temp_prefix(target), suffix=".tmp"
+        )
         self.temp = Path(name)
-        self.writer = pq.ParquetWriter(self.temp, self.schema, compression="zstd")
+        self.committed = False
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+            self.writer = pq.ParquetWriter(self.temp, self.schema, compression="zstd")
+        except BaseException:
+            self.temp.unlink(missing_ok=True)
+            os.close(self.lock)
+            raise
         self.buffer: list[dict[str, Any]] = []
+        self.buffered = 0
 
     def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        self.buffer.extend(rows)
-        while len(self.buffer) >= ROW_GROUP:
-            self._flush(self.buffer[:ROW_GROUP])
-            del self.buffer[:ROW_GROUP]
+        for row in rows:
+            self.buffer.append(row)
+            self.buffered += _chars(row)
+            if len(self.buffer) >= ROW_GROUP or self.buffered >= ROW_GROUP_CHARS:
+                self._flush()
 
-    def _flush(self, rows: list[dict[str, Any]]) -> None:
-        self.writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
+    def _flush(self) -> None:
+        self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+        self.buffer, self.buffered = [], 0
 
     def finish(self) -> None:
         if self.buffer:
-            self._flush(self.buffer)
-        self.buffer = []
+            self._flush()
         self.writer.close()
-        with open(self.temp, "rb") as handle:
-            os.fsync(handle.fileno())
+        os.fsync(self.lock)
 
-    def discard(self) -> None:
+    def commit(self) -> None:
+        os.replace(self.temp, self.target)
+        self.committed = True
+
+    def close(self) -> None:
+        """Release the temporary file, removing it unless it was committed."""
         if self.writer.is_open:
-            self.writer.close()
-        self.temp.unlink(missing_ok=True)
+            with suppress(Exception):  # the run has failed already; the file goes anyway
+                self.writer.close()
+        if not self.committed:
+            self.temp.unlink(missing_ok=True)
+        os.close(self.lock)
+
+
+def _chars(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(map(_chars, value))
+    if isinstance(value, dict):
+        return sum(map(_chars, value.values()))
+    return 8
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def remove_stale(target: Path, before: float) -> None:
+    """Remove the temporary files of ``target`` that killed runs left behind.
+
+    Such a file is one that no process holds locked and that was last written before
+    ``before`` (the time the caller started: a file another run has only just created, and
+    not yet locked, is left alone).
+    """
+    prefix = _temp_prefix(target)
+    with suppress(OSError):
+        for name in os.listdir(target.parent):
+            if not (name.startswith(prefix) and name.endswith(".tmp")):
+                continue
+            path = target.parent / name
+            with suppress(OSError):
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                try:
+                    info = os.fstat(fd)
+                    if stat.S_ISREG(info.st_mode) and info.st_mtime < before:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run holds it
+                        path.unlink()
+                finally:
+                    os.close(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    # A rename is on disk only once its folder is: this matters after a power cut, not a kill.
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class CorpusWriter:
@@ -140,13 +220,18 @@ class CorpusWriter:
 
     def __init__(self, output: Path, metadata: dict[str, Any]) -> None:
         self.output = output
-        encoded = json.dumps(metadata, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        # An option given as undecodable bytes (a lone surrogate) stays as its JSON escape.
+        text = json.dumps(metadata, sort_keys=True, ensure_ascii=False)
+        encoded = text.encode("utf-8", "backslashreplace")
         output.parent.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        for target in (output, rejects_path(output)):
+            remove_stale(target, started)
         self.corpus = _TableWriter(output, CORPUS_SCHEMA, encoded)
         try:
             self.rejects = _TableWriter(rejects_path(output), REJECTS_SCHEMA, encoded)
         except BaseException:
-            self.corpus.discard()
+            self.corpus.close()
             raise
 
     def add_documents(self, docs: Iterable[Document]) -> None:
@@ -164,16 +249,15 @@ class CorpusWriter:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if kind is not None:
-            self.corpus.discard()
-            self.rejects.discard()
-            return
+        tables = (self.rejects, self.corpus)  # renamed in this order: the corpus last
         try:
-            self.corpus.finish()
-            self.rejects.finish()
-        except BaseException:
-            self.corpus.discard()
-            self.rejects.discard()
-            raise
-        os.replace(self.rejects.temp, self.rejects.target)
-        os.replace(self.corpus.temp, self.corpus.target)
+            if kind is None:
+                for table in tables:
+                    table.finish()
+                for table in tables:
+                    table.commit()
+        finally:
+            for table in tables:
+                table.close()
+        if kind is None:
+            _sync_folder(self.output.parent)

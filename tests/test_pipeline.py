@@ -64,7 +64,7 @@ def test_truncated_gzip_and_oversized_files_are_rejects(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "cut.txt.gz").write_bytes(gzip.compress(b"Some news.\n" * 100)[:40])
     (folder / "big.txt").write_bytes(b"x" * 20000)
-    options = cleaner.Options(max_bytes=10000)
+    options = cleaner.Options(max_file_bytes=10000)
     cleaner.clean([str(folder)], tmp_path / "c.parquet", options)
     rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
     assert dict(zip(rejects.doc_id, rejects.reason, strict=True)) == {

@@ -1,0 +1,349 @@
+"""Folders that a scraper might leave behind, built by the robustness tests in a temporary place.
+
+:func:`build_hostile` makes one file (or link, or folder) per kind of damage and records what
+the cleaner must make of each: a document, a reject with a given reason, or a skip.
+:func:`build_news` makes plain, healthy articles, many of them, for runs that must last long
+enough to be interrupted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import gzip
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DOCUMENT = "document"
+_VOCABULARY = """
+the council said on monday that the budget for the new metro line would rise by about a third
+after engineers found the tunnels under the river needed more work than planned officials told
+reporters prices rose shares fell markets trading week minister city
+"""
+WORDS = _VOCABULARY.split()
+
+
+def article(rng: random.Random, paragraphs: int = 5) -> str:
+    """A plausible article: sentences of common words, its lead repeated as scrapers do."""
+    paras = [
+        " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 60))).capitalize() + "."
+        for _ in range(paragraphs)
+    ]
+    return "\n\n".join([paras[0], *paras]) + "\n"
+
+
+@dataclass
+class Hostile:
+    """A hostile folder and what the cleaner must make of it."""
+
+    root: Path
+    # The name (as stored: path relative to root) of every input that must come out as a
+    # document or a reject; JSON files appear once per record, as ``name#key``.
+    expected: dict[str, str] = field(default_factory=dict)
+    unsure: set[str] = field(default_factory=set)  # names whose fate is not fixed (random bytes)
+    skipped: int = 0
+    kinds: list[str] = field(default_factory=list)
+    deep: Path | None = None
+
+    def add(self, kind: str, name: str, outcome: str | None) -> None:
+        if kind not in self.kinds:
+            self.kinds.append(kind)
+        if outcome is None:
+            self.unsure.add(name)
+        else:
+            self.expected[name] = outcome
+
+    def put(self, name: bytes | str, data: bytes) -> Path:
+        path = self.root / os.fsdecode(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    def write(self, kind: str, name: bytes | str, data: bytes, outcome: str | None) -> Path:
+        path = self.put(name, data)
+        self.add(kind, stored(path.relative_to(self.root)), outcome)
+        return path
+
+    def skip(self, kind: str, name: str, data: bytes) -> None:
+        """A file of a format the cleaner does not read: it must be counted as skipped."""
+        self.put(name, data)
+        if kind not in self.kinds:
+            self.kinds.append(kind)
+        self.skipped += 1
+
+    @property
+    def files(self) -> int:
+        """How many inputs were tried: expected or unsure outcomes and skips."""
+        names = {n.split("#")[0] for n in self.expected} | {n.split("#")[0] for n in self.unsure}
+        return len(names) + self.skipped
+
+
+def stored(path: Path) -> str:
+    r"""The name the cleaner must store for a path: bytes that are not UTF-8 as ``\xNN``.
+
+    Spelled out byte by byte here, independently of how the cleaner does it.
+    """
+    raw = os.fsencode(path.as_posix())
+    out, i = [], 0
+    while i < len(raw):
+        for size in (4, 3, 2, 1):
+            try:
+                out.append(raw[i : i + size].decode("utf-8"))
+            except UnicodeDecodeError:
+                continue
+            i += size
+            break
+        else:
+            out.append(f"\\x{raw[i]:02x}")
+            i += 1
+    return "".join(out)
+
+
+def build_hostile(
+    root: Path,
+    *,
+    tiny_files: int,
+    long_line_bytes: int,
+    bomb_bytes: int,
+    max_file_bytes: int,
+    max_paragraphs: int,
+    permissions_enforced: bool,
+    seed: int = 7,
+) -> Hostile:
+    """Write one of each kind of damage under ``root``; see the module docstring."""
+    rng = random.Random(seed)
+    h = Hostile(root)
+    root.mkdir(parents=True, exist_ok=True)
+    good = article(rng).encode()
+
+    for n in range(12):
+        size = rng.choice([1, 7, 100, 4096, 65536])
+        data = rng.randbytes(size)
+        suffix = rng.choice([".txt", ".md", ".jsonl", ".json"])
+        h.write("random binary files", f"random/{n:02d}{suffix}", data, None)
+        h.write("random binary files", f"random/{n:02d}{suffix}.gz", b"\x00" + data, "bad_gzip")
+    h.skip("random binary files", "random/blob.bin", rng.randbytes(1000))
+
+    russian = ("Городские власти сообщили о запуске новой линии метро. " * 30).encode()
+    h.write("truncated UTF-8", "encodings/truncated_utf8.txt", russian[:-3], DOCUMENT)
+    text = article(rng)
+    for name, data in {
+        "utf16le_bom.txt": codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        "utf16be_bom.txt": codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        "utf16le_no_bom.txt": text.encode("utf-16-le"),
+        "utf16be_no_bom.txt": text.encode("utf-16-be"),
+    }.items():
+        h.write("UTF-16 with and without BOM", f"encodings/{name}", data, DOCUMENT)
+    h.write(
+        "UTF-16 with and without BOM",
+        "encodings/utf16_odd_length.txt",
+        text.encode("utf-16")[:-1],
+        None,
+    )
+    h.write("cp1251", "encodings/cp1251.txt", russian.decode().encode("cp1251"), DOCUMENT)
+
+    sparse = bytearray(good)
+    for at in sorted(rng.sample(range(len(sparse)), 3), reverse=True):
+        sparse[at:at] = b"\x00"
+    h.write("NUL bytes inside text", "nul/stray_nuls.txt", bytes(sparse), DOCUMENT)
+    h.write("NUL bytes inside text", "nul/nul_padded_tail.txt", good[:200] + bytes(4096), "binary")
+    h.write("NUL bytes inside text", "nul/only_nuls.txt", bytes(5000), "binary")
+
+    line = b" ".join(rng.choice(WORDS).encode() for _ in range(1000))
+    body = (line + b" ") * (long_line_bytes // (len(line) + 1) + 1)
+    h.write("a long file without a newline", "long/one_line.txt", body[:long_line_bytes], DOCUMENT)
+
+    for n in range(tiny_files):
+        name = f"tiny/{n // 1000:03d}/{n:06d}.txt"
+        h.write("many tiny files", name, f"Item {n}.".encode(), DOCUMENT)
+    h.write("empty and blank files", "tiny/empty.txt", b"", "empty")
+    h.write("empty and blank files", "tiny/blank.md", " \n\t\r\n\u00a0\n".encode(), "empty")
+
+    h.deep = root / "deep"
+    nested = h.deep
+    nested.mkdir()
+    for _ in range(1200):  # deeper than Python's recursion limit
+        nested = nested / "d"
+        nested.mkdir()
+    h.write("deep nesting", (nested / "bottom.txt").relative_to(root).as_posix(), good, DOCUMENT)
+
+    links = root / "links"
+    links.mkdir()
+    (links / "loop_a.txt").symlink_to("loop_b.txt")
+    (links / "loop_b.txt").symlink_to("loop_a.txt")
+    (links / "self.txt").symlink_to("self.txt")
+    (links / "dangling.txt").symlink_to("nowhere/at/all.txt")
+    for name in ("loop_a.txt", "loop_b.txt", "self.txt", "dangling.txt"):
+        h.add("symlink loops and dangling links", f"links/{name}", "unreadable")
+    (links / "to_file.txt").symlink_to("../encodings/cp1251.txt")
+    h.add("symlink loops and dangling links", "links/to_file.txt", DOCUMENT)
+    (links / "up").symlink_to("..")  # a folder loop: not followed, listed as skipped
+    (links / "encodings.txt").symlink_to("../encodings")
+    h.skipped += 2
+
+    os.mkfifo(root / "named_pipe.txt")
+    h.add("a named pipe", "named_pipe.txt", "unreadable")
+    h.skip("a CSV and other formats", "sources.csv", b"url,date\n")
+
+    kind = "no read permission"
+    h.write(kind, "locked/locked.txt", good, "unreadable" if permissions_enforced else DOCUMENT)
+    (h.root / "locked/locked.txt").chmod(0)
+    h.put("locked/folder/inside.txt", good).parent.chmod(0)
+    if permissions_enforced:
+        h.add(kind, "locked/folder", "unreadable")  # the folder is the reject: it cannot be read
+    else:
+        h.add(kind, "locked/folder/inside.txt", DOCUMENT)
+
+    for raw in (
+        b"names/with spaces  twice.txt",
+        b"names/new\nline.txt",
+        b"names/tab\tand\rreturn.md",
+        b"names/bad\xffbyte.txt",
+        b"names/latin1 caf\xe9.txt",
+        b"names/-starts-with-dash.txt",
+        "names/Ёжик ümlaut.txt".encode(),
+        b"names/\xe2\x80\xae right-to-left override.txt",
+    ):
+        h.write("file names with spaces, newlines and invalid UTF-8", raw, good, DOCUMENT)
+    h.skip("file names with spaces, newlines and invalid UTF-8", "names/skip\nme.csv", b"a,b\n")
+
+    lines = [
+        json.dumps({"id": "ok1", "text": "A fine record.\n\nWith two paragraphs."}),
+        '{"id": "cut", "text": "The writer died mid-rec',
+        "not json at all",
+        "[1, 2, 3]",
+        json.dumps({"id": "no_text"}),
+        json.dumps({"id": "number", "text": 42}),
+        '{"id": "\\ud800", "text": "A lone surrogate in the id."}',
+        '{"id": "lone_in_text", "text": "Half a pair: \\udc00 here."}',
+        json.dumps(
+            {"id": "sep", "text": "Line\u2028separator and\u0085NEL inside."}, ensure_ascii=False
+        ),
+        '{"id": "deep", "text": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"id": 1' + "0" * 5000 + ', "text": "huge number"}',
+        json.dumps({"id": "crlf", "text": "Windows line end."}) + "\r",
+        json.dumps({"id": "ok2", "text": "Last record, no newline at the end."}),
+    ]
+    outcomes = {
+        "ok1": DOCUMENT,
+        "2": "bad_json",
+        "3": "bad_json",
+        "4": "bad_record",
+        "no_text": "bad_record",
+        "number": "bad_record",
+        "\\ud800": DOCUMENT,
+        "lone_in_text": DOCUMENT,
+        "sep": DOCUMENT,
+        "10": "bad_json",
+        "11": "bad_json",
+        "crlf": DOCUMENT,
+        "ok2": DOCUMENT,
+    }
+    h.put("json/feed.jsonl", "\n".join(lines).encode())
+    for key, outcome in outcomes.items():
+        h.add("JSON Lines with broken lines", f"json/feed.jsonl#{key}", outcome)
+    h.write(
+        "JSON Lines with broken lines",
+        "json/broken_array.json",
+        b'[{"text": "a"}, {"te',
+        "bad_json",
+    )
+    h.write("JSON Lines with broken lines", "json/deep_array.json", b"[" * 100_000, "bad_json")
+
+    packed = gzip.compress(good)
+    h.write("truncated gzip", "gzip/truncated.txt.gz", packed[: len(packed) // 2], "bad_gzip")
+    h.write("truncated gzip", "gzip/not_gzip.txt.gz", good, "bad_gzip")
+    h.write("truncated gzip", "gzip/fine.txt.gz", packed, DOCUMENT)
+    h.write("gzip bomb", "gzip/bomb.txt.gz", _zeros_gzip(bomb_bytes), "too_large_decompressed")
+
+    big = root / "limits" / "sparse_too_large.txt"
+    big.parent.mkdir()
+    with big.open("wb") as handle:
+        handle.truncate(max_file_bytes + 1)  # sparse: costs no disk
+    h.add("over the size limit", "limits/sparse_too_large.txt", "too_large")
+    many = "\n".join(f"Line {n} of a log." for n in range(max_paragraphs + 1))
+    h.write("too many paragraphs", "limits/log.txt", many.encode(), "too_many_paragraphs")
+    return h
+
+
+def _zeros_gzip(size: int) -> bytes:
+    """A gzip stream of ``size`` zero bytes, built without holding them."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = bytes(1 << 20)
+    parts = [packer.compress(chunk) for _ in range(size // len(chunk))]
+    parts.append(packer.compress(bytes(size % len(chunk))))
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
+def build_news(root: Path, files: int, seed: int, heavy_documents: int = 0) -> Path:
+    """``files`` healthy articles; first, documents that take seconds each to de-duplicate."""
+    rng = random.Random(seed)
+    for n in range(heavy_documents):
+        # Near repeats differing only in a figure: every pair is a candidate, none is removed;
+        # under the default --max-paragraphs, and still many seconds of de-duplication.
+        lines = (f"The index closed at {i} points after thin trading." for i in range(900))
+        heavy = root / "heavy" / f"{n}.txt"  # sorts before "news": processed first
+        heavy.parent.mkdir(parents=True, exist_ok=True)
+        heavy.write_text("\n".join(lines))
+    for n in range(files):
+        path = root / "news" / f"{n // 100:03d}" / f"{n:05d}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(article(rng, rng.randint(3, 12)))
+    return root
+
+
+def remove_deep(top: Path) -> None:
+    """Remove a deeply nested tree; shutil.rmtree recurses once per level in Python 3.11."""
+    while (top / "d" / "d").exists():
+        (top / "d" / "d").rename(top / "d.next")
+        shutil.rmtree(top / "d")
+        (top / "d.next").rename(top / "d")
+    shutil.rmtree(top)
+
+
+def _drop_permission_bypass() -> None:
+    # Root reads every file: take away the capabilities that let it (from this child only).
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def permission_guard() -> Callable[[], None] | None:
+    """A ``preexec_fn`` under which file permissions hold, or None if they already do.
+
+    As root, that takes dropping capabilities, which a container may forbid: see
+    :func:`permissions_can_be_enforced`.
+    """
+    return _drop_permission_bypass if os.geteuid() == 0 else None
+
+
+def permissions_can_be_enforced() -> bool:
+    try:
+        subprocess.run([sys.executable, "-c", ""], preexec_fn=permission_guard(), check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[1:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(f'peak_rss_kib={peak}', file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def measured(command: list[str]) -> list[str]:
+    """``command`` wrapped so that it prints the peak RSS of its largest process, in KiB."""
+    return [sys.executable, "-c", MEASURE, *command]
