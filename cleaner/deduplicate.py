@@ -121,26 +121,10 @@ def deduplicate(
 
     Indices in the removals are positions in the document's paragraph list.
     """
-    removals: list[list[Removal]] = [[] for _ in documents]
     starts = np.cumsum([0, *map(len, documents)])
     doc_of = np.repeat(np.arange(len(documents)), [len(d) for d in documents])
-    removed: set[int] = set()
-    for d, paragraphs in enumerate(documents):
-        first_by_key: dict[str, int] = {}
-        for i, paragraph in enumerate(paragraphs):
-            key = fp.keys[starts[d] + i]
-            if key in first_by_key:
-                removals[d].append(Removal(i, paragraph, EXACT, first_by_key[key], 1.0))
-                removed.add(int(starts[d]) + i)
-            else:
-                first_by_key[key] = i
-
     eligible = np.array(
-        [
-            g
-            for g in range(int(starts[-1]))
-            if g not in removed and len(words(fp.keys[g])) >= options.min_words
-        ],
+        [g for g in range(int(starts[-1])) if len(words(fp.keys[g])) >= options.min_words],
         dtype=np.int64,
     )
     bands, rows = lsh_bands(_candidate_threshold(options), options.num_perm)
@@ -148,22 +132,32 @@ def deduplicate(
     for a, b in candidate_pairs(fp.signatures[eligible], bands, rows, doc_of[eligible]):
         candidates.setdefault(int(eligible[b]), []).append(int(eligible[a]))
 
-    for later in sorted(candidates):
-        best: tuple[float, float, int] | None = None
-        for earlier in sorted(candidates[later]):
-            if earlier in removed:
+    # One pass in reading order, comparing each paragraph with the *kept* ones only.
+    removals: list[list[Removal]] = [[] for _ in documents]
+    removed: set[int] = set()
+    for d, paragraphs in enumerate(documents):
+        start = int(starts[d])
+        kept_by_key: dict[str, int] = {}
+        for i, paragraph in enumerate(paragraphs):
+            key = fp.keys[start + i]
+            if key in kept_by_key:
+                removals[d].append(Removal(i, paragraph, EXACT, kept_by_key[key], 1.0))
+                removed.add(start + i)
                 continue
-            d = int(doc_of[later])
-            texts = documents[d][earlier - starts[d]], documents[d][later - starts[d]]
-            found = verify(fp, earlier, later, texts, options)
-            if found is not None and (best is None or found > best[:2]):
-                best = (*found, earlier)
-        if best is not None:
-            d = int(doc_of[later])
-            index, kept = later - int(starts[d]), best[2] - int(starts[d])
-            removals[d].append(Removal(index, documents[d][index], NEAR, kept, best[0], best[1]))
-            removed.add(later)
-    return [sorted(r, key=lambda x: x.index) for r in removals]
+            best: tuple[float, float, int] | None = None
+            for earlier in sorted(candidates.get(start + i, ())):
+                if earlier in removed:
+                    continue
+                texts = paragraphs[earlier - start], paragraph
+                found = verify(fp, earlier, start + i, texts, options)
+                if found is not None and (best is None or found > best[:2]):
+                    best = (*found, earlier - start)
+            if best is None:
+                kept_by_key[key] = i
+            else:
+                removals[d].append(Removal(i, paragraph, NEAR, best[2], best[0], best[1]))
+                removed.add(start + i)
+    return removals
 
 
 def _candidate_threshold(options: DedupOptions) -> float:

@@ -149,6 +149,10 @@ class _TableWriter:
         os.fsync(self.lock)
 
     def commit(self) -> None:
+        # mkstemp made the file private (0600); a corpus gets the mode any new file would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.temp, 0o666 & ~umask)
         os.replace(self.temp, self.target)
         self.committed = True
 

@@ -105,3 +105,13 @@ def test_clean_text_accepts_bytes_in_any_encoding() -> None:
     assert len(doc.paragraphs) == 3
     with pytest.raises(cleaner.Rejected):
         cleaner.clean_text((FIXTURES / "007_binary.txt").read_bytes())
+
+
+def test_output_files_get_the_usual_mode_not_the_temp_files_private_one(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        cleaner.clean([str(FIXTURES / EXAMPLE)], tmp_path / "c.parquet")
+    finally:
+        os.umask(umask)
+    for name in ("c.parquet", "c.rejects.parquet"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644

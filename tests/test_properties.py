@@ -219,11 +219,6 @@ def test_deduplication_removes_only_later_copies_and_says_of_what(paragraphs: li
     assert doc.paragraphs == [p for i, p in enumerate(doc.paragraphs_in) if i not in removed]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an exact repeat of a paragraph that was removed as a near repeat points at the "
-    "removed copy, not at the kept paragraph (deduplicate.py)",
-)
 @PROPERTY
 @given(repetitive_documents())
 @example(["the the the the the", "the the the the the the", "the the the the the the"])
