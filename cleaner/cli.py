@@ -53,6 +53,18 @@ Threshold = Annotated[
 ShingleSize = Annotated[int, typer.Option(min=1, help="Words per shingle.")]
 NumPerm = Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")]
 Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch's).")]
+Containment = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Share of a copy's shingles found in the original that makes a trimmed copy "
+        "(or one with a dateline added) a near repeat.",
+    ),
+]
+MinWords = Annotated[
+    int, typer.Option(min=1, help="Paragraphs with fewer words are only exact repeats.")
+]
 
 DEFAULTS = DedupOptions()
 LIMITS = Options()
@@ -112,6 +124,8 @@ def clean_command(
     id_field: Annotated[str, typer.Option(help="JSON field holding the record id.")] = "id",
     threshold: Threshold = DEFAULTS.threshold,
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
+    containment: Containment = DEFAULTS.containment,
+    min_words: MinWords = DEFAULTS.min_words,
     num_perm: NumPerm = DEFAULTS.num_perm,
     seed: Seed = DEFAULTS.seed,
     max_file_bytes: Annotated[
@@ -145,7 +159,7 @@ def clean_command(
     options = Options(
         text_field=text_field,
         id_field=id_field,
-        dedup=DedupOptions(threshold, shingle_size, num_perm, seed),
+        dedup=DedupOptions(threshold, shingle_size, num_perm, seed, containment, min_words),
         max_file_bytes=max_file_bytes,
         max_decompressed_bytes=max_decompressed_bytes,
         max_paragraphs=max_paragraphs,
@@ -230,11 +244,16 @@ def fix_command(
     ] = STDIN,
     threshold: Threshold = DEFAULTS.threshold,
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
+    containment: Containment = DEFAULTS.containment,
+    min_words: MinWords = DEFAULTS.min_words,
 ) -> None:
     """Print one article's repaired, de-duplicated paragraphs, separated by blank lines."""
     if file != STDIN and not Path(file).is_file():
         _fail(f"input not found: {file}", 2)
-    options = Options(dedup=DedupOptions(threshold=threshold, shingle_size=shingle_size))
+    dedup = DedupOptions(
+        threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
+    )
+    options = Options(dedup=dedup)
     source = Source(file, file, "article", gzipped=file.lower().endswith(".gz"))
     try:
         data = read_bytes(
