@@ -17,7 +17,7 @@ for resembling a paragraph that was itself removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,40 +78,35 @@ def candidate_pairs(
     bands: int,
     rows: int,
     groups: NDArray[np.int64] | None = None,
-) -> set[tuple[int, int]]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Pairs ``(i, j)``, ``i < j``, whose signatures agree on all rows of at least one band.
 
     With ``groups``, only pairs within the same group (e.g. the same document) are proposed.
+    Returned as two arrays, sorted by ``i`` then ``j``, each pair once.
     """
-    pairs: set[tuple[int, int]] = set()
     n = len(signatures)
-    if n < 2:
-        return pairs
-    group = np.zeros(n, dtype=np.int64) if groups is None else groups
-    for band in range(bands):
+    salt = np.zeros(n, dtype=np.uint64)
+    if groups is not None:
+        salt = groups.astype(np.uint64) * _BAND_MIX[-1]
+    found: list[NDArray[np.int64]] = []
+    for band in range(bands if n > 1 else 0):
         block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-        keys = (block * _BAND_MIX[:rows]).sum(axis=1) ^ block[:, 0]
-        order = np.lexsort((keys, group))
-        k, g = keys[order], group[order]
-        same = np.flatnonzero((k[1:] == k[:-1]) & (g[1:] == g[:-1]))
-        if not len(same):
-            continue
-        for run in _runs(same):
-            members = sorted(int(m) for m in order[run[0] : run[-1] + 2])
-            pairs.update((a, b) for x, a in enumerate(members) for b in members[x + 1 :])
-    return pairs
-
-
-def _runs(positions: NDArray[np.intp]) -> Iterator[list[int]]:
-    """Group consecutive integers: [1, 2, 5] -> [1, 2], [5]."""
-    run = [int(positions[0])]
-    for p in positions[1:]:
-        if p == run[-1] + 1:
-            run.append(int(p))
-        else:
-            yield run
-            run = [int(p)]
-    yield run
+        # The group folded into the key: a collision only adds a candidate, never loses one.
+        keys = (block * _BAND_MIX[:rows]).sum(axis=1) ^ block[:, 0] ^ salt
+        order = np.argsort(keys)
+        k = keys[order]
+        run = np.cumsum(np.concatenate([[0], k[1:] != k[:-1]]))
+        # Members of a run of equal keys, `distance` apart in sorted order, all pair up.
+        distance = 1
+        while distance < n:
+            same = np.flatnonzero(run[distance:] == run[:-distance])
+            if not len(same):
+                break
+            a, b = order[same], order[same + distance]
+            found.append(np.minimum(a, b) * n + np.maximum(a, b))
+            distance += 1
+    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return codes // max(n, 1), codes % max(n, 1)
 
 
 def deduplicate(
@@ -123,14 +118,24 @@ def deduplicate(
     """
     starts = np.cumsum([0, *map(len, documents)])
     doc_of = np.repeat(np.arange(len(documents)), [len(d) for d in documents])
-    eligible = np.array(
-        [g for g in range(int(starts[-1])) if len(words(fp.keys[g])) >= options.min_words],
-        dtype=np.int64,
-    )
-    bands, rows = lsh_bands(_candidate_threshold(options), options.num_perm)
+    if options.min_words > options.shingle_size:
+        # n >= k words make n - k + 1 shingles: counting them spares tokenising again
+        enough = options.min_words - options.shingle_size + 1
+        eligible = np.flatnonzero(fp.shingle_counts() >= enough).astype(np.int64)
+    else:
+        long_enough = [len(words(key)) >= options.min_words for key in fp.keys]
+        eligible = np.flatnonzero(long_enough).astype(np.int64)
+    floor = _candidate_threshold(options)
+    bands, rows = lsh_bands(floor, options.num_perm)
+    sigs = fp.signatures[eligible]
+    first, second = candidate_pairs(sigs, bands, rows, doc_of[eligible])
+    # Pairs whose signatures agree far less than a repeat's would are not worth verifying:
+    # 0.15 under the floor is over three standard errors of the estimate at 128 permutations.
+    estimate = (sigs[first] == sigs[second]).mean(axis=1) if len(first) else np.empty(0)
+    keep = estimate >= floor - 0.15
     candidates: dict[int, list[int]] = {}
-    for a, b in candidate_pairs(fp.signatures[eligible], bands, rows, doc_of[eligible]):
-        candidates.setdefault(int(eligible[b]), []).append(int(eligible[a]))
+    for a, b in zip(eligible[first[keep]].tolist(), eligible[second[keep]].tolist(), strict=True):
+        candidates.setdefault(b, []).append(a)
 
     # One pass in reading order, comparing each paragraph with the *kept* ones only.
     removals: list[list[Removal]] = [[] for _ in documents]

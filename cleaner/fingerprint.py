@@ -231,6 +231,11 @@ class Fingerprints:
     def has_words(self, i: int) -> bool:
         return int(self._ends[i]) > (int(self._ends[i - 1]) if i else 0)
 
+    def shingle_counts(self) -> NDArray[np.int64]:
+        """Shingles per paragraph, repeats counted: a paragraph of ``n >= k`` words has
+        ``n - k + 1``."""
+        return np.diff(self._ends, prepend=0)
+
 
 def fingerprint(
     paragraphs: Sequence[str],

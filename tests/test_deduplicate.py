@@ -71,7 +71,24 @@ def test_lsh_bands_fit_in_the_signature_and_rarely_miss_at_the_threshold() -> No
 
 def test_candidate_pairs_are_signatures_agreeing_on_a_band() -> None:
     sigs = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [5, 5, 5, 5]], dtype=np.uint32)
-    assert candidate_pairs(sigs, bands=2, rows=2) == {(0, 1), (0, 2)}
+    first, second = candidate_pairs(sigs, bands=2, rows=2)
+    assert list(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 1), (0, 2)]
+
+
+def test_candidate_pairs_pair_every_member_of_a_bucket_once_within_its_group() -> None:
+    sigs = np.array([[1, 1]] * 4 + [[2, 2]], dtype=np.uint32)
+    first, second = candidate_pairs(sigs, bands=2, rows=1)
+    assert list(zip(first.tolist(), second.tolist(), strict=True)) == [
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (1, 2),
+        (1, 3),
+        (2, 3),
+    ]
+    groups = np.array([0, 0, 1, 1, 1], dtype=np.int64)
+    first, second = candidate_pairs(sigs, bands=2, rows=1, groups=groups)
+    assert list(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 1), (2, 3)]
 
 
 @pytest.mark.parametrize(
