@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import corpora
 from bench.evaluate import DEFECTS
 from cleaner import DedupOptions
+from cleaner.pipeline import STAGES
 
 SHARDS = 10
 SEED = 5
@@ -277,9 +278,6 @@ def signatures_match_datasketch(paragraphs: Sequence[str]) -> tuple[int, int]:
 
 
 # --- Report ------------------------------------------------------------------------------------
-
-
-STAGES = ("read", "decode", "repair", "split", "fingerprint", "deduplicate", "write")
 
 
 def _rate(amount: float, seconds: float) -> str:

@@ -27,7 +27,7 @@ from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
-from cleaner.pipeline import Options, Report, clean, clean_text
+from cleaner.pipeline import STAGES, Options, Report, clean, clean_text
 from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
 
 app = typer.Typer(
@@ -201,9 +201,6 @@ def clean_command(
         _summary(report)
     if strict and report.rejected:
         _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
-
-
-STAGES = ("read", "decode", "repair", "split", "fingerprint", "deduplicate", "write")
 
 
 def _stages(report: Report) -> str:

@@ -228,9 +228,6 @@ class Fingerprints:
         start = int(self._ends[i - 1]) if i else 0
         return np.unique(self._shingles[start : int(self._ends[i])])
 
-    def has_words(self, i: int) -> bool:
-        return int(self._ends[i]) > (int(self._ends[i - 1]) if i else 0)
-
     def shingle_counts(self) -> NDArray[np.int64]:
         """Shingles per paragraph, repeats counted: a paragraph of ``n >= k`` words has
         ``n - k + 1``."""

@@ -105,6 +105,10 @@ def metadata(options: Options) -> dict[str, Any]:
     }
 
 
+# The stages in the order data flows through them; Stopwatch names them so.
+STAGES = ("read", "decode", "repair", "split", "fingerprint", "deduplicate", "write")
+
+
 class Stopwatch:
     """Seconds spent in each stage, summed over calls (and, across workers, CPU-seconds)."""
 
