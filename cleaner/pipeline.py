@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from cleaner import __version__, engine
 from cleaner.decode import decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
@@ -24,7 +26,7 @@ from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
 from cleaner.sources import Source, batched, discover, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
-from cleaner.write import CorpusWriter, reject_row
+from cleaner.write import CorpusWriter, documents_table, reject_row
 
 MiB = 1024 * 1024
 BATCH_FILES = 64
@@ -62,11 +64,18 @@ class Options:
 
 @dataclass
 class BatchResult:
-    documents: list[Document]
+    """What a worker hands back: the batch's rows in Arrow form and its counts."""
+
+    table: pa.Table  # corpus rows
+    chars: list[int]  # characters per row
     rejects: list[dict[str, Any]]
     files: int
     bytes_in: int
     stages: dict[str, float]
+    documents: int
+    paragraphs_in: int
+    paragraphs_out: int
+    removed: Counter[str]
 
 
 @dataclass
@@ -186,7 +195,20 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
             rejects.append(reject_row(source.name, source.name, _internal(exc)))
     _deduplicate_all(docs, options, clock)
-    return BatchResult(docs, rejects, len(sources), bytes_in, dict(clock.seconds))
+    with clock("write"):
+        table, chars = documents_table(docs)
+    return BatchResult(
+        table,
+        chars,
+        rejects,
+        len(sources),
+        bytes_in,
+        dict(clock.seconds),
+        len(docs),
+        sum(len(d.paragraphs_in) for d in docs),
+        sum(len(d.paragraphs_in) - len(d.removed) for d in docs),
+        Counter(r.reason for d in docs for r in d.removed),
+    )
 
 
 def _internal(exc: Exception) -> Rejected:
@@ -216,16 +238,15 @@ def clean(
     with CorpusWriter(Path(output), metadata(options)) as writer:
         for result in engine.run(work, batches, options.workers):
             with clock("write"):
-                writer.add_documents(result.documents)
+                writer.add_corpus_table(result.table, result.chars)
                 writer.add_rejects(result.rejects)
             clock.add(result.stages)
             report.files += result.files
             report.bytes_in += result.bytes_in
-            report.documents += len(result.documents)
-            for doc in result.documents:
-                report.paragraphs_in += len(doc.paragraphs_in)
-                report.paragraphs_out += len(doc.paragraphs_in) - len(doc.removed)
-                report.removed.update(r.reason for r in doc.removed)
+            report.documents += result.documents
+            report.paragraphs_in += result.paragraphs_in
+            report.paragraphs_out += result.paragraphs_out
+            report.removed.update(result.removed)
             report.rejects.update(row["reason"] for row in result.rejects)
             if progress is not None:
                 progress(report.files, len(found.sources))

@@ -17,7 +17,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -95,6 +95,19 @@ def corpus_row(doc: Document) -> dict[str, Any]:
     }
 
 
+def rows_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def documents_table(docs: Iterable[Document]) -> tuple[pa.Table, list[int]]:
+    """Documents as corpus rows in Arrow form, and each row's characters.
+
+    Workers call this, so that the process writing the file only appends tables.
+    """
+    rows = [corpus_row(doc) for doc in docs]
+    return rows_table(rows, CORPUS_SCHEMA), [_chars(row) for row in rows]
+
+
 def reject_row(source: str, doc_id: str, rejected: Rejected) -> dict[str, Any]:
     return {
         "source": source,
@@ -128,19 +141,34 @@ class _TableWriter:
             self.temp.unlink(missing_ok=True)
             os.close(self.lock)
             raise
-        self.buffer: list[dict[str, Any]] = []
-        self.buffered = 0
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0  # characters
+        self.buffered_rows = 0
 
     def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.buffer.append(row)
-            self.buffered += _chars(row)
-            if len(self.buffer) >= ROW_GROUP or self.buffered >= ROW_GROUP_CHARS:
+        rows = list(rows)
+        self.add_table(rows_table(rows, self.schema), [_chars(row) for row in rows])
+
+    def add_table(self, table: pa.Table, chars: Sequence[int]) -> None:
+        """Rows already in Arrow form, with the characters of each (which bound row groups).
+
+        Row groups end at the same rows however the rows arrive, so the bytes written do not
+        depend on how the work was batched.
+        """
+        start = 0
+        for row, size in enumerate(chars):
+            self.buffered_rows += 1
+            self.buffered += size
+            if self.buffered_rows >= ROW_GROUP or self.buffered >= ROW_GROUP_CHARS:
+                self.buffer.append(table.slice(start, row + 1 - start))
+                start = row + 1
                 self._flush()
+        if start < len(chars):
+            self.buffer.append(table.slice(start))
 
     def _flush(self) -> None:
-        self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
-        self.buffer, self.buffered = [], 0
+        self.writer.write_table(pa.concat_tables(self.buffer).combine_chunks())
+        self.buffer, self.buffered, self.buffered_rows = [], 0, 0
 
     def finish(self) -> None:
         if self.buffer:
@@ -218,7 +246,7 @@ class CorpusWriter:
     """Write a corpus and its rejects; nothing replaces the targets unless the run completes.
 
     >>> with CorpusWriter(Path("out.parquet"), {"version": "..."}) as out:  # doctest: +SKIP
-    ...     out.add_documents(docs)
+    ...     out.add_corpus_table(*documents_table(docs))
     ...     out.add_rejects(rows)
     """
 
@@ -238,8 +266,9 @@ class CorpusWriter:
             self.corpus.close()
             raise
 
-    def add_documents(self, docs: Iterable[Document]) -> None:
-        self.corpus.add(corpus_row(doc) for doc in docs)
+    def add_corpus_table(self, table: pa.Table, chars: Sequence[int]) -> None:
+        """Documents a worker already turned into rows (see :func:`documents_table`)."""
+        self.corpus.add_table(table, chars)
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         self.rejects.add(rows)
