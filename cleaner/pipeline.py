@@ -152,7 +152,7 @@ def _documents_of(
             lines, changed = repair_lines(record.text)
         with clock("split"):
             paragraphs = split_paragraphs(lines)
-        doc_id = source.name if record.key is None else f"{source.name}#{record.key}"
+        doc_id = _doc_id(source, record.key)
         if not paragraphs:
             yield Rejected("empty", "no text after repair and splitting", key=record.key)
         elif len(paragraphs) > options.max_paragraphs:
@@ -186,7 +186,7 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
             bytes_in += len(data)
             for item in _documents_of(source, data, options, clock):
                 if isinstance(item, Rejected):
-                    doc_id = source.name if item.key is None else f"{source.name}#{item.key}"
+                    doc_id = _doc_id(source, item.key)
                     rejects.append(reject_row(source.name, doc_id, item))
                 else:
                     docs.append(item)
@@ -209,6 +209,11 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         sum(len(d.paragraphs_in) - len(d.removed) for d in docs),
         Counter(r.reason for d in docs for r in d.removed),
     )
+
+
+def _doc_id(source: Source, key: str | None) -> str:
+    """The file's name, plus ``#<id or position>`` for a record of a JSON file."""
+    return source.name if key is None else f"{source.name}#{key}"
 
 
 def _internal(exc: Exception) -> Rejected:

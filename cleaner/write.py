@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
+from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -79,33 +80,21 @@ def corpus_row(doc: Document) -> dict[str, Any]:
         "repaired": doc.repaired,
         "text": "\n\n".join(kept),
         "paragraphs": kept,
-        "removed": [
-            {
-                "index": r.index,
-                "text": r.text,
-                "reason": r.reason,
-                "duplicate_of": r.duplicate_of,
-                "similarity": r.similarity,
-                "containment": r.containment,
-            }
-            for r in doc.removed
-        ],
+        "removed": [asdict(r) for r in doc.removed],  # REMOVAL's fields are Removal's
         "n_paragraphs_in": len(doc.paragraphs_in),
         "n_paragraphs_out": len(kept),
     }
 
 
-def rows_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=schema)
+def rows_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> tuple[pa.Table, list[int]]:
+    """Rows in Arrow form, and each row's characters (which bound the row groups)."""
+    rows = list(rows)
+    return pa.Table.from_pylist(rows, schema=schema), [_chars(row) for row in rows]
 
 
 def documents_table(docs: Iterable[Document]) -> tuple[pa.Table, list[int]]:
-    """Documents as corpus rows in Arrow form, and each row's characters.
-
-    Workers call this, so that the process writing the file only appends tables.
-    """
-    rows = [corpus_row(doc) for doc in docs]
-    return rows_table(rows, CORPUS_SCHEMA), [_chars(row) for row in rows]
+    """Documents as corpus rows; workers call this, so the writing process only appends."""
+    return rows_table(map(corpus_row, docs), CORPUS_SCHEMA)
 
 
 def reject_row(source: str, doc_id: str, rejected: Rejected) -> dict[str, Any]:
@@ -146,8 +135,7 @@ class _TableWriter:
         self.buffered_rows = 0
 
     def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        rows = list(rows)
-        self.add_table(rows_table(rows, self.schema), [_chars(row) for row in rows])
+        self.add_table(*rows_table(rows, self.schema))
 
     def add_table(self, table: pa.Table, chars: Sequence[int]) -> None:
         """Rows already in Arrow form, with the characters of each (which bound row groups).
