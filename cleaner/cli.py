@@ -44,6 +44,16 @@ class StdinFormat(str, Enum):
     jsonl = "jsonl"
 
 
+class Scope(str, Enum):
+    corpus = "corpus"
+    document = "document"
+
+
+class Keep(str, Enum):
+    first = "first"
+    longest = "longest"
+
+
 Threshold = Annotated[
     float,
     typer.Option(
@@ -67,6 +77,7 @@ MinWords = Annotated[
 ]
 
 DEFAULTS = DedupOptions()
+DEFAULT_SCOPE, DEFAULT_KEEP = Scope(DEFAULTS.scope), Keep(DEFAULTS.keep)
 LIMITS = Options()
 
 
@@ -128,6 +139,28 @@ def clean_command(
     min_words: MinWords = DEFAULTS.min_words,
     num_perm: NumPerm = DEFAULTS.num_perm,
     seed: Seed = DEFAULTS.seed,
+    scope: Annotated[
+        Scope,
+        typer.Option(
+            help="corpus: also drop duplicate documents and boilerplate paragraphs across "
+            "documents; document: repeats inside each document only."
+        ),
+    ] = DEFAULT_SCOPE,
+    keep: Annotated[
+        Keep, typer.Option(help="Which of a cluster of duplicate documents stays.")
+    ] = DEFAULT_KEEP,
+    document_threshold: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Jaccard similarity at which two documents are duplicates."
+        ),
+    ] = DEFAULTS.document_threshold,
+    boilerplate_min_docs: Annotated[
+        int,
+        typer.Option(
+            min=2, help="Documents a paragraph must recur in to be removed as boilerplate."
+        ),
+    ] = DEFAULTS.boilerplate_min_docs,
     max_file_bytes: Annotated[
         int,
         typer.Option(
@@ -159,7 +192,18 @@ def clean_command(
     options = Options(
         text_field=text_field,
         id_field=id_field,
-        dedup=DedupOptions(threshold, shingle_size, num_perm, seed, containment, min_words),
+        dedup=DedupOptions(
+            threshold,
+            shingle_size,
+            num_perm,
+            seed,
+            containment,
+            min_words,
+            scope.value,
+            keep.value,
+            document_threshold,
+            boilerplate_min_docs,
+        ),
         max_file_bytes=max_file_bytes,
         max_decompressed_bytes=max_decompressed_bytes,
         max_paragraphs=max_paragraphs,
@@ -215,7 +259,8 @@ def _summary(report: Report) -> None:
     rows = [
         ("files read", f"{report.files:,}"),
         ("files skipped (other formats, folder links)", f"{len(report.skipped):,}"),
-        ("documents", f"{report.documents:,}"),
+        ("documents in", f"{report.documents:,}"),
+        ("documents out", f"{report.documents_out:,}"),
         ("paragraphs in", f"{report.paragraphs_in:,}"),
         ("paragraphs out", f"{report.paragraphs_out:,}"),
         *((f"removed: {reason}", f"{n:,}") for reason, n in sorted(report.removed.items())),
@@ -225,6 +270,8 @@ def _summary(report: Report) -> None:
         ("seconds by stage (all workers)", _stages(report)),
         ("MB/s", f"{mb / report.seconds:.2f}" if report.seconds > 0 else "-"),
     ]
+    if report.index_bytes:
+        rows.append(("corpus-wide index (MB)", f"{report.index_bytes / 1e6:.1f}"))
     for what, count in rows:
         table.add_row(what, count)
     err.print(table)

@@ -42,6 +42,11 @@ class DedupOptions:
     # similarity but lies almost wholly inside the other: containment catches it.
     containment: float = 0.85
     min_words: int = 5  # shorter paragraphs are only ever exact repeats
+    # Across documents (see cleaner.deduplicate_corpus): "document" leaves documents alone.
+    scope: str = "corpus"
+    keep: str = "first"  # of a cluster of duplicate documents: "first" or "longest"
+    document_threshold: float = 0.8  # exact Jaccard similarity of two duplicate documents
+    boilerplate_min_docs: int = 3  # documents a paragraph must recur in to be boilerplate
 
 
 @lru_cache(maxsize=32)

@@ -25,10 +25,11 @@ class Removal:
 
     index: int  # position in the document's paragraph list before removal
     text: str
-    reason: str  # "exact_duplicate" or "near_duplicate"
-    duplicate_of: int  # index of the kept paragraph it repeats
+    reason: str  # "exact_duplicate", "near_duplicate" or "boilerplate"
+    duplicate_of: int  # index of the paragraph it repeats (in duplicate_of_doc, if given)
     similarity: float  # exact Jaccard similarity of the shingle sets; 1.0 for exact repeats
     containment: float = 1.0  # share of the smaller shingle set found in the other
+    duplicate_of_doc: str | None = None  # the other document, for a repeat across documents
 
 
 @dataclass

@@ -228,10 +228,46 @@ class Fingerprints:
         start = int(self._ends[i - 1]) if i else 0
         return np.unique(self._shingles[start : int(self._ends[i])])
 
+    def shingle_union(self, rows: NDArray[np.int64]) -> NDArray[np.uint64]:
+        """Sorted, distinct 64-bit shingle hashes of the paragraphs ``rows``, together."""
+        starts = np.append(0, self._ends[:-1])
+        parts = [self._shingles[starts[i] : self._ends[i]] for i in rows.tolist()]
+        union: NDArray[np.uint64] = np.unique(np.concatenate([np.empty(0, dtype=_U64), *parts]))
+        return union
+
     def shingle_counts(self) -> NDArray[np.int64]:
         """Shingles per paragraph, repeats counted: a paragraph of ``n >= k`` words has
         ``n - k + 1``."""
         return np.diff(self._ends, prepend=0)
+
+    def sequence_hashes(self) -> NDArray[np.uint64]:
+        """A 64-bit hash of each paragraph's shingles in order, i.e. of its words in order
+        (punctuation aside); 0 for a paragraph without words."""
+        return sequence_hash(self._shingles, self._ends)
+
+
+def sequence_hash(values: NDArray[np.uint64], ends: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """A hash of each run of ``values`` (run ``i`` ends before ``ends[i]``), order-sensitive:
+    a polynomial in the values, then mixed; 0 only for an empty run.
+
+    >>> sequence_hash(np.array([5, 7, 7, 5], dtype=np.uint64), np.array([2, 2, 4]))[1]
+    np.uint64(0)
+    """
+    counts = np.diff(ends, prepend=0)
+    starts = ends - counts
+    position = np.arange(len(values)) - np.repeat(starts, counts)
+    powers = np.cumprod(np.full(max(1, int(counts.max(initial=0))), _FNV_PRIME, dtype=_U64))
+    with np.errstate(over="ignore"):
+        terms = values * powers[position] if len(values) else values
+        sums = np.zeros(len(ends), dtype=_U64)
+        filled = counts > 0
+        if filled.any():  # runs between two starts hold what lies between them
+            sums[filled] = np.add.reduceat(terms, starts[filled])
+        h: NDArray[np.uint64] = (sums ^ counts.astype(_U64)) * _U64(0xFF51AFD7ED558CCD)
+        h ^= h >> _U64(33)
+    h[h == 0] = 1
+    h[counts == 0] = 0
+    return h
 
 
 def fingerprint(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -21,12 +21,20 @@ import pyarrow as pa
 from cleaner import __version__, engine
 from cleaner.decode import decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
-from cleaner.document import Document, Rejected
-from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, fingerprint
+from cleaner.deduplicate_corpus import (
+    BOILERPLATE,
+    DUPLICATE,
+    CorpusIndex,
+    Decisions,
+    decide,
+    summarise,
+)
+from cleaner.document import Document, Rejected, Removal
+from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
 from cleaner.sources import Source, batched, discover, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
-from cleaner.write import CorpusWriter, documents_table, reject_row
+from cleaner.write import CorpusWriter, Spill, document_of, documents_table, reject_row
 
 MiB = 1024 * 1024
 BATCH_FILES = 64
@@ -67,7 +75,7 @@ class BatchResult:
     """What a worker hands back: the batch's rows in Arrow form and its counts."""
 
     table: pa.Table  # corpus rows
-    chars: list[int]  # characters per row
+    index: CorpusIndex | None  # the documents summed up for corpus-wide de-duplication
     rejects: list[dict[str, Any]]
     files: int
     bytes_in: int
@@ -85,7 +93,8 @@ class Report:
     output: Path
     files: int = 0
     skipped: list[str] = field(default_factory=list)
-    documents: int = 0
+    documents: int = 0  # read; those written are documents_out
+    documents_out: int = 0
     paragraphs_in: int = 0
     paragraphs_out: int = 0
     removed: Counter[str] = field(default_factory=Counter)
@@ -93,6 +102,7 @@ class Report:
     bytes_in: int = 0
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, all workers
+    index_bytes: int = 0  # memory held by the corpus-wide index (scope "corpus")
 
     @property
     def rejected(self) -> int:
@@ -162,7 +172,7 @@ def _documents_of(
             yield Document(doc_id, source.name, encoding, changed, paragraphs)
 
 
-def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatch) -> None:
+def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatch) -> Fingerprints:
     dedup = options.dedup
     with clock("fingerprint"):
         paragraphs = [p for doc in docs for p in doc.paragraphs_in]
@@ -171,6 +181,7 @@ def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatc
         removals = deduplicate([d.paragraphs_in for d in docs], fp, dedup)
     for doc, removed in zip(docs, removals, strict=True):
         doc.removed = removed
+    return fp
 
 
 def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
@@ -194,12 +205,16 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
             rejects.append(reject_row(source.name, source.name, exc))
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
             rejects.append(reject_row(source.name, source.name, _internal(exc)))
-    _deduplicate_all(docs, options, clock)
+    fp = _deduplicate_all(docs, options, clock)
+    index = None
+    if options.dedup.scope == "corpus":
+        with clock("deduplicate"):
+            index = summarise(docs, fp)
     with clock("write"):
-        table, chars = documents_table(docs)
+        table = documents_table(docs)
     return BatchResult(
         table,
-        chars,
+        index,
         rejects,
         len(sources),
         bytes_in,
@@ -240,11 +255,17 @@ def clean(
     batches = batched(sources, BATCH_FILES, BATCH_BYTES)
     work = partial(process_batch, options=options)
     clock = Stopwatch()
-    with CorpusWriter(Path(output), metadata(options)) as writer:
+    parts: list[CorpusIndex] = []
+    with CorpusWriter(Path(output), metadata(options)) as writer, ExitStack() as stack:
+        spill = None
+        if options.dedup.scope == "corpus":
+            spill = stack.enter_context(closing(writer.spill()))
         for result in engine.run(work, batches, options.workers):
             with clock("write"):
-                writer.add_corpus_table(result.table, result.chars)
+                (spill or writer).add_corpus_table(result.table)
                 writer.add_rejects(result.rejects)
+            if result.index is not None:
+                parts.append(result.index)
             clock.add(result.stages)
             report.files += result.files
             report.bytes_in += result.bytes_in
@@ -255,11 +276,88 @@ def clean(
             report.rejects.update(row["reason"] for row in result.rejects)
             if progress is not None:
                 progress(report.files, len(found.sources))
-        closing = time.perf_counter()  # the rest of "write": flush, fsync, rename
-    clock.seconds["write"] += time.perf_counter() - closing
+        report.documents_out = report.documents
+        if spill is not None:
+            _across_documents(spill, parts, writer, options, report, clock)
+        closing_at = time.perf_counter()  # the rest of "write": flush, fsync, rename
+    clock.seconds["write"] += time.perf_counter() - closing_at
     report.seconds = time.perf_counter() - started
     report.stages = dict(clock.seconds)
     return report
+
+
+def _across_documents(
+    spill: Spill,
+    parts: list[CorpusIndex],
+    writer: CorpusWriter,
+    options: Options,
+    report: Report,
+    clock: Stopwatch,
+) -> None:
+    """Decide the corpus-wide removals, then write the spilled rows with them applied."""
+    table = spill.read()
+    paragraphs, doc_ids = table.column("paragraphs"), table.column("doc_id")
+    with clock("deduplicate"):
+        index = CorpusIndex.concat(parts, options.dedup.num_perm)
+        parts.clear()
+        report.index_bytes = index.nbytes
+        decisions = decide(
+            index, options.dedup, lambda docs: paragraphs.take(pa.array(docs)).to_pylist()
+        )
+        del index
+    with clock("write"):
+        offset = 0
+        for batch in table.to_batches():
+            rows, rejects = _apply(batch, offset, decisions, doc_ids, report)
+            writer.add_corpus_table(rows)
+            writer.add_rejects(rejects)
+            offset += batch.num_rows
+
+
+def _apply(
+    batch: pa.RecordBatch,
+    offset: int,
+    decisions: Decisions,
+    doc_ids: pa.ChunkedArray,
+    report: Report,
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """A batch of spilled rows (document ``offset`` first) with the decisions applied: the
+    rows to write, and the reject rows of the documents that leave."""
+    pieces: list[pa.Table] = []
+    rejects: list[dict[str, Any]] = []
+    start = 0
+    for n in range(batch.num_rows):
+        doc = offset + n
+        if doc not in decisions.duplicate_of and doc not in decisions.boilerplate:
+            continue
+        pieces.append(pa.Table.from_batches([batch.slice(start, n - start)]))
+        start = n + 1
+        document = document_of(batch.slice(n, 1).to_pylist()[0])
+        report.paragraphs_out -= len(document.paragraphs)
+        if doc in decisions.duplicate_of:
+            kept, similarity = decisions.duplicate_of[doc]
+            kept_id = doc_ids[kept].as_py()
+            why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
+            rejects.append(reject_row(document.source, document.doc_id, why, kept_id, similarity))
+            continue
+        for i, other, j in decisions.boilerplate[doc]:
+            text = document.paragraphs_in[i]
+            document.removed.append(
+                Removal(i, text, BOILERPLATE, j, 1.0, 1.0, doc_ids[other].as_py())
+            )
+        report.removed[BOILERPLATE] += len(decisions.boilerplate[doc])
+        document.removed.sort(key=lambda r: r.index)
+        if document.paragraphs:
+            report.paragraphs_out += len(document.paragraphs)
+            pieces.append(documents_table([document]))
+        else:
+            why = Rejected("empty", "every paragraph is boilerplate (--boilerplate-min-docs)")
+            rejects.append(reject_row(document.source, document.doc_id, why))
+    pieces.append(pa.Table.from_batches([batch.slice(start)]))
+    for row in rejects:
+        report.rejects[row["reason"]] += 1
+        report.documents_out -= 1
+    return pa.concat_tables(pieces), rejects
 
 
 def clean_text(text: str | bytes, options: Options | None = None) -> Document:

@@ -17,17 +17,20 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
-from cleaner.document import Document, Rejected
+from cleaner.document import Document, Rejected, Removal
 
 METADATA_KEY = b"cleaner"
 ROW_GROUP = 4096
@@ -41,6 +44,7 @@ REMOVAL = pa.struct(
         ("duplicate_of", pa.int32()),
         ("similarity", pa.float64()),
         ("containment", pa.float64()),
+        ("duplicate_of_doc", pa.string()),
     ]
 )
 CORPUS_SCHEMA = pa.schema(
@@ -62,6 +66,8 @@ REJECTS_SCHEMA = pa.schema(
         ("doc_id", pa.string()),
         ("reason", pa.string()),
         ("detail", pa.string()),
+        ("duplicate_of", pa.string()),  # for duplicate_document: the doc_id kept instead
+        ("similarity", pa.float64()),  # for duplicate_document: exact Jaccard similarity
     ]
 )
 
@@ -86,25 +92,68 @@ def corpus_row(doc: Document) -> dict[str, Any]:
     }
 
 
-def rows_table(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> tuple[pa.Table, list[int]]:
-    """Rows in Arrow form, and each row's characters (which bound the row groups)."""
-    rows = list(rows)
-    return pa.Table.from_pylist(rows, schema=schema), [_chars(row) for row in rows]
+def document_of(row: dict[str, Any]) -> Document:
+    """The document a corpus row was made from (the inverse of :func:`corpus_row`)."""
+    removed = [Removal(**r) for r in row["removed"]]
+    by_index = {r.index: r.text for r in removed}
+    kept = iter(row["paragraphs"])
+    paragraphs = [
+        by_index[i] if i in by_index else next(kept) for i in range(row["n_paragraphs_in"])
+    ]
+    return Document(
+        row["doc_id"], row["source"], row["encoding"], row["repaired"], paragraphs, removed
+    )
 
 
-def documents_table(docs: Iterable[Document]) -> tuple[pa.Table, list[int]]:
+def documents_table(docs: Iterable[Document]) -> pa.Table:
     """Documents as corpus rows; workers call this, so the writing process only appends."""
-    return rows_table(map(corpus_row, docs), CORPUS_SCHEMA)
+    return pa.Table.from_pylist(list(map(corpus_row, docs)), schema=CORPUS_SCHEMA)
 
 
-def reject_row(source: str, doc_id: str, rejected: Rejected) -> dict[str, Any]:
+def reject_row(
+    source: str,
+    doc_id: str,
+    rejected: Rejected,
+    duplicate_of: str | None = None,
+    similarity: float | None = None,
+) -> dict[str, Any]:
     return {
         "source": source,
         "doc_id": doc_id,
         "reason": rejected.reason,
         # Details quote exception messages, which may hold lone surrogates: keep them visible.
         "detail": rejected.detail.encode("utf-8", "backslashreplace").decode("utf-8"),
+        "duplicate_of": duplicate_of,
+        "similarity": similarity,
     }
+
+
+def row_sizes(table: pa.Table) -> NDArray[np.int64]:
+    """Characters of text in each row (8 for any other value), which bound the row groups."""
+    total = np.zeros(table.num_rows, dtype=np.int64)
+    for column in table.columns:
+        offset = 0
+        for chunk in column.chunks:
+            total[offset : offset + len(chunk)] += _sizes(chunk)
+            offset += len(chunk)
+    return total
+
+
+def _sizes(array: pa.Array) -> NDArray[np.int64]:
+    kind = array.type
+    if pa.types.is_string(kind):
+        lengths = pc.utf8_length(array).fill_null(0)
+        return np.asarray(lengths.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pa.types.is_list(kind):
+        inner = _sizes(array.flatten())
+        parents = np.asarray(pc.list_parent_indices(array).to_numpy(), dtype=np.int64)
+        return np.bincount(parents, weights=inner, minlength=len(array)).astype(np.int64)
+    if pa.types.is_struct(kind):
+        total = np.zeros(len(array), dtype=np.int64)
+        for child in array.flatten():
+            total += _sizes(child)
+        return total
+    return np.full(len(array), 8, dtype=np.int64)
 
 
 class _TableWriter:
@@ -135,23 +184,24 @@ class _TableWriter:
         self.buffered_rows = 0
 
     def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        self.add_table(*rows_table(rows, self.schema))
+        self.add_table(pa.Table.from_pylist(list(rows), schema=self.schema))
 
-    def add_table(self, table: pa.Table, chars: Sequence[int]) -> None:
-        """Rows already in Arrow form, with the characters of each (which bound row groups).
+    def add_table(self, table: pa.Table) -> None:
+        """Rows already in Arrow form.
 
         Row groups end at the same rows however the rows arrive, so the bytes written do not
         depend on how the work was batched.
         """
+        sizes = row_sizes(table).tolist()
         start = 0
-        for row, size in enumerate(chars):
+        for row, size in enumerate(sizes):
             self.buffered_rows += 1
             self.buffered += size
             if self.buffered_rows >= ROW_GROUP or self.buffered >= ROW_GROUP_CHARS:
                 self.buffer.append(table.slice(start, row + 1 - start))
                 start = row + 1
                 self._flush()
-        if start < len(chars):
+        if start < len(sizes):
             self.buffer.append(table.slice(start))
 
     def _flush(self) -> None:
@@ -182,14 +232,37 @@ class _TableWriter:
         os.close(self.lock)
 
 
-def _chars(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, list):
-        return sum(map(_chars, value))
-    if isinstance(value, dict):
-        return sum(map(_chars, value.values()))
-    return 8
+class Spill:
+    """Corpus rows set aside, uncompressed, while corpus-wide decisions wait for the last batch.
+
+    An Arrow IPC file beside the output, named and locked like the other temporary files (so
+    a killed run's spill is swept too), and read back memory-mapped: rows are fetched by
+    position without loading the file.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.lock, name = tempfile.mkstemp(
+            dir=target.parent, prefix=_temp_prefix(target), suffix=".spill.tmp"
+        )
+        self.path = Path(name)
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+            self.writer = pa.ipc.new_file(str(self.path), CORPUS_SCHEMA)
+        except BaseException:
+            self.close()
+            raise
+
+    def add_corpus_table(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+
+    def read(self) -> pa.Table:
+        """Everything added, memory-mapped; valid until :meth:`close`."""
+        self.writer.close()
+        return pa.ipc.open_file(pa.memory_map(str(self.path))).read_all()
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+        os.close(self.lock)
 
 
 def _temp_prefix(target: Path) -> str:
@@ -234,7 +307,7 @@ class CorpusWriter:
     """Write a corpus and its rejects; nothing replaces the targets unless the run completes.
 
     >>> with CorpusWriter(Path("out.parquet"), {"version": "..."}) as out:  # doctest: +SKIP
-    ...     out.add_corpus_table(*documents_table(docs))
+    ...     out.add_corpus_table(documents_table(docs))
     ...     out.add_rejects(rows)
     """
 
@@ -254,12 +327,16 @@ class CorpusWriter:
             self.corpus.close()
             raise
 
-    def add_corpus_table(self, table: pa.Table, chars: Sequence[int]) -> None:
+    def add_corpus_table(self, table: pa.Table) -> None:
         """Documents a worker already turned into rows (see :func:`documents_table`)."""
-        self.corpus.add_table(table, chars)
+        self.corpus.add_table(table)
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         self.rejects.add(rows)
+
+    def spill(self) -> Spill:
+        """A temporary file for rows that must wait (see :class:`Spill`)."""
+        return Spill(self.output)
 
     def __enter__(self) -> CorpusWriter:
         return self

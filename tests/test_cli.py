@@ -88,8 +88,39 @@ def test_every_bad_input_is_a_reject_row(fixture_run: tuple[Path, str]) -> None:
         ("004_feed.jsonl#a3", "bad_record"),
         ("006_empty.txt", "empty"),
         ("007_binary.txt", "binary"),
+        ("008_kerry_resent.txt", "duplicate_document"),
     }
     assert all(rejects.detail.str.len() > 0)
+
+
+def test_story_scraped_twice_leaves_for_the_rejects_naming_the_copy_kept(
+    fixture_run: tuple[Path, str],
+) -> None:
+    rejects = pd.read_parquet(fixture_run[0].with_name("corpus.rejects.parquet"))
+    (row,) = rejects[rejects.reason == "duplicate_document"].itertuples()
+    assert (row.doc_id, row.duplicate_of) == ("008_kerry_resent.txt", EXAMPLE)
+    assert 0.8 <= row.similarity < 1.0  # straight quotes, and one word added
+    assert EXAMPLE in row.detail
+    assert rejects[rejects.reason != "duplicate_document"].duplicate_of.isna().all()
+
+
+def test_channel_footer_is_boilerplate_and_a_quote_two_posts_share_stays(
+    fixture_run: tuple[Path, str],
+) -> None:
+    corpus = read_corpus(fixture_run[0])
+    posts = corpus.loc[[f"009_channel.jsonl#{n}" for n in (101, 102, 103)]]
+    footer = "Subscribe to our channel for the morning briefing: t.me/morningwire"
+    named = []
+    for post in posts.itertuples():
+        (removal,) = post.removed
+        assert (removal["reason"], removal["text"]) == ("boilerplate", footer)
+        assert removal["duplicate_of_doc"] != post.Index
+        named.append(removal["duplicate_of_doc"])
+        assert footer not in post.paragraphs.tolist()
+    # each names the earliest other post with the footer
+    assert named == ["009_channel.jsonl#102", *["009_channel.jsonl#101"] * 2]
+    quote = '"We will rebuild the bridge before winter," the mayor told reporters on the riverbank.'
+    assert [quote in post.paragraphs.tolist() for post in posts.itertuples()] == [True, True, False]
 
 
 def test_summary_counts_files_and_removals(fixture_run: tuple[Path, str]) -> None:
@@ -109,6 +140,9 @@ def test_document_order_is_sorted_paths_then_records(fixture_run: tuple[Path, st
         "004_feed.jsonl#a1",
         "004_feed.jsonl#a2",
         "005_wire.jsonl.gz#7",
+        "009_channel.jsonl#101",
+        "009_channel.jsonl#102",
+        "009_channel.jsonl#103",
     ]
 
 

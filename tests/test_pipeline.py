@@ -15,13 +15,22 @@ from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 
 def test_library_clean_reports_what_it_did(tmp_path: Path) -> None:
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
-    assert report.files == 8
+    assert report.files == 10
     assert report.skipped == [str(FIXTURES / "sources.csv")]
-    assert report.documents == 7
+    assert (report.documents, report.documents_out) == (11, 10)
+    assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1, "boilerplate": 3}
+    # the paragraphs removed, and the three of the duplicate document (008) left out
+    assert report.paragraphs_in - report.paragraphs_out == 5 + 1 + 3 + 4
+    assert report.rejected == 5
+    assert len(read_corpus(tmp_path / "c.parquet")) == report.documents_out
+
+
+def test_scope_document_leaves_other_documents_out_of_it(tmp_path: Path) -> None:
+    dedup = cleaner.DedupOptions(scope="document")
+    report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet", cleaner.Options(dedup=dedup))
+    assert (report.documents, report.documents_out) == (11, 11)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1}
-    assert report.paragraphs_in - report.paragraphs_out == 6
-    assert report.rejected == 4
-    assert len(read_corpus(tmp_path / "c.parquet")) == report.documents
+    assert "duplicate_document" not in report.rejects
 
 
 def test_cp1251_file_and_its_utf8_twin_come_out_identical(tmp_path: Path) -> None:
@@ -30,11 +39,18 @@ def test_cp1251_file_and_its_utf8_twin_come_out_identical(tmp_path: Path) -> Non
     data = (FIXTURES / "003_moscow_metro_cp1251.txt").read_bytes()
     (folder / "a_cp1251.txt").write_bytes(data)
     (folder / "b_utf8.txt").write_bytes(data.decode("cp1251").encode("utf-8"))
-    cleaner.clean([str(folder)], tmp_path / "c.parquet")
+    options = cleaner.Options(dedup=cleaner.DedupOptions(scope="document"))
+    cleaner.clean([str(folder)], tmp_path / "c.parquet", options)
     corpus = read_corpus(tmp_path / "c.parquet")
     assert corpus.encoding.tolist() == ["cp1251", "utf-8"]
     assert corpus.text.iloc[0] == corpus.text.iloc[1]
     assert corpus.removed.iloc[0].tolist() == corpus.removed.iloc[1].tolist()
+    # and across documents, the second is a duplicate of the first
+    cleaner.clean([str(folder)], tmp_path / "d.parquet")
+    rejects = pd.read_parquet(tmp_path / "d.rejects.parquet")
+    assert rejects[["doc_id", "reason", "duplicate_of", "similarity"]].values.tolist() == [
+        ["b_utf8.txt", "duplicate_document", "a_cp1251.txt", 1.0]
+    ]
 
 
 def test_every_file_is_a_document_a_reject_or_skipped(tmp_path: Path) -> None:

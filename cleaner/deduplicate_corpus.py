@@ -1,0 +1,327 @@
+"""Deduplicate across documents: repeated documents and boilerplate paragraphs, corpus-wide.
+
+:mod:`cleaner.deduplicate` removes the repeats inside each document. Across the corpus two
+more kinds of repeat go, each with its evidence:
+
+- ``duplicate_document``: a document whose words largely repeat another one (the same story
+  fetched twice, a syndicated wire story, a feed saved in two encodings) leaves the corpus for
+  the rejects table, which names the document kept instead and their exact Jaccard
+  similarity. Of each cluster the first document in input order is kept, or with
+  ``keep="longest"`` the longest (the first of equals).
+- ``boilerplate``: a paragraph whose words, in order, appear in at least
+  ``boilerplate_min_docs`` documents (a footer, a "Reporting by" line) is removed from each of
+  them, naming the earliest other document that has it. A paragraph two articles share, a
+  quotation, stays.
+
+Similarity is measured on word shingles, as for paragraphs: a document's shingle set is the
+union of its kept paragraphs' sets, with boilerplate left out, so that two copies of a story
+that carry different channel footers are still copies.
+
+**The index** holds no text. A worker sums each document up in numbers
+(:func:`summarise`): its MinHash signature (the elementwise minimum of its paragraphs'
+signatures, which is the MinHash of the union of their shingle sets), a hash of its words in
+order, its shingle count and length; and a hash of each kept paragraph's words in order. That
+is ``4 * num_perm + 24`` bytes a document and 20 bytes a paragraph
+(:attr:`CorpusIndex.nbytes`).
+
+**The decision** (:func:`decide`), made when every batch is in:
+
+1. Paragraph hashes found in ``boilerplate_min_docs`` documents or more are boilerplate
+   candidates.
+2. LSH proposes candidate document pairs: the signatures are banded with numpy
+   (:func:`cleaner.deduplicate.candidate_pairs`), not with datasketch's ``MinHashLSH``,
+   which inserts one document at a time in Python and finds the same pairs many times more
+   slowly. The bands aim below the threshold, because the signatures still include the
+   boilerplate that the verdict leaves out.
+3. The documents of those pairs are read back (see ``read``) and fingerprinted again, whole
+   and without their boilerplate candidates, which gives their exact shingle sets; pairs whose
+   signatures agree far less than the threshold asks are dropped.
+4. In order of preference, each document not yet removed keeps its cluster: every candidate
+   partner not yet removed whose exact Jaccard similarity *with it* reaches the threshold is
+   removed in its favour. So A~B and B~C never put C with A unless C~A holds. The similarity
+   leaves the boilerplate candidates out, unless that leaves one of the two with no text
+   (see :meth:`_ReadBack.similarity`). Documents with the same words in the same order are
+   duplicates whatever their size; otherwise both need ``CONTAINED_MIN`` shingles.
+5. Boilerplate is counted again over the documents that stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cleaner.deduplicate import CONTAINED_MIN, DedupOptions, candidate_pairs, lsh_bands
+from cleaner.document import Document
+from cleaner.fingerprint import Fingerprints, fingerprint, overlap, sequence_hash
+
+DUPLICATE = "duplicate_document"
+BOILERPLATE = "boilerplate"
+SCOPES = ("document", "corpus")
+KEEP = ("first", "longest")
+# How far under the document threshold the bands aim: room for boilerplate in the signatures.
+BAND_SLACK = 0.3
+# Pairs whose signatures agree this much less than the aim are not worth verifying: over three
+# standard errors of the estimate at 128 permutations.
+ESTIMATE_SLACK = 0.15
+READ_CHUNK = 4096  # documents read back and fingerprinted at a time
+
+
+@dataclass
+class CorpusIndex:
+    """What corpus-wide de-duplication needs to know of each document, without its text."""
+
+    signatures: NDArray[np.uint32]  # (documents, num_perm): MinHash of the kept paragraphs
+    text_hash: NDArray[np.uint64]  # the kept paragraphs' words in order; 0 for no words
+    shingles: NDArray[np.int64]  # shingles of the kept paragraphs, repeats counted
+    chars: NDArray[np.int64]  # characters of the kept text
+    paragraph_hash: NDArray[np.uint64]  # each kept paragraph's words in order; 0 for none
+    paragraph_doc: NDArray[np.int64]  # the document of each kept paragraph
+    paragraph_index: NDArray[np.int32]  # its position in the document's paragraphs
+
+    @property
+    def documents(self) -> int:
+        return len(self.text_hash)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    @classmethod
+    def empty(cls, num_perm: int) -> CorpusIndex:
+        u64, i64 = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+        signatures = np.empty((0, num_perm), dtype=np.uint32)
+        return cls(signatures, u64, i64, i64, u64, i64, np.empty(0, dtype=np.int32))
+
+    @classmethod
+    def concat(cls, parts: Sequence[CorpusIndex], num_perm: int) -> CorpusIndex:
+        """One index of several, documents numbered on in the order of ``parts``."""
+        parts = [cls.empty(num_perm), *parts]
+        values = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        offsets = np.cumsum([0, *(p.documents for p in parts)])
+        values["paragraph_doc"] = np.concatenate(
+            [p.paragraph_doc + offset for p, offset in zip(parts, offsets, strict=False)]
+        )
+        return cls(**values)
+
+
+def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
+    """The index entries of a batch's documents, whose paragraphs (all of them, in order)
+    ``fp`` describes; their within-document removals are already made."""
+    sizes = np.array([len(d.paragraphs_in) for d in docs], dtype=np.int64)
+    firsts = np.cumsum(sizes) - sizes
+    kept = np.ones(int(sizes.sum()), dtype=bool)
+    for first, doc in zip(firsts.tolist(), docs, strict=True):
+        kept[[first + r.index for r in doc.removed]] = False
+    rows = np.flatnonzero(kept)
+    doc_of = np.repeat(np.arange(len(docs)), sizes)[rows]
+    # The first paragraph of a document is never removed, so every document has kept rows.
+    starts = np.searchsorted(doc_of, np.arange(len(docs)))
+    ends = np.append(starts[1:], len(rows)).astype(np.int64)
+    hashes = fp.sequence_hashes()[rows]
+    if len(docs):
+        signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
+        shingles = np.add.reduceat(fp.shingle_counts()[rows], starts)
+    else:
+        signatures = np.empty((0, fp.signatures.shape[1]), dtype=np.uint32)
+        shingles = np.empty(0, dtype=np.int64)
+    return CorpusIndex(
+        signatures,
+        sequence_hash(hashes, ends),
+        shingles.astype(np.int64),
+        np.array([len(d.text) for d in docs], dtype=np.int64),
+        hashes,
+        doc_of.astype(np.int64),
+        (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
+    )
+
+
+@dataclass
+class Boilerplate:
+    """Paragraphs to remove as boilerplate, each with the other document that has it."""
+
+    doc: NDArray[np.int64]
+    index: NDArray[np.int32]
+    other_doc: NDArray[np.int64]
+    other_index: NDArray[np.int32]
+    hashes: NDArray[np.uint64]  # distinct paragraph hashes that are boilerplate
+
+
+@dataclass
+class Decisions:
+    """What corpus-wide de-duplication removes, by document number in the index."""
+
+    duplicate_of: dict[int, tuple[int, float]]  # document -> (document kept, Jaccard)
+    boilerplate: dict[int, list[tuple[int, int, int]]]  # document -> (index, other, its index)
+    pairs_verified: int = 0
+
+
+Reader = Callable[[NDArray[np.int64]], Iterable[list[str]]]
+
+
+def decide(index: CorpusIndex, options: DedupOptions, read: Reader) -> Decisions:
+    """Duplicate documents and boilerplate paragraphs of an index (see the module docs).
+
+    ``read(documents)`` yields the kept paragraphs of each of the given documents, in order.
+    """
+    everyone = np.ones(index.documents, dtype=bool)
+    candidates = boilerplate(index, everyone, options.boilerplate_min_docs).hashes
+    duplicates, verified = _duplicates(index, options, candidates, read)
+    alive = everyone.copy()
+    alive[list(duplicates)] = False
+    found = boilerplate(index, alive, options.boilerplate_min_docs)
+    by_doc: dict[int, list[tuple[int, int, int]]] = {}
+    for doc, i, other, j in zip(
+        found.doc.tolist(),
+        found.index.tolist(),
+        found.other_doc.tolist(),
+        found.other_index.tolist(),
+        strict=True,
+    ):
+        by_doc.setdefault(doc, []).append((i, other, j))
+    return Decisions(duplicates, by_doc, verified)
+
+
+def boilerplate(index: CorpusIndex, alive: NDArray[np.bool_], min_docs: int) -> Boilerplate:
+    """The kept paragraphs of ``alive`` documents whose words recur in ``min_docs`` of them."""
+    rows = np.flatnonzero((index.paragraph_hash != 0) & alive[index.paragraph_doc])
+    h, d = index.paragraph_hash[rows], index.paragraph_doc[rows]
+    i = index.paragraph_index[rows]
+    order = np.lexsort((i, d, h))
+    rows, h, d, i = rows[order], h[order], d[order], i[order]
+    new_hash = np.r_[True, h[1:] != h[:-1]] if len(h) else np.empty(0, dtype=bool)
+    new_doc = new_hash | np.r_[True, d[1:] != d[:-1]] if len(h) else new_hash
+    group = np.cumsum(new_hash) - 1
+    docs_in_group = np.bincount(group, weights=new_doc).astype(np.int64)
+    hit = np.flatnonzero(docs_in_group[group] >= max(min_docs, 2))
+    # Each row names the group's first document, or the second one for rows of the first.
+    first = np.flatnonzero(new_hash)[group]
+    distinct = np.flatnonzero(new_doc)
+    second = distinct[np.minimum(np.searchsorted(distinct, first) + 1, len(distinct) - 1)]
+    other = np.where(d == d[first], second, first)
+    hit_other = other[hit]
+    return Boilerplate(
+        d[hit], i[hit], d[hit_other], i[hit_other], np.unique(h[hit]).astype(np.uint64)
+    )
+
+
+def _duplicates(
+    index: CorpusIndex, options: DedupOptions, candidates: NDArray[np.uint64], read: Reader
+) -> tuple[dict[int, tuple[int, float]], int]:
+    eligible = np.flatnonzero(index.text_hash != 0)
+    aim = max(0.05, options.document_threshold - BAND_SLACK)
+    bands, rows = lsh_bands(aim, options.num_perm)
+    sigs = index.signatures[eligible]
+    first, second = candidate_pairs(sigs, bands, rows)
+    estimate = (sigs[first] == sigs[second]).mean(axis=1) if len(first) else np.empty(0)
+    near = estimate >= aim - ESTIMATE_SLACK
+    a, b = eligible[first[near]], eligible[second[near]]
+    involved = np.unique(np.concatenate([a, b]))
+    seen = _read_back(involved, candidates, options, read)
+    # Orient each pair from the preferred document to the other: the root keeps its cluster.
+    rank = _preference(index, options.keep)
+    swap = rank[a] > rank[b]
+    root, other = np.where(swap, b, a), np.where(swap, a, b)
+    root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
+    exact = index.text_hash[root] == index.text_hash[other]
+    agree = np.maximum(seen.agreement(root_at, other_at, True), seen.agreement(root_at, other_at))
+    worth = exact | (agree >= options.document_threshold - ESTIMATE_SLACK)
+    order = np.lexsort((rank[other], rank[root]))
+    order = order[worth[order]]
+    removed: dict[int, tuple[int, float]] = {}
+    verified = 0
+    for r, o, same, ri, oi in zip(
+        root[order].tolist(),
+        other[order].tolist(),
+        exact[order].tolist(),
+        root_at[order].tolist(),
+        other_at[order].tolist(),
+        strict=True,
+    ):
+        if r in removed or o in removed:
+            continue
+        verified += 1
+        similarity = 1.0 if same else seen.similarity(ri, oi)
+        if similarity >= options.document_threshold:
+            removed[o] = (r, similarity)
+    return removed, verified
+
+
+@dataclass
+class _ReadBack:
+    """Documents read back for verification: shingle sets and signatures, whole and without
+    their boilerplate candidates (``stripped``)."""
+
+    whole: list[NDArray[np.uint64]]
+    stripped: list[NDArray[np.uint64]]
+    whole_signatures: NDArray[np.uint32]
+    stripped_signatures: NDArray[np.uint32]
+
+    def agreement(
+        self, a: NDArray[np.int64], b: NDArray[np.int64], stripped: bool = False
+    ) -> NDArray[np.float64]:
+        """The signature estimate of each pair's similarity."""
+        sigs = self.stripped_signatures if stripped else self.whole_signatures
+        if not len(a):
+            return np.zeros(0)
+        agree: NDArray[np.float64] = (sigs[a] == sigs[b]).mean(axis=1)
+        return agree
+
+    def similarity(self, a: int, b: int) -> float:
+        """Exact Jaccard similarity of two documents, boilerplate aside.
+
+        Without their boilerplate candidates when both keep some text: copies of a story
+        with different footers are copies, and posts that share only a footer are not. When
+        one is all candidates (a story scraped three times makes its own paragraphs look like
+        boilerplate) the whole texts are compared. A side needs ``CONTAINED_MIN`` shingles.
+        """
+        sets = self.stripped if len(self.stripped[a]) and len(self.stripped[b]) else self.whole
+        if min(len(sets[a]), len(sets[b])) < CONTAINED_MIN:
+            return 0.0
+        return overlap(sets[a], sets[b])[0]
+
+
+def _preference(index: CorpusIndex, keep: str) -> NDArray[np.int64]:
+    """Each document's rank: the lower, the likelier it is kept."""
+    position = np.arange(index.documents)
+    if keep == "first":
+        return position
+    order = np.lexsort((position, -index.chars))
+    rank = np.empty_like(position)
+    rank[order] = position
+    return rank
+
+
+def _read_back(
+    documents: NDArray[np.int64],
+    candidates: NDArray[np.uint64],
+    options: DedupOptions,
+    read: Reader,
+) -> _ReadBack:
+    """Exact shingle sets and signatures of documents, whole and without boilerplate."""
+    seen = _ReadBack([], [], *(_unseen(len(documents), options.num_perm) for _ in range(2)))
+    for start in range(0, len(documents), READ_CHUNK):
+        texts = list(read(documents[start : start + READ_CHUNK]))
+        fp = fingerprint(
+            [p for paragraphs in texts for p in paragraphs],
+            options.num_perm,
+            options.seed,
+            options.shingle_size,
+        )
+        wanted = ~np.isin(fp.sequence_hashes(), candidates)
+        first = 0
+        for n, paragraphs in enumerate(texts, start):
+            rows = np.arange(first, first + len(paragraphs))
+            first += len(paragraphs)
+            kept = rows[wanted[rows]]
+            seen.whole.append(fp.shingle_union(rows))
+            seen.stripped.append(fp.shingle_union(kept))
+            seen.whole_signatures[n] = fp.signatures[rows].min(axis=0, initial=0xFFFFFFFF)
+            seen.stripped_signatures[n] = fp.signatures[kept].min(axis=0, initial=0xFFFFFFFF)
+    return seen
+
+
+def _unseen(documents: int, num_perm: int) -> NDArray[np.uint32]:
+    return np.full((documents, num_perm), 0xFFFFFFFF, dtype=np.uint32)

@@ -1,0 +1,172 @@
+"""Corpus-wide de-duplication: duplicate documents and boilerplate, through the library call."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cleaner
+from cleaner.deduplicate_corpus import CorpusIndex, summarise
+from cleaner.document import Document
+from cleaner.fingerprint import fingerprint, overlap
+from tests.conftest import read_corpus, shared
+
+
+def words(start: int, stop: int, stem: str = "word") -> str:
+    """A sentence of distinct made-up words: no two runs share a shingle by accident."""
+    return " ".join(f"{stem}{n}" for n in range(start, stop)) + "."
+
+
+def jaccard(a: str, b: str) -> float:
+    fp = fingerprint([a, b], k=cleaner.DedupOptions().shingle_size)
+    return overlap(fp.shingle_set(0), fp.shingle_set(1))[0]
+
+
+def clean(folder: Path, **dedup: object) -> tuple[pd.DataFrame, pd.DataFrame, cleaner.Report]:
+    options = cleaner.Options(dedup=cleaner.DedupOptions(**dedup))  # type: ignore[arg-type]
+    report = cleaner.clean([str(folder)], folder.parent / "out.parquet", options)
+    rejects = pd.read_parquet(folder.parent / "out.rejects.parquet")
+    return read_corpus(folder.parent / "out.parquet"), rejects, report
+
+
+def write(folder: Path, articles: dict[str, list[str]]) -> Path:
+    folder.mkdir(exist_ok=True)
+    for name, paragraphs in articles.items():
+        (folder / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return folder
+
+
+def duplicates(rejects: pd.DataFrame) -> dict[str, str]:
+    found = rejects[rejects.reason == "duplicate_document"]
+    return dict(zip(found.doc_id, found.duplicate_of, strict=True))
+
+
+def test_a_document_joins_a_cluster_only_when_it_resembles_the_kept_one(tmp_path: Path) -> None:
+    a = words(0, 100)
+    b = words(0, 90) + " " + words(0, 10, "other")
+    c = words(0, 80) + " " + words(0, 20, "other")
+    assert jaccard(a, b) >= 0.8 and jaccard(b, c) >= 0.8 and jaccard(a, c) < 0.8
+    folder = write(tmp_path / "in", {"a.txt": [a], "b.txt": [b], "c.txt": [c]})
+    corpus, rejects, _ = clean(folder)
+    assert duplicates(rejects) == {"b.txt": "a.txt"}  # c resembles b only, which left
+    assert list(corpus.index) == ["a.txt", "c.txt"]
+    (similarity,) = rejects.similarity.dropna()
+    assert similarity == pytest.approx(jaccard(a, b))
+
+
+def test_keep_longest_keeps_the_longest_copy_and_first_keeps_the_first(tmp_path: Path) -> None:
+    story = [words(0, 60), words(60, 120)]
+    longer = [*story, words(120, 130)]
+    folder = write(tmp_path / "in", {"a.txt": story, "b.txt": longer, "c.txt": story})
+    _, rejects, _ = clean(folder)
+    assert duplicates(rejects) == {"b.txt": "a.txt", "c.txt": "a.txt"}
+    _, rejects, _ = clean(folder, keep="longest")
+    assert duplicates(rejects) == {"a.txt": "b.txt", "c.txt": "b.txt"}
+
+
+def test_copies_with_different_footers_are_duplicates_and_lose_their_footers(
+    tmp_path: Path,
+) -> None:
+    story = words(0, 30)
+    footers = {channel: words(0, 12, f"{channel}footer") for channel in ("red", "blue")}
+    articles = {
+        f"{channel}{n}.txt": [words(100 * n, 100 * n + 30, channel), footer]
+        for channel, footer in footers.items()
+        for n in range(1, 4)
+    }
+    articles["red0.txt"] = [story, footers["red"]]
+    articles["blue0.txt"] = [story, footers["blue"]]
+    assert jaccard(*(f"{story} {footer}" for footer in footers.values())) < 0.8
+    corpus, rejects, report = clean(write(tmp_path / "in", articles))
+    assert duplicates(rejects) == {"red0.txt": "blue0.txt"}
+    assert rejects.set_index("doc_id").similarity["red0.txt"] == 1.0  # footers left out
+    assert report.removed["boilerplate"] == 7  # 4 blue, 3 red: the duplicate does not count
+    for doc in corpus.itertuples():
+        assert len(doc.paragraphs) == 1
+        (removal,) = doc.removed
+        assert removal["reason"] == "boilerplate"
+
+
+def test_a_paragraph_two_articles_share_stays_even_when_one_was_scraped_twice(
+    tmp_path: Path,
+) -> None:
+    quote = "The minister said the talks had been long but useful for both sides."
+    first = [words(0, 40), quote]
+    folder = write(
+        tmp_path / "in",
+        {"a.txt": first, "a_again.txt": first, "b.txt": [words(50, 90), quote]},
+    )
+    corpus, rejects, report = clean(folder)
+    assert duplicates(rejects) == {"a_again.txt": "a.txt"}
+    assert "boilerplate" not in report.removed
+    assert all(quote in doc.paragraphs.tolist() for doc in corpus.itertuples())
+
+
+def test_short_documents_go_only_when_their_words_are_the_same(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path / "in",
+        {"a.txt": ["Video."], "b.txt": ["VIDEO!"], "c.txt": ["Photo of the day."]},
+    )
+    folder.joinpath("d.txt").write_text("Photo of the night.", encoding="utf-8")
+    _, rejects, _ = clean(folder)
+    assert duplicates(rejects) == {"b.txt": "a.txt"}
+
+
+def test_a_document_of_boilerplate_only_is_rejected_as_empty(tmp_path: Path) -> None:
+    footer = "Follow us on our channel for more news every morning."
+    articles = {f"{n}.txt": [words(10 * n, 10 * n + 9), footer] for n in range(3)}
+    articles["only_footer.txt"] = [footer]
+    _, rejects, _ = clean(write(tmp_path / "in", articles))
+    (row,) = rejects.itertuples()
+    assert (row.doc_id, row.reason) == ("only_footer.txt", "empty")
+    assert "boilerplate" in row.detail
+
+
+def test_boilerplate_min_docs_sets_how_many_documents_make_boilerplate(tmp_path: Path) -> None:
+    footer = "Follow us on our channel for more news every morning."
+    articles = {f"{n}.txt": [words(10 * n, 10 * n + 9), footer] for n in range(3)}
+    folder = write(tmp_path / "in", articles)
+    assert clean(folder)[2].removed["boilerplate"] == 3
+    assert clean(folder, boilerplate_min_docs=4)[2].removed["boilerplate"] == 0
+
+
+def test_output_is_the_same_for_any_number_of_workers(tmp_path: Path) -> None:
+    footer = "Follow us on our channel for more news every morning."
+    articles = {f"{n:03}.txt": [words(7 * (n % 40), 7 * (n % 40) + 30), footer] for n in range(200)}
+    folder = write(tmp_path / "in", articles)
+    outputs = []
+    for workers in (1, 2):
+        out = tmp_path / f"j{workers}.parquet"
+        cleaner.clean([str(folder)], out, cleaner.Options(workers=workers))
+        outputs.append((out.read_bytes(), (tmp_path / f"j{workers}.rejects.parquet").read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert len(pd.read_parquet(tmp_path / "j1.rejects.parquet")) == 160  # 40 stories stay
+
+
+def test_index_costs_what_the_docs_say_per_document_and_paragraph() -> None:
+    docs = [Document(str(n), "", "utf-8", False, [words(0, 5), words(5, 9)]) for n in range(3)]
+    fp = fingerprint([p for d in docs for p in d.paragraphs_in])
+    index = CorpusIndex.concat([summarise(docs, fp), summarise(docs[:1], fp)], 128)
+    assert index.documents == 4
+    assert index.nbytes == 4 * (4 * 128 + 24) + 8 * 20
+    assert index.paragraph_doc.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert np.array_equal(index.signatures[0], fp.signatures[:2].min(axis=0))
+
+
+def test_bbc_byte_identical_files_keep_one_copy_each(tmp_path: Path) -> None:
+    folder = shared("bbc_news_fulltext", "bbc")
+    with (folder.parent / "exact_duplicate_groups.csv").open(encoding="utf-8") as handle:
+        groups = [row["files"].split() for row in csv.DictReader(handle)]
+    assert len(groups) == 98
+    cleaner.clean([str(folder)], tmp_path / "bbc.parquet")
+    dropped = duplicates(pd.read_parquet(tmp_path / "bbc.rejects.parquet"))
+    kept = set(pd.read_parquet(tmp_path / "bbc.parquet", columns=["doc_id"]).doc_id)
+    for members in groups:
+        # all copies end up as one document: the first, or an earlier near copy of them all
+        assert len({dropped.get(m, m) for m in members}) == 1, members
+        assert len(kept & set(members)) <= 1
+        assert min(members) in kept or min(members) in dropped
