@@ -127,6 +127,7 @@ class ReutersRecord:
     title: str
     dateline: str
     body: list[str]  # paragraphs, the "Reuter" signature dropped
+    date: str = ""  # the <DATE> element as given ("26-FEB-1987 15:01:01.79")
 
 
 _RECORD = re.compile(r"<REUTERS\b([^>]*)>(.*?)</REUTERS>", re.DOTALL)
@@ -170,6 +171,7 @@ def reuters_records() -> Iterator[ReutersRecord]:
                 title=_join_lines(html.unescape(_element(match.group(2), "TITLE"))),
                 dateline=_join_lines(html.unescape(_element(match.group(2), "DATELINE"))),
                 body=body,
+                date=_element(match.group(2), "DATE").strip(),
             )
 
 
