@@ -129,7 +129,7 @@ MIN_POST_WORDS = 3  # a Telegram post needs this many words outside footers to b
 MIN_TEMPLATE_WORDS = 5
 FOOTER_POSTS = 5  # a channel's footer ends at least this many of its posts
 FOOTER_TAIL = 3  # ... among their last this many paragraphs
-SWEEP_THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
+SWEEP_THRESHOLDS = (0.7, 0.8, 0.9)
 SWEEP_MIN_DOCS = (2, 3, 5, 10)
 # (min precision, min recall) of document clusters on the labelled cases
 TARGET = (0.99, 0.95)
@@ -1325,13 +1325,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"documents a paragraph must recur in to be boilerplate (default "
         f"{defaults.boilerplate_min_docs})",
     )
-    group.add_argument("--keep", choices=("first", "longest"), default=defaults.keep)
+    group.add_argument(
+        "--keep",
+        choices=("first", "longest"),
+        default=defaults.keep,
+        help=f"which document of a cluster stays (default {defaults.keep})",
+    )
     group.add_argument(
         "--sweep-documents",
         action="store_true",
-        help=f"score document_threshold {SWEEP_THRESHOLDS} x boilerplate_min_docs "
-        f"{SWEEP_MIN_DOCS} on the same folder",
+        help="score every --sweep-thresholds x --sweep-min-docs on the same folder "
+        "(a full cleaner run each, about a minute)",
     )
+    group.add_argument(
+        "--sweep-thresholds",
+        type=_floats,
+        default=SWEEP_THRESHOLDS,
+        help=f"document thresholds of the sweep, comma-separated (default "
+        f"{','.join(map(str, SWEEP_THRESHOLDS))})",
+    )
+    group.add_argument(
+        "--sweep-min-docs",
+        type=_ints,
+        default=SWEEP_MIN_DOCS,
+        help=f"boilerplate_min_docs of the sweep, comma-separated (default "
+        f"{','.join(map(str, SWEEP_MIN_DOCS))})",
+    )
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in text.split(","))
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(","))
 
 
 def document_options(args: argparse.Namespace) -> cleaner.DedupOptions:
@@ -1364,7 +1391,14 @@ def run(console: Console, args: argparse.Namespace) -> Any:
         dedup = document_options(args)
         if args.sweep_documents:
             return sweep(
-                console, folder, truth, texts, dedup, args.workers, SWEEP_THRESHOLDS, SWEEP_MIN_DOCS
+                console,
+                folder,
+                truth,
+                texts,
+                dedup,
+                args.workers,
+                args.sweep_thresholds,
+                args.sweep_min_docs,
             )
         result = evaluate(folder, truth, texts, dedup, args.workers)
         report(console, result, texts, args.show)
