@@ -78,6 +78,13 @@ _BAND_MIX = np.random.RandomState(0x5EED).randint(1, 1 << 62, 1024, dtype=np.uin
 ) + np.uint64(1)
 
 
+def band_keys(signatures: NDArray[np.uint32], band: int, rows: int) -> NDArray[np.uint64]:
+    """One 64-bit key per signature for its rows of ``band``: equal rows, equal keys."""
+    block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+    keys: NDArray[np.uint64] = (block * _BAND_MIX[:rows]).sum(axis=1) ^ block[:, 0]
+    return keys
+
+
 def candidate_pairs(
     signatures: NDArray[np.uint32],
     bands: int,
@@ -95,9 +102,8 @@ def candidate_pairs(
         salt = groups.astype(np.uint64) * _BAND_MIX[-1]
     found: list[NDArray[np.int64]] = []
     for band in range(bands if n > 1 else 0):
-        block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
         # The group folded into the key: a collision only adds a candidate, never loses one.
-        keys = (block * _BAND_MIX[:rows]).sum(axis=1) ^ block[:, 0] ^ salt
+        keys = band_keys(signatures, band, rows) ^ salt
         order = np.argsort(keys)
         k = keys[order]
         run = np.cumsum(np.concatenate([[0], k[1:] != k[:-1]]))

@@ -53,7 +53,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner.deduplicate import CONTAINED_MIN, DedupOptions, candidate_pairs, lsh_bands
+from cleaner.deduplicate import CONTAINED_MIN, DedupOptions, band_keys, lsh_bands
 from cleaner.document import Document
 from cleaner.fingerprint import Fingerprints, fingerprint, overlap, sequence_hash
 
@@ -67,6 +67,8 @@ BAND_SLACK = 0.3
 # standard errors of the estimate at 128 permutations.
 ESTIMATE_SLACK = 0.15
 READ_CHUNK = 4096  # documents read back and fingerprinted at a time
+WINDOW = 64  # see _candidates
+PAIR_CHUNK = 1 << 16  # pairs compared at a time: 8 MiB of signatures per side
 
 
 @dataclass
@@ -210,43 +212,83 @@ def boilerplate(index: CorpusIndex, alive: NDArray[np.bool_], min_docs: int) -> 
 def _duplicates(
     index: CorpusIndex, options: DedupOptions, candidates: NDArray[np.uint64], read: Reader
 ) -> tuple[dict[int, tuple[int, float]], int]:
-    eligible = np.flatnonzero(index.text_hash != 0)
+    rank = _preference(index, options.keep)
+    # Documents with the same words in the same order are settled without LSH: each text's
+    # preferred copy stands for the others, which follow wherever it goes.
+    texts = np.flatnonzero(index.text_hash != 0)
+    texts = texts[np.lexsort((rank[texts], index.text_hash[texts]))]
+    same_text = index.text_hash[texts[1:]] == index.text_hash[texts[:-1]]
+    heads = texts[np.r_[True, ~same_text]] if len(texts) else texts
+    head_of = np.repeat(heads, np.diff(np.r_[np.flatnonzero(np.r_[True, ~same_text]), len(texts)]))
+
     aim = max(0.05, options.document_threshold - BAND_SLACK)
     bands, rows = lsh_bands(aim, options.num_perm)
-    sigs = index.signatures[eligible]
-    first, second = candidate_pairs(sigs, bands, rows)
-    estimate = (sigs[first] == sigs[second]).mean(axis=1) if len(first) else np.empty(0)
-    near = estimate >= aim - ESTIMATE_SLACK
-    a, b = eligible[first[near]], eligible[second[near]]
+    first, second = _candidates(index.signatures[heads], bands, rows, aim - ESTIMATE_SLACK)
+    a, b = heads[first], heads[second]
     involved = np.unique(np.concatenate([a, b]))
     seen = _read_back(involved, candidates, options, read)
     # Orient each pair from the preferred document to the other: the root keeps its cluster.
-    rank = _preference(index, options.keep)
     swap = rank[a] > rank[b]
     root, other = np.where(swap, b, a), np.where(swap, a, b)
     root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
-    exact = index.text_hash[root] == index.text_hash[other]
     agree = np.maximum(seen.agreement(root_at, other_at, True), seen.agreement(root_at, other_at))
-    worth = exact | (agree >= options.document_threshold - ESTIMATE_SLACK)
     order = np.lexsort((rank[other], rank[root]))
-    order = order[worth[order]]
+    order = order[agree[order] >= options.document_threshold - ESTIMATE_SLACK]
     removed: dict[int, tuple[int, float]] = {}
-    verified = 0
-    for r, o, same, ri, oi in zip(
+    for r, o, ri, oi in zip(
         root[order].tolist(),
         other[order].tolist(),
-        exact[order].tolist(),
         root_at[order].tolist(),
         other_at[order].tolist(),
         strict=True,
     ):
         if r in removed or o in removed:
             continue
-        verified += 1
-        similarity = 1.0 if same else seen.similarity(ri, oi)
+        similarity = seen.similarity(ri, oi)
         if similarity >= options.document_threshold:
             removed[o] = (r, similarity)
-    return removed, verified
+    for copy, head in zip(texts.tolist(), head_of.tolist(), strict=True):
+        if copy != head:
+            removed[copy] = removed.get(head, (head, 1.0))
+    return removed, len(order)
+
+
+def _candidates(
+    signatures: NDArray[np.uint32], bands: int, rows: int, min_agree: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Pairs ``(i, j)``, ``i < j``, sharing a band, whose signatures agree on a share
+    ``min_agree`` of their entries or more.
+
+    Within a run of documents sharing a band, each is paired with the ``WINDOW`` before it
+    only: posts of one channel whose signatures come mostly from the same footer can share a
+    band by the thousand, and all their pairs would not fit in memory.
+    """
+    n = len(signatures)
+    found = [np.empty(0, dtype=np.int64)]
+    for band in range(bands if n > 1 else 0):
+        keys = band_keys(signatures, band, rows)
+        order = np.argsort(keys, kind="stable")  # a run lists its documents in index order
+        k = keys[order]
+        for distance in range(1, WINDOW + 1):
+            same = np.flatnonzero(k[distance:] == k[:-distance])
+            if not len(same):
+                break
+            a, b = order[same], order[same + distance]
+            near = _agreement(signatures, a, b) >= min_agree
+            found.append(a[near] * n + b[near])
+    codes = np.unique(np.concatenate(found))
+    return codes // max(n, 1), codes % max(n, 1)
+
+
+def _agreement(
+    signatures: NDArray[np.uint32], a: NDArray[np.int64], b: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """The share of equal signature entries of each pair (their Jaccard estimate)."""
+    agree = np.empty(len(a))
+    for start in range(0, len(a), PAIR_CHUNK):  # bounded: a chunk of pairs at a time
+        part = slice(start, start + PAIR_CHUNK)
+        agree[part] = (signatures[a[part]] == signatures[b[part]]).mean(axis=1)
+    return agree
 
 
 @dataclass
@@ -263,11 +305,7 @@ class _ReadBack:
         self, a: NDArray[np.int64], b: NDArray[np.int64], stripped: bool = False
     ) -> NDArray[np.float64]:
         """The signature estimate of each pair's similarity."""
-        sigs = self.stripped_signatures if stripped else self.whole_signatures
-        if not len(a):
-            return np.zeros(0)
-        agree: NDArray[np.float64] = (sigs[a] == sigs[b]).mean(axis=1)
-        return agree
+        return _agreement(self.stripped_signatures if stripped else self.whole_signatures, a, b)
 
     def similarity(self, a: int, b: int) -> float:
         """Exact Jaccard similarity of two documents, boilerplate aside.

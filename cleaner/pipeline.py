@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from cleaner import __version__, engine
@@ -226,6 +227,10 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     )
 
 
+def _indices(rows: list[int]) -> pa.Array:
+    return pa.array(rows, type=pa.int64())  # typed: an empty list would be of nulls
+
+
 def _doc_id(source: Source, key: str | None) -> str:
     """The file's name, plus ``#<id or position>`` for a record of a JSON file."""
     return source.name if key is None else f"{source.name}#{key}"
@@ -323,41 +328,45 @@ def _apply(
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
     """A batch of spilled rows (document ``offset`` first) with the decisions applied: the
     rows to write, and the reject rows of the documents that leave."""
-    pieces: list[pa.Table] = []
+    numbers = range(batch.num_rows)
+    gone = [n for n in numbers if offset + n in decisions.duplicate_of]
+    edited = [n for n in numbers if offset + n in decisions.boilerplate]
+    if not gone and not edited:
+        return pa.Table.from_batches([batch]), []
     rejects: list[dict[str, Any]] = []
-    start = 0
-    for n in range(batch.num_rows):
-        doc = offset + n
-        if doc not in decisions.duplicate_of and doc not in decisions.boilerplate:
-            continue
-        pieces.append(pa.Table.from_batches([batch.slice(start, n - start)]))
-        start = n + 1
-        document = document_of(batch.slice(n, 1).to_pylist()[0])
-        report.paragraphs_out -= len(document.paragraphs)
-        if doc in decisions.duplicate_of:
-            kept, similarity = decisions.duplicate_of[doc]
-            kept_id = doc_ids[kept].as_py()
-            why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
-            rejects.append(reject_row(document.source, document.doc_id, why, kept_id, similarity))
-            continue
-        for i, other, j in decisions.boilerplate[doc]:
+    gone_rows = batch.select(["source", "doc_id", "n_paragraphs_out"]).take(_indices(gone))
+    columns = gone_rows.to_pylist()
+    for n, row in zip(gone, columns, strict=True):
+        kept, similarity = decisions.duplicate_of[offset + n]
+        kept_id = doc_ids[kept].as_py()
+        why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
+        rejects.append(reject_row(row["source"], row["doc_id"], why, kept_id, similarity))
+        report.paragraphs_out -= row["n_paragraphs_out"]
+    changed, changed_at = [], []
+    for n, row in zip(edited, batch.take(_indices(edited)).to_pylist(), strict=True):
+        document = document_of(row)
+        for i, other, j in decisions.boilerplate[offset + n]:
             text = document.paragraphs_in[i]
             document.removed.append(
                 Removal(i, text, BOILERPLATE, j, 1.0, 1.0, doc_ids[other].as_py())
             )
-        report.removed[BOILERPLATE] += len(decisions.boilerplate[doc])
         document.removed.sort(key=lambda r: r.index)
+        report.removed[BOILERPLATE] += len(decisions.boilerplate[offset + n])
+        report.paragraphs_out -= len(decisions.boilerplate[offset + n])
         if document.paragraphs:
-            report.paragraphs_out += len(document.paragraphs)
-            pieces.append(documents_table([document]))
+            changed.append(document)
+            changed_at.append(n)
         else:
             why = Rejected("empty", "every paragraph is boilerplate (--boilerplate-min-docs)")
             rejects.append(reject_row(document.source, document.doc_id, why))
-    pieces.append(pa.Table.from_batches([batch.slice(start)]))
     for row in rejects:
         report.rejects[row["reason"]] += 1
         report.documents_out -= 1
-    return pa.concat_tables(pieces), rejects
+    untouched = sorted(set(numbers) - set(gone) - set(edited))
+    rows = pa.concat_tables(
+        [pa.Table.from_batches([batch.take(_indices(untouched))]), documents_table(changed)]
+    )
+    return rows.take(np.argsort(untouched + changed_at, kind="stable")), rejects
 
 
 def clean_text(text: str | bytes, options: Options | None = None) -> Document:
