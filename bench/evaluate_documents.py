@@ -685,7 +685,12 @@ def _corpus_of(truth: Truth, a: str, b: str) -> str:
 
 
 def score_documents(
-    truth: Truth, outcome: Outcome, texts: Texts, boilerplate_keys: set[str], shingle_size: int
+    truth: Truth,
+    outcome: Outcome,
+    texts: Texts,
+    boilerplate_keys: set[str],
+    shingle_size: int,
+    keep: str = "first",
 ) -> DocScores:
     clusters = predicted_clusters(outcome)
     predicted: dict[Pair, str] = {}  # pair -> the kept doc of its cluster
@@ -756,8 +761,9 @@ def score_documents(
                 wa, wb = texts.words(p[0], truth.footers), texts.words(p[1], truth.footers)
                 judged.note = f"ratio < {NEAR_RATIO}; {contained(wa, wb):.0%} of shorter in longer"
                 scores.false_positives.append(judged)
-    for kept, members in clusters.items():
-        if any(texts.order.get(m, -1) < texts.order.get(kept, -1) for m in members):
+    for kept, members in clusters.items():  # keep="first": no member comes before the kept one
+        late = any(texts.order.get(m, -1) < texts.order.get(kept, -1) for m in members)
+        if keep == "first" and late:
             scores.keep_order_violations.append(kept)
     return scores
 
@@ -946,7 +952,7 @@ def evaluate(
     outcome = run_cleaner(folder, dedup, workers)
     boiler = score_boilerplate(truth, outcome, texts, dedup.boilerplate_min_docs)
     keys = {paragraph_key(r.text) for r in boiler.removals}
-    documents = score_documents(truth, outcome, texts, keys, dedup.shingle_size)
+    documents = score_documents(truth, outcome, texts, keys, dedup.shingle_size, dedup.keep)
     return Result(dedup, documents, boiler, outcome.seconds, outcome.megabytes)
 
 
@@ -1040,16 +1046,17 @@ def boilerplate_table(boiler: BoilerScores) -> Table:
     table = Table(
         title=f"Boilerplate removal (boilerplate_min_docs={boiler.min_docs}); label: channel "
         f"footers (among the last {FOOTER_TAIL} paragraphs of >= {FOOTER_POSTS} posts of a "
-        "channel)",
+        "channel); R over the footer paragraphs of the Telegram documents kept",
         title_justify="left",
     )
+    table.add_column("corpus")
     columns = (
         "removals",
         "footers",
         "other",
+        "other with figures",
+        "other < 3 words",
         "P vs footers",
-        "footer paragraphs kept docs",
-        "removed",
         "R",
         f"docs < {boiler.min_docs}",
         "<= 2 articles",
@@ -1058,22 +1065,47 @@ def boilerplate_table(boiler: BoilerScores) -> Table:
     )
     for column in columns:
         table.add_column(column, justify="right")
-    n = len(boiler.removals)
+    by_corpus: dict[str, list[BoilerRemoval]] = defaultdict(list)
+    for r in boiler.removals:
+        by_corpus[r.doc_id.split("/", 1)[0]].append(r)
+    for corpus in CORPORA:
+        removals = by_corpus.get(corpus, [])
+        lost = sum(d.startswith(f"{corpus}/") for d in boiler.lost)
+        below = sum(r.documents < boiler.min_docs for r in removals)
+        two = sum(r.articles <= 2 for r in removals)
+        table.add_row(corpus, *_boiler_cells(removals), "", "", str(below), str(two), str(lost), "")
     ok = not boiler.two_articles and not boiler.below_min_docs and not boiler.lost
     table.add_row(
-        str(n),
-        str(boiler.labelled),
-        str(n - boiler.labelled),
+        "all",
+        *_boiler_cells(boiler.removals),
         _fmt(boiler.precision),
-        str(boiler.footer_paragraphs),
-        str(boiler.footer_removed),
         _fmt(boiler.recall),
         str(len(boiler.below_min_docs)),
         str(len(boiler.two_articles)),
         str(len(boiler.lost)),
         _met(ok),
+        style="bold",
     )
     return table
+
+
+def _boiler_cells(removals: Sequence[BoilerRemoval]) -> list[str]:
+    other = [r for r in removals if not r.footer]
+    if not removals:
+        return ["0", "0", "0", "0", "0"]
+    return [
+        str(len(removals)),
+        str(len(removals) - len(other)),
+        str(len(other)),
+        str(sum(has_figure(r.text) for r in other)),
+        str(sum(len(tokens(r.text)) < 3 for r in other)),
+    ]
+
+
+def has_figure(text: str) -> bool:
+    """Whether a paragraph states a figure: a number or a number word, as the cleaner's
+    paragraph rule reads them ("Qtly div 10 cts vs 10 cts prior", "Record Nov Five")."""
+    return bool(fingerprint.numbers(fingerprint.normalize(text)))
 
 
 def _excerpt(texts: Texts, doc_id: str, limit: int = 260) -> str:
