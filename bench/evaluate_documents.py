@@ -54,7 +54,10 @@ Boilerplate removals (reason ``boilerplate``) are scored against the channel foo
 over all removals, recall over the footer paragraphs of the documents kept. The hard rule is
 checked on every removal: the number of input documents, and of distinct articles (documents
 joined when labelled or clustered as duplicates), holding that paragraph (same words in order,
-as the cleaner's key reads them); a paragraph found in at most two articles must never go.
+as the cleaner's key reads them); a paragraph found in at most two articles must never go. A
+document that loses every paragraph is rejected and so is not in the corpus: one that the
+reference run (``scope="document"``) read whole counts as *lost*, unless it was nothing but
+channel footers, and its paragraphs count as removals.
 
 Run through ``bench/evaluate.py`` (``make eval``) or alone: ``python bench/evaluate_documents.py``.
 """
@@ -839,7 +842,9 @@ class BoilerScores:
     removals: list[BoilerRemoval]
     footer_paragraphs: int  # footer paragraphs in kept Telegram documents
     footer_removed: int
-    lost: list[str]  # documents read whole by the reference run, rejected by this one
+    lost: list[str]  # documents with text besides footers, read whole by the reference run,
+    # rejected by this one: an article gone from the corpus
+    footer_only: list[str]  # the same for posts that are nothing but channel footers
     wrong_first: int  # duplicate_of_doc is not the first other kept document holding it
     min_docs: int
 
@@ -869,8 +874,8 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
     """Every ``boilerplate`` removal, checked against the footers and the two-article rule.
 
     A document whose every paragraph went is rejected (``empty``) and its removals are not in
-    the corpus: such a document, read whole by the reference run, counts as lost, and each of
-    its paragraphs as removed.
+    the corpus: such a document, read whole by the reference run, counts as lost (unless it was
+    nothing but channel footers), and each of its paragraphs as removed.
     """
     holders: dict[str, list[str]] = defaultdict(list)  # paragraph key -> docs, input order
     for doc_id in sorted(texts.paragraphs, key=lambda d: texts.order[d]):
@@ -908,18 +913,24 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
                 if token_key(p) in truth.footers:
                     footer_paragraphs += 1
                     footer_removed += i in removed_at
-    lost = [
+    gone = [
         d
         for d, row in outcome.rejects.items()
         if row.get("reason") != "duplicate_document" and d in texts.paragraphs
     ]
-    for doc_id in lost:
+    footer_only = [
+        d for d in gone if all(token_key(p) in truth.footers for p in texts.paragraphs[d])
+    ]
+    lost = [d for d in gone if d not in footer_only]
+    for doc_id in gone:
         for p in texts.paragraphs[doc_id]:
             removals.append(removal(doc_id, p, None, lost=True))
             if _corpus(truth, doc_id) == "telegram" and token_key(p) in truth.footers:
                 footer_paragraphs += 1
                 footer_removed += 1
-    return BoilerScores(removals, footer_paragraphs, footer_removed, lost, wrong_first, min_docs)
+    return BoilerScores(
+        removals, footer_paragraphs, footer_removed, lost, footer_only, wrong_first, min_docs
+    )
 
 
 def _corpus(truth: Truth, doc_id: str) -> str:
@@ -1195,6 +1206,11 @@ def report(console: Console, result: Result, texts: Texts, show: int) -> None:
             f"[red]{len(scores.keep_order_violations)} clusters keep a later document "
             f"than one they drop: {', '.join(scores.keep_order_violations[:5])}[/red]"
         )
+    if boiler.footer_only:
+        console.print(
+            f"{len(boiler.footer_only)} posts that are nothing but channel footers were emptied "
+            "and rejected (not counted as lost)"
+        )
     if boiler.wrong_first:
         console.print(
             f"[yellow]{boiler.wrong_first} boilerplate removals name another document than the "
@@ -1254,6 +1270,7 @@ def result_json(result: Result, examples: bool = True) -> dict[str, Any]:
             "below_min_docs": len(boiler.below_min_docs),
             "two_articles": len(boiler.two_articles),
             "lost": len(boiler.lost),
+            "footer_only_emptied": len(boiler.footer_only),
             "wrong_first": boiler.wrong_first,
         },
         "seconds": result.seconds,
@@ -1267,6 +1284,7 @@ def result_json(result: Result, examples: bool = True) -> dict[str, Any]:
             asdict(r) for r in [*boiler.two_articles, *boiler.below_min_docs]
         ]
         data["boilerplate"]["lost_documents"] = boiler.lost
+        data["boilerplate"]["footer_only_emptied"] = boiler.footer_only
     return data
 
 
