@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Document, Rejected, Removal
-from cleaner.pipeline import Options, Report, clean, clean_text
+from cleaner.pipeline import Options, Report, clean, clean_text, merge
 from cleaner.sources import InputError
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "__version__",
     "clean",
     "clean_text",
+    "merge",
 ]

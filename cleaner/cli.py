@@ -27,7 +27,7 @@ from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
-from cleaner.pipeline import STAGES, Options, Report, clean, clean_text
+from cleaner.pipeline import STAGES, Options, Report, clean, clean_text, merge
 from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
 
 app = typer.Typer(
@@ -131,6 +131,13 @@ def clean_command(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Corpus to write; rejects go beside it.")
     ] = Path("corpus.parquet"),
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A corpus already written (repeatable): new documents and paragraphs are "
+            "de-duplicated against it too, from its index, without reading its texts again."
+        ),
+    ] = None,
     text_field: Annotated[str, typer.Option(help="JSON field holding the text.")] = "text",
     id_field: Annotated[str, typer.Option(help="JSON field holding the record id.")] = "id",
     threshold: Threshold = DEFAULTS.threshold,
@@ -209,38 +216,28 @@ def clean_command(
         max_paragraphs=max_paragraphs,
         stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
         workers=workers or default_workers(),
+        against=tuple(str(path) for path in against or ()),
     )
     show_progress = not quiet and err.is_terminal
-    try:
-        with _sigterm_raises():
-            if show_progress:
-                with Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    console=err,
-                    transient=True,
-                ) as bar:
-                    task = bar.add_task("cleaning", total=None)
-                    report = clean(
-                        inputs,
-                        output,
-                        options,
-                        lambda done, total: bar.update(task, completed=done, total=total),
-                    )
-            else:
-                report = clean(inputs, output, options)
-    except InputError as exc:
-        _fail(str(exc), 2)
-    except KeyboardInterrupt:
-        _fail("interrupted; earlier output left as it was", 130)
-    except _Terminated:
-        _fail("terminated; earlier output left as it was", 143)
-    except BrokenProcessPool:
-        _fail("a worker process died (killed? out of memory?); earlier output left as it was", 1)
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
+    with _failures(output):
+        if show_progress:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("cleaning", total=None)
+                report = clean(
+                    inputs,
+                    output,
+                    options,
+                    lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            report = clean(inputs, output, options)
     if not quiet:
         _summary(report)
     if strict and report.rejected:
@@ -279,6 +276,42 @@ def _summary(report: Report) -> None:
         err.print(f"skipped: {_shown(portable_name(path))}", markup=False, highlight=False)
     if len(report.skipped) > 10:
         err.print(f"skipped: ... and {len(report.skipped) - 10} more", highlight=False)
+
+
+@contextmanager
+def _failures(output: Path) -> Iterator[None]:
+    """Every way a run can fail, as one line on stderr and its exit status."""
+    try:
+        with _sigterm_raises():
+            yield
+    except InputError as exc:
+        _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        _fail("interrupted; earlier output left as it was", 130)
+    except _Terminated:
+        _fail("terminated; earlier output left as it was", 143)
+    except BrokenProcessPool:
+        _fail("a worker process died (killed? out of memory?); earlier output left as it was", 1)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
+
+
+@app.command("merge")
+def merge_command(
+    corpora: Annotated[
+        list[Path],
+        typer.Argument(help="Corpora written by cleaner clean, in order.", metavar="CORPUS"),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Corpus to write; rejects go beside it.")
+    ] = Path("corpus.parquet"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+) -> None:
+    """Join corpora into one (-o), de-duplicating documents and boilerplate across them."""
+    with _failures(output):
+        report = merge(corpora, output)
+    if not quiet:
+        _summary(report)
 
 
 @app.command("fix")

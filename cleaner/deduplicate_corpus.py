@@ -51,6 +51,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions, band_keys, lsh_bands
@@ -109,6 +111,42 @@ class CorpusIndex:
         return cls(**values)
 
 
+def index_table(index: CorpusIndex, documents: NDArray[np.int64], doc_ids: pa.Array) -> pa.Table:
+    """The index rows (``cleaner.write.INDEX_SCHEMA``) of some ``documents``, in their order."""
+    starts = np.searchsorted(index.paragraph_doc, documents, "left")
+    lengths = np.searchsorted(index.paragraph_doc, documents, "right") - starts
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    rows = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths) + np.repeat(starts, lengths)
+    signatures = index.signatures[documents]
+    return pa.table(
+        {
+            "doc_id": doc_ids,
+            "signature": pa.array([s.tobytes() for s in signatures], type=pa.binary()),
+            "text_hash": index.text_hash[documents],
+            "shingles": index.shingles[documents],
+            "chars": index.chars[documents],
+            "paragraph_hashes": pa.ListArray.from_arrays(offsets, index.paragraph_hash[rows]),
+            "paragraph_indices": pa.ListArray.from_arrays(offsets, index.paragraph_index[rows]),
+        }
+    )
+
+
+def read_index(table: pa.Table, num_perm: int) -> CorpusIndex:
+    """The index that :func:`index_table` wrote."""
+    hashes = table.column("paragraph_hashes").combine_chunks()
+    indices = table.column("paragraph_indices").combine_chunks()
+    signatures = b"".join(table.column("signature").to_pylist())
+    return CorpusIndex(
+        np.frombuffer(signatures, dtype=np.uint32).reshape(table.num_rows, num_perm).copy(),
+        np.asarray(table.column("text_hash").to_numpy(), dtype=np.uint64),
+        np.asarray(table.column("shingles").to_numpy(), dtype=np.int64),
+        np.asarray(table.column("chars").to_numpy(), dtype=np.int64),
+        np.asarray(hashes.flatten().to_numpy(), dtype=np.uint64),
+        np.asarray(pc.list_parent_indices(hashes).to_numpy(), dtype=np.int64),
+        np.asarray(indices.flatten().to_numpy(), dtype=np.int32),
+    )
+
+
 def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     """The index entries of a batch's documents, whose paragraphs (all of them, in order)
     ``fp`` describes; their within-document removals are already made."""
@@ -121,7 +159,7 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     doc_of = np.repeat(np.arange(len(docs)), sizes)[rows]
     # The first paragraph of a document is never removed, so every document has kept rows.
     starts = np.searchsorted(doc_of, np.arange(len(docs)))
-    ends = np.append(starts[1:], len(rows)).astype(np.int64)
+    ends = np.append(starts[1:], len(rows))[: len(docs)].astype(np.int64)
     hashes = fp.sequence_hashes()[rows]
     if len(docs):
         signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
@@ -163,23 +201,26 @@ class Decisions:
 Reader = Callable[[NDArray[np.int64]], Iterable[list[str]]]
 
 
-def decide(index: CorpusIndex, options: DedupOptions, read: Reader) -> Decisions:
+def decide(index: CorpusIndex, options: DedupOptions, read: Reader, frozen: int = 0) -> Decisions:
     """Duplicate documents and boilerplate paragraphs of an index (see the module docs).
 
     ``read(documents)`` yields the kept paragraphs of each of the given documents, in order.
+    The first ``frozen`` documents belong to corpora already written (``--against``): they
+    are preferred to any other, count as any other, and are never removed from nor edited.
     """
     everyone = np.ones(index.documents, dtype=bool)
     candidates = boilerplate(index, everyone, options.boilerplate_min_docs).hashes
-    duplicates, verified = _duplicates(index, options, candidates, read)
+    duplicates, verified = _duplicates(index, options, candidates, read, frozen)
     alive = everyone.copy()
     alive[list(duplicates)] = False
     found = boilerplate(index, alive, options.boilerplate_min_docs)
+    editable = found.doc >= frozen
     by_doc: dict[int, list[tuple[int, int, int]]] = {}
     for doc, i, other, j in zip(
-        found.doc.tolist(),
-        found.index.tolist(),
-        found.other_doc.tolist(),
-        found.other_index.tolist(),
+        found.doc[editable].tolist(),
+        found.index[editable].tolist(),
+        found.other_doc[editable].tolist(),
+        found.other_index[editable].tolist(),
         strict=True,
     ):
         by_doc.setdefault(doc, []).append((i, other, j))
@@ -210,9 +251,13 @@ def boilerplate(index: CorpusIndex, alive: NDArray[np.bool_], min_docs: int) -> 
 
 
 def _duplicates(
-    index: CorpusIndex, options: DedupOptions, candidates: NDArray[np.uint64], read: Reader
+    index: CorpusIndex,
+    options: DedupOptions,
+    candidates: NDArray[np.uint64],
+    read: Reader,
+    frozen: int,
 ) -> tuple[dict[int, tuple[int, float]], int]:
-    rank = _preference(index, options.keep)
+    rank = _preference(index, options.keep, frozen)
     # Documents with the same words in the same order are settled without LSH: each text's
     # preferred copy stands for the others, which follow wherever it goes.
     texts = np.flatnonzero(index.text_hash != 0)
@@ -242,13 +287,13 @@ def _duplicates(
         other_at[order].tolist(),
         strict=True,
     ):
-        if r in removed or o in removed:
+        if r in removed or o in removed or o < frozen:
             continue
         similarity = seen.similarity(ri, oi)
         if similarity >= options.document_threshold:
             removed[o] = (r, similarity)
     for copy, head in zip(texts.tolist(), head_of.tolist(), strict=True):
-        if copy != head:
+        if copy != head and copy >= frozen:
             removed[copy] = removed.get(head, (head, 1.0))
     return removed, len(order)
 
@@ -321,12 +366,14 @@ class _ReadBack:
         return overlap(sets[a], sets[b])[0]
 
 
-def _preference(index: CorpusIndex, keep: str) -> NDArray[np.int64]:
-    """Each document's rank: the lower, the likelier it is kept."""
+def _preference(index: CorpusIndex, keep: str, frozen: int = 0) -> NDArray[np.int64]:
+    """Each document's rank: the lower, the likelier it is kept; frozen ones come first."""
     position = np.arange(index.documents)
     if keep == "first":
         return position
-    order = np.lexsort((position, -index.chars))
+    order = np.lexsort(
+        (position, np.where(position < frozen, -1, -index.chars), position >= frozen)
+    )
     rank = np.empty_like(position)
     rank[order] = position
     return rank

@@ -18,24 +18,20 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cleaner import __version__, engine
+from cleaner.corpora import ExistingCorpus, Outcome, SpilledRows, across_documents
 from cleaner.decode import decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
-from cleaner.deduplicate_corpus import (
-    BOILERPLATE,
-    DUPLICATE,
-    CorpusIndex,
-    Decisions,
-    decide,
-    summarise,
-)
-from cleaner.document import Document, Rejected, Removal
+from cleaner.deduplicate_corpus import CorpusIndex, index_table, summarise
+from cleaner.document import Document, Rejected
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
-from cleaner.sources import Source, batched, discover, read_bytes, read_stdin
+from cleaner.sources import InputError, Source, batched, discover, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
-from cleaner.write import CorpusWriter, Spill, document_of, documents_table, reject_row
+from cleaner.write import CorpusWriter, documents_table, reject_row, rejects_path
 
 MiB = 1024 * 1024
 BATCH_FILES = 64
@@ -58,6 +54,8 @@ class Options:
     max_paragraphs: int = 1000
     stdin_kind: str = "article"
     workers: int = 1
+    # Corpora already written whose documents the new ones are de-duplicated against.
+    against: tuple[str, ...] = ()
 
     def recorded(self) -> dict[str, Any]:
         """The options that change the output, as stored in the Parquet metadata."""
@@ -76,7 +74,7 @@ class BatchResult:
     """What a worker hands back: the batch's rows in Arrow form and its counts."""
 
     table: pa.Table  # corpus rows
-    index: CorpusIndex | None  # the documents summed up for corpus-wide de-duplication
+    index: CorpusIndex  # the documents summed up for corpus-wide de-duplication
     rejects: list[dict[str, Any]]
     files: int
     bytes_in: int
@@ -207,10 +205,8 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
             rejects.append(reject_row(source.name, source.name, _internal(exc)))
     fp = _deduplicate_all(docs, options, clock)
-    index = None
-    if options.dedup.scope == "corpus":
-        with clock("deduplicate"):
-            index = summarise(docs, fp)
+    with clock("deduplicate"):
+        index = summarise(docs, fp)
     with clock("write"):
         table = documents_table(docs)
     return BatchResult(
@@ -225,10 +221,6 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         sum(len(d.paragraphs_in) - len(d.removed) for d in docs),
         Counter(r.reason for d in docs for r in d.removed),
     )
-
-
-def _indices(rows: list[int]) -> pa.Array:
-    return pa.array(rows, type=pa.int64())  # typed: an empty list would be of nulls
 
 
 def _doc_id(source: Source, key: str | None) -> str:
@@ -254,6 +246,10 @@ def clean(
     """
     options = options or Options()
     started = time.perf_counter()
+    if options.against and options.dedup.scope != "corpus":
+        raise InputError("--against compares documents across corpora: it needs --scope corpus")
+    fingerprint = metadata(options)["fingerprint"]
+    existing = [ExistingCorpus.open(Path(p), fingerprint, "--against ") for p in options.against]
     found = discover(inputs, options.stdin_kind)
     report = Report(Path(output), skipped=found.skipped)
     sources = [read_stdin(source, options.max_file_bytes) for source in found.sources]
@@ -267,10 +263,16 @@ def clean(
             spill = stack.enter_context(closing(writer.spill()))
         for result in engine.run(work, batches, options.workers):
             with clock("write"):
-                (spill or writer).add_corpus_table(result.table)
+                if spill is None:
+                    writer.add_corpus_table(result.table)
+                    everyone = np.arange(result.index.documents)
+                    writer.add_index_table(
+                        index_table(result.index, everyone, result.table["doc_id"])
+                    )
+                else:
+                    spill.add_corpus_table(result.table)
+                    parts.append(result.index)
                 writer.add_rejects(result.rejects)
-            if result.index is not None:
-                parts.append(result.index)
             clock.add(result.stages)
             report.files += result.files
             report.bytes_in += result.bytes_in
@@ -283,7 +285,11 @@ def clean(
                 progress(report.files, len(found.sources))
         report.documents_out = report.documents
         if spill is not None:
-            _across_documents(spill, parts, writer, options, report, clock)
+            rows = SpilledRows(spill.read(), CorpusIndex.concat(parts, options.dedup.num_perm))
+            parts.clear()
+            frozen = sum(corpus.index.documents for corpus in existing)
+            outcome = across_documents([*existing, rows], frozen, writer, options.dedup)
+            _count(report, outcome, clock)
         closing_at = time.perf_counter()  # the rest of "write": flush, fsync, rename
     clock.seconds["write"] += time.perf_counter() - closing_at
     report.seconds = time.perf_counter() - started
@@ -291,82 +297,59 @@ def clean(
     return report
 
 
-def _across_documents(
-    spill: Spill,
-    parts: list[CorpusIndex],
-    writer: CorpusWriter,
-    options: Options,
-    report: Report,
-    clock: Stopwatch,
-) -> None:
-    """Decide the corpus-wide removals, then write the spilled rows with them applied."""
-    table = spill.read()
-    paragraphs, doc_ids = table.column("paragraphs"), table.column("doc_id")
-    with clock("deduplicate"):
-        index = CorpusIndex.concat(parts, options.dedup.num_perm)
-        parts.clear()
-        report.index_bytes = index.nbytes
-        decisions = decide(
-            index, options.dedup, lambda docs: paragraphs.take(pa.array(docs)).to_pylist()
-        )
-        del index
-    with clock("write"):
-        offset = 0
-        for batch in table.to_batches():
-            rows, rejects = _apply(batch, offset, decisions, doc_ids, report)
-            writer.add_corpus_table(rows)
-            writer.add_rejects(rejects)
-            offset += batch.num_rows
+def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:
+    """Fold what the corpus-wide pass did into the report."""
+    report.index_bytes = outcome.index_bytes
+    report.documents_out = outcome.documents_out
+    report.paragraphs_out -= outcome.paragraphs_removed
+    report.removed.update(outcome.removed)
+    report.rejects.update(outcome.rejects)
+    clock.seconds["deduplicate"] += outcome.deciding
 
 
-def _apply(
-    batch: pa.RecordBatch,
-    offset: int,
-    decisions: Decisions,
-    doc_ids: pa.ChunkedArray,
-    report: Report,
-) -> tuple[pa.Table, list[dict[str, Any]]]:
-    """A batch of spilled rows (document ``offset`` first) with the decisions applied: the
-    rows to write, and the reject rows of the documents that leave."""
-    numbers = range(batch.num_rows)
-    gone = [n for n in numbers if offset + n in decisions.duplicate_of]
-    edited = [n for n in numbers if offset + n in decisions.boilerplate]
-    if not gone and not edited:
-        return pa.Table.from_batches([batch]), []
-    rejects: list[dict[str, Any]] = []
-    gone_rows = batch.select(["source", "doc_id", "n_paragraphs_out"]).take(_indices(gone))
-    columns = gone_rows.to_pylist()
-    for n, row in zip(gone, columns, strict=True):
-        kept, similarity = decisions.duplicate_of[offset + n]
-        kept_id = doc_ids[kept].as_py()
-        why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
-        rejects.append(reject_row(row["source"], row["doc_id"], why, kept_id, similarity))
-        report.paragraphs_out -= row["n_paragraphs_out"]
-    changed, changed_at = [], []
-    for n, row in zip(edited, batch.take(_indices(edited)).to_pylist(), strict=True):
-        document = document_of(row)
-        for i, other, j in decisions.boilerplate[offset + n]:
-            text = document.paragraphs_in[i]
-            document.removed.append(
-                Removal(i, text, BOILERPLATE, j, 1.0, 1.0, doc_ids[other].as_py())
-            )
-        document.removed.sort(key=lambda r: r.index)
-        report.removed[BOILERPLATE] += len(decisions.boilerplate[offset + n])
-        report.paragraphs_out -= len(decisions.boilerplate[offset + n])
-        if document.paragraphs:
-            changed.append(document)
-            changed_at.append(n)
-        else:
-            why = Rejected("empty", "every paragraph is boilerplate (--boilerplate-min-docs)")
-            rejects.append(reject_row(document.source, document.doc_id, why))
-    for row in rejects:
-        report.rejects[row["reason"]] += 1
-        report.documents_out -= 1
-    untouched = sorted(set(numbers) - set(gone) - set(edited))
-    rows = pa.concat_tables(
-        [pa.Table.from_batches([batch.take(_indices(untouched))]), documents_table(changed)]
-    )
-    return rows.take(np.argsort(untouched + changed_at, kind="stable")), rejects
+def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
+    """Join corpora written by :func:`clean` into one at ``output``, de-duplicating across them.
+
+    Documents keep the order of ``corpora``; duplicates and boilerplate are decided over all
+    of them, with the options the first one was cleaned with (their fingerprint settings must
+    agree), and the rejects of every corpus are carried over. Raises
+    :class:`cleaner.sources.InputError` for a corpus that is missing, has no index or does not
+    compare.
+    """
+    started = time.perf_counter()
+    first = ExistingCorpus.open(Path(corpora[0]))
+    holders = [first] + [
+        ExistingCorpus.open(Path(path), first.metadata["fingerprint"]) for path in corpora[1:]
+    ]
+    recorded = {**first.metadata["options"]}
+    limits = {name: recorded.pop(name) for name in list(recorded) if name in _NOT_DEDUP}
+    options = Options(**limits, dedup=DedupOptions(**recorded))
+    report = Report(Path(output))
+    clock = Stopwatch()
+    with CorpusWriter(Path(output), metadata(options)) as writer:
+        for holder in holders:
+            report.documents += holder.index.documents
+            kept = pq.read_table(holder.path, columns=["n_paragraphs_out"]).column(0)
+            report.paragraphs_out += pc.sum(kept).as_py() or 0
+            carried = pq.read_table(rejects_path(holder.path)).to_pylist()
+            report.rejects.update(row["reason"] for row in carried)
+            writer.add_rejects(carried)
+        report.paragraphs_in = report.paragraphs_out
+        report.documents_out = report.documents
+        _count(report, across_documents(holders, 0, writer, options.dedup), clock)
+    report.seconds = time.perf_counter() - started
+    clock.seconds["write"] += report.seconds - clock.seconds["deduplicate"]
+    report.stages = dict(clock.seconds)
+    return report
+
+
+_NOT_DEDUP = (
+    "text_field",
+    "id_field",
+    "max_file_bytes",
+    "max_decompressed_bytes",
+    "max_paragraphs",
+)
 
 
 def clean_text(text: str | bytes, options: Options | None = None) -> Document:

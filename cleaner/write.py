@@ -70,11 +70,28 @@ REJECTS_SCHEMA = pa.schema(
         ("similarity", pa.float64()),  # for duplicate_document: exact Jaccard similarity
     ]
 )
+# One row per document of the corpus, in the same order (see cleaner.deduplicate_corpus).
+INDEX_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("signature", pa.binary()),  # num_perm little-endian uint32 values
+        ("text_hash", pa.uint64()),
+        ("shingles", pa.int64()),
+        ("chars", pa.int64()),
+        ("paragraph_hashes", pa.list_(pa.uint64())),
+        ("paragraph_indices", pa.list_(pa.int32())),
+    ]
+)
 
 
 def rejects_path(output: Path) -> Path:
     """``corpus.parquet`` -> ``corpus.rejects.parquet``."""
     return output.with_name(f"{output.stem}.rejects.parquet")
+
+
+def index_path(output: Path) -> Path:
+    """``corpus.parquet`` -> ``corpus.index.parquet``: the corpus's fingerprints, no text."""
+    return output.with_name(f"{output.stem}.index.parquet")
 
 
 def corpus_row(doc: Document) -> dict[str, Any]:
@@ -318,14 +335,23 @@ class CorpusWriter:
         encoded = text.encode("utf-8", "backslashreplace")
         output.parent.mkdir(parents=True, exist_ok=True)
         started = time.time()
-        for target in (output, rejects_path(output)):
+        for target in (output, rejects_path(output), index_path(output)):
             remove_stale(target, started)
-        self.corpus = _TableWriter(output, CORPUS_SCHEMA, encoded)
+        # Renamed into place in this order, the corpus last: a corpus is never newer than
+        # the rejects and index beside it.
+        self.tables: list[_TableWriter] = []
         try:
-            self.rejects = _TableWriter(rejects_path(output), REJECTS_SCHEMA, encoded)
+            for target, schema in (
+                (rejects_path(output), REJECTS_SCHEMA),
+                (index_path(output), INDEX_SCHEMA),
+                (output, CORPUS_SCHEMA),
+            ):
+                self.tables.append(_TableWriter(target, schema, encoded))
         except BaseException:
-            self.corpus.close()
+            for table in self.tables:
+                table.close()
             raise
+        self.rejects, self.index, self.corpus = self.tables
 
     def add_corpus_table(self, table: pa.Table) -> None:
         """Documents a worker already turned into rows (see :func:`documents_table`)."""
@@ -333,6 +359,10 @@ class CorpusWriter:
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         self.rejects.add(rows)
+
+    def add_index_table(self, table: pa.Table) -> None:
+        """Index rows (:data:`INDEX_SCHEMA`) of the documents written, in the same order."""
+        self.index.add_table(table)
 
     def spill(self) -> Spill:
         """A temporary file for rows that must wait (see :class:`Spill`)."""
@@ -347,15 +377,14 @@ class CorpusWriter:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        tables = (self.rejects, self.corpus)  # renamed in this order: the corpus last
         try:
             if kind is None:
-                for table in tables:
+                for table in self.tables:
                     table.finish()
-                for table in tables:
+                for table in self.tables:
                     table.commit()
         finally:
-            for table in tables:
+            for table in self.tables:
                 table.close()
         if kind is None:
             _sync_folder(self.output.parent)

@@ -197,8 +197,8 @@ def kill_at_random_points(
                 assert rejects in (current.rejects, other.rejects)  # the rename in between
                 yield "before"
             assert len(pd.read_parquet(out)) > 0
-            # this kill's (corpus, rejects, spill); earlier ones were swept
-            assert len(temp_files(out.parent)) <= 3
+            # this kill's (corpus, rejects, index, spill); earlier ones were swept
+            assert len(temp_files(out.parent)) <= 4
         rerun = subprocess.run([*CLEAN, str(other.folder), "-o", str(out), "-q", "-j", "2"])
         assert rerun.returncode == 0
         assert outputs(out) == (other.corpus, other.rejects)
@@ -262,6 +262,7 @@ def test_a_run_removes_temporary_files_that_killed_runs_left_and_no_others(
         ".c.parquet.fr35h000.tmp",
         ".c.parquet.l1ve0000.tmp",
         ".other.parquet.k1ll3d00.tmp",
+        "c.index.parquet",
         "c.parquet",
         "c.rejects.parquet",
     ]

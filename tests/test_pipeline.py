@@ -94,7 +94,8 @@ def test_a_failed_run_leaves_the_old_corpus_intact_and_no_temporary_files(
 ) -> None:
     out = tmp_path / "c.parquet"
     cleaner.clean([str(FIXTURES / EXAMPLE)], out)
-    before = (out.read_bytes(), write.rejects_path(out).read_bytes())
+    written = (out, write.rejects_path(out), write.index_path(out))
+    before = [path.read_bytes() for path in written]
 
     calls = 0
     original = write._TableWriter.add
@@ -110,8 +111,8 @@ def test_a_failed_run_leaves_the_old_corpus_intact_and_no_temporary_files(
     monkeypatch.setattr(cleaner.pipeline, "BATCH_FILES", 1)
     with pytest.raises(RuntimeError, match="disk on fire"):
         cleaner.clean([str(FIXTURES)], out)
-    assert (out.read_bytes(), write.rejects_path(out).read_bytes()) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.parquet", "c.rejects.parquet"]
+    assert [path.read_bytes() for path in written] == before
+    assert sorted(tmp_path.iterdir()) == sorted(written)
 
 
 def test_clean_text_accepts_bytes_in_any_encoding() -> None:

@@ -1,0 +1,145 @@
+"""Incremental runs: ``--against``, ``merge``, and the README's worked Makefile."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import cleaner
+from cleaner.cli import app
+from cleaner.write import index_path, rejects_path
+from tests.conftest import EXAMPLE, FIXTURES, ROOT, shared
+
+runner = CliRunner()
+
+
+def halves(folder: Path, into: Path) -> tuple[Path, Path]:
+    """The files of ``folder`` in input order, the first half copied to ``into/a``, the rest
+    to ``into/b``, at the same relative paths (so their doc_ids are the same)."""
+    files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+    parts = into / "a", into / "b"
+    for n, name in enumerate(files):
+        target = parts[n >= len(files) // 2] / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / name, target)
+    return parts
+
+
+def clean(inputs: Path, out: Path, *against: Path) -> Path:
+    options = cleaner.Options(against=tuple(map(str, against)))
+    cleaner.clean([str(inputs)], out, options)
+    return out
+
+
+def corpus(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def rejects(path: Path) -> pd.DataFrame:
+    found = pd.read_parquet(rejects_path(path))
+    return found.sort_values("doc_id").reset_index(drop=True)
+
+
+def assert_same_corpus(got: Path, want: Path) -> None:
+    pd.testing.assert_frame_equal(corpus(got), corpus(want))
+    pd.testing.assert_frame_equal(rejects(got), rejects(want))
+
+
+def test_second_half_against_the_first_then_merged_equals_one_run(tmp_path: Path) -> None:
+    a, b = halves(FIXTURES, tmp_path)
+    whole = clean(FIXTURES, tmp_path / "whole.parquet")
+    first = clean(a, tmp_path / "a.parquet")
+    second = clean(b, tmp_path / "b.parquet", first)
+    # the story scraped again lands in the second half and repeats one of the first
+    dropped = rejects(second).set_index("doc_id")
+    assert dropped.loc["008_kerry_resent.txt", "duplicate_of"] == EXAMPLE
+    kept = set(corpus(first).doc_id) | set(corpus(second).doc_id)
+    assert kept == set(corpus(whole).doc_id)
+    cleaner.merge([first, second], tmp_path / "all.parquet")
+    assert_same_corpus(tmp_path / "all.parquet", whole)
+
+
+def test_bbc_halves_cleaned_incrementally_and_merged_equal_one_run(tmp_path: Path) -> None:
+    bbc = shared("bbc_news_fulltext", "bbc")
+    a, b = halves(bbc, tmp_path)
+    whole = clean(bbc, tmp_path / "whole.parquet")
+    first = clean(a, tmp_path / "a.parquet")
+    second = clean(b, tmp_path / "b.parquet", first)
+    assert set(corpus(first).doc_id) | set(corpus(second).doc_id) == set(corpus(whole).doc_id)
+    across = rejects(second)
+    old = set(corpus(first).doc_id)
+    assert across.duplicate_of.isin(old).sum() > 10  # copies of first-half stories
+    cleaner.merge([first, second], tmp_path / "all.parquet")
+    assert_same_corpus(tmp_path / "all.parquet", whole)
+
+
+def test_corpora_that_do_not_compare_are_refused_with_exit_2(tmp_path: Path) -> None:
+    first = clean(FIXTURES / EXAMPLE, tmp_path / "a.parquet")
+    args = ["clean", str(FIXTURES), "-o", str(tmp_path / "b.parquet"), "--against", str(first)]
+    result = runner.invoke(app, [*args, "--num-perm", "64"])
+    assert result.exit_code == 2
+    assert "num_perm 128 (here 64)" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(app, [*args, "--scope", "document"])
+    assert (result.exit_code, "--scope corpus" in result.output) == (2, True)
+    index_path(first).unlink()
+    result = runner.invoke(app, args)
+    assert (result.exit_code, "no index beside it" in result.output) == (2, True)
+    assert not (tmp_path / "b.parquet").exists()
+    result = runner.invoke(app, ["merge", str(first), "-o", str(tmp_path / "m.parquet")])
+    assert (result.exit_code, "no index beside it" in result.output) == (2, True)
+
+
+def test_a_rerun_on_the_same_inputs_writes_the_same_bytes(tmp_path: Path) -> None:
+    runs = []
+    for n in range(2):
+        out = clean(FIXTURES, tmp_path / str(n) / "c.parquet")
+        runs.append([p.read_bytes() for p in (out, rejects_path(out), index_path(out))])
+    assert runs[0] == runs[1]
+
+
+README_MAKEFILE = re.search(
+    r"```make\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S
+)
+
+
+def make(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = f"CLEANER={sys.executable} -m cleaner"
+    return subprocess.run(
+        ["make", "-C", str(folder), command, *args], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_the_readme_makefile_builds_once_and_fails_cleanly(tmp_path: Path) -> None:
+    assert README_MAKEFILE, "no make block in the README"
+    (tmp_path / "Makefile").write_text(README_MAKEFILE.group(1), encoding="utf-8")
+    (tmp_path / "corpus").mkdir()
+    halves(FIXTURES, tmp_path / "scrapes")
+    (tmp_path / "scrapes" / "a").rename(tmp_path / "scrapes" / "base")
+    (tmp_path / "scrapes" / "b").rename(tmp_path / "scrapes" / "new")
+    first = make(tmp_path)
+    assert first.returncode == 0, first.stderr
+    built = {p: p.stat().st_mtime_ns for p in (tmp_path / "corpus").iterdir()}
+    assert {p.name for p in built} >= {"base.parquet", "new.parquet", "all.parquet"}
+    assert_same_corpus(tmp_path / "corpus" / "all.parquet", clean(FIXTURES, tmp_path / "w.parquet"))
+
+    again = make(tmp_path)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "corpus").iterdir()} == built
+
+    # A run that fails (the base corpus lost its index) leaves the old target as it was.
+    before = (tmp_path / "corpus" / "new.parquet").read_bytes()
+    index_path(tmp_path / "corpus" / "base.parquet").unlink()
+    (tmp_path / "scrapes" / "new" / "later.txt").write_text("A new story today.", "utf-8")
+    failed = make(tmp_path)
+    assert failed.returncode != 0 and "no index beside it" in failed.stderr
+    assert (tmp_path / "corpus" / "new.parquet").read_bytes() == before
+    assert not [p for p in (tmp_path / "corpus").iterdir() if p.name.endswith(".tmp")]
