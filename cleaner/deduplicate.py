@@ -45,8 +45,8 @@ class DedupOptions:
     # Across documents (see cleaner.deduplicate_corpus): "document" leaves documents alone.
     scope: str = "corpus"
     keep: str = "first"  # of a cluster of duplicate documents: "first" or "longest"
-    document_threshold: float = 0.8  # exact Jaccard similarity of two duplicate documents
-    boilerplate_min_docs: int = 3  # documents a paragraph must recur in to be boilerplate
+    document_threshold: float = 0.85  # exact Jaccard similarity of two duplicate documents
+    boilerplate_min_docs: int = 10  # documents a paragraph must recur in to be boilerplate
 
 
 @lru_cache(maxsize=32)

@@ -48,16 +48,24 @@ is ``4 * num_perm + 24`` bytes a document and 20 bytes a paragraph
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from difflib import SequenceMatcher
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from cleaner.deduplicate import CONTAINED_MIN, DedupOptions, band_keys, lsh_bands
+from cleaner.deduplicate import CONTAINED_MIN, DedupOptions, band_keys, lsh_bands, names
 from cleaner.document import Document
-from cleaner.fingerprint import Fingerprints, fingerprint, overlap, sequence_hash
+from cleaner.fingerprint import (
+    Fingerprints,
+    fingerprint,
+    numbers,
+    overlap,
+    sequence_hash,
+    states_figures,
+)
 
 DUPLICATE = "duplicate_document"
 BOILERPLATE = "boilerplate"
@@ -161,6 +169,9 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     starts = np.searchsorted(doc_of, np.arange(len(docs)))
     ends = np.append(starts[1:], len(rows))[: len(docs)].astype(np.int64)
     hashes = fp.sequence_hashes()[rows]
+    # A paragraph that states figures is data, however often it recurs ("Qtly div 10 cts vs
+    # 10 cts prior", a table's "Nine mths"): it is never boilerplate.
+    data = np.array([states_figures(fp.keys[i]) for i in rows.tolist()], dtype=bool)
     if len(docs):
         signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
         shingles = np.add.reduceat(fp.shingle_counts()[rows], starts)
@@ -172,7 +183,7 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
         sequence_hash(hashes, ends),
         shingles.astype(np.int64),
         np.array([len(d.text) for d in docs], dtype=np.int64),
-        hashes,
+        np.where(data, np.uint64(0), hashes),
         doc_of.astype(np.int64),
         (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
     )
@@ -289,8 +300,8 @@ def _duplicates(
     ):
         if r in removed or o in removed or o < frozen:
             continue
-        similarity = seen.similarity(ri, oi)
-        if similarity >= options.document_threshold:
+        similarity = seen.similarity(ri, oi, options.document_threshold)
+        if similarity is not None:
             removed[o] = (r, similarity)
     for copy, head in zip(texts.tolist(), head_of.tolist(), strict=True):
         if copy != head and copy >= frozen:
@@ -345,6 +356,9 @@ class _ReadBack:
     stripped: list[NDArray[np.uint64]]
     whole_signatures: NDArray[np.uint32]
     stripped_signatures: NDArray[np.uint32]
+    # The figures and names each states, in order, whole and stripped.
+    whole_facts: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    stripped_facts: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
 
     def agreement(
         self, a: NDArray[np.int64], b: NDArray[np.int64], stripped: bool = False
@@ -352,18 +366,39 @@ class _ReadBack:
         """The signature estimate of each pair's similarity."""
         return _agreement(self.stripped_signatures if stripped else self.whole_signatures, a, b)
 
-    def similarity(self, a: int, b: int) -> float:
-        """Exact Jaccard similarity of two documents, boilerplate aside.
+    def similarity(self, a: int, b: int, threshold: float) -> float | None:
+        """Exact Jaccard similarity of two documents, boilerplate aside, when one repeats the
+        other at ``threshold``; else None.
 
         Without their boilerplate candidates when both keep some text: copies of a story
         with different footers are copies, and posts that share only a footer are not. When
         one is all candidates (a story scraped three times makes its own paragraphs look like
-        boilerplate) the whole texts are compared. A side needs ``CONTAINED_MIN`` shingles.
+        boilerplate) the whole texts are compared. The same words, footers aside, make a
+        copy whatever its size; otherwise each side needs ``CONTAINED_MIN`` shingles, and
+        their figures and their names must agree, in order, as much as their words do:
+        templated reports differ in little else.
         """
-        sets = self.stripped if len(self.stripped[a]) and len(self.stripped[b]) else self.whole
+        stripped = len(self.stripped[a]) > 0 and len(self.stripped[b]) > 0
+        sets = self.stripped if stripped else self.whole
+        facts = self.stripped_facts if stripped else self.whole_facts
+        if np.array_equal(sets[a], sets[b]) and len(sets[a]):
+            return 1.0
         if min(len(sets[a]), len(sets[b])) < CONTAINED_MIN:
-            return 0.0
-        return overlap(sets[a], sets[b])[0]
+            return None
+        similarity = overlap(sets[a], sets[b])[0]
+        if similarity < threshold:
+            return None
+        if any(_in_order(x, y) < threshold for x, y in zip(facts[a], facts[b], strict=True)):
+            return None
+        return similarity
+
+
+def _in_order(a: Sequence[str], b: Sequence[str]) -> float:
+    """The share of the longer list found, in order, in the other (1.0 for two empty ones)."""
+    if not a and not b:
+        return 1.0
+    blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks) / max(len(a), len(b))
 
 
 def _preference(index: CorpusIndex, keep: str, frozen: int = 0) -> NDArray[np.int64]:
@@ -386,7 +421,8 @@ def _read_back(
     read: Reader,
 ) -> _ReadBack:
     """Exact shingle sets and signatures of documents, whole and without boilerplate."""
-    seen = _ReadBack([], [], *(_unseen(len(documents), options.num_perm) for _ in range(2)))
+    count, m = len(documents), options.num_perm
+    seen = _ReadBack([], [], _unseen(count, m), _unseen(count, m))
     for start in range(0, len(documents), READ_CHUNK):
         texts = list(read(documents[start : start + READ_CHUNK]))
         fp = fingerprint(
@@ -403,6 +439,15 @@ def _read_back(
             kept = rows[wanted[rows]]
             seen.whole.append(fp.shingle_union(rows))
             seen.stripped.append(fp.shingle_union(kept))
+            for facts, which in ((seen.whole_facts, rows), (seen.stripped_facts, kept)):
+                keys = [fp.keys[i] for i in which.tolist()]
+                said = [paragraphs[i - rows[0]] for i in which.tolist()] if len(rows) else []
+                facts.append(
+                    (
+                        tuple(f for key in keys for f in numbers(key)),
+                        tuple(n for text in said for n in names(text)),
+                    )
+                )
             seen.whole_signatures[n] = fp.signatures[rows].min(axis=0, initial=0xFFFFFFFF)
             seen.stripped_signatures[n] = fp.signatures[kept].min(axis=0, initial=0xFFFFFFFF)
     return seen
