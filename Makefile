@@ -40,6 +40,7 @@ $(VENV)/.bench: $(BIN)/cleaner
 bench: $(VENV)/.bench
 	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/index_memory.py
+	$(BIN)/python bench/incremental.py
 
 clean:
 	rm -rf build .venv .mypy_cache .pytest_cache .ruff_cache

@@ -8,10 +8,11 @@ the same number of workers:
 - ``cleaner clean new/ --against old.parquet``: the increment against the corpus;
 - ``cleaner clean everything/``: the whole folder again.
 
-and prints both and their ratio. It checks that the corpus and the increment together keep as
-many documents as the whole run: the same stories, though not always the same copy of each,
-since old documents win over new ones wherever the new ones fall in input order, while the
-whole run keeps the first. Exits cleanly when ../shared/data is absent.
+and prints both and their ratio, and how many documents each way keeps. The counts may
+differ by a few: old documents win over new ones wherever the new ones fall in input order,
+while the whole run keeps the first copy, and which copy stays decides which near copies of
+it go (the tests check that an increment that comes after the corpus in input order gives
+exactly the whole run). Exits cleanly when ../shared/data is absent.
 """
 
 from __future__ import annotations
@@ -88,12 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  {new:,} new documents (--share {args.share}) --against it: {increment:.1f} s")
     print(f"  everything again: {everything:.1f} s")
     print(f"  the increment takes {increment / everything:.2f}x the time of redoing everything")
-    same = kept[0] == kept[1] + kept[2]
     print(
-        f"  documents kept: {kept[1]:,} old + {kept[2]:,} new = {kept[1] + kept[2]:,}, "
-        f"{'as' if same else 'NOT as'} the whole run's {kept[0]:,}"
+        f"  documents kept: {kept[1]:,} old + {kept[2]:,} new = {kept[1] + kept[2]:,}; "
+        f"the whole run keeps {kept[0]:,}"
     )
-    return 0 if same else 1
+    return 0
 
 
 if __name__ == "__main__":
