@@ -170,8 +170,9 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     ends = np.append(starts[1:], len(rows))[: len(docs)].astype(np.int64)
     hashes = fp.sequence_hashes()[rows]
     # A paragraph that states figures is data, however often it recurs ("Qtly div 10 cts vs
-    # 10 cts prior", a table's "Nine mths"): it is never boilerplate.
-    data = np.array([states_figures(fp.keys[i]) for i in rows.tolist()], dtype=bool)
+    # 10 cts prior", a table's "Nine mths"), and so is a lone word (a table's "Year", an
+    # XML feed's "<item>"), unless a link, a handle or a hashtag: neither is ever boilerplate.
+    data = np.array([_is_data(fp.keys[i]) for i in rows.tolist()], dtype=bool)
     if len(docs):
         signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
         shingles = np.add.reduceat(fp.shingle_counts()[rows], starts)
@@ -187,6 +188,11 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
         doc_of.astype(np.int64),
         (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
     )
+
+
+def _is_data(key: str) -> bool:
+    lone_word = " " not in key and not any(mark in key for mark in "/@#")
+    return lone_word or states_figures(key)
 
 
 @dataclass

@@ -219,3 +219,14 @@ def test_a_recurring_paragraph_with_figures_is_data_not_boilerplate(tmp_path: Pa
     articles = {f"{n}.txt": [words(10 * n, 10 * n + 9), line] for n in range(4)}
     _, _, report = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
     assert "boilerplate" not in report.removed
+
+
+def test_a_lone_word_is_data_but_a_lone_hashtag_or_link_is_boilerplate(tmp_path: Path) -> None:
+    articles = {
+        f"{n}.txt": [words(10 * n, 10 * n + 9), "Year", "#news", "t.me/morningwire"]
+        for n in range(4)
+    }
+    corpus, _, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
+    for doc in corpus.itertuples():
+        assert doc.paragraphs.tolist()[1:] == ["Year"]
+        assert [r["text"] for r in doc.removed] == ["#news", "t.me/morningwire"]
