@@ -31,6 +31,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import corpora
+from cleaner.corpora import ExistingCorpus
 
 CLEAN = [sys.executable, "-m", "cleaner", "clean", "-q"]
 
@@ -80,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         everything = timed(
             [*CLEAN, str(root / "everything"), "-o", str(root / "all.parquet"), *workers]
         )
+        index = ExistingCorpus.open(old).index
+        index_cost = (index.nbytes, index.documents, len(index.paragraph_hash))
         kept = [
             len(pd.read_parquet(root / name, columns=["doc_id"]))
             for name in ("all.parquet", "old.parquet", "new.parquet")
@@ -88,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  corpus of the other {total - new:,}: {base:.1f} s (once)")
     print(f"  {new:,} new documents (--share {args.share}) --against it: {increment:.1f} s")
     print(f"  everything again: {everything:.1f} s")
+    size, docs, paragraphs = index_cost
+    print(
+        f"  the corpus's index in memory: {size / 1e6:.1f} MB for {docs:,} documents and "
+        f"{paragraphs:,} paragraphs ({size / paragraphs:.0f} B per paragraph, texts not loaded)"
+    )
     print(f"  the increment takes {increment / everything:.2f}x the time of redoing everything")
     print(
         f"  documents kept: {kept[1]:,} old + {kept[2]:,} new = {kept[1] + kept[2]:,}; "
