@@ -76,6 +76,10 @@ MinWords = Annotated[
     int, typer.Option(min=1, help="Paragraphs with fewer words are only exact repeats.")
 ]
 
+Output = Annotated[
+    Path, typer.Option("--output", "-o", help="Corpus to write; rejects and index go beside it.")
+]
+
 DEFAULTS = DedupOptions()
 DEFAULT_SCOPE, DEFAULT_KEEP = Scope(DEFAULTS.scope), Keep(DEFAULTS.keep)
 LIMITS = Options()
@@ -128,9 +132,7 @@ def clean_command(
         list[str],
         typer.Argument(help="Folders (read recursively), files, or - for stdin.", metavar="INPUT"),
     ],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Corpus to write; rejects go beside it.")
-    ] = Path("corpus.parquet"),
+    output: Output = Path("corpus.parquet"),
     against: Annotated[
         list[Path] | None,
         typer.Option(
@@ -302,9 +304,7 @@ def merge_command(
         list[Path],
         typer.Argument(help="Corpora written by cleaner clean, in order.", metavar="CORPUS"),
     ],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Corpus to write; rejects go beside it.")
-    ] = Path("corpus.parquet"),
+    output: Output = Path("corpus.parquet"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Join corpora into one (-o), de-duplicating documents and boilerplate across them."""
