@@ -431,13 +431,11 @@ def _read_back(
     seen = _ReadBack([], [], _unseen(count, m), _unseen(count, m))
     for start in range(0, len(documents), READ_CHUNK):
         texts = list(read(documents[start : start + READ_CHUNK]))
-        fp = fingerprint(
-            [p for paragraphs in texts for p in paragraphs],
-            options.num_perm,
-            options.seed,
-            options.shingle_size,
-        )
+        said = [p for paragraphs in texts for p in paragraphs]
+        fp = fingerprint(said, options.num_perm, options.seed, options.shingle_size)
         wanted = ~np.isin(fp.sequence_hashes(), candidates)
+        figures = [numbers(key) for key in fp.keys]
+        named = [names(text) for text in said]
         first = 0
         for n, paragraphs in enumerate(texts, start):
             rows = np.arange(first, first + len(paragraphs))
@@ -446,12 +444,11 @@ def _read_back(
             seen.whole.append(fp.shingle_union(rows))
             seen.stripped.append(fp.shingle_union(kept))
             for facts, which in ((seen.whole_facts, rows), (seen.stripped_facts, kept)):
-                keys = [fp.keys[i] for i in which.tolist()]
-                said = [paragraphs[i - rows[0]] for i in which.tolist()] if len(rows) else []
+                at = which.tolist()
                 facts.append(
                     (
-                        tuple(f for key in keys for f in numbers(key)),
-                        tuple(n for text in said for n in names(text)),
+                        tuple(f for i in at for f in figures[i]),
+                        tuple(n for i in at for n in named[i]),
                     )
                 )
             seen.whole_signatures[n] = fp.signatures[rows].min(axis=0, initial=0xFFFFFFFF)

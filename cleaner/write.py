@@ -209,17 +209,23 @@ class _TableWriter:
         Row groups end at the same rows however the rows arrive, so the bytes written do not
         depend on how the work was batched.
         """
-        sizes = row_sizes(table).tolist()
+        sizes = row_sizes(table)
         start = 0
-        for row, size in enumerate(sizes):
-            self.buffered_rows += 1
-            self.buffered += size
-            if self.buffered_rows >= ROW_GROUP or self.buffered >= ROW_GROUP_CHARS:
-                self.buffer.append(table.slice(start, row + 1 - start))
-                start = row + 1
-                self._flush()
-        if start < len(sizes):
-            self.buffer.append(table.slice(start))
+        while start < len(sizes):
+            # A group ends at the first row that brings it to ROW_GROUP rows or to
+            # ROW_GROUP_CHARS characters: the row-by-row rule, found with a cumulative sum.
+            chars = self.buffered + np.cumsum(sizes[start:])
+            end = min(
+                ROW_GROUP - self.buffered_rows,
+                int(np.searchsorted(chars, ROW_GROUP_CHARS, "left")) + 1,
+            )
+            if end > len(chars):
+                self.buffer.append(table.slice(start))
+                self.buffered, self.buffered_rows = int(chars[-1]), self.buffered_rows + len(chars)
+                return
+            self.buffer.append(table.slice(start, end))
+            start += end
+            self._flush()
 
     def _flush(self) -> None:
         self.writer.write_table(pa.concat_tables(self.buffer).combine_chunks())
@@ -352,13 +358,22 @@ class CorpusWriter:
                 table.close()
             raise
         self.rejects, self.index, self.corpus = self.tables
+        self.pending_rejects: list[dict[str, Any]] = []
 
     def add_corpus_table(self, table: pa.Table) -> None:
         """Documents a worker already turned into rows (see :func:`documents_table`)."""
         self.corpus.add_table(table)
 
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
-        self.rejects.add(rows)
+        # Gathered into tables of a row group each: batches bring a few rows at a time.
+        self.pending_rejects.extend(rows)
+        if len(self.pending_rejects) >= ROW_GROUP:
+            self._flush_rejects()
+
+    def _flush_rejects(self) -> None:
+        if self.pending_rejects:
+            self.rejects.add(self.pending_rejects)
+            self.pending_rejects = []
 
     def add_index_table(self, table: pa.Table) -> None:
         """Index rows (:data:`INDEX_SCHEMA`) of the documents written, in the same order."""
@@ -379,6 +394,7 @@ class CorpusWriter:
     ) -> None:
         try:
             if kind is None:
+                self._flush_rejects()
                 for table in self.tables:
                     table.finish()
                 for table in self.tables:

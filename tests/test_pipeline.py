@@ -98,7 +98,7 @@ def test_a_failed_run_leaves_the_old_corpus_intact_and_no_temporary_files(
     before = [path.read_bytes() for path in written]
 
     calls = 0
-    original = write._TableWriter.add
+    original = write._TableWriter.add_table
 
     def fail_on_second_batch(self: write._TableWriter, rows: object) -> None:
         nonlocal calls
@@ -107,7 +107,7 @@ def test_a_failed_run_leaves_the_old_corpus_intact_and_no_temporary_files(
             raise RuntimeError("disk on fire")
         original(self, rows)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(write._TableWriter, "add", fail_on_second_batch)
+    monkeypatch.setattr(write._TableWriter, "add_table", fail_on_second_batch)
     monkeypatch.setattr(cleaner.pipeline, "BATCH_FILES", 1)
     with pytest.raises(RuntimeError, match="disk on fire"):
         cleaner.clean([str(FIXTURES)], out)

@@ -1,0 +1,49 @@
+"""Row groups end where the row-by-row rule says, however the rows arrive."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cleaner import write
+
+
+class Groups(write._TableWriter):
+    """The writer's grouping, recording group sizes instead of writing Parquet."""
+
+    def __init__(self) -> None:
+        self.buffer, self.buffered, self.buffered_rows = [], 0, 0
+        self.groups: list[int] = []
+
+    def _flush(self) -> None:
+        self.groups.append(sum(t.num_rows for t in self.buffer))
+        self.buffer, self.buffered, self.buffered_rows = [], 0, 0
+
+
+def row_by_row(lengths: list[list[int]], rows: int, chars: int) -> list[int]:
+    groups, in_rows, in_chars = [], 0, 0
+    for size in (s for table in lengths for s in table):
+        in_rows, in_chars = in_rows + 1, in_chars + size
+        if in_rows >= rows or in_chars >= chars:
+            groups.append(in_rows)
+            in_rows, in_chars = 0, 0
+    return groups
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 60), max_size=30), min_size=1, max_size=8),
+    st.integers(1, 20),
+    st.integers(1, 400),
+)
+def test_row_groups_end_where_the_row_by_row_rule_ends_them(
+    lengths: list[list[int]], rows: int, chars: int
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(write, "ROW_GROUP", rows)
+        patch.setattr(write, "ROW_GROUP_CHARS", chars)
+        writer = Groups()
+        for table in lengths:
+            writer.add_table(pa.table({"text": ["x" * n for n in table]}, schema=None))
+    assert writer.groups == row_by_row(lengths, rows, chars)
