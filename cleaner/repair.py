@@ -138,12 +138,62 @@ def _reduced(pattern: re.Pattern[str], alphabet: tuple[tuple[int, int], ...]) ->
     return re.compile("|".join(kept) or "(?!)")
 
 
+def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A class of characters, one of which is in every match of ``pattern``.
+
+    From each alternative it takes the characters of one element the alternative cannot
+    match without (the one with the fewest letters, digits and spaces, which are
+    everywhere), so a line without any of them cannot match, and a fast scan for a
+    character class spares the search. None when some alternative has no such element
+    spelled out as characters.
+    """
+    parser, const = re._parser, re._constants  # type: ignore[attr-defined]
+
+    def chars(op: object, av: Any) -> set[str] | None:
+        if op is const.LITERAL:
+            return {chr(av)}
+        if op is not const.IN:
+            return None
+        found: set[str] = set()
+        for o, a in av:
+            if o is const.LITERAL:
+                found.add(chr(a))
+            elif o is const.RANGE:
+                found.update(map(chr, range(a[0], a[1] + 1)))
+            else:  # a negation or a category: not spelled out
+                return None
+        return found
+
+    if pattern.flags & re.IGNORECASE:
+        return None
+    tree = parser.parse(pattern.pattern, pattern.flags)
+    branches = tree[0][1][1] if len(tree) == 1 and tree[0][0] is const.BRANCH else [tree]
+    needed: set[str] = set()
+    for branch in branches:
+        best: tuple[tuple[int, int], set[str]] | None = None
+        for op, av in branch:
+            if op is const.MAX_REPEAT and av[0] >= 1 and len(av[2]) == 1:
+                op, av = av[2][0]
+            found = chars(op, av)
+            if found:
+                rank = (sum(c.isalnum() or c.isspace() for c in found), len(found))
+                if best is None or rank < best[0]:
+                    best = (rank, found)
+        if best is None:
+            return None
+        needed |= best[1]
+    return re.compile("[" + "".join(map(re.escape, sorted(needed))) + "]")
+
+
 _BAD_IN_ALPHABET = _reduced(BADNESS_RE, _ALPHABET)
+_MAYBE_BAD_IN_ALPHABET = _prefilter(_BAD_IN_ALPHABET)
 
 
 def _is_bad(line: str) -> bool:
     """``ftfy.badness.is_bad``, faster on lines written in ``_ALPHABET``."""
     if _OUTSIDE_ALPHABET.search(line) is None:
+        if _MAYBE_BAD_IN_ALPHABET is not None and _MAYBE_BAD_IN_ALPHABET.search(line) is None:
+            return False
         return _BAD_IN_ALPHABET.search(line) is not None
     return is_bad(line)
 
@@ -221,6 +271,11 @@ def repair_lines(text: str) -> tuple[list[str], bool]:
     friends are often pieces of mojibake, and only ftfy can tell. Line breaks that ftfy
     normalises (``\r``, U+2028, U+0085 when it really is one) then become line ends too.
     """
+    # may_change of every line at once (an ASCII text's test is a class of single characters,
+    # '\r' among them)
+    ascii_text = text.isascii() and len(text) <= CONFIG.max_decode_length
+    if ascii_text and _TOUCHED_ASCII.search(text) is None:
+        return text.split("\n"), False
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     fixed = [repair_line(line) for line in lines]
     changed = fixed != lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -212,3 +213,25 @@ def test_repair_line_agrees_with_ftfy_on_entities_and_quotes(line: str) -> None:
     from cleaner.repair import CONFIG
 
     assert repair_line(line) == ftfy.fix_text(line, CONFIG)
+
+
+def test_prefilter_holds_a_character_of_every_match() -> None:
+    from cleaner.repair import _BAD_IN_ALPHABET, _MAYBE_BAD_IN_ALPHABET, _prefilter
+
+    assert _MAYBE_BAD_IN_ALPHABET is not None
+    assert _MAYBE_BAD_IN_ALPHABET.pattern == "[«»•№◊]"  # rare in text, unlike letters
+    needed = _prefilter(re.compile("ab-|[xy]%|q+[0-9]|r?s"))
+    assert needed is not None  # one element per alternative, the rarest, never an optional one
+    assert set(needed.findall("abcdefghijklmnopqrstuvwxyz%-0123456789")) == {"-", "%", "q", "s"}
+    assert _prefilter(re.compile("a|\\w")) is None  # a class not spelled out
+    for line in _real_lines()[:3000]:
+        if _BAD_IN_ALPHABET.search(line):
+            assert _MAYBE_BAD_IN_ALPHABET.search(line)
+
+
+def test_ascii_texts_are_checked_whole_as_their_lines_would_be() -> None:
+    for text in ["plain\nlines\n", "a &amp; b\nplain", "crlf\r\nline", "tab\there\n\x7f"]:
+        lines, changed = repair_lines(text)
+        expected = [repair_line(line.removesuffix("\r")) for line in text.split("\n")]
+        assert lines == expected
+        assert changed == (expected != [line.removesuffix("\r") for line in text.split("\n")])
