@@ -81,6 +81,8 @@ def portable_name(path: str) -> str:
     >>> portable_name(os.fsdecode(b"caf\xe9 news.txt"))
     'caf\\xe9 news.txt'
     """
+    if path.isascii():  # no surrogate: most names, spared the round trip
+        return path
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
