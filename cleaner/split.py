@@ -11,7 +11,18 @@ Whitespace is trimmed and runs of it (non-breaking spaces included) collapse to 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from itertools import chain, groupby
+
+# Whitespace other than the space and the line break, spelled out: a class of literals scans
+# faster than the negated category [^\S \n]. All of it lies in the BMP (a test checks).
+_OTHER_SPACE = re.compile(
+    "["
+    + re.escape("".join(c for c in map(chr, range(0x10000)) if c.isspace() and c not in " \n"))
+    + "]"
+)
+_BLANK_RUN = re.compile(r"\n\n+")
 
 
 def split_paragraphs(lines: Sequence[str]) -> list[str]:
@@ -22,7 +33,38 @@ def split_paragraphs(lines: Sequence[str]) -> list[str]:
     >>> split_paragraphs(["One.", "Two."])
     ['One.', 'Two.']
     """
-    blank = [not line.strip() for line in lines]
+    text = "\n".join(lines)
+    if not (
+        "  " in text
+        or " \n" in text
+        or "\n " in text
+        or text[:1] == " "
+        or text[-1:] == " "
+        or _OTHER_SPACE.search(text)
+    ):
+        # Most texts: every line is trimmed and single-spaced already, and a blank line is an
+        # empty one, so whole-text string operations find the same paragraphs as the words
+        # of each line would, without making a string of every word.
+        text = text.strip("\n")
+        if "\n\n" in text:
+            blocks = _BLANK_RUN.split(text) if "\n\n\n" in text else text.split("\n\n")
+            return [block.replace("\n", " ") for block in blocks]
+        return [line for line in text.split("\n") if line]
+    words = [line.split() for line in lines]  # a line without words is blank
+    if any(line[:1].isspace() for line in lines):
+        return split_by_layout(lines, words)
+    # Without indented lines, blocks are whatever lies between blank lines, or single lines
+    # when there is no blank line among the text.
+    filled = [i for i, found in enumerate(words) if found]
+    if filled and filled[-1] - filled[0] + 1 > len(filled):
+        groups = groupby(words, bool)
+        return [" ".join(chain.from_iterable(group)) for full, group in groups if full]
+    return [" ".join(found) for found in words if found]
+
+
+def split_by_layout(lines: Sequence[str], words: Sequence[list[str]]) -> list[str]:
+    """:func:`split_paragraphs` for any layout, line by line; ``words`` are each line's."""
+    blank = [not found for found in words]
     indented = [
         bool(line) and line[0].isspace() and not b for line, b in zip(lines, blank, strict=True)
     ]
@@ -35,18 +77,16 @@ def split_paragraphs(lines: Sequence[str]) -> list[str]:
 
     def close() -> None:
         if current:
-            joined = " ".join(" ".join(current).split())
-            if joined:
-                paragraphs.append(joined)
+            paragraphs.append(" ".join(current))
             current.clear()
 
-    for line, is_blank, is_indented in zip(lines, blank, indented, strict=True):
+    for found, is_blank, is_indented in zip(words, blank, indented, strict=True):
         if is_blank:
             close()
         elif (uses_indent and is_indented) or not (has_blank_lines or uses_indent):
             close()
-            current.append(line)
+            current.extend(found)
         else:
-            current.append(line)
+            current.extend(found)
     close()
     return paragraphs

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -7,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "news"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# As in bench/corpora.py: a checkout that is not beside ../shared (a worktree) points at the data.
+SHARED_DATA = Path(os.environ.get("CLEANER_DATA") or ROOT.parent / "shared" / "data")
 EXAMPLE = "000_2fcd4aba767f3dc8.txt"
 
 

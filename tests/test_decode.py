@@ -95,3 +95,19 @@ def test_charset_normalizer_samples_decode_as_expected() -> None:
         data = (folder / row["file"]).read_bytes()
         expected = data.decode(row["expected_charset"]).removeprefix("\ufeff")
         assert decode_bytes(data)[0] == expected, row["file"]
+
+
+def test_utf8_fast_path_equals_the_incremental_decoder_on_real_text() -> None:
+    from cleaner.decode import _utf8
+
+    files = [p.read_bytes() for p in sorted(shared("bbc_news_fulltext", "bbc").glob("*/*.txt"))]
+    files += [p.read_bytes() for p in FIXTURES.iterdir()]
+    files = [*files[::10], "Всё спокойно, «новости» — 💡".encode()]
+    for data in files:
+        for cut in (len(data), len(data) - 1, len(data) - 2):  # whole, and cut inside a character
+            piece = data[:cut]
+            try:
+                expected = codecs.getincrementaldecoder("utf-8")().decode(piece, final=False)
+            except UnicodeDecodeError:
+                continue
+            assert _utf8(piece) == expected

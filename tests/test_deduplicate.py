@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cleaner import Options, clean_text
-from cleaner.deduplicate import DedupOptions, candidate_pairs, lsh_bands
+from cleaner.deduplicate import (
+    _NEAR_PAIRS,
+    DedupOptions,
+    candidate_pairs,
+    lsh_bands,
+    near_pairs,
+)
+from cleaner.fingerprint import fingerprint
+from tests.conftest import shared
 
 PAIRS = json.loads((Path(__file__).parent / "cases" / "paragraph_pairs.json").read_text())
 
@@ -108,3 +117,47 @@ def test_figures_agree_when_one_list_is_contained_in_order_in_the_other(
     from cleaner.fingerprint import numbers
 
     assert _in_order_either_way(numbers(first), numbers(second)) is agree
+
+
+def _edited(paragraph: str, rng: random.Random) -> str:
+    """A paragraph with one word dropped or its last sentence cut: a repeat's usual edits."""
+    words = paragraph.split()
+    if rng.random() < 0.5 and len(words) > 3:
+        del words[rng.randrange(len(words))]
+        return " ".join(words)
+    return paragraph.rsplit(". ", 1)[0]
+
+
+@pytest.mark.skipif(_NEAR_PAIRS is None, reason="the C kernel was not built")
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.9])
+def test_kernel_near_pairs_equal_banded_pairs_on_real_news(threshold: float) -> None:
+    bbc = shared("bbc_news_fulltext", "bbc", "business")
+    rng = random.Random(3)
+    paragraphs: list[str] = []
+    groups: list[int] = []
+    # Documents of up to 300 paragraphs: a few real articles with edited copies mixed in.
+    for n, path in enumerate(sorted(bbc.glob("*.txt"))[:120]):
+        found = [p for p in path.read_text(encoding="latin-1").split("\n") if p.strip()]
+        found += [_edited(p, rng) for p in found if rng.random() < 0.3]
+        paragraphs += found
+        groups += [n // 10] * len(found)
+    fp = fingerprint(paragraphs, 128, 1, 2)
+    bands, rows = lsh_bands(threshold, 128)
+    group_ids = np.array(groups, dtype=np.int64)
+    fast = near_pairs(fp.signatures, group_ids, bands, rows, threshold - 0.15)
+    slow = near_pairs(fp.signatures, group_ids, bands, rows, threshold - 0.15, compiled=False)
+    assert len(fast[0]) > 100
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+
+
+def test_near_pairs_need_a_band_and_enough_agreement() -> None:
+    sigs = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [1, 2, 3, 5]], dtype=np.uint32)
+    groups = np.zeros(4, dtype=np.int64)
+    for compiled in (True, False):
+        first, second = near_pairs(sigs, groups, 2, 2, 0.5, compiled=compiled)
+        pairs = list(zip(first.tolist(), second.tolist(), strict=True))
+        assert pairs == [(0, 1), (0, 2), (0, 3), (1, 3)]
+        first, second = near_pairs(sigs, groups, 2, 2, 0.75, compiled=compiled)
+        assert list(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 3)]
+        first, second = near_pairs(sigs, np.arange(4), 2, 2, 0.0, compiled=compiled)
+        assert len(first) == 0

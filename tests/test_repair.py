@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -162,3 +163,75 @@ def test_reduced_mojibake_detector_equals_ftfys_on_real_text() -> None:
     mojibake = [line.encode("utf-8").decode("cp1251", "replace") for line in lines[::7]]
     for line in lines + mojibake:
         assert _is_bad(line) == is_bad(line), line
+
+
+def test_entity_and_quote_path_agrees_with_ftfy_on_real_text() -> None:
+    import ftfy
+
+    from cleaner.repair import CONFIG, _entities_and_quotes, may_change
+
+    lines = [line for line in _real_lines() if may_change(line)]
+    if not lines:
+        pytest.skip("../shared/data is absent")
+    # as the bench's workload renders repeats: entities, curly quotes, guillemets
+    lines += [line.replace("'", "\u2019").replace("о", "&#1086;") for line in lines[::3]]
+    taken = 0
+    for line in lines:
+        fixed = _entities_and_quotes(line)
+        if fixed is not None:
+            taken += 1
+            assert fixed == ftfy.fix_text(line, CONFIG), line
+    assert taken > len(lines) / 2
+
+
+def test_entity_and_quote_path_agrees_with_ftfy_on_ftfys_cases() -> None:
+    import ftfy
+
+    from cleaner.repair import CONFIG, _entities_and_quotes
+
+    for case in _cases():
+        if case.values and case.values[0] is not None:
+            for line in case.values[0]["original"].split("\n"):
+                fixed = _entities_and_quotes(line)
+                if fixed is not None:
+                    assert fixed == ftfy.fix_text(line, CONFIG), line
+
+
+ENTITY_PIECES = st.sampled_from(
+    ["&amp;", "&lt;", "&#1086;", "&#x2019;", "&quot;", "&eacute;", "&EACUTE;", "&amp;lt;", "&",
+     "&#10;", "&#133;", "&#150;", "&#x80;", ";", "#", "<", "\u2018", "\u2019", "\u201c", "\u201d",
+     "\u02bc", "\u00e2\u20ac\u2122", "\u0420\u045f", "\u00c3", " ", "a", "\u043e", "\u00ab",
+     "\u00bb", "\u2014", "\u00a0", "\r", "\x85", "e\u0301", "\ufb01"]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(ENTITY_PIECES, max_size=12).map("".join))
+def test_repair_line_agrees_with_ftfy_on_entities_and_quotes(line: str) -> None:
+    import ftfy
+
+    from cleaner.repair import CONFIG
+
+    assert repair_line(line) == ftfy.fix_text(line, CONFIG)
+
+
+def test_prefilter_holds_a_character_of_every_match() -> None:
+    from cleaner.repair import _BAD_IN_ALPHABET, _MAYBE_BAD_IN_ALPHABET, _prefilter
+
+    assert _MAYBE_BAD_IN_ALPHABET is not None
+    assert _MAYBE_BAD_IN_ALPHABET.pattern == "[«»•№◊]"  # rare in text, unlike letters
+    needed = _prefilter(re.compile("ab-|[xy]%|q+[0-9]|r?s"))
+    assert needed is not None  # one element per alternative, the rarest, never an optional one
+    assert set(needed.findall("abcdefghijklmnopqrstuvwxyz%-0123456789")) == {"-", "%", "q", "s"}
+    assert _prefilter(re.compile("a|\\w")) is None  # a class not spelled out
+    for line in _real_lines()[:3000]:
+        if _BAD_IN_ALPHABET.search(line):
+            assert _MAYBE_BAD_IN_ALPHABET.search(line)
+
+
+def test_ascii_texts_are_checked_whole_as_their_lines_would_be() -> None:
+    for text in ["plain\nlines\n", "a &amp; b\nplain", "crlf\r\nline", "tab\there\n\x7f"]:
+        lines, changed = repair_lines(text)
+        expected = [repair_line(line.removesuffix("\r")) for line in text.split("\n")]
+        assert lines == expected
+        assert changed == (expected != [line.removesuffix("\r") for line in text.split("\n")])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from cleaner.split import split_paragraphs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner.split import split_by_layout, split_paragraphs
+from tests.conftest import FIXTURES
 
 
 def test_blank_line_blocks_with_hard_wrapped_lines() -> None:
@@ -44,3 +48,39 @@ def test_whitespace_is_trimmed_and_collapsed_including_nbsp() -> None:
 def test_empty_and_blank_texts_have_no_paragraphs() -> None:
     assert split_paragraphs([]) == []
     assert split_paragraphs(["", " \t"]) == []
+
+
+def _both(lines: list[str]) -> None:
+    assert split_paragraphs(lines) == split_by_layout(lines, [line.split() for line in lines])
+
+
+def test_fast_layouts_equal_the_line_by_line_split_on_real_news() -> None:
+    import json
+
+    from tests.conftest import shared
+
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in FIXTURES.iterdir()]
+    for path in sorted(shared("bbc_news_fulltext", "bbc").glob("*/*.txt"))[::20]:
+        texts.append(path.read_text(encoding="latin-1"))
+    for path in sorted(shared("russian_telegram_news_posts", "raw").glob("*.json"))[:3]:
+        texts += [str(post.get("text", "")) for post in json.loads(path.read_text())[:300]]
+    sgm = shared("reuters21578_sgm", "sgm-data", "reut2-000.sgm").read_text(errors="replace")
+    texts += sgm.split("<BODY>")[1:200]
+    assert len(texts) > 1000
+    for text in texts:
+        _both(text.split("\n"))
+        _both([line.strip() for line in text.split("\n")])  # the same text without indents
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["", " ", "\t", "\u00a0", "a", "b c", " d", "\u3000e", "f "])))
+def test_fast_layouts_equal_the_line_by_line_split_on_any_layout(lines: list[str]) -> None:
+    _both(lines)
+
+
+def test_the_spelled_out_whitespace_is_all_whitespace_but_space_and_line_break() -> None:
+    from cleaner.split import _OTHER_SPACE
+
+    for code in range(0x110000):
+        c = chr(code)
+        assert bool(_OTHER_SPACE.match(c)) == (c.isspace() and c not in " \n")

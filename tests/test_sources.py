@@ -1,0 +1,53 @@
+"""Sources: the walk's order and the plain-file read, against their simple forms."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cleaner.sources import _read_fd, discover, read_bytes
+
+
+def test_folder_order_is_path_order(tmp_path: Path) -> None:
+    names = ["a/b.txt", "a-c/x.txt", "a b/q.md", "a.txt", "A.txt", "a/ä.txt", "z/y/w.jsonl"]
+    names += ["a/b/c.txt", "ab.txt", "a0/x.txt", "a/b-.txt", "é/1.txt", "e/1.txt"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")
+    found = discover([str(tmp_path)]).sources
+    # The reference: pathlib's order of the same files, as relative names.
+    expected = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert [s.path for s in found] == [str(p) for p in expected]
+    assert found[0].name == "A.txt" and "caf\\xe9.txt" in [s.name for s in found]
+
+
+def test_current_folder_names_paths_as_pathlib_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("x")
+    (tmp_path / "b.csv").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    found = discover(["."])
+    assert [(s.path, s.name) for s in found.sources] == [("sub/a.txt", "sub/a.txt")]
+    assert found.skipped == ["b.csv"]
+
+
+def test_plain_read_takes_all_of_a_file_that_grew_up_to_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"x" * 5000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_fd(fd, 10, 10_000, chunk=64) == b"x" * 5000  # stat said 10 bytes
+    finally:
+        os.close(fd)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_fd(fd, 10, 1001, chunk=64) == b"x" * 1001
+    finally:
+        os.close(fd)
+    (source,) = discover([str(path)]).sources
+    assert read_bytes(source, 5000, 5000) == b"x" * 5000
