@@ -61,6 +61,7 @@ from cleaner.document import Document
 from cleaner.fingerprint import (
     Fingerprints,
     fingerprint,
+    normalize,
     numbers,
     overlap,
     sequence_hash,
@@ -169,10 +170,6 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     starts = np.searchsorted(doc_of, np.arange(len(docs)))
     ends = np.append(starts[1:], len(rows))[: len(docs)].astype(np.int64)
     hashes = fp.sequence_hashes()[rows]
-    # A paragraph that states figures is data, however often it recurs ("Qtly div 10 cts vs
-    # 10 cts prior", a table's "Nine mths"), and so is a lone word (a table's "Year", an
-    # XML feed's "<item>"), unless a link, a handle or a hashtag: neither is ever boilerplate.
-    data = np.array([_is_data(fp.keys[i]) for i in rows.tolist()], dtype=bool)
     if len(docs):
         signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
         shingles = np.add.reduceat(fp.shingle_counts()[rows], starts)
@@ -183,14 +180,24 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
         signatures,
         sequence_hash(hashes, ends),
         shingles.astype(np.int64),
-        np.array([len(d.text) for d in docs], dtype=np.int64),
-        np.where(data, np.uint64(0), hashes),
+        np.array([_kept_chars(d) for d in docs], dtype=np.int64),
+        hashes,
         doc_of.astype(np.int64),
         (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
     )
 
 
+def _kept_chars(doc: Document) -> int:
+    """Characters of the document's kept text (paragraphs joined by blank lines)."""
+    gone = sum(len(r.text) for r in doc.removed)
+    kept = len(doc.paragraphs_in) - len(doc.removed)
+    return sum(map(len, doc.paragraphs_in)) - gone + 2 * max(kept - 1, 0)
+
+
 def _is_data(key: str) -> bool:
+    """A paragraph that states figures is data, however often it recurs ("Qtly div 10 cts vs
+    10 cts prior", a table's "Nine mths"), and so is a lone word (a table's "Year", an XML
+    feed's "<item>"), unless a link, a handle or a hashtag: neither is ever boilerplate."""
     lone_word = " " not in key and not any(mark in key for mark in "/@#")
     return lone_word or states_figures(key)
 
@@ -226,11 +233,13 @@ def decide(index: CorpusIndex, options: DedupOptions, read: Reader, frozen: int 
     are preferred to any other, count as any other, and are never removed from nor edited.
     """
     everyone = np.ones(index.documents, dtype=bool)
-    candidates = boilerplate(index, everyone, options.boilerplate_min_docs).hashes
+    recurring = boilerplate(index, everyone, options.boilerplate_min_docs).hashes
+    data = _data(index, recurring, read)
+    candidates = np.setdiff1d(recurring, data)
     duplicates, verified = _duplicates(index, options, candidates, read, frozen)
     alive = everyone.copy()
     alive[list(duplicates)] = False
-    found = boilerplate(index, alive, options.boilerplate_min_docs)
+    found = boilerplate(index, alive, options.boilerplate_min_docs, data)
     editable = found.doc >= frozen
     by_doc: dict[int, list[tuple[int, int, int]]] = {}
     for doc, i, other, j in zip(
@@ -244,9 +253,37 @@ def decide(index: CorpusIndex, options: DedupOptions, read: Reader, frozen: int 
     return Decisions(duplicates, by_doc, verified)
 
 
-def boilerplate(index: CorpusIndex, alive: NDArray[np.bool_], min_docs: int) -> Boilerplate:
-    """The kept paragraphs of ``alive`` documents whose words recur in ``min_docs`` of them."""
+def _data(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDArray[np.uint64]:
+    """Those of some paragraph hashes whose paragraphs are data (see :func:`_is_data`), judged
+    on one paragraph of each, read back."""
+    known, first = np.unique(index.paragraph_hash, return_index=True)
+    rows = first[np.searchsorted(known, hashes)]
+    docs = index.paragraph_doc[rows]
+    position = rows - np.searchsorted(index.paragraph_doc, docs)
+    order = np.argsort(docs, kind="stable")
+    found = np.zeros(len(hashes), dtype=bool)
+    readable = np.unique(docs)
+    for start in range(0, len(readable), READ_CHUNK):
+        chunk = readable[start : start + READ_CHUNK]
+        texts = dict(zip(chunk.tolist(), read(chunk), strict=True))
+        for n in order.tolist():
+            if int(docs[n]) in texts:
+                found[n] = _is_data(normalize(texts[int(docs[n])][int(position[n])]))
+    data: NDArray[np.uint64] = hashes[found]
+    return data
+
+
+def boilerplate(
+    index: CorpusIndex,
+    alive: NDArray[np.bool_],
+    min_docs: int,
+    data: NDArray[np.uint64] | None = None,
+) -> Boilerplate:
+    """The kept paragraphs of ``alive`` documents whose words recur in ``min_docs`` of them,
+    but for those whose hash is in ``data``."""
     rows = np.flatnonzero((index.paragraph_hash != 0) & alive[index.paragraph_doc])
+    if data is not None and len(data):
+        rows = rows[~np.isin(index.paragraph_hash[rows], data)]
     h, d = index.paragraph_hash[rows], index.paragraph_doc[rows]
     i = index.paragraph_index[rows]
     order = np.lexsort((i, d, h))
