@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cleaner
 from bench import corpora, evaluate_documents
+from bench.evaluate_documents import share
 from cleaner import fingerprint
 
 DEFAULT_CASES = 120  # per subtype: ~1,700 cases, a few MB, a few seconds of cleaning
@@ -659,11 +660,11 @@ class Tally:
 
     @property
     def precision(self) -> float | None:
-        return self.true_positives / self.removed if self.removed else None
+        return share(self.true_positives, self.removed)
 
     @property
     def recall(self) -> float | None:
-        return self.true_positives / self.copies if self.copies else None
+        return share(self.true_positives, self.copies)
 
     @property
     def f1(self) -> float | None:

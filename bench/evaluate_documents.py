@@ -601,6 +601,11 @@ class Texts:
         return [w for p in (kept or paragraphs) for w in tokens(p)]
 
 
+def share(part: float, whole: float) -> float | None:
+    """``part / whole``, or None when there is no whole (a precision with nothing removed)."""
+    return part / whole if whole else None
+
+
 @dataclass
 class Example:
     kind: str  # "false positive", "miss"
@@ -621,7 +626,7 @@ class SetTally:
 
     @property
     def recall(self) -> float | None:
-        return self.found / self.pairs if self.pairs else None
+        return share(self.found, self.pairs)
 
 
 @dataclass
@@ -639,11 +644,11 @@ class CorpusTally:
 
     @property
     def precision_labels(self) -> float | None:
-        return self.labelled / self.scored if self.scored else None
+        return share(self.labelled, self.scored)
 
     @property
     def precision(self) -> float | None:
-        return (self.labelled + self.adjudicated) / self.scored if self.scored else None
+        return share(self.labelled + self.adjudicated, self.scored)
 
 
 @dataclass
@@ -854,11 +859,11 @@ class BoilerScores:
 
     @property
     def precision(self) -> float | None:
-        return self.labelled / len(self.removals) if self.removals else None
+        return share(self.labelled, len(self.removals))
 
     @property
     def recall(self) -> float | None:
-        return self.footer_removed / self.footer_paragraphs if self.footer_paragraphs else None
+        return share(self.footer_removed, self.footer_paragraphs)
 
     @property
     def below_min_docs(self) -> list[BoilerRemoval]:
