@@ -48,6 +48,12 @@ class DedupOptions:
     document_threshold: float = 0.85  # exact Jaccard similarity of two duplicate documents
     boilerplate_min_docs: int = 10  # documents a paragraph must recur in to be boilerplate
 
+    def __post_init__(self) -> None:
+        if self.scope not in ("document", "corpus"):
+            raise ValueError(f"scope must be 'document' or 'corpus', not {self.scope!r}")
+        if self.keep not in ("first", "longest"):
+            raise ValueError(f"keep must be 'first' or 'longest', not {self.keep!r}")
+
 
 @lru_cache(maxsize=32)
 def lsh_bands(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:

@@ -70,8 +70,6 @@ from cleaner.fingerprint import (
 
 DUPLICATE = "duplicate_document"
 BOILERPLATE = "boilerplate"
-SCOPES = ("document", "corpus")
-KEEP = ("first", "longest")
 # How far under the document threshold the bands aim: room for boilerplate in the signatures.
 BAND_SLACK = 0.3
 # Pairs whose signatures agree this much less than the aim are not worth verifying: over three
@@ -219,7 +217,6 @@ class Decisions:
 
     duplicate_of: dict[int, tuple[int, float]]  # document -> (document kept, Jaccard)
     boilerplate: dict[int, list[tuple[int, int, int]]]  # document -> (index, other, its index)
-    pairs_verified: int = 0
 
 
 Reader = Callable[[NDArray[np.int64]], Iterable[list[str]]]
@@ -236,7 +233,7 @@ def decide(index: CorpusIndex, options: DedupOptions, read: Reader, frozen: int 
     recurring = boilerplate(index, everyone, options.boilerplate_min_docs).hashes
     data = _data(index, recurring, read)
     candidates = np.setdiff1d(recurring, data)
-    duplicates, verified = _duplicates(index, options, candidates, read, frozen)
+    duplicates = _duplicates(index, options, candidates, read, frozen)
     alive = everyone.copy()
     alive[list(duplicates)] = False
     found = boilerplate(index, alive, options.boilerplate_min_docs, data)
@@ -250,7 +247,7 @@ def decide(index: CorpusIndex, options: DedupOptions, read: Reader, frozen: int 
         strict=True,
     ):
         by_doc.setdefault(doc, []).append((i, other, j))
-    return Decisions(duplicates, by_doc, verified)
+    return Decisions(duplicates, by_doc)
 
 
 def _data(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDArray[np.uint64]:
@@ -310,7 +307,7 @@ def _duplicates(
     candidates: NDArray[np.uint64],
     read: Reader,
     frozen: int,
-) -> tuple[dict[int, tuple[int, float]], int]:
+) -> dict[int, tuple[int, float]]:
     rank = _preference(index, options.keep, frozen)
     # Documents with the same words in the same order are settled without LSH: each text's
     # preferred copy stands for the others, which follow wherever it goes.
@@ -349,7 +346,7 @@ def _duplicates(
     for copy, head in zip(texts.tolist(), head_of.tolist(), strict=True):
         if copy != head and copy >= frozen:
             removed[copy] = removed.get(head, (head, 1.0))
-    return removed, len(order)
+    return removed
 
 
 def _candidates(

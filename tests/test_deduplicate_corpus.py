@@ -230,3 +230,10 @@ def test_a_lone_word_is_data_but_a_lone_hashtag_or_link_is_boilerplate(tmp_path:
     for doc in corpus.itertuples():
         assert doc.paragraphs.tolist()[1:] == ["Year"]
         assert [r["text"] for r in doc.removed] == ["#news", "t.me/morningwire"]
+
+
+def test_an_unknown_scope_or_keep_is_refused_not_ignored() -> None:
+    with pytest.raises(ValueError, match="scope"):
+        cleaner.DedupOptions(scope="corpos")
+    with pytest.raises(ValueError, match="keep"):
+        cleaner.DedupOptions(keep="last")
