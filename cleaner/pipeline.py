@@ -243,9 +243,10 @@ def clean(
 ) -> Report:
     """Clean files, folders or ``-`` (stdin) into a Parquet corpus at ``output``.
 
-    Writes ``output`` and ``<stem>.rejects.parquet`` beside it, atomically, and returns a
-    :class:`Report`. ``progress(done_files, total_files)`` is called after each batch.
-    Raises :class:`cleaner.sources.InputError` when an input does not exist.
+    Writes ``output``, and ``<stem>.rejects.parquet`` and ``<stem>.index.parquet`` beside it,
+    atomically, and returns a :class:`Report`. ``progress(done_files, total_files)`` is called
+    after each batch. Raises :class:`cleaner.sources.InputError` when an input does not exist,
+    or when a corpus given in ``options.against`` is missing, has no index or does not compare.
     """
     options = options or Options()
     started = time.perf_counter()

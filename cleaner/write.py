@@ -1,7 +1,7 @@
-"""Write: the corpus and its rejects as Parquet, atomically.
+"""Write: the corpus, its rejects and its index as Parquet, atomically.
 
-Both files are written to temporary files beside their targets and renamed into place only
-when the whole run has succeeded, the rejects first and the corpus last; a run that fails
+The three files are written to temporary files beside their targets and renamed into place
+only when the whole run has succeeded, the rejects first and the corpus last; a run that fails
 leaves earlier output untouched and no temporary file behind. A run that is killed outright
 (SIGKILL, a power cut) cannot clean up: its temporary files stay until the next run writing
 the same target removes them. Rows are grouped in row groups of a fixed number of rows (fewer
