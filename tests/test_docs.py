@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app
-from cleaner.write import CORPUS_SCHEMA, REJECTS_SCHEMA
+from cleaner.write import CORPUS_SCHEMA, INDEX_SCHEMA, REJECTS_SCHEMA
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -32,7 +32,7 @@ def test_every_option_is_in_the_readme(command: str) -> None:
     assert not missing
 
 
-@pytest.mark.parametrize("schema", [CORPUS_SCHEMA, REJECTS_SCHEMA])
+@pytest.mark.parametrize("schema", [CORPUS_SCHEMA, REJECTS_SCHEMA, INDEX_SCHEMA])
 def test_every_column_is_in_the_readme(schema: pq.ParquetSchema) -> None:
     for name in schema.names:
         assert f"`{name}`" in README, name
