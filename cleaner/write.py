@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -103,7 +102,8 @@ def corpus_row(doc: Document) -> dict[str, Any]:
         "repaired": doc.repaired,
         "text": "\n\n".join(kept),
         "paragraphs": kept,
-        "removed": [asdict(r) for r in doc.removed],  # REMOVAL's fields are Removal's
+        # REMOVAL's fields are Removal's; vars() reads them without asdict's deep copy
+        "removed": [vars(r) for r in doc.removed],
         "n_paragraphs_in": len(doc.paragraphs_in),
         "n_paragraphs_out": len(kept),
     }
