@@ -42,6 +42,7 @@ from cleaner.deduplicate_corpus import (
 from cleaner.document import Rejected, Removal
 from cleaner.sources import InputError
 from cleaner.write import (
+    CORPUS_SCHEMA,
     METADATA_KEY,
     CorpusWriter,
     document_of,
@@ -141,17 +142,15 @@ class ExistingCorpus:
         corpus = pq.ParquetFile(self.path)
         sizes = [corpus.metadata.row_group(g).num_rows for g in range(corpus.num_row_groups)]
         starts = np.cumsum([0, *sizes])
-        groups = sorted(set((np.searchsorted(starts, rows, "right") - 1).tolist()))
-        # Only the row groups holding the documents asked for are read.
-        table = corpus.read_row_groups(groups, columns=["paragraphs", "removed", "n_paragraphs_in"])
-        local = np.concatenate([[0], np.cumsum([sizes[g] for g in groups])])
-        at = {g: int(local[n] - starts[g]) for n, g in enumerate(groups)}
-        where = [row + at[int(np.searchsorted(starts, row, "right") - 1)] for row in rows.tolist()]
+        group_of = np.searchsorted(starts, rows, "right") - 1
+        groups = np.unique(group_of)
+        # Only the row groups holding the documents asked for are read, one after another.
+        table = corpus.read_row_groups(groups.tolist(), columns=CORPUS_SCHEMA.names)
+        read_before = np.cumsum([0, *(sizes[g] for g in groups.tolist())])
+        where = rows - starts[group_of] + read_before[np.searchsorted(groups, group_of)]
         found = []
         for row in table.take(_indices(where)).to_pylist():
-            doc = document_of(
-                {**row, "doc_id": "", "source": "", "encoding": "", "repaired": False}
-            )
+            doc = document_of(row)
             gone = {r.index for r in doc.removed if r.reason != BOILERPLATE}
             found.append([p for i, p in enumerate(doc.paragraphs_in) if i not in gone])
         return found
@@ -167,6 +166,7 @@ class Outcome:
     paragraphs_removed: int = 0  # kept paragraphs that left, with their documents or alone
     removed: Counter[str] = field(default_factory=Counter)  # paragraphs, by reason
     rejects: Counter[str] = field(default_factory=Counter)  # documents, by reason
+    left: list[int] = field(default_factory=list)  # documents that left, by number
 
 
 def across_documents(
@@ -205,9 +205,7 @@ def across_documents(
             offset += batch.num_rows
     # The index keeps each document's paragraphs as de-duplication inside it left them,
     # boilerplate included: later runs count boilerplate over every document.
-    paragraphs = np.bincount(index.paragraph_doc, minlength=index.documents)
-    emptied = [d for d, found in decisions.boilerplate.items() if len(found) == paragraphs[d]]
-    gone = np.array([*decisions.duplicate_of, *emptied], dtype=np.int64)
+    gone = np.array(outcome.left, dtype=np.int64)
     kept = np.setdiff1d(np.arange(frozen, index.documents), gone).astype(np.int64)
     kept_ids = doc_ids.take(_indices(kept)) if len(kept) else pa.array([], type=pa.string())
     writer.add_index_table(index_table(index, kept, kept_ids))
@@ -236,6 +234,7 @@ def _apply(
         why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
         rejects.append(reject_row(row["source"], row["doc_id"], why, kept_id, similarity))
         outcome.paragraphs_removed += row["n_paragraphs_out"]
+        outcome.left.append(offset + n)
     changed, changed_at = [], []
     for n, row in zip(edited, batch.take(_indices(edited)).to_pylist(), strict=True):
         document = document_of(row)
@@ -254,6 +253,7 @@ def _apply(
         else:
             why = Rejected("empty", "every paragraph is boilerplate (--boilerplate-min-docs)")
             rejects.append(reject_row(document.source, document.doc_id, why))
+            outcome.left.append(offset + n)
     outcome.rejects.update(row["reason"] for row in rejects)
     untouched = sorted(set(numbers) - set(gone) - set(edited))
     rows = pa.concat_tables(

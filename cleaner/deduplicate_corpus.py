@@ -257,15 +257,13 @@ def _data(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDArr
     rows = first[np.searchsorted(known, hashes)]
     docs = index.paragraph_doc[rows]
     position = rows - np.searchsorted(index.paragraph_doc, docs)
-    order = np.argsort(docs, kind="stable")
     found = np.zeros(len(hashes), dtype=bool)
     readable = np.unique(docs)
     for start in range(0, len(readable), READ_CHUNK):
         chunk = readable[start : start + READ_CHUNK]
         texts = dict(zip(chunk.tolist(), read(chunk), strict=True))
-        for n in order.tolist():
-            if int(docs[n]) in texts:
-                found[n] = _is_data(normalize(texts[int(docs[n])][int(position[n])]))
+        for n in np.flatnonzero(np.isin(docs, chunk)).tolist():
+            found[n] = _is_data(normalize(texts[int(docs[n])][int(position[n])]))
     data: NDArray[np.uint64] = hashes[found]
     return data
 

@@ -256,13 +256,12 @@ class Fingerprints:
 
     def shingle_set(self, i: int) -> NDArray[np.uint64]:
         """Sorted, distinct 64-bit shingle hashes of paragraph ``i``."""
-        start = int(self._ends[i - 1]) if i else 0
-        return np.unique(self._shingles[start : int(self._ends[i])])
+        return self.shingle_union([i])
 
-    def shingle_union(self, rows: NDArray[np.int64]) -> NDArray[np.uint64]:
+    def shingle_union(self, rows: Sequence[int] | NDArray[np.int64]) -> NDArray[np.uint64]:
         """Sorted, distinct 64-bit shingle hashes of the paragraphs ``rows``, together."""
-        starts = np.append(0, self._ends[:-1])
-        parts = [self._shingles[starts[i] : self._ends[i]] for i in rows.tolist()]
+        ends = self._ends
+        parts = [self._shingles[(ends[i - 1] if i else 0) : ends[i]] for i in np.asarray(rows)]
         union: NDArray[np.uint64] = np.unique(np.concatenate([np.empty(0, dtype=_U64), *parts]))
         return union
 
