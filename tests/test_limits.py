@@ -102,7 +102,7 @@ def test_what_exception_messages_and_options_hold_is_written_as_escapes(tmp_path
 def test_row_groups_are_cut_by_text_as_well_as_by_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(write, "ROW_GROUP_CHARS", 2000)
+    monkeypatch.setattr(write, "ROW_GROUP_BYTES", 2000)
     articles = {f"{n}.txt": (f"Article {n}. " + "word " * 300).encode() for n in range(6)}
     folder = tmp_path / "in"
     folder.mkdir()

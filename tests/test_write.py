@@ -42,8 +42,36 @@ def test_row_groups_end_where_the_row_by_row_rule_ends_them(
 ) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(write, "ROW_GROUP", rows)
-        patch.setattr(write, "ROW_GROUP_CHARS", chars)
+        patch.setattr(write, "ROW_GROUP_BYTES", chars)
         writer = Groups()
         for table in lengths:
             writer.add_table(pa.table({"text": ["x" * n for n in table]}, schema=None))
     assert writer.groups == row_by_row(lengths, rows, chars)
+
+
+def _size(value: object, kind: pa.DataType) -> int:
+    if pa.types.is_string(kind):
+        return len(value.encode()) if isinstance(value, str) else 0
+    if pa.types.is_list(kind):
+        return sum(_size(item, kind.value_type) for item in value or [])
+    if pa.types.is_struct(kind):
+        fields = [kind.field(i) for i in range(kind.num_fields)]
+        return sum(_size((value or {}).get(f.name), f.type) for f in fields)
+    return 8
+
+
+def test_row_sizes_are_the_bytes_of_text_in_each_row() -> None:
+    from cleaner.document import Document, Removal
+
+    docs = [
+        Document("a.txt", "a.txt", "utf-8", False, ["Привет, мир.", "Привет, мир."]),
+        Document("b.txt", "b.txt", "cp1251", True, ["«Ёж» — 🦔", "two", "three"]),
+        Document("c.txt", "c.txt", "utf-8", False, ["plain"]),
+    ]
+    docs[0].removed = [Removal(1, "Привет, мир.", "exact_duplicate", 0, 1.0)]
+    table = write.documents_table(docs)
+    for part in (table, table.slice(1), pa.concat_tables([table.slice(0, 2), table.slice(2)])):
+        expected = [
+            sum(_size(row[f.name], f.type) for f in write.CORPUS_SCHEMA) for row in part.to_pylist()
+        ]
+        assert write.row_sizes(part).tolist() == expected
