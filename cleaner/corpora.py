@@ -129,7 +129,10 @@ class ExistingCorpus:
                 f"{role}{path}: made with other fingerprint settings, which do not compare: "
                 + ", ".join(differ)
             )
-        index = read_index(table, wanted["num_perm"])
+        try:
+            index = read_index(table, wanted["num_perm"])
+        except (ValueError, pa.ArrowException) as exc:
+            raise InputError(f"{role}{path}: unreadable index {sidecar.name}: {exc}") from exc
         return cls(path, index, table.column("doc_id"), recorded)
 
     def batches(self) -> Iterator[pa.RecordBatch]:

@@ -124,11 +124,14 @@ def index_table(index: CorpusIndex, documents: NDArray[np.int64], doc_ids: pa.Ar
     lengths = np.searchsorted(index.paragraph_doc, documents, "right") - starts
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     rows = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths) + np.repeat(starts, lengths)
-    signatures = index.signatures[documents]
+    signatures = np.ascontiguousarray(index.signatures[documents])
+    width = signatures.shape[1] * 4
+    ends = np.arange(len(documents) + 1, dtype=np.int32) * np.int32(width)
+    buffers = [None, pa.py_buffer(ends), pa.py_buffer(signatures)]
     return pa.table(
         {
             "doc_id": doc_ids,
-            "signature": pa.array([s.tobytes() for s in signatures], type=pa.binary()),
+            "signature": pa.Array.from_buffers(pa.binary(), len(documents), buffers),
             "text_hash": index.text_hash[documents],
             "shingles": index.shingles[documents],
             "chars": index.chars[documents],
@@ -142,9 +145,12 @@ def read_index(table: pa.Table, num_perm: int) -> CorpusIndex:
     """The index that :func:`index_table` wrote."""
     hashes = table.column("paragraph_hashes").combine_chunks()
     indices = table.column("paragraph_indices").combine_chunks()
-    signatures = b"".join(table.column("signature").to_pylist())
+    signatures = np.concatenate(
+        [np.empty(0, dtype=np.uint32)]
+        + [_fixed_width(chunk, num_perm) for chunk in table.column("signature").chunks]
+    )
     return CorpusIndex(
-        np.frombuffer(signatures, dtype=np.uint32).reshape(table.num_rows, num_perm).copy(),
+        signatures.reshape(table.num_rows, num_perm),
         np.asarray(table.column("text_hash").to_numpy(), dtype=np.uint64),
         np.asarray(table.column("shingles").to_numpy(), dtype=np.int64),
         np.asarray(table.column("chars").to_numpy(), dtype=np.int64),
@@ -152,6 +158,21 @@ def read_index(table: pa.Table, num_perm: int) -> CorpusIndex:
         np.asarray(pc.list_parent_indices(hashes).to_numpy(), dtype=np.int64),
         np.asarray(indices.flatten().to_numpy(), dtype=np.int32),
     )
+
+
+def _fixed_width(signatures: pa.Array, num_perm: int) -> NDArray[np.uint32]:
+    """A binary column of signatures, each ``num_perm`` uint32s, read from its buffers."""
+    if not len(signatures):
+        return np.empty(0, dtype=np.uint32)
+    if signatures.null_count:
+        raise ValueError("an index row without a signature")
+    offsets = np.frombuffer(signatures.buffers()[1], dtype=np.int32)
+    offsets = offsets[signatures.offset : signatures.offset + len(signatures) + 1]
+    if not np.array_equal(np.diff(offsets), np.full(len(signatures), 4 * num_perm)):
+        raise ValueError(f"index signatures are not {num_perm} values each")
+    data = np.frombuffer(signatures.buffers()[2], dtype=np.uint8)
+    values: NDArray[np.uint32] = data[offsets[0] : offsets[-1]].view(np.uint32)
+    return values
 
 
 def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:

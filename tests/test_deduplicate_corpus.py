@@ -237,3 +237,23 @@ def test_an_unknown_scope_or_keep_is_refused_not_ignored() -> None:
         cleaner.DedupOptions(scope="corpos")
     with pytest.raises(ValueError, match="keep"):
         cleaner.DedupOptions(keep="last")
+
+
+def test_the_index_reads_back_as_it_was_written_across_chunks_and_slices() -> None:
+    import pyarrow as pa
+
+    from cleaner.deduplicate_corpus import index_table, read_index
+
+    docs = [
+        Document(f"{n}.txt", f"{n}.txt", "utf-8", False, [words(n, n + 9), "x."]) for n in range(7)
+    ]
+    fp = fingerprint([p for d in docs for p in d.paragraphs_in])
+    index = summarise(docs, fp)
+    ids = pa.array([d.doc_id for d in docs])
+    whole = index_table(index, np.arange(7), ids)
+    chunked = pa.concat_tables([whole.slice(0, 3), whole.slice(3)])
+    for table in (whole, chunked, pa.concat_tables([whole.slice(2, 0), whole])):
+        back = read_index(table, 128)
+        assert np.array_equal(back.signatures, index.signatures)
+        assert np.array_equal(back.paragraph_hash, index.paragraph_hash)
+        assert np.array_equal(back.text_hash, index.text_hash)

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -89,6 +91,12 @@ def test_corpora_that_do_not_compare_are_refused_with_exit_2(tmp_path: Path) -> 
     assert "Traceback" not in result.output
     result = runner.invoke(app, [*args, "--scope", "document"])
     assert (result.exit_code, "--scope corpus" in result.output) == (2, True)
+    index = pq.read_table(index_path(first))
+    cut = pa.array([s[:8] for s in index.column("signature").to_pylist()], pa.binary())
+    pq.write_table(index.set_column(1, "signature", cut), index_path(first))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "unreadable index a.index.parquet: index signatures are not 128" in result.output
     index_path(first).unlink()
     result = runner.invoke(app, args)
     assert (result.exit_code, "no index beside it" in result.output) == (2, True)
