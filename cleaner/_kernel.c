@@ -126,6 +126,113 @@ done:
     return result;
 }
 
+/*
+ * Tidying a key: quote and dash variants folded to ASCII, characters that separate words
+ * (emoji, symbols, non-ASCII punctuation, '_') and whitespace turned into single spaces,
+ * and the ends trimmed. The tables come from cleaner/fingerprint.py (set_tables), whose
+ * Python reference of the same computation is tested against this one.
+ */
+enum { KEEP = 0, SEPARATE = 1 };               /* any other class: the ASCII to write */
+static unsigned char char_class[0x10000];
+static uint32_t *astral = NULL;               /* separating ranges above the BMP, lo/hi */
+static Py_ssize_t n_astral = 0;
+static int configured = 0;
+
+static PyObject *set_tables(PyObject *self, PyObject *args) {
+    Py_buffer ranges;
+    PyObject *fold_from, *fold_to;
+    if (!PyArg_ParseTuple(args, "y*UU", &ranges, &fold_from, &fold_to)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = ranges.len / 8, folds = PyUnicode_GET_LENGTH(fold_from);
+    const uint32_t *r = ranges.buf;
+    uint32_t *more = NULL;
+    if (ranges.len % 8 || folds != PyUnicode_GET_LENGTH(fold_to)) {
+        PyErr_SetString(PyExc_ValueError, "bad tables");
+        goto done;
+    }
+    more = malloc(sizeof(uint32_t) * 2 * (size_t)(n + 1));
+    if (!more) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(char_class, KEEP, sizeof char_class);
+    for (Py_UCS4 c = 0; c < 0x10000; c++)
+        if (Py_UNICODE_ISSPACE(c)) char_class[c] = SEPARATE;
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t lo = r[2 * i], hi = r[2 * i + 1];
+        for (uint32_t c = lo; c <= hi && c < 0x10000; c++) char_class[c] = SEPARATE;
+        if (hi >= 0x10000) {
+            more[2 * m] = lo < 0x10000 ? 0x10000 : lo;
+            more[2 * m + 1] = hi;
+            m++;
+        }
+    }
+    for (Py_ssize_t i = 0; i < folds; i++) {
+        Py_UCS4 from = PyUnicode_READ_CHAR(fold_from, i), to = PyUnicode_READ_CHAR(fold_to, i);
+        if (from >= 0x10000 || to < 0x21 || to >= 0x80) {
+            PyErr_SetString(PyExc_ValueError, "folds map BMP characters to printable ASCII");
+            goto done;
+        }
+        char_class[from] = (unsigned char)to;
+    }
+    free(astral);
+    astral = more;
+    more = NULL;
+    n_astral = m;
+    configured = 1;
+    result = Py_NewRef(Py_None);
+done:
+    free(more);
+    PyBuffer_Release(&ranges);
+    return result;
+}
+
+static inline unsigned char class_of(Py_UCS4 c) {
+    if (c < 0x10000) return char_class[c];
+    for (Py_ssize_t i = 0; i < n_astral; i++)
+        if (c >= astral[2 * i] && c <= astral[2 * i + 1]) return SEPARATE;
+    return KEEP;
+}
+
+static PyObject *tidy(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "tidy() takes a str");
+        return NULL;
+    }
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "tidy() before set_tables()");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), out = 0;
+    int kind = PyUnicode_KIND(text), pending = 0, changed = 0;
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 *buf = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(n ? n : 1));
+    if (!buf) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        unsigned char cls = class_of(c);
+        if (cls == SEPARATE) {
+            /* a lone space between two kept characters is the only separator left alone */
+            changed |= c != ' ' || pending || out == 0;
+            pending = 1;
+            continue;
+        }
+        if (pending && out > 0) buf[out++] = ' ';
+        pending = 0;
+        if (cls != KEEP) {
+            c = cls;
+            changed = 1;
+        }
+        buf[out++] = c;
+    }
+    changed |= pending;
+    PyObject *result = changed ? PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, out)
+                               : Py_NewRef(text);
+    PyMem_Free(buf);
+    return result;
+}
+
 /* entries on which two signatures agree */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
@@ -205,6 +312,9 @@ static PyMethodDef methods[] = {
      "fingerprint(data, ends, k, a, b) -> (signatures, shingles, shingle_ends)"},
     {"near_pairs", near_pairs, METH_VARARGS,
      "near_pairs(signatures, groups, m, bands, rows, need) -> int64 (i, j) pairs"},
+    {"set_tables", set_tables, METH_VARARGS,
+     "set_tables(separating_ranges, fold_from, fold_to): the tables tidy() reads"},
+    {"tidy", tidy, METH_O, "tidy(text) -> text with folds, separators and spaces tidied"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -51,16 +51,56 @@ _FOLDABLE = re.compile("[" + "".join(_QUOTES_AND_DASHES) + "]")
 
 # Emoji, pictographs and their variation selectors and joiners, symbols, and punctuation
 # outside ASCII, and "_" (Markdown's italics), separate words instead of making them:
-# "⚡️Евро", "__Евро__" and "Евро" have the same words.
+# "⚡️Евро", "__Евро__" and "Евро" have the same words. Inclusive code point ranges.
+NOT_WORD_RANGES = (
+    (0x5F, 0x5F),
+    (0xA1, 0xBF),
+    (0xD7, 0xD7),
+    (0xF7, 0xF7),
+    (0x2000, 0x206F),
+    (0x20A0, 0x20FF),
+    (0x2190, 0x2BFF),
+    (0x3000, 0x303F),
+    (0xFE00, 0xFE0F),
+    (0xFE10, 0xFE1F),
+    (0xFE30, 0xFE4F),
+    (0x1F000, 0x1FAFF),
+    (0xE0000, 0xE007F),
+)
 _NOT_WORDS = re.compile(
-    "[_\u00a1-\u00bf\u00d7\u00f7\u2000-\u206f\u20a0-\u20ff\u2190-\u2bff"
-    "\u3000-\u303f\ufe00-\ufe0f\ufe10-\ufe1f\ufe30-\ufe4f"
-    "\U0001f000-\U0001faff\U000e0000-\U000e007f]+"
+    "[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in NOT_WORD_RANGES) + "]+"
 )
 
 
 def _fold(match: re.Match[str]) -> str:
     return _QUOTES_AND_DASHES[match.group()]
+
+
+def _tidy(text: str) -> str:
+    """The reference for ``cleaner._kernel.tidy``: quote and dash variants folded, and
+    whatever separates words (emoji, symbols, whitespace...) made single spaces, trimmed."""
+    # Each step is skipped when a cheap test shows it would change nothing.
+    if not text.isascii() or "`" in text:
+        text = _FOLDABLE.sub(_fold, text)
+    if not text.isascii() or "_" in text:
+        text = _NOT_WORDS.sub(" ", text)
+    if "  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " ":
+        text = " ".join(text.split())
+    return text
+
+
+def _compiled_tidy() -> Callable[[str], str] | None:
+    try:
+        from cleaner import _kernel  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    ranges = np.array(NOT_WORD_RANGES, dtype=np.uint32).tobytes()
+    _kernel.set_tables(ranges, "".join(_QUOTES_AND_DASHES), "".join(_QUOTES_AND_DASHES.values()))
+    compiled: Callable[[str], str] = _kernel.tidy
+    return compiled
+
+
+TIDY = _compiled_tidy() or _tidy
 
 
 _WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
@@ -91,17 +131,9 @@ def normalize(paragraph: str) -> str:
     >>> print(normalize("⚡️__Срочно__: 🇷🇺 курс"))
     срочно : курс
     """
-    text = unicodedata.normalize("NFKC", paragraph)
-    # Each step below is skipped when a cheap test shows it would change nothing: this runs
-    # on every paragraph, and most are ASCII with single spaces already (split made them so).
-    if not text.isascii() or "`" in text:
-        text = _FOLDABLE.sub(_fold, text)
-    if not text.isascii() or "_" in text:
-        text = _NOT_WORDS.sub(" ", text)
-    text = text.casefold()
-    if "  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " ":
-        text = " ".join(text.split())
-    return text
+    # casefold after tidying, which it cannot undo: it neither makes nor takes away
+    # whitespace, quotes, dashes or separators.
+    return TIDY(unicodedata.normalize("NFKC", paragraph)).casefold()
 
 
 def words(key: str) -> list[str]:
@@ -194,6 +226,13 @@ def permutations(num_perm: int, seed: int) -> tuple[NDArray[np.uint32], NDArray[
     a = gen.randint(0, 1 << 31, num_perm, dtype=_U32) * _U32(2) + _U32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=_U32)
     return a, b
+
+
+@lru_cache(maxsize=8)
+def _permutation_bytes(num_perm: int, seed: int) -> tuple[bytes, bytes]:
+    """:func:`permutations` as the kernel takes them, drawn once per process."""
+    a, b = permutations(num_perm, seed)
+    return a.tobytes(), b.tobytes()
 
 
 def _fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
@@ -311,10 +350,8 @@ def fingerprint(
     keys = [normalize(p) for p in paragraphs]
     encoded = [key.encode("utf-8") for key in keys]
     ends = np.cumsum([len(e) + 1 for e in encoded], dtype=np.int64) - 1
-    a, b = permutations(num_perm, seed)
-    sigs, flat, shingle_ends = (kernel or KERNEL)(
-        b" ".join(encoded), ends.tobytes(), k, a.tobytes(), b.tobytes()
-    )
+    a, b = _permutation_bytes(num_perm, seed)
+    sigs, flat, shingle_ends = (kernel or KERNEL)(b" ".join(encoded), ends.tobytes(), k, a, b)
     return Fingerprints(
         keys,
         np.frombuffer(sigs, dtype=_U32).reshape(len(keys), num_perm),

@@ -8,6 +8,8 @@ import random
 import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cleaner import fingerprint as fpmod
 from cleaner.fingerprint import (
@@ -118,8 +120,7 @@ def test_kernel_equals_reference_on_made_up_text(k: int) -> None:
     _same(_paragraphs(), k)
 
 
-@needs_kernel
-def test_kernel_equals_reference_on_real_news() -> None:
+def _real_news() -> list[str]:
     bbc = shared("bbc_news_fulltext", "bbc", "business")
     telegram = shared("russian_telegram_news_posts", "raw")
     paragraphs: list[str] = []
@@ -131,4 +132,27 @@ def test_kernel_equals_reference_on_real_news() -> None:
         posts = json.loads(path.read_text(encoding="utf-8"))[:150]
         paragraphs += [p for post in posts for p in str(post.get("text", "")).split("\n") if p]
     assert len(paragraphs) > 1000
-    _same(paragraphs)
+    return paragraphs
+
+
+@needs_kernel
+def test_kernel_equals_reference_on_real_news() -> None:
+    _same(_real_news())
+
+
+@needs_kernel
+def test_compiled_tidy_equals_reference_on_real_news() -> None:
+    for paragraph in _real_news():
+        assert fpmod.TIDY(paragraph) == fpmod._tidy(paragraph), paragraph
+
+
+# What tidying treats specially, next to anything at all.
+_TRICKY = st.sampled_from(
+    list(" \t\n\r\x1c\x85\xa0\u2028\u3000_`´‘’«»“—–−-xЯ⚡\ufe0f🇷😀\U000e0041")
+)
+
+
+@needs_kernel
+@given(st.text(st.one_of(_TRICKY, st.characters())))
+def test_compiled_tidy_equals_reference(text: str) -> None:
+    assert fpmod.TIDY(text) == fpmod._tidy(text)
