@@ -187,6 +187,10 @@ def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
 
 _BAD_IN_ALPHABET = _reduced(BADNESS_RE, _ALPHABET)
 _MAYBE_BAD_IN_ALPHABET = _prefilter(_BAD_IN_ALPHABET)
+# The same, searched over a whole text at once: a match within a line is a match within the
+# text once "^" matches after every "\n" too (the pattern has no "$" and no lookaround; a
+# test checks).
+_BAD_IN_ALPHABET_TEXT = re.compile(_BAD_IN_ALPHABET.pattern, _BAD_IN_ALPHABET.flags | re.MULTILINE)
 
 
 def _is_bad(line: str) -> bool:
@@ -196,6 +200,22 @@ def _is_bad(line: str) -> bool:
             return False
         return _BAD_IN_ALPHABET.search(line) is not None
     return is_bad(line)
+
+
+def _unchanged(text: str) -> bool:
+    """True only when :func:`may_change` is False for every line of ``text``, tested on the
+    whole text at once for ASCII texts and for texts written in ``_ALPHABET``; each scan
+    finds what it finds in any of the lines, and a text is NFC when its lines are."""
+    if len(text) > CONFIG.max_decode_length or _TOUCHED_ASCII.search(text):
+        return False
+    if text.isascii():
+        return True
+    if _TOUCHED.search(text) or _OUTSIDE_ALPHABET.search(text):
+        return False
+    maybe_bad = _MAYBE_BAD_IN_ALPHABET is None or _MAYBE_BAD_IN_ALPHABET.search(text)
+    if maybe_bad and _BAD_IN_ALPHABET_TEXT.search(text):
+        return False
+    return unicodedata.is_normalized("NFC", text)
 
 
 def may_change(line: str) -> bool:
@@ -271,10 +291,7 @@ def repair_lines(text: str) -> tuple[list[str], bool]:
     friends are often pieces of mojibake, and only ftfy can tell. Line breaks that ftfy
     normalises (``\r``, U+2028, U+0085 when it really is one) then become line ends too.
     """
-    # may_change of every line at once (an ASCII text's test is a class of single characters,
-    # '\r' among them)
-    ascii_text = text.isascii() and len(text) <= CONFIG.max_decode_length
-    if ascii_text and _TOUCHED_ASCII.search(text) is None:
+    if _unchanged(text):  # most texts: no line needs ftfy ('\r' is among _TOUCHED_ASCII)
         return text.split("\n"), False
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     fixed = [repair_line(line) for line in lines]

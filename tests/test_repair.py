@@ -229,9 +229,45 @@ def test_prefilter_holds_a_character_of_every_match() -> None:
             assert _MAYBE_BAD_IN_ALPHABET.search(line)
 
 
+def _as_lines_would_be(text: str) -> None:
+    lines, changed = repair_lines(text)
+    expected = [repair_line(line.removesuffix("\r")) for line in text.split("\n")]
+    assert lines == "\n".join(expected).split("\n")  # ftfy may make line breaks
+    assert changed == (expected != [line.removesuffix("\r") for line in text.split("\n")])
+
+
 def test_ascii_texts_are_checked_whole_as_their_lines_would_be() -> None:
     for text in ["plain\nlines\n", "a &amp; b\nplain", "crlf\r\nline", "tab\there\n\x7f"]:
-        lines, changed = repair_lines(text)
-        expected = [repair_line(line.removesuffix("\r")) for line in text.split("\n")]
-        assert lines == expected
-        assert changed == (expected != [line.removesuffix("\r") for line in text.split("\n")])
+        _as_lines_would_be(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.text(alphabet=_alphabet_text() + "&\r\u00e9\u0301", max_size=12), max_size=4))
+def test_texts_in_the_alphabet_are_checked_whole_as_their_lines_would_be(
+    lines: list[str],
+) -> None:
+    _as_lines_would_be("\n".join(lines))
+
+
+def test_texts_in_the_alphabet_are_checked_whole_on_real_text() -> None:
+    lines = _real_lines()
+    if not lines:
+        pytest.skip("../shared/data is absent")
+    mojibake = [line.encode("utf-8").decode("cp1251", "replace") for line in lines[::7]]
+    for start in range(0, len(lines), 5):
+        _as_lines_would_be("\n".join(lines[start : start + 5]))
+    for start in range(0, len(mojibake), 3):
+        _as_lines_would_be("\n".join(mojibake[start : start + 3]))
+
+
+def test_the_whole_text_detector_matches_where_a_line_alone_would() -> None:
+    # With "^" matching after each line break, whatever the reduced detector finds in a line
+    # it finds in the text around that line, as long as it has no "$", "\\b" or lookaround.
+    from cleaner.repair import _BAD_IN_ALPHABET
+
+    parser, const = re._parser, re._constants  # type: ignore[attr-defined]
+    for branch in parser.parse(_BAD_IN_ALPHABET.pattern, _BAD_IN_ALPHABET.flags)[0][1][1]:
+        for op, av in branch:
+            assert op in (const.IN, const.LITERAL, const.MAX_REPEAT) or (
+                op is const.AT and av is const.AT_BEGINNING
+            ), (op, av)
