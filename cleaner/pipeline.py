@@ -29,7 +29,7 @@ from cleaner.deduplicate_corpus import CorpusIndex, index_table, summarise
 from cleaner.document import Document, Rejected
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
-from cleaner.sources import InputError, Source, batched, discover, read_bytes, read_stdin
+from cleaner.sources import InputError, Source, Walk, batched, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
 from cleaner.write import CorpusWriter, documents_table, reject_row, rejects_path
 
@@ -251,14 +251,16 @@ def clean(
     inputs: Sequence[str],
     output: str | Path,
     options: Options | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> Report:
     """Clean files, folders or ``-`` (stdin) into a Parquet corpus at ``output``.
 
     Writes ``output``, and ``<stem>.rejects.parquet`` and ``<stem>.index.parquet`` beside it,
     atomically, and returns a :class:`Report`. ``progress(done_files, total_files)`` is called
-    after each batch. Raises :class:`cleaner.sources.InputError` when an input does not exist,
-    or when a corpus given in ``options.against`` is missing, has no index or does not compare.
+    after each batch; ``total_files`` is None while the inputs are still being walked (the
+    first batches are at work before a large folder has been listed to its end). Raises
+    :class:`cleaner.sources.InputError` when an input does not exist, or when a corpus given
+    in ``options.against`` is missing, has no index or does not compare.
     """
     options = options or Options()
     started = time.perf_counter()
@@ -266,9 +268,9 @@ def clean(
         raise InputError("--against compares documents across corpora: it needs --scope corpus")
     fingerprint = metadata(options)["fingerprint"]
     existing = [ExistingCorpus.open(Path(p), fingerprint, "--against ") for p in options.against]
-    found = discover(inputs, options.stdin_kind)
-    report = Report(Path(output), skipped=found.skipped)
-    sources = [read_stdin(source, options.max_file_bytes) for source in found.sources]
+    walk = Walk(inputs, options.stdin_kind)
+    report = Report(Path(output), skipped=walk.skipped)
+    sources = (read_stdin(source, options.max_file_bytes) for source in walk)
     batches = batched(sources, BATCH_FILES, BATCH_BYTES)
     work = partial(process_batch, options=options)
     clock = Stopwatch()
@@ -298,7 +300,7 @@ def clean(
             report.removed.update(result.removed)
             report.rejects.update(row["reason"] for row in result.rejects)
             if progress is not None:
-                progress(report.files, len(found.sources))
+                progress(report.files, walk.found if walk.done else None)
         report.documents_out = report.documents
         if spill is not None:
             rows = SpilledRows(spill.read(), CorpusIndex.concat(parts, options.dedup.num_perm))

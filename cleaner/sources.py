@@ -20,7 +20,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -93,31 +93,44 @@ class _Found(NamedTuple):
     linked_folder: bool = False
 
 
-def _order(found: _Found) -> str:
-    # Path order (component by component) without building Paths: with '/' as NUL, which no
-    # name contains, plain string order is component order.
-    return found.path.replace("/", "\0")
+class Walk:
+    """The sources of some inputs, found while they are iterated, in path order.
 
+    Work can start on the first files before a large folder has been walked to its end.
+    ``found`` counts the sources so far, ``done`` tells that the walk has ended, and
+    ``skipped`` lists the files passed over so far. Inputs that do not exist raise
+    :class:`InputError` here, before anything is read.
+    """
 
-def discover(inputs: Sequence[str], stdin_kind: str = "article") -> Discovery:
-    """Expand files, folders (recursively) and ``-`` into an ordered list of sources."""
-    sources: list[Source] = []
-    skipped: list[str] = []
-    for item in inputs:
+    def __init__(self, inputs: Sequence[str], stdin_kind: str = "article") -> None:
+        for item in inputs:
+            if item != STDIN and not (os.path.exists(item) or os.path.islink(item)):
+                raise InputError(f"input not found: {item}")
+        self.inputs = list(inputs)
+        self.stdin_kind = stdin_kind
+        self.skipped: list[str] = []
+        self.found = 0
+        self.done = False
+
+    def __iter__(self) -> Iterator[Source]:
+        for item in self.inputs:
+            for source in self._sources(item):
+                self.found += 1
+                yield source
+        self.done = True
+
+    def _sources(self, item: str) -> Iterator[Source]:
         if item == STDIN:
-            sources.append(Source(STDIN, STDIN, stdin_kind))
-            continue
+            yield Source(STDIN, STDIN, self.stdin_kind)
+            return
         path = Path(item)
+        root = str(path)
         if path.is_dir():
-            root = str(path)
-            found = sorted(_walk(root), key=_order)
+            found: Iterable[_Found] = _walk(root)
             cut = len(os.path.join(root, ""))
             strip = cut if root == "." else 0  # Path writes ./name as name
-        elif path.exists() or path.is_symlink():
-            root = str(path)
-            found = [_Found(root, _size(path))]
         else:
-            raise InputError(f"input not found: {item}")
+            found, cut, strip = [_Found(root, _size(path))], 0, 0
         for entry in found:
             file = entry.path
             if file == root:  # the input itself: a file, or a folder that cannot be listed
@@ -127,31 +140,55 @@ def discover(inputs: Sequence[str], stdin_kind: str = "article") -> Discovery:
                 file = file[strip:]
             kind = classify(file.rpartition("/")[2])
             if entry.problem is not None:
-                sources.append(Source(file, name, "article", problem=entry.problem))
+                yield Source(file, name, "article", problem=entry.problem)
             elif kind is None or entry.linked_folder:
-                skipped.append(file)
+                self.skipped.append(file)
             else:
-                sources.append(Source(file, name, kind[0], kind[1], entry.size))
-    return Discovery(sources, skipped)
+                yield Source(file, name, kind[0], kind[1], entry.size)
+
+
+def discover(inputs: Sequence[str], stdin_kind: str = "article") -> Discovery:
+    """Expand files, folders (recursively) and ``-`` into an ordered list of sources."""
+    walk = Walk(inputs, stdin_kind)
+    sources = list(walk)
+    return Discovery(sources, walk.skipped)
 
 
 def _walk(folder: str) -> Iterator[_Found]:
-    # Iterative: os.walk recursed once per level before Python 3.12, so a deep enough tree
-    # overflowed the stack. Symlinked folders are reported, not entered.
-    pending = [folder]
+    # Depth first, each folder's entries in name order: files come out in path order
+    # (component by component) as they are found. Iterative: a deep enough tree would
+    # overflow the stack of a recursive walk. Symlinked folders are reported, not entered.
+    pending: list[Iterator[os.DirEntry[str]]] = []
+    problem = _enter(folder, pending)
+    if problem is not None:
+        yield problem
     while pending:
-        current = pending.pop()
-        try:
-            with os.scandir(current) as listing:
-                for entry in listing:
-                    if _is_dir(entry, follow_symlinks=False):
-                        pending.append(entry.path)
-                    elif _is_dir(entry, follow_symlinks=True):
-                        yield _Found(entry.path, linked_folder=True)
-                    else:
-                        yield _Found(entry.path, _size(entry))
-        except OSError as exc:
-            yield _Found(current, problem=f"cannot list folder: {exc.strerror or exc}")
+        entry = next(pending[-1], None)
+        if entry is None:
+            pending.pop()
+        elif _is_dir(entry, follow_symlinks=False):
+            problem = _enter(entry.path, pending)
+            if problem is not None:
+                yield problem
+        elif _is_dir(entry, follow_symlinks=True):
+            yield _Found(entry.path, linked_folder=True)
+        else:
+            yield _Found(entry.path, _size(entry))
+
+
+def _enter(folder: str, pending: list[Iterator[os.DirEntry[str]]]) -> _Found | None:
+    """Push a folder's entries, sorted by name, onto ``pending``; a problem if unlisted."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=_name)
+    except OSError as exc:
+        return _Found(folder, problem=f"cannot list folder: {exc.strerror or exc}")
+    pending.append(iter(entries))
+    return None
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _is_dir(entry: os.DirEntry[str], follow_symlinks: bool) -> bool:
@@ -168,7 +205,7 @@ def _size(file: os.DirEntry[str] | Path) -> int:
         return 0
 
 
-def batched(sources: Sequence[Source], files: int, size: int) -> list[list[Source]]:
+def batched(sources: Iterable[Source], files: int, size: int) -> Iterator[list[Source]]:
     """Cut sources, in order, into batches of at most ``files`` files and ``size`` bytes.
 
     A batch is what one worker holds in memory at a time, so it is bounded by bytes as well
@@ -178,18 +215,16 @@ def batched(sources: Sequence[Source], files: int, size: int) -> list[list[Sourc
     >>> [len(batch) for batch in batched(sized, files=3, size=10)]
     [2, 2]
     """
-    out: list[list[Source]] = []
     current: list[Source] = []
     held = 0
     for source in sources:
         if current and (len(current) >= files or held + source.size > size):
-            out.append(current)
+            yield current
             current, held = [], 0
         current.append(source)
         held += source.size
     if current:
-        out.append(current)
-    return out
+        yield current
 
 
 def read_stdin(source: Source, max_file_bytes: int) -> Source:
