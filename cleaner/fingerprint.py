@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -293,9 +294,11 @@ class Fingerprints:
     _shingles: NDArray[np.uint64]
     _ends: NDArray[np.int64]
 
-    def shingle_set(self, i: int) -> NDArray[np.uint64]:
-        """Sorted, distinct 64-bit shingle hashes of paragraph ``i``."""
-        return self.shingle_union([i])
+    def shingle_set(self, i: int) -> frozenset[int]:
+        """Distinct 64-bit shingle hashes of paragraph ``i``: tens of them, which a Python set
+        compares several times faster than numpy's set routines."""
+        ends = self._ends
+        return frozenset(self._shingles[(ends[i - 1] if i else 0) : ends[i]].tolist())
 
     def shingle_union(self, rows: Sequence[int] | NDArray[np.int64]) -> NDArray[np.uint64]:
         """Sorted, distinct 64-bit shingle hashes of the paragraphs ``rows``, together."""
@@ -360,12 +363,20 @@ def fingerprint(
     )
 
 
-def overlap(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> tuple[float, float]:
+def overlap(
+    a: NDArray[np.uint64] | AbstractSet[int], b: NDArray[np.uint64] | AbstractSet[int]
+) -> tuple[float, float]:
     """Exact Jaccard similarity and containment (shared share of the smaller) of two sets.
 
-    The sets are sorted, distinct hash arrays as :meth:`Fingerprints.shingle_set` gives.
+    The sets are Python sets of hashes (:meth:`Fingerprints.shingle_set`, a paragraph's) or
+    sorted, distinct hash arrays (:meth:`Fingerprints.shingle_union`, a document's).
     """
     if not len(a) or not len(b):
         return 0.0, 0.0
-    common = len(np.intersect1d(a, b, assume_unique=True))
+    if isinstance(a, AbstractSet) and isinstance(b, AbstractSet):
+        common = len(a & b)
+    elif isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        common = len(np.intersect1d(a, b, assume_unique=True))
+    else:
+        raise TypeError("overlap() compares two sets or two arrays")
     return common / (len(a) + len(b) - common), common / min(len(a), len(b))
