@@ -1,8 +1,9 @@
 /*
- * The fingerprint kernel: words -> shingles -> MinHash signatures, in one pass over bytes.
+ * The compiled kernel: the hot loops of split, fingerprint and deduplicate. Each function
+ * computes exactly what a Python reference computes (used when this extension is not built;
+ * see cleaner/compiled.py), and tests compare the two on real and random text.
  *
- * It computes exactly what cleaner/fingerprint.py computes in Python (the reference, used
- * when this extension is not built); tests compare the two on real text. Input: the UTF-8
+ * fingerprint: words -> shingles -> MinHash signatures, in one pass over bytes. Input: the UTF-8
  * bytes of many paragraphs' keys, joined by one byte (a space), the end offset of each
  * paragraph, the shingle size k and datasketch's affine32 permutation parameters a, b.
  * All arithmetic is unsigned and wraps, as numpy's does: 64-bit for word and shingle
@@ -233,6 +234,35 @@ static PyObject *tidy(PyObject *self, PyObject *text) {
     return result;
 }
 
+/*
+ * Whether a text's lines are plainly spaced: no whitespace but ' ' and '\n', no two spaces
+ * in a row, no space at either end of a line. cleaner/split.py holds the Python reference.
+ */
+static PyObject *plainly_spaced(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "plainly_spaced() takes a str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 previous = '\n'; /* the text starts a line */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == ' ') {
+            if (previous == ' ' || previous == '\n') Py_RETURN_FALSE;
+        } else if (c == '\n') {
+            if (previous == ' ') Py_RETURN_FALSE;
+        } else if (c < 0x80 ? (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F)
+                            : Py_UNICODE_ISSPACE(c)) {
+            Py_RETURN_FALSE;
+        }
+        previous = c;
+    }
+    if (previous == ' ') Py_RETURN_FALSE;
+    Py_RETURN_TRUE;
+}
+
 /* entries on which two signatures agree */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
@@ -315,6 +345,8 @@ static PyMethodDef methods[] = {
     {"set_tables", set_tables, METH_VARARGS,
      "set_tables(separating_ranges, fold_from, fold_to): the tables tidy() reads"},
     {"tidy", tidy, METH_O, "tidy(text) -> text with folds, separators and spaces tidied"},
+    {"plainly_spaced", plainly_spaced, METH_O,
+     "plainly_spaced(text) -> whether only single spaces and line breaks separate words"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from cleaner.compiled import compiled
 from cleaner.document import Removal
 from cleaner.fingerprint import Fingerprints, numbers, overlap, words
 
@@ -126,16 +127,7 @@ def candidate_pairs(
     return codes // max(n, 1), codes % max(n, 1)
 
 
-def _compiled_near_pairs() -> Callable[[bytes, bytes, int, int, int, int], bytes] | None:
-    try:
-        from cleaner import _kernel  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    compiled: Callable[[bytes, bytes, int, int, int, int], bytes] = _kernel.near_pairs
-    return compiled
-
-
-_NEAR_PAIRS = _compiled_near_pairs()
+_NEAR_PAIRS: Callable[[bytes, bytes, int, int, int, int], bytes] | None = compiled("near_pairs")
 
 
 def near_pairs(

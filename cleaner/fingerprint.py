@@ -36,6 +36,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from cleaner.compiled import compiled
+
 # Recorded with every corpus: signatures are comparable only under the same scheme.
 SCHEME = "datasketch-affine32/poly64-fnv1a-words"
 NORMALIZATION_VERSION = 2  # 2: emoji, symbols and non-ASCII punctuation are not words
@@ -91,14 +93,12 @@ def _tidy(text: str) -> str:
 
 
 def _compiled_tidy() -> Callable[[str], str] | None:
-    try:
-        from cleaner import _kernel  # type: ignore[attr-defined]
-    except ImportError:
+    set_tables, tidy = compiled("set_tables"), compiled("tidy")
+    if set_tables is None or tidy is None:
         return None
     ranges = np.array(NOT_WORD_RANGES, dtype=np.uint32).tobytes()
-    _kernel.set_tables(ranges, "".join(_QUOTES_AND_DASHES), "".join(_QUOTES_AND_DASHES.values()))
-    compiled: Callable[[str], str] = _kernel.tidy
-    return compiled
+    set_tables(ranges, "".join(_QUOTES_AND_DASHES), "".join(_QUOTES_AND_DASHES.values()))
+    return tidy
 
 
 TIDY = _compiled_tidy() or _tidy
@@ -273,16 +273,7 @@ def _python_kernel(
     return sigs.tobytes(), np.array(out, dtype=_U64).tobytes(), out_ends.tobytes()
 
 
-def _compiled_kernel() -> Kernel | None:
-    try:
-        from cleaner import _kernel  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    compiled: Kernel = _kernel.fingerprint
-    return compiled
-
-
-KERNEL: Kernel = _compiled_kernel() or _python_kernel
+KERNEL: Kernel = compiled("fingerprint") or _python_kernel
 
 
 @dataclass

@@ -12,8 +12,10 @@ Whitespace is trimmed and runs of it (non-breaking spaces included) collapse to 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain, groupby
+
+from cleaner.compiled import compiled
 
 # Whitespace other than the space and the line break, spelled out: a class of literals scans
 # faster than the negated category [^\S \n]. All of it lies in the BMP (a test checks).
@@ -25,6 +27,23 @@ _OTHER_SPACE = re.compile(
 _BLANK_RUN = re.compile(r"\n\n+")
 
 
+def _plainly_spaced(text: str) -> bool:
+    """Whether only single spaces and line breaks separate the words of ``text``: no other
+    whitespace, no two spaces in a row, no space at either end of a line. The reference for
+    ``cleaner._kernel.plainly_spaced``, which scans a text once instead of four times."""
+    return not (
+        "  " in text
+        or " \n" in text
+        or "\n " in text
+        or text[:1] == " "
+        or text[-1:] == " "
+        or _OTHER_SPACE.search(text)
+    )
+
+
+PLAINLY_SPACED: Callable[[str], bool] = compiled("plainly_spaced") or _plainly_spaced
+
+
 def split_paragraphs(lines: Sequence[str]) -> list[str]:
     """Return the paragraphs of a text given as lines.
 
@@ -34,14 +53,7 @@ def split_paragraphs(lines: Sequence[str]) -> list[str]:
     ['One.', 'Two.']
     """
     text = "\n".join(lines)
-    if not (
-        "  " in text
-        or " \n" in text
-        or "\n " in text
-        or text[:1] == " "
-        or text[-1:] == " "
-        or _OTHER_SPACE.search(text)
-    ):
+    if PLAINLY_SPACED(text):
         # Most texts: every line is trimmed and single-spaced already, and a blank line is an
         # empty one, so whole-text string operations find the same paragraphs as the words
         # of each line would, without making a string of every word.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleaner import split
 from cleaner.split import split_by_layout, split_paragraphs
 from tests.conftest import FIXTURES
 
@@ -84,3 +86,26 @@ def test_the_spelled_out_whitespace_is_all_whitespace_but_space_and_line_break()
     for code in range(0x110000):
         c = chr(code)
         assert bool(_OTHER_SPACE.match(c)) == (c.isspace() and c not in " \n")
+
+
+needs_kernel = pytest.mark.skipif(
+    split.PLAINLY_SPACED is split._plainly_spaced, reason="the C kernel was not built"
+)
+
+
+@needs_kernel
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        st.one_of(st.sampled_from(list(" \n\t\r\x0b\x1c\x85\xa0\u2028\u3000ab")), st.characters())
+    )
+)
+def test_compiled_spacing_check_equals_the_reference(text: str) -> None:
+    assert split.PLAINLY_SPACED(text) == split._plainly_spaced(text)
+
+
+@needs_kernel
+def test_compiled_spacing_check_equals_the_reference_on_every_character() -> None:
+    for code in range(0x110000):
+        text = f"a{chr(code)}b"
+        assert split.PLAINLY_SPACED(text) == split._plainly_spaced(text), hex(code)
