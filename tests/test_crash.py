@@ -49,6 +49,13 @@ def wait_for_temp_files(process: subprocess.Popen[bytes], folder: Path) -> None:
 # --- Ctrl-C and SIGTERM ------------------------------------------------------------------------
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A shell starts background jobs with SIGINT ignored, and children inherit that (Python
+    # then installs no KeyboardInterrupt handler): a suite started with "&" would test
+    # nothing. In a terminal's foreground job SIGINT has its default action.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def heavy_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Articles, after two documents that keep a worker busy for many seconds each."""
@@ -80,6 +87,7 @@ def test_an_interrupted_run_stops_at_once_and_leaves_everything_as_it_was(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal gives a foreground job
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     with killed_if_left(process):
         wait_for_temp_files(process, tmp_path)
