@@ -45,12 +45,6 @@ class Source:
     problem: str | None = None  # why it cannot be read, found by the walk (a folder unlisted)
 
 
-@dataclass(frozen=True)
-class Discovery:
-    sources: list[Source]
-    skipped: list[str]  # files with a suffix we do not read, and symlinks to folders
-
-
 class InputError(Exception):
     """An input named on the command line does not exist (a usage error, not a reject)."""
 
@@ -145,13 +139,6 @@ class Walk:
                 self.skipped.append(file)
             else:
                 yield Source(file, name, kind[0], kind[1], entry.size)
-
-
-def discover(inputs: Sequence[str], stdin_kind: str = "article") -> Discovery:
-    """Expand files, folders (recursively) and ``-`` into an ordered list of sources."""
-    walk = Walk(inputs, stdin_kind)
-    sources = list(walk)
-    return Discovery(sources, walk.skipped)
 
 
 def _walk(folder: str) -> Iterator[_Found]:

@@ -83,7 +83,7 @@ INDEX_SCHEMA = pa.schema(
 
 # How each file is encoded. Text is compressed with zstd; signatures and hashes, random bytes,
 # are stored as they are. Dictionaries and min/max statistics only where values repeat or are
-# short: building them for every paragraph cost a quarter of the writing time.
+# short: building them for every paragraph cost a sixth of the writing time.
 _CORPUS_PARQUET: dict[str, Any] = {
     "compression": "zstd",
     "use_dictionary": ["encoding", "removed.list.element.reason"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.sources import _read_fd, discover, read_bytes
+from cleaner.sources import Walk, _read_fd, read_bytes
 
 
 def test_folder_order_is_path_order(tmp_path: Path) -> None:
@@ -17,7 +17,7 @@ def test_folder_order_is_path_order(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")
-    found = discover([str(tmp_path)]).sources
+    found = list(Walk([str(tmp_path)]))
     # The reference: pathlib's order of the same files, as relative names.
     expected = sorted(p for p in tmp_path.rglob("*") if p.is_file())
     assert [s.path for s in found] == [str(p) for p in expected]
@@ -31,9 +31,9 @@ def test_current_folder_names_paths_as_pathlib_does(
     (tmp_path / "sub" / "a.txt").write_text("x")
     (tmp_path / "b.csv").write_text("x")
     monkeypatch.chdir(tmp_path)
-    found = discover(["."])
-    assert [(s.path, s.name) for s in found.sources] == [("sub/a.txt", "sub/a.txt")]
-    assert found.skipped == ["b.csv"]
+    walk = Walk(["."])
+    assert [(s.path, s.name) for s in walk] == [("sub/a.txt", "sub/a.txt")]
+    assert walk.skipped == ["b.csv"]
 
 
 def test_plain_read_takes_all_of_a_file_that_grew_up_to_the_limit(tmp_path: Path) -> None:
@@ -49,5 +49,5 @@ def test_plain_read_takes_all_of_a_file_that_grew_up_to_the_limit(tmp_path: Path
         assert _read_fd(fd, 10, 1001, chunk=64) == b"x" * 1001
     finally:
         os.close(fd)
-    (source,) = discover([str(path)]).sources
+    (source,) = Walk([str(path)])
     assert read_bytes(source, 5000, 5000) == b"x" * 5000
