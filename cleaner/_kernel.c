@@ -253,8 +253,7 @@ static PyObject *plainly_spaced(PyObject *self, PyObject *text) {
             if (previous == ' ' || previous == '\n') Py_RETURN_FALSE;
         } else if (c == '\n') {
             if (previous == ' ') Py_RETURN_FALSE;
-        } else if (c < 0x80 ? (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F)
-                            : Py_UNICODE_ISSPACE(c)) {
+        } else if (Py_UNICODE_ISSPACE(c)) {
             Py_RETURN_FALSE;
         }
         previous = c;

@@ -192,12 +192,12 @@ def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     return re.compile("[" + "".join(map(re.escape, sorted(needed))) + "]")
 
 
+# Compiled with "^" matching after every "\n" too, so that a search over a whole text finds
+# whatever it would find in any one of its lines (the pattern has no "$" and no lookaround;
+# a test checks); on a single line the flag changes nothing.
 _BAD_IN_ALPHABET = _reduced(BADNESS_RE, _ALPHABET)
+_BAD_IN_ALPHABET = re.compile(_BAD_IN_ALPHABET.pattern, _BAD_IN_ALPHABET.flags | re.MULTILINE)
 _MAYBE_BAD_IN_ALPHABET = _prefilter(_BAD_IN_ALPHABET)
-# The same, searched over a whole text at once: a match within a line is a match within the
-# text once "^" matches after every "\n" too (the pattern has no "$" and no lookaround; a
-# test checks).
-_BAD_IN_ALPHABET_TEXT = re.compile(_BAD_IN_ALPHABET.pattern, _BAD_IN_ALPHABET.flags | re.MULTILINE)
 # The longest match, if bounded: every match lies within this distance of a character of
 # the prefilter, and only there is the (slow) pattern worth trying.
 _BAD_WIDTH: int | None = re._parser.parse(_BAD_IN_ALPHABET.pattern).getwidth()[1]  # type: ignore[attr-defined]
@@ -206,41 +206,29 @@ if _BAD_WIDTH is not None and _BAD_WIDTH >= re._constants.MAXREPEAT:  # type: ig
 
 
 def _bad_in_alphabet(text: str) -> bool:
-    """Whether ``_BAD_IN_ALPHABET_TEXT`` matches in ``text``, trying the pattern only around
-    the characters of the prefilter. Russian news quotes with «», which the prefilter holds,
-    in most paragraphs: searching each quote's neighbourhood costs a tenth of the whole text.
+    """Whether ``_BAD_IN_ALPHABET`` matches in ``text``, trying the pattern only around the
+    characters of the prefilter. Russian news quotes with «», which the prefilter holds, in
+    most paragraphs: searching each quote's neighbourhood costs a tenth of the whole text.
     ``search(text, pos, endpos)`` lets "^" match only where a line really starts, and a
     pattern without lookaround finds in a slice only matches that are in the text."""
     if _MAYBE_BAD_IN_ALPHABET is None or _BAD_WIDTH is None:
-        return _BAD_IN_ALPHABET_TEXT.search(text) is not None
+        return _BAD_IN_ALPHABET.search(text) is not None
     width = _BAD_WIDTH
     for hit in _MAYBE_BAD_IN_ALPHABET.finditer(text):
         at = hit.start()
-        if _BAD_IN_ALPHABET_TEXT.search(text, max(0, at - width + 1), at + width):
+        if _BAD_IN_ALPHABET.search(text, max(0, at - width + 1), at + width):
             return True
     return False
 
 
-def _is_bad(line: str) -> bool:
-    """``ftfy.badness.is_bad``, faster on lines written in ``_ALPHABET``."""
-    if _OUTSIDE_ALPHABET.search(line) is None:
-        return _bad_in_alphabet(line)
-    return is_bad(line)
-
-
-def _unchanged(text: str) -> bool:
-    """True only when :func:`may_change` is False for every line of ``text``, tested on the
-    whole text at once for ASCII texts and for texts written in ``_ALPHABET``; each scan
-    finds what it finds in any of the lines, and a text is NFC when its lines are."""
-    if len(text) > CONFIG.max_decode_length or _TOUCHED_ASCII.search(text):
-        return False
-    if text.isascii():
-        return True
-    if _TOUCHED.search(text) or _OUTSIDE_ALPHABET.search(text):
-        return False
-    if _bad_in_alphabet(text):
-        return False
-    return unicodedata.is_normalized("NFC", text)
+def _is_bad(text: str) -> bool:
+    """``ftfy.badness.is_bad`` of a line, faster on text written in ``_ALPHABET``. Of a whole
+    text, True when some line of it may be bad: the reduced detector searches every line at
+    once; outside the alphabet, ftfy's own detector (whose "^" is the text's start) is left
+    to each line."""
+    if _OUTSIDE_ALPHABET.search(text) is None:
+        return _bad_in_alphabet(text)
+    return "\n" in text or is_bad(text)
 
 
 def may_change(line: str) -> bool:
@@ -250,12 +238,16 @@ def may_change(line: str) -> bool:
     repair leaves ASCII and text its ``is_bad`` heuristic finds clean alone, and NFC
     normalisation leaves normalised text alone. Checking those three costs a few regex and
     C calls instead of ftfy's whole chain of fixers; a test compares the two on real text.
+
+    Given a whole text, it is False only when it is False for every line: each character
+    scan finds what it finds in any line, :func:`_is_bad` says so of its lines, and a text
+    is NFC when its lines are.
     """
     if len(line) > CONFIG.max_decode_length:
         return True  # ftfy cuts it into pieces, each judged on its own
     if line.isascii():
         return _TOUCHED_ASCII.search(line) is not None
-    if _TOUCHED.search(line):
+    if _TOUCHED.search(line):  # _TOUCHED_ASCII's characters among them
         return True
     return _is_bad(line) or not unicodedata.is_normalized("NFC", line)
 
@@ -316,7 +308,7 @@ def repair_lines(text: str) -> tuple[list[str], bool]:
     friends are often pieces of mojibake, and only ftfy can tell. Line breaks that ftfy
     normalises (``\r``, U+2028, U+0085 when it really is one) then become line ends too.
     """
-    if _unchanged(text):  # most texts: no line needs ftfy ('\r' is among _TOUCHED_ASCII)
+    if not may_change(text):  # most texts: no line needs ftfy ('\r' is among _TOUCHED_ASCII)
         return text.split("\n"), False
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     fixed = [repair_line(line) for line in lines]

@@ -235,10 +235,10 @@ def test_prefilter_holds_a_character_of_every_match() -> None:
 def test_the_detector_tried_around_the_prefilter_finds_what_the_whole_search_finds(
     lines: list[str],
 ) -> None:
-    from cleaner.repair import _BAD_IN_ALPHABET_TEXT, _bad_in_alphabet
+    from cleaner.repair import _BAD_IN_ALPHABET, _bad_in_alphabet
 
     text = "\n".join(lines)
-    assert _bad_in_alphabet(text) == bool(_BAD_IN_ALPHABET_TEXT.search(text))
+    assert _bad_in_alphabet(text) == bool(_BAD_IN_ALPHABET.search(text))
 
 
 def _as_lines_would_be(text: str) -> None:
@@ -270,6 +270,14 @@ def test_texts_in_the_alphabet_are_checked_whole_on_real_text() -> None:
         _as_lines_would_be("\n".join(lines[start : start + 5]))
     for start in range(0, len(mojibake), 3):
         _as_lines_would_be("\n".join(mojibake[start : start + 3]))
+
+
+def test_what_ascii_text_may_need_is_among_what_any_text_may_need() -> None:
+    # may_change reads only _TOUCHED for a text that is not all ASCII
+    from cleaner.repair import _TOUCHED, _TOUCHED_ASCII
+
+    for c in map(chr, range(0x80)):
+        assert not _TOUCHED_ASCII.match(c) or _TOUCHED.match(c), repr(c)
 
 
 def test_the_whole_text_detector_matches_where_a_line_alone_would() -> None:
