@@ -143,13 +143,29 @@ def _alphabet_text() -> str:
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.text(alphabet=_alphabet_text(), max_size=12))
+@given(st.text(alphabet=_alphabet_text().replace("\n", ""), max_size=12))
 def test_reduced_mojibake_detector_equals_ftfys_on_its_alphabet(line: str) -> None:
     from ftfy.badness import is_bad
 
     from cleaner.repair import _is_bad
 
     assert _is_bad(line) == is_bad(line)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.text(alphabet=_alphabet_text(), max_size=8), min_size=2, max_size=4))
+def test_detector_of_a_whole_text_flags_each_bad_line(pieces: list[str]) -> None:
+    """Of a text of several lines, ``_is_bad`` may say True where no line is bad (it is a
+    cheap first look), but never False where ftfy, which judges each line ending at "\n",
+    would find one bad."""
+    from ftfy.badness import is_bad
+
+    from cleaner.repair import _is_bad
+
+    text = "\n".join(pieces)
+    lines = re.findall(r"[^\n]*\n|[^\n]+", text)
+    if any(is_bad(line) for line in lines):
+        assert _is_bad(text)
 
 
 def test_reduced_mojibake_detector_equals_ftfys_on_real_text() -> None:
