@@ -181,9 +181,11 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     sizes = np.array([len(d.paragraphs_in) for d in docs], dtype=np.int64)
     firsts = np.cumsum(sizes) - sizes
     kept = np.ones(int(sizes.sum()), dtype=bool)
-    for first, doc in zip(firsts.tolist(), docs, strict=True):
-        kept[[first + r.index for r in doc.removed]] = False
+    pairs = zip(firsts.tolist(), docs, strict=True)
+    removed = [first + r.index for first, doc in pairs for r in doc.removed]
+    kept[removed] = False
     rows = np.flatnonzero(kept)
+    lengths = np.fromiter((len(p) for d in docs for p in d.paragraphs_in), np.int64, len(kept))
     doc_of = np.repeat(np.arange(len(docs)), sizes)[rows]
     # The first paragraph of a document is never removed, so every document has kept rows.
     starts = np.searchsorted(doc_of, np.arange(len(docs)))
@@ -192,25 +194,20 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     if len(docs):
         signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
         shingles = np.add.reduceat(fp.shingle_counts()[rows], starts)
+        # the kept text: its paragraphs joined by blank lines
+        chars = np.add.reduceat(lengths[rows], starts) + 2 * (ends - starts - 1)
     else:
         signatures = np.empty((0, fp.signatures.shape[1]), dtype=np.uint32)
-        shingles = np.empty(0, dtype=np.int64)
+        shingles = chars = np.empty(0, dtype=np.int64)
     return CorpusIndex(
         signatures,
         sequence_hash(hashes, ends),
         shingles.astype(np.int64),
-        np.array([_kept_chars(d) for d in docs], dtype=np.int64),
+        chars.astype(np.int64),
         hashes,
         doc_of.astype(np.int64),
         (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
     )
-
-
-def _kept_chars(doc: Document) -> int:
-    """Characters of the document's kept text (paragraphs joined by blank lines)."""
-    gone = sum(len(r.text) for r in doc.removed)
-    kept = len(doc.paragraphs_in) - len(doc.removed)
-    return sum(map(len, doc.paragraphs_in)) - gone + 2 * max(kept - 1, 0)
 
 
 def _is_data(key: str) -> bool:

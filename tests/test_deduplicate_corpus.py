@@ -159,6 +159,32 @@ def test_index_costs_what_the_docs_say_per_document_and_paragraph() -> None:
     assert np.array_equal(index.signatures[0], fp.signatures[:2].min(axis=0))
 
 
+def test_index_describes_each_documents_kept_paragraphs() -> None:
+    """summarise() works on the batch at once; each entry must equal what the document alone
+    says of its kept text (removals inside documents taken out)."""
+    from cleaner.document import Removal
+
+    docs = [
+        Document("a", "", "utf-8", False, [words(0, 9), "x.", words(0, 9), "Ёлки — ёлки."]),
+        Document("b", "", "utf-8", False, ["Один абзац."]),
+        Document("c", "", "utf-8", False, [words(3, 20), words(30, 40), "y"]),
+    ]
+    docs[0].removed = [Removal(2, docs[0].paragraphs_in[2], "exact_duplicate", 0, 1.0)]
+    docs[2].removed = [Removal(1, docs[2].paragraphs_in[1], "boilerplate", 0, 1.0)]
+    fp = fingerprint([p for d in docs for p in d.paragraphs_in])
+    index = summarise(docs, fp)
+    first = 0
+    for n, doc in enumerate(docs):
+        alone = fingerprint(doc.paragraphs)
+        gone = {r.index for r in doc.removed}
+        kept = [first + i for i in range(len(doc.paragraphs_in)) if i not in gone]
+        assert index.chars[n] == len(doc.text)
+        assert index.shingles[n] == alone.shingle_counts().sum()
+        assert np.array_equal(index.signatures[n], fp.signatures[kept].min(axis=0))
+        assert index.paragraph_index[index.paragraph_doc == n].tolist() == [k - first for k in kept]
+        first += len(doc.paragraphs_in)
+
+
 def test_bbc_byte_identical_files_keep_one_copy_each(tmp_path: Path) -> None:
     folder = shared("bbc_news_fulltext", "bbc")
     with (folder.parent / "exact_duplicate_groups.csv").open(encoding="utf-8") as handle:
