@@ -134,6 +134,19 @@ def test_fast_path_agrees_with_ftfy_on_mojibake_like_text(line: str) -> None:
         assert ftfy.fix_text(line, CONFIG) == line
 
 
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.text(alphabet=MOJIBAKE_ALPHABET + "µ\t&;#", max_size=12), max_size=4))
+def test_fast_path_agrees_with_ftfy_on_texts_of_several_lines(pieces: list[str]) -> None:
+    """may_change() judges a whole text at once; ftfy fixes it line by line."""
+    import ftfy
+
+    from cleaner.repair import CONFIG, may_change
+
+    text = "\n".join(pieces)
+    if not may_change(text):
+        assert ftfy.fix_text(text, CONFIG) == text
+
+
 def _alphabet_text() -> str:
     from cleaner.repair import _ALPHABET
 
