@@ -136,21 +136,21 @@ def near_pairs(
     bands: int,
     rows: int,
     min_estimate: float,
-    compiled: bool = True,
+    use_kernel: bool = True,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The pairs worth verifying: :func:`candidate_pairs` within ``groups`` (which must come
     in runs, a document's rows together) whose signatures agree on a share ``min_estimate``
     or more of their entries, as two arrays sorted by ``i`` then ``j``.
 
     The C kernel compares every pair of a group instead of banding (documents are small);
-    without it, or with ``compiled=False``, bands are hashed with numpy. Both give the same
+    without it, or with ``use_kernel=False``, bands are hashed with numpy. Both give the same
     pairs (banding can add a pair on a 64-bit key collision, which verification then drops).
     """
     m = signatures.shape[1]
     # The least number of agreeing entries whose share c / m reaches the estimate, computed
     # as numpy's mean computes the share, so that both paths draw the line at the same pair.
     need = next((c for c in range(m + 1) if c / m >= min_estimate), m + 1)
-    if compiled and _NEAR_PAIRS is not None:
+    if use_kernel and _NEAR_PAIRS is not None:
         sigs = np.ascontiguousarray(signatures, dtype=np.uint32)
         found = _NEAR_PAIRS(
             sigs.tobytes(),

@@ -93,12 +93,10 @@ def split_by_layout(lines: Sequence[str], words: Sequence[list[str]]) -> list[st
             current.clear()
 
     for found, is_blank, is_indented in zip(words, blank, indented, strict=True):
-        if is_blank:
+        # a paragraph ends at a blank line, at an indented line where indents mark them, and
+        # at every line where neither blank lines nor indents do (a blank line adds no words)
+        if is_blank or (uses_indent and is_indented) or not (has_blank_lines or uses_indent):
             close()
-        elif (uses_indent and is_indented) or not (has_blank_lines or uses_indent):
-            close()
-            current.extend(found)
-        else:
-            current.extend(found)
+        current.extend(found)
     close()
     return paragraphs

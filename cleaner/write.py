@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
@@ -194,9 +195,8 @@ def row_sizes(table: pa.Table) -> NDArray[np.int64]:
 def _sizes(array: pa.Array) -> NDArray[np.int64]:
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        width = np.int64 if pa.types.is_large_string(kind) else np.int32
-        offsets = np.frombuffer(array.buffers()[1], dtype=width)
-        return np.diff(offsets[array.offset : array.offset + len(array) + 1]).astype(np.int64)
+        lengths = pc.binary_length(array).fill_null(0)  # bytes, from the offsets alone
+        return np.asarray(lengths.to_numpy(), dtype=np.int64)
     if pa.types.is_list(kind):
         inner = np.concatenate([[0], np.cumsum(_sizes(array.values))])
         offsets = np.asarray(array.offsets.to_numpy(), dtype=np.int64)

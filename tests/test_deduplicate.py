@@ -145,7 +145,7 @@ def test_kernel_near_pairs_equal_banded_pairs_on_real_news(threshold: float) -> 
     bands, rows = lsh_bands(threshold, 128)
     group_ids = np.array(groups, dtype=np.int64)
     fast = near_pairs(fp.signatures, group_ids, bands, rows, threshold - 0.15)
-    slow = near_pairs(fp.signatures, group_ids, bands, rows, threshold - 0.15, compiled=False)
+    slow = near_pairs(fp.signatures, group_ids, bands, rows, threshold - 0.15, use_kernel=False)
     assert len(fast[0]) > 100
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
 
@@ -153,11 +153,11 @@ def test_kernel_near_pairs_equal_banded_pairs_on_real_news(threshold: float) -> 
 def test_near_pairs_need_a_band_and_enough_agreement() -> None:
     sigs = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [1, 2, 3, 5]], dtype=np.uint32)
     groups = np.zeros(4, dtype=np.int64)
-    for compiled in (True, False):
-        first, second = near_pairs(sigs, groups, 2, 2, 0.5, compiled=compiled)
+    for use_kernel in (True, False):
+        first, second = near_pairs(sigs, groups, 2, 2, 0.5, use_kernel=use_kernel)
         pairs = list(zip(first.tolist(), second.tolist(), strict=True))
         assert pairs == [(0, 1), (0, 2), (0, 3), (1, 3)]
-        first, second = near_pairs(sigs, groups, 2, 2, 0.75, compiled=compiled)
+        first, second = near_pairs(sigs, groups, 2, 2, 0.75, use_kernel=use_kernel)
         assert list(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 3)]
-        first, second = near_pairs(sigs, np.arange(4), 2, 2, 0.0, compiled=compiled)
+        first, second = near_pairs(sigs, np.arange(4), 2, 2, 0.0, use_kernel=use_kernel)
         assert len(first) == 0
