@@ -286,14 +286,14 @@ def _read_up_to(stream: IO[bytes] | gzip.GzipFile, limit: int, chunk: int = 1 <<
     return b"".join(parts)
 
 
-def _read_fd(fd: int, expected: int, limit: int) -> bytes:
+def _read_fd(fd: int, expected: int, limit: int, chunk: int = 1 << 20) -> bytes:
     """At most ``limit`` bytes of a regular file, asking for ``expected`` first: a regular
     file returns less than asked only at its end, so a file that did not grow takes one read."""
     first = os.read(fd, min(expected, limit))
     if len(first) < min(expected, limit):
         return first
     with open(fd, "rb", buffering=0, closefd=False) as rest:  # a file that grew
-        return first + _read_up_to(rest, limit - len(first))
+        return first + _read_up_to(rest, limit - len(first), chunk)
 
 
 def _too_large(limit: int) -> Rejected:
