@@ -27,8 +27,17 @@ from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
+from cleaner.metadata import COLUMNS
 from cleaner.pipeline import STAGES, Options, Report, clean, clean_text, merge
-from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
+from cleaner.sources import (
+    STDIN,
+    InputError,
+    Source,
+    classify,
+    portable_name,
+    read_bytes,
+    read_stdin,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -140,8 +149,22 @@ def clean_command(
             "de-duplicated against it too, from its index, without reading its texts again."
         ),
     ] = None,
-    text_field: Annotated[str, typer.Option(help="JSON field holding the text.")] = "text",
+    text_field: Annotated[
+        str | None,
+        typer.Option(
+            help="JSON field holding the text [default: the first of text, maintext, "
+            "plaintext, body that holds a string]."
+        ),
+    ] = None,
     id_field: Annotated[str, typer.Option(help="JSON field holding the record id.")] = "id",
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help="COLUMN=FIELD (repeatable): the JSON field that fills a metadata column "
+            f"({', '.join(COLUMNS)}), e.g. title=headline.",
+        ),
+    ] = None,
     threshold: Threshold = DEFAULTS.threshold,
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
     containment: Containment = DEFAULTS.containment,
@@ -201,6 +224,7 @@ def clean_command(
     options = Options(
         text_field=text_field,
         id_field=id_field,
+        fields=_fields(field or []),
         dedup=DedupOptions(
             threshold,
             shingle_size,
@@ -244,6 +268,20 @@ def clean_command(
         _summary(report)
     if strict and report.rejected:
         _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
+
+
+def _fields(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--field title=headline`` as (column, field) pairs."""
+    found = []
+    for pair in pairs:
+        column, sep, name = pair.partition("=")
+        if not sep or column not in COLUMNS or not name:
+            raise typer.BadParameter(
+                f"{pair!r}: expected COLUMN=FIELD with COLUMN one of {', '.join(COLUMNS)}",
+                param_hint="--field",
+            )
+        found.append((column, name))
+    return tuple(found)
 
 
 def _stages(report: Report) -> str:
@@ -317,7 +355,8 @@ def merge_command(
 @app.command("fix")
 def fix_command(
     file: Annotated[
-        str, typer.Argument(help="One article (.gz read transparently), or -.")
+        str,
+        typer.Argument(help="One article or web page (.gz read transparently), or -."),
     ] = STDIN,
     threshold: Threshold = DEFAULTS.threshold,
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
@@ -331,6 +370,7 @@ def fix_command(
         threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
     )
     options = Options(dedup=dedup)
+    kind = classify(file)
     source = Source(file, file, "article", gzipped=file.lower().endswith(".gz"))
     try:
         data = read_bytes(
@@ -338,7 +378,8 @@ def fix_command(
             options.max_file_bytes,
             options.max_decompressed_bytes,
         )
-        paragraphs = clean_text(data, options).paragraphs
+        page = kind is not None and kind[0] == "html"
+        paragraphs = clean_text(data, options, "html" if page else "article").paragraphs
     except Rejected as exc:
         _fail(f"{file}: {exc.reason}: {exc.detail}", 1)
     sys.stdout.write("\n\n".join(paragraphs) + ("\n" if paragraphs else ""))

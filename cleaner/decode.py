@@ -5,20 +5,23 @@ charset-normalizer, and the encoding it settles on is recorded with every docume
 that decode to nothing sensible (binary files) are rejected, not guessed at.
 
 The container format is decoded here too: an article file is one document, a JSON Lines file
-one document per line, a JSON file one per element of its top-level array.
+one document per line, a JSON file one per element of its top-level array. A page (a ``.html``
+file, or a ``.txt`` that holds one) is one document whose text is still markup: the extract
+stage takes its main text out (:mod:`cleaner.extract`).
 """
 
 from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from charset_normalizer import from_bytes
 
-from cleaner.document import Rejected
+from cleaner.document import Meta, Rejected
+from cleaner.metadata import TEXT_FIELDS, from_record
 
 # Byte-order marks that make NUL bytes legitimate; without one, NULs mean binary.
 _BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -31,8 +34,11 @@ _STRAY_NULS = 0.1
 _JSON_ERRORS = (ValueError, RecursionError)
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Return ``(text, encoding)`` for a file's bytes.
+
+    ``declared`` is the encoding the file says it is in (a page's ``<meta charset>``): bytes
+    that are not UTF-8 are decoded with it when they can be, before any guessing.
 
     >>> decode_bytes("Новости дня: всё спокойно.".encode("cp1251"))
     ('Новости дня: всё спокойно.', 'cp1251')
@@ -61,6 +67,11 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 return text, "utf-8"
     if b"\x00" in data[:_SNIFF] and not data.startswith(_BOMS):
         return _decode_nul_bearing(data)
+    if declared is not None:
+        try:
+            return data.decode(declared), declared
+        except (UnicodeDecodeError, LookupError):
+            pass
     best = from_bytes(data).best()
     if best is None:
         raise Rejected("undecodable", "no text encoding fits these bytes")
@@ -88,21 +99,42 @@ def _decode_nul_bearing(data: bytes) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Record:
-    """One document's text as found in a file; ``key`` is ``None`` for article files."""
+    """One document's text as found in a file; ``key`` is ``None`` for article files.
+
+    ``markup`` tells that the text is a web page still to be extracted; ``encoding`` is the
+    one its bytes were decoded from.
+    """
 
     key: str | None
     text: str
+    meta: Meta = field(default_factory=Meta)
+    markup: bool = False
+    encoding: str = ""
 
 
-def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Record | Rejected]:
+@dataclass(frozen=True)
+class Fields:
+    """Where JSON records keep their text, id and metadata.
+
+    ``text`` None means the first of the fields scrapers use (``text``, ``maintext``,
+    ``plaintext``, ``body``) that holds a string; ``meta`` pairs a corpus column with the
+    field that fills it, in place of the fields scrapers use.
+    """
+
+    text: str | None = None
+    id: str = "id"
+    meta: Sequence[tuple[str, str]] = ()
+
+
+def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record | Rejected]:
     """Yield the documents of a decoded file, or a ``Rejected`` for each bad record.
 
-    JSON records are keyed by their ``id_field`` when present, otherwise by their 1-based
+    JSON records are keyed by their ``fields.id`` when present, otherwise by their 1-based
     position (line number in JSON Lines, element number in a JSON array). A file without a
     single record is rejected as ``empty``, so that it is accounted for like an empty article.
     """
-    if kind == "article":
-        yield Record(None, text)
+    if kind in ("article", "html"):
+        yield Record(None, text, markup=kind == "html")
         return
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("["):
@@ -112,7 +144,7 @@ def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Re
             yield Rejected("bad_json", f"not a JSON array: {exc}")
             return
         for position, item in enumerate(items, 1):
-            yield _record(item, position, text_field, id_field)
+            yield _record(item, position, fields)
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
@@ -129,21 +161,27 @@ def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Re
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             yield Rejected("bad_json", f"line {number}: {why}", key=str(number))
             continue
-        yield _record(item, number, text_field, id_field)
+        yield _record(item, number, fields)
     if not found:
         yield Rejected("empty", "no JSON records, only blank lines")
 
 
-def _record(item: Any, position: int, text_field: str, id_field: str) -> Record | Rejected:
+def _record(item: Any, position: int, fields: Fields) -> Record | Rejected:
     key = str(position)
     if not isinstance(item, dict):
         return Rejected("bad_record", f"record {position} is not a JSON object", key=key)
-    if item.get(id_field) is not None:
+    if item.get(fields.id) is not None:
         # JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 writer accepts:
         # they stay visible as that escape.
-        key = str(item[id_field]).encode("utf-8", "backslashreplace").decode("utf-8")
-    value = item.get(text_field)
-    if not isinstance(value, str):
-        what = "missing" if value is None else f"a {type(value).__name__}, not a string"
-        return Rejected("bad_record", f"field {text_field!r} is {what}", key=key)
-    return Record(key, value)
+        key = str(item[fields.id]).encode("utf-8", "backslashreplace").decode("utf-8")
+    if fields.text is None:
+        value = next((item[f] for f in TEXT_FIELDS if isinstance(item.get(f), str)), None)
+        if value is None:
+            listed = ", ".join(TEXT_FIELDS)
+            return Rejected("bad_record", f"no text field ({listed}; see --text-field)", key=key)
+    else:
+        value = item.get(fields.text)
+        if not isinstance(value, str):
+            what = "missing" if value is None else f"a {type(value).__name__}, not a string"
+            return Rejected("bad_record", f"field {fields.text!r} is {what}", key=key)
+    return Record(key, value, from_record(item, fields.meta))

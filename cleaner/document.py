@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 class Rejected(Exception):
@@ -32,6 +33,16 @@ class Removal:
     duplicate_of_doc: str | None = None  # the other document, for a repeat across documents
 
 
+@dataclass(frozen=True)
+class Meta:
+    """What the source says about a document besides its text; any of it may be unknown."""
+
+    url: str | None = None
+    title: str | None = None
+    published: datetime | None = None  # timezone-aware (UTC when the source gave none)
+    language: str | None = None  # ISO 639 code, lowercase, no region ("en", not "en-GB")
+
+
 @dataclass
 class Document:
     """A document after splitting, with the paragraphs de-duplication removed."""
@@ -42,6 +53,7 @@ class Document:
     repaired: bool  # whether ftfy changed anything
     paragraphs_in: list[str]
     removed: list[Removal] = field(default_factory=list)
+    meta: Meta = field(default_factory=Meta)
 
     @property
     def paragraphs(self) -> list[str]:

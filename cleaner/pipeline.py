@@ -1,4 +1,5 @@
-"""The pipeline: sources -> decode -> repair -> split -> fingerprint -> deduplicate -> write.
+"""The pipeline: sources -> decode -> extract -> repair -> split -> fingerprint -> deduplicate
+-> write.
 
 :func:`clean` is the library call behind ``cleaner clean``; :func:`clean_text` the one behind
 ``cleaner fix``. Per-file work happens in :func:`process_batch`, a plain function over a batch
@@ -11,7 +12,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,13 @@ import pyarrow.parquet as pq
 
 from cleaner import __version__, engine
 from cleaner.corpora import ExistingCorpus, Outcome, SpilledRows, across_documents
-from cleaner.decode import decode_bytes, records
+from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.deduplicate_corpus import CorpusIndex, index_table, summarise
-from cleaner.document import Document, Rejected
+from cleaner.document import Document, Meta, Rejected
+from cleaner.extract import declared_charset, extract, extraction_options, looks_like_html
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
+from cleaner.metadata import detect_language
 from cleaner.repair import ftfy_options, repair_lines
 from cleaner.sources import InputError, Source, Walk, batched, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
@@ -47,8 +50,10 @@ BATCH_FILES = 1024
 class Options:
     """Everything that shapes a run. All but ``workers`` are recorded in the output."""
 
-    text_field: str = "text"
+    text_field: str | None = None  # None: the first of the fields scrapers use
     id_field: str = "id"
+    # (column, JSON field) pairs for the metadata columns, in place of the fields scrapers use
+    fields: tuple[tuple[str, str], ...] = ()
     dedup: DedupOptions = field(default_factory=DedupOptions)
     # Limits, each a reject with its own reason when hit. A file is held whole in memory,
     # several times over while it is processed, so its size is bounded (a JSON Lines dump may
@@ -67,6 +72,7 @@ class Options:
         return {
             "text_field": self.text_field,
             "id_field": self.id_field,
+            "fields": [list(pair) for pair in self.fields],
             "max_file_bytes": self.max_file_bytes,
             "max_decompressed_bytes": self.max_decompressed_bytes,
             "max_paragraphs": self.max_paragraphs,
@@ -118,6 +124,7 @@ def metadata(options: Options) -> dict[str, Any]:
         "version": __version__,
         "options": options.recorded(),
         "ftfy": ftfy_options(),
+        "extract": extraction_options(),
         "fingerprint": {
             "scheme": SCHEME,
             "normalization_version": NORMALIZATION_VERSION,
@@ -129,7 +136,7 @@ def metadata(options: Options) -> dict[str, Any]:
 
 
 # The stages in the order data flows through them; Stopwatch names them so.
-STAGES = ("read", "decode", "repair", "split", "fingerprint", "deduplicate", "write")
+STAGES = ("read", "decode", "extract", "repair", "split", "fingerprint", "deduplicate", "write")
 
 
 class Stopwatch:
@@ -165,17 +172,28 @@ def _documents_of(
 ) -> Iterator[Document | Rejected]:
     """Decode, repair and split one file's bytes; a Rejected for whatever cannot be a document."""
     with clock("decode"):
-        text, encoding = decode_bytes(data)
-        found = list(records(text, source.kind, options.text_field, options.id_field))
+        found = list(_records_of(source, data, options))
     for record in found:
         if isinstance(record, Rejected):
             yield record
             continue
         started = time.perf_counter()
-        lines, changed = repair_lines(record.text)
+        text, meta = record.text, record.meta
+        if record.markup:
+            try:
+                text, meta = extract(text, meta.url)
+            except Rejected as exc:
+                exc.key = record.key
+                yield exc
+                continue
+            started = clock.lap("extract", started)
+        lines, changed = repair_lines(text)
         repaired = clock.lap("repair", started)
         paragraphs = split_paragraphs(lines)
-        clock.lap("split", repaired)
+        started = clock.lap("split", repaired)
+        if meta.language is None and paragraphs:
+            meta = replace(meta, language=detect_language("\n".join(paragraphs)))
+            clock.lap("extract", started)
         doc_id = _doc_id(source, record.key)
         if not paragraphs:
             yield Rejected("empty", "no text after repair and splitting", key=record.key)
@@ -183,7 +201,19 @@ def _documents_of(
             detail = f"{len(paragraphs)} paragraphs, more than {options.max_paragraphs}"
             yield Rejected("too_many_paragraphs", f"{detail} (--max-paragraphs)", key=record.key)
         else:
-            yield Document(doc_id, source.name, encoding, changed, paragraphs)
+            yield Document(doc_id, source.name, record.encoding, changed, paragraphs, meta=meta)
+
+
+def _records_of(source: Source, data: bytes, options: Options) -> Iterator[Record | Rejected]:
+    """The records of one file's bytes: decoded, and marked as pages where they are pages."""
+    kind = source.kind
+    if kind == "article" and looks_like_html(data):
+        kind = "html"
+    declared = declared_charset(data) if kind == "html" else None
+    text, encoding = decode_bytes(data, declared)
+    fields = Fields(options.text_field, options.id_field, options.fields)
+    for record in records(text, kind, fields):
+        yield record if isinstance(record, Rejected) else replace(record, encoding=encoding)
 
 
 def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatch) -> Fingerprints:
@@ -364,22 +394,31 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
 _NOT_DEDUP = (
     "text_field",
     "id_field",
+    "fields",
     "max_file_bytes",
     "max_decompressed_bytes",
     "max_paragraphs",
 )
 
 
-def clean_text(text: str | bytes, options: Options | None = None) -> Document:
+def clean_text(
+    text: str | bytes, options: Options | None = None, kind: str = "article"
+) -> Document:
     """Repair, split and de-duplicate one document; the library form of ``cleaner fix``.
 
-    Bytes are decoded first (raising :class:`Rejected` for binary data).
+    Bytes are decoded first (raising :class:`Rejected` for binary data). A web page (``kind``
+    ``"html"``, or a text that starts like one) has its main text extracted, or raises
+    :class:`Rejected` when it has none.
     """
     options = options or Options()
     encoding = "str"
+    markup = kind == "html" or looks_like_html(text)
     if isinstance(text, bytes):
-        text, encoding = decode_bytes(text)
+        text, encoding = decode_bytes(text, declared_charset(text) if markup else None)
+    meta = Meta()
+    if markup:
+        text, meta = extract(text)
     lines, changed = repair_lines(text)
-    doc = Document("-", "-", encoding, changed, split_paragraphs(lines))
+    doc = Document("-", "-", encoding, changed, split_paragraphs(lines), meta=meta)
     _deduplicate_all([doc], options, Stopwatch())
     return doc

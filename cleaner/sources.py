@@ -1,8 +1,9 @@
 """Sources: find the input files and read their bytes.
 
 A folder is walked recursively and its files sorted, so document order is the same on every
-run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
-records; a ``.gz`` suffix on any of them is read transparently. Other files are *skipped*
+run and every machine. ``.txt``/``.md`` files hold one article, ``.html``/``.htm``/``.xhtml``
+one web page, ``.jsonl``/``.json`` records, ``.warc`` web archive records; a ``.gz`` suffix on
+any of them is read transparently. Other files are *skipped*
 (counted and listed in the summary, never silently ignored), and so are symlinks to folders,
 which are not followed: a link loop cannot trap the walk and no file is read twice. ``-`` is
 standard input.
@@ -28,7 +29,9 @@ from typing import IO, NamedTuple
 from cleaner.document import Rejected
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 RECORD_SUFFIXES = (".jsonl", ".json")
+ARCHIVE_SUFFIXES = (".warc",)
 STDIN = "-"
 
 
@@ -38,7 +41,7 @@ class Source:
 
     path: str  # filesystem path, or "-" for standard input
     name: str  # path relative to its input root (POSIX separators); used in doc_id
-    kind: str  # "article" or "records"
+    kind: str  # "article", "html", "records" or "warc"
     gzipped: bool = False
     size: int = 0  # bytes as found on disk (compressed, for .gz); batches are cut by it
     payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
@@ -61,8 +64,12 @@ def classify(filename: str) -> tuple[str, bool] | None:
         lower = lower[:-3]
     if lower.endswith(ARTICLE_SUFFIXES):
         return "article", gzipped
+    if lower.endswith(PAGE_SUFFIXES):
+        return "html", gzipped
     if lower.endswith(RECORD_SUFFIXES):
         return "records", gzipped
+    if lower.endswith(ARCHIVE_SUFFIXES):
+        return "warc", gzipped
     return None
 
 

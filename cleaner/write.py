@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from cleaner.document import Document, Rejected, Removal
+from cleaner.document import Document, Meta, Rejected, Removal
 
 METADATA_KEY = b"cleaner"
 ROW_GROUP = 4096
@@ -57,6 +57,11 @@ CORPUS_SCHEMA = pa.schema(
         ("removed", pa.list_(REMOVAL)),
         ("n_paragraphs_in", pa.int32()),
         ("n_paragraphs_out", pa.int32()),
+        # What the source says of the document (see cleaner.metadata); null when unknown.
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("published", pa.timestamp("us", tz="UTC")),
+        ("language", pa.string()),
     ]
 )
 REJECTS_SCHEMA = pa.schema(
@@ -87,7 +92,7 @@ INDEX_SCHEMA = pa.schema(
 # short: building them for every paragraph cost a sixth of the writing time.
 _CORPUS_PARQUET: dict[str, Any] = {
     "compression": "zstd",
-    "use_dictionary": ["encoding", "removed.list.element.reason"],
+    "use_dictionary": ["encoding", "removed.list.element.reason", "language"],
     "write_statistics": [
         "doc_id",
         "source",
@@ -95,6 +100,8 @@ _CORPUS_PARQUET: dict[str, Any] = {
         "repaired",
         "n_paragraphs_in",
         "n_paragraphs_out",
+        "published",
+        "language",
     ],
 }
 _INDEX_PARQUET: dict[str, Any] = {
@@ -131,8 +138,9 @@ def document_of(row: dict[str, Any]) -> Document:
     paragraphs = [
         by_index[i] if i in by_index else next(kept) for i in range(row["n_paragraphs_in"])
     ]
+    meta = Meta(row["url"], row["title"], row["published"], row["language"])
     return Document(
-        row["doc_id"], row["source"], row["encoding"], row["repaired"], paragraphs, removed
+        row["doc_id"], row["source"], row["encoding"], row["repaired"], paragraphs, removed, meta
     )
 
 
@@ -155,6 +163,10 @@ def documents_table(docs: Iterable[Document]) -> pa.Table:
         "removed": [[vars(r) for r in doc.removed] for doc in docs],
         "n_paragraphs_in": [len(doc.paragraphs_in) for doc in docs],
         "n_paragraphs_out": [len(paragraphs) for paragraphs in kept],
+        "url": [doc.meta.url for doc in docs],
+        "title": [doc.meta.title for doc in docs],
+        "published": [doc.meta.published for doc in docs],
+        "language": [doc.meta.language for doc in docs],
     }
     arrays = [pa.array(columns[f.name], f.type) for f in CORPUS_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=CORPUS_SCHEMA)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.decode import decode_bytes, records
+from cleaner.decode import Fields, decode_bytes, records
 from cleaner.document import Rejected
 from tests.conftest import FIXTURES, SHARED_DATA, shared
 
@@ -46,10 +46,10 @@ def test_binary_bytes_are_rejected() -> None:
 
 
 def test_json_array_and_lines_give_records_with_ids_or_positions() -> None:
-    array = records('[{"id": 5, "text": "a"}, {"text": "b"}, 3]', "records", "text", "id")
+    array = records('[{"id": 5, "text": "a"}, {"text": "b"}, 3]', "records", Fields("text"))
     got = [(r.reason, r.key) if isinstance(r, Rejected) else (r.key, r.text) for r in array]
     assert got == [("5", "a"), ("2", "b"), ("bad_record", "3")]
-    lines = records('{"text": "a"}\n\nnot json\n{"text": 1}\n', "records", "text", "id")
+    lines = records('{"text": "a"}\n\nnot json\n{"text": 1}\n', "records", Fields("text"))
     got = [(r.reason, r.key) if isinstance(r, Rejected) else (r.key, r.text) for r in lines]
     assert got == [("1", "a"), ("bad_json", "3"), ("bad_record", "4")]
 

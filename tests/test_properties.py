@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cleaner
-from cleaner.decode import Record, decode_bytes, records
+from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.document import Rejected
 from cleaner.fingerprint import normalize
 from cleaner.pipeline import Options, process_batch
@@ -142,7 +142,7 @@ JSON_LINES = st.lists(
 @given(JSON_LINES, st.sampled_from(["\n", "\r\n"]))
 def test_every_json_line_is_one_record_or_one_reject(lines: list[str], end: str) -> None:
     text = end.join(lines)
-    found = list(records(text, "records", "text", "id"))
+    found = list(records(text, "records", Fields("text")))
     assert all(isinstance(r, (Record, Rejected)) for r in found)
     assert all(r.key is None or storable(r.key) for r in found)
     stripped = text.lstrip("\ufeff \t\r\n")

@@ -1,0 +1,135 @@
+"""Metadata: what a source says about a document, tidied into the corpus columns.
+
+The columns are ``url``, ``title``, ``published`` and ``language``, each null when unknown.
+JSON records fill them from the fields scrapers write (news-please, fundus, trafilatura's JSON
+output, Telegram exports), or from fields named on the command line; pages from their HTML
+metadata (:mod:`cleaner.extract`); WARC records from their headers. A value that cannot be
+read (a date in no known format) is left null, never guessed and never a reason to reject the
+text.
+
+When the source does not say which language a document is in, it is detected from the
+cleaned text with CLD2 (``pycld2``, its model compiled into the package), which answers only
+when it is reliable: a post of a few words or a list of links stays null.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pycld2
+
+from cleaner.document import Meta
+
+COLUMNS = ("url", "title", "published", "language")
+# The fields each column is read from, first present first: news-please (title, url,
+# date_publish, language), fundus (title, publishing_date, lang), trafilatura's JSON (title,
+# url, date, language), Telegram exports (date).
+KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
+    "url": ("url",),
+    "title": ("title",),
+    "published": ("date_publish", "publishing_date", "published", "date"),
+    "language": ("language", "lang"),
+}
+# The text itself: news-please's maintext, trafilatura's text, fundus's plaintext (its body is
+# an object of sections) or body.
+TEXT_FIELDS = ("text", "maintext", "plaintext", "body")
+
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+# Links say nothing of a text's language, and CLD2 reads their words as English.
+_LINKS = re.compile(r"\S+://\S+|www\.\S+")
+_DETECT_CHARS = 4096  # a few paragraphs settle the language; the cost grows with the length
+
+
+def timestamp(value: Any) -> datetime | None:
+    """A point in time from what a source gives: ISO 8601, RFC 2822 or epoch seconds.
+
+    Times without a zone are taken as UTC; dates as their midnight.
+
+    >>> timestamp("2024-03-02")
+    datetime.datetime(2024, 3, 2, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> timestamp("Sat, 02 Mar 2024 10:00:00 +0100").isoformat()
+    '2024-03-02T10:00:00+01:00'
+    >>> timestamp("last Tuesday") is None
+    True
+    """
+    found: datetime | None = None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            found = datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                found = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if found is None:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=timezone.utc)
+
+
+def language_code(value: Any) -> str | None:
+    """The primary ISO 639 subtag of a language tag, lowercase; None when it is not one.
+
+    >>> language_code("en-GB"), language_code("pt_BR"), language_code("English")
+    ('en', 'pt', None)
+    """
+    if not isinstance(value, str):
+        return None
+    code = re.split(r"[-_]", value.strip(), maxsplit=1)[0].lower()
+    return code if _LANGUAGE.fullmatch(code) else None
+
+
+def from_record(item: Mapping[str, Any], fields: Sequence[tuple[str, str]] = ()) -> Meta:
+    """The metadata of a JSON record: the fields named in ``fields`` (column, field), else
+    the fields scrapers write.
+
+    >>> meta = from_record({"title": "Rates", "date_publish": "2019-03-02 10:00", "language": "en"})
+    >>> meta.title, meta.published.isoformat(), meta.language
+    ('Rates', '2019-03-02T10:00:00+00:00', 'en')
+    """
+    named = dict(fields)
+    found: dict[str, Any] = {}
+    for column in COLUMNS:
+        candidates = (named[column],) if column in named else KNOWN_FIELDS[column]
+        found[column] = next((item[f] for f in candidates if item.get(f) is not None), None)
+    return Meta(
+        url=_storable(found["url"]),
+        title=_storable(found["title"]),
+        published=timestamp(found["published"]),
+        language=language_code(found["language"]),
+    )
+
+
+def _storable(value: Any) -> str | None:
+    # JSON escapes can spell lone surrogates, which no UTF-8 writer accepts: kept as escapes.
+    if not isinstance(value, str):
+        return None
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def detect_language(text: str) -> str | None:
+    """The language of a text, when CLD2 is sure of it.
+
+    >>> detect_language("The central bank raised its key rate by half a point on Tuesday.")
+    'en'
+    >>> detect_language("ok") is None
+    True
+    """
+    sample = _LINKS.sub(" ", text[:_DETECT_CHARS])
+    try:
+        reliable, _, guesses = pycld2.detect(sample)
+    except pycld2.error:  # bytes CLD2 refuses (lone surrogates, some controls)
+        return None
+    code: str = guesses[0][1]
+    return code if reliable and code != "un" else None
