@@ -27,9 +27,10 @@ from cleaner.document import Meta
 COLUMNS = ("url", "title", "published", "language")
 # The fields each column is read from, first present first: news-please (title, url,
 # date_publish, language), fundus (title, publishing_date, lang), trafilatura's JSON (title,
-# url, date, language), Telegram exports (date).
+# source, date, language), Telegram exports (date). A URL must be absolute: elsewhere "source"
+# names a publisher.
 KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
-    "url": ("url",),
+    "url": ("url", "source"),
     "title": ("title",),
     "published": ("date_publish", "publishing_date", "published", "date"),
     "language": ("language", "lang"),
@@ -39,6 +40,7 @@ KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
 TEXT_FIELDS = ("text", "maintext", "plaintext", "body")
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 # Links say nothing of a text's language, and CLD2 reads their words as English.
 _LINKS = re.compile(r"\S+://\S+|www\.\S+")
 _DETECT_CHARS = 4096  # a few paragraphs settle the language; the cost grows with the length
@@ -103,8 +105,9 @@ def from_record(item: Mapping[str, Any], fields: Sequence[tuple[str, str]] = ())
     for column in COLUMNS:
         candidates = (named[column],) if column in named else KNOWN_FIELDS[column]
         found[column] = next((item[f] for f in candidates if item.get(f) is not None), None)
+    url = _storable(found["url"])
     return Meta(
-        url=_storable(found["url"]),
+        url=url if url is not None and _URL.fullmatch(url) else None,
         title=_storable(found["title"]),
         published=timestamp(found["published"]),
         language=language_code(found["language"]),

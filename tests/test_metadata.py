@@ -1,0 +1,134 @@
+"""Scrapers' JSON and the metadata columns: url, title, published, language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+import cleaner
+from cleaner.cli import app
+from cleaner.metadata import detect_language, timestamp
+from tests.conftest import ROOT, read_corpus, shared
+
+CASES = json.loads((ROOT / "tests" / "cases" / "scraper_records.json").read_text())
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def scraped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("scraped")
+    lines = "\n".join(json.dumps(case["record"], ensure_ascii=False) for case in CASES)
+    (folder / "feed.jsonl").write_text(lines + "\n")
+    out = folder / "corpus.parquet"
+    cleaner.clean([str(folder / "feed.jsonl")], out, cleaner.Options(workers=1))
+    return out
+
+
+@pytest.mark.parametrize("number", range(len(CASES)), ids=[c["scraper"] for c in CASES])
+def test_scrapers_records_are_read_without_options(scraped: Path, number: int) -> None:
+    case, expected = CASES[number], CASES[number]["expected"]
+    rows = {row["doc_id"]: row for row in pq.read_table(scraped).to_pylist()}
+    doc = rows[f"feed.jsonl#{number + 1}"]
+    assert doc["paragraphs"] == expected["paragraphs"]
+    assert (doc["url"], doc["title"]) == (expected["url"], expected["title"])
+    published = None if doc["published"] is None else doc["published"].isoformat()
+    assert published == expected["published"]
+    if expected["language"] is not None:  # else detected, or null when CLD2 is unsure
+        assert doc["language"] == expected["language"]
+    assert case["scraper"]
+
+
+def test_text_and_metadata_fields_can_be_named(tmp_path: Path) -> None:
+    record = {"headline": "Rates rise", "story": "Rates rose again.", "when": "2024-01-02T03:04"}
+    (tmp_path / "f.jsonl").write_text(json.dumps(record) + "\n")
+    out = tmp_path / "c.parquet"
+    args = ["clean", str(tmp_path / "f.jsonl"), "-o", str(out), "-q", "--text-field", "story"]
+    result = runner.invoke(app, [*args, "--field", "title=headline", "--field", "published=when"])
+    assert result.exit_code == 0, result.output
+    doc = read_corpus(out).loc["f.jsonl#1"]
+    assert (doc.text, doc.title) == ("Rates rose again.", "Rates rise")
+    assert doc.published == pd.Timestamp("2024-01-02T03:04", tz="UTC")
+    recorded = json.loads(pq.read_schema(out).metadata[b"cleaner"])["options"]
+    assert recorded["fields"] == [["title", "headline"], ["published", "when"]]
+
+
+@pytest.mark.parametrize("bad", ["headline", "author=byline", "title="])
+def test_a_field_mapping_must_name_a_column_and_a_field(tmp_path: Path, bad: str) -> None:
+    result = runner.invoke(
+        app, ["clean", str(tmp_path), "-o", str(tmp_path / "c.parquet"), "--field", bad]
+    )
+    assert result.exit_code == 2
+    assert "COLUMN=FIELD" in result.output
+
+
+def test_a_record_without_any_text_field_says_which_it_tried(tmp_path: Path) -> None:
+    (tmp_path / "f.jsonl").write_text('{"title": "only a title"}\n')
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(tmp_path)], out)
+    rejects = pd.read_parquet(out.with_name("c.rejects.parquet"))
+    assert rejects.reason.tolist() == ["bad_record"]
+    assert "text, maintext, plaintext, body" in rejects.detail[0]
+
+
+def test_language_is_detected_when_the_source_is_silent_and_only_when_sure() -> None:
+    assert detect_language("Центральный банк повысил ключевую ставку на полпроцента.") == "ru"
+    # A post that is mostly a link: the link's words are not the post's language.
+    post = "Учёные нашли кратер необычной формы\n\nhttps://science.example/article/geology/new"
+    assert detect_language(post) == "ru"
+    assert detect_language("OK 👍") is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2024-05-14T09:30:00Z", "2024-05-14T09:30:00+00:00"),
+        ("2024-05-14 09:30:00+03:00", "2024-05-14T09:30:00+03:00"),
+        ("Tue, 14 Nov 2023 22:13:20 GMT", "2023-11-14T22:13:20+00:00"),
+        (1700000000, "2023-11-14T22:13:20+00:00"),
+        ("14/05/2024", None),
+        (True, None),
+        (1e30, None),
+        ({"date": "2024"}, None),
+    ],
+)
+def test_published_is_read_from_what_sources_give(given: Any, expected: str | None) -> None:
+    found = timestamp(given)
+    assert (None if found is None else found.isoformat()) == expected
+
+
+def test_real_telegram_exports_keep_their_dates(tmp_path: Path) -> None:
+    channel = sorted(shared("russian_telegram_news_posts", "raw").glob("*.json"))[0]
+    out = tmp_path / "c.parquet"
+    report = cleaner.clean([str(channel)], out, cleaner.Options(workers=1))
+    corpus = read_corpus(out)
+    assert report.documents == len([m for m in json.loads(channel.read_text()) if m.get("text")])
+    assert corpus.published.notna().all()
+    assert (corpus.language == "ru").mean() > 0.8
+
+
+def test_the_metadata_columns_are_typed_and_nullable_in_arrow(scraped: Path) -> None:
+    import pyarrow as pa
+
+    table = pq.read_table(scraped, columns=["url", "title", "published", "language"])
+    assert table.schema.field("published").type == pa.timestamp("us", tz="UTC")
+    assert table.column("url").null_count == sum(c["expected"]["url"] is None for c in CASES)
+
+
+@pytest.mark.parametrize("tool", ["polars", "duckdb"])
+def test_the_corpus_reads_in_polars_and_duckdb(tmp_path: Path, tool: str) -> None:
+    module = pytest.importorskip(tool)
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(ROOT / "fixtures" / "news")], out, cleaner.Options(workers=1))
+    if tool == "polars":
+        frame = module.read_parquet(out)
+        assert str(frame.schema["published"]).startswith("Datetime")
+        rows = frame.height
+    else:
+        rows = module.sql(f"select count(*), max(published) from '{out}'").fetchone()[0]
+    assert rows == pq.read_metadata(out).num_rows
