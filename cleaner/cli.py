@@ -296,6 +296,11 @@ def _summary(report: Report) -> None:
     rows = [
         ("files read", f"{report.files:,}"),
         ("files skipped (other formats, folder links)", f"{len(report.skipped):,}"),
+        *(
+            [("WARC records skipped (not HTML pages)", f"{report.skipped_records:,}")]
+            if report.skipped_records
+            else []
+        ),
         ("documents in", f"{report.documents:,}"),
         ("documents out", f"{report.documents_out:,}"),
         ("paragraphs in", f"{report.paragraphs_in:,}"),

@@ -76,9 +76,16 @@ def declared_charset(data: bytes) -> str | None:
     'cp1252'
     """
     found = _META_CHARSET.search(data[:_SNIFF])
-    if found is None:
-        return None
-    label = found.group(1).decode("ascii").lower()
+    return None if found is None else codec(found.group(1).decode("ascii"))
+
+
+def codec(label: str) -> str | None:
+    """Python's codec for a charset label as the web uses it; None for an unknown one.
+
+    >>> codec("ISO-8859-1"), codec("Shift_JIS"), codec("x-unknown")
+    ('cp1252', 'shift_jis', None)
+    """
+    label = label.strip().lower()
     if label in _AS_WINDOWS_1252:
         return "cp1252"
     try:
@@ -112,12 +119,10 @@ def extract(html: str, url: str | None = None) -> tuple[str, Meta]:
     # Imported on first use: trafilatura takes a quarter of a second to import, which a run
     # or a `cleaner fix` without a page need not pay.
     from trafilatura import bare_extraction
+    from trafilatura.settings import Document
 
-    found = bare_extraction(
-        html, url=url, with_metadata=True, as_dict=True, config=_config(), **SETTINGS
-    )
-    if not isinstance(found, dict):
-        found = {}
+    extracted = bare_extraction(html, url=url, with_metadata=True, config=_config(), **SETTINGS)
+    found: dict[str, Any] = extracted.as_dict() if isinstance(extracted, Document) else {}
     blocks = [line for line in (found.get("text") or "").split("\n") if line.strip()]
     if not blocks:
         raise Rejected(NO_MAIN_TEXT, "trafilatura found no main text in this page")

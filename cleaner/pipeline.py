@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,10 +32,20 @@ from cleaner.extract import declared_charset, extract, extraction_options, looks
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.metadata import detect_language
 from cleaner.repair import ftfy_options, repair_lines
-from cleaner.sources import InputError, Source, Walk, batched, read_bytes, read_stdin
+from cleaner.sources import (
+    InputError,
+    Source,
+    Walk,
+    batched,
+    open_stream,
+    read_bytes,
+    read_stdin,
+)
 from cleaner.split import split_paragraphs
+from cleaner.warc import Archive
 from cleaner.write import CorpusWriter, documents_table, reject_row, rejects_path
 
+T = TypeVar("T")
 MiB = 1024 * 1024
 # A worker holds one batch, as text, at a time. Small batches spread the work evenly: results
 # come back in order, so one heavy batch (a few large feeds among many small files) at the
@@ -94,6 +104,7 @@ class BatchResult:
     paragraphs_in: int
     paragraphs_out: int
     removed: Counter[str]
+    skipped_records: int = 0  # WARC records that are not HTML pages
 
 
 @dataclass
@@ -103,6 +114,7 @@ class Report:
     output: Path
     files: int = 0
     skipped: list[str] = field(default_factory=list)
+    skipped_records: int = 0  # WARC records that are not HTML pages
     documents: int = 0  # read; those written are documents_out
     documents_out: int = 0
     paragraphs_in: int = 0
@@ -168,11 +180,10 @@ class Stopwatch:
 
 
 def _documents_of(
-    source: Source, data: bytes, options: Options, clock: Stopwatch
+    source: Source, found: Iterable[Record | Rejected], options: Options, clock: Stopwatch
 ) -> Iterator[Document | Rejected]:
-    """Decode, repair and split one file's bytes; a Rejected for whatever cannot be a document."""
-    with clock("decode"):
-        found = list(_records_of(source, data, options))
+    """Extract, repair and split one file's records; a Rejected for whatever cannot be a
+    document."""
     for record in found:
         if isinstance(record, Rejected):
             yield record
@@ -181,11 +192,12 @@ def _documents_of(
         text, meta = record.text, record.meta
         if record.markup:
             try:
-                text, meta = extract(text, meta.url)
+                text, page = extract(text, meta.url)
             except Rejected as exc:
                 exc.key = record.key
                 yield exc
                 continue
+            meta = replace(page, language=page.language or meta.language)
             started = clock.lap("extract", started)
         lines, changed = repair_lines(text)
         repaired = clock.lap("repair", started)
@@ -232,19 +244,26 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     """Read, decode, repair, split, fingerprint and de-duplicate a batch of files."""
     docs: list[Document] = []
     rejects: list[dict[str, Any]] = []
-    bytes_in = 0
+    bytes_in = skipped_records = 0
     clock = Stopwatch()
     for source in sources:
         try:
+            if source.kind == "warc":
+                with open_stream(source) as stream:
+                    archive = Archive(
+                        stream, options.max_file_bytes, options.max_decompressed_bytes
+                    )
+                    found = _documents_of(source, _timed(archive, clock, "read"), options, clock)
+                    _sort(source, found, docs, rejects)
+                bytes_in += archive.bytes_read
+                skipped_records += archive.skipped
+                continue
             with clock("read"):
                 data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
             bytes_in += len(data)
-            for item in _documents_of(source, data, options, clock):
-                if isinstance(item, Rejected):
-                    doc_id = _doc_id(source, item.key)
-                    rejects.append(reject_row(source.name, doc_id, item))
-                else:
-                    docs.append(item)
+            with clock("decode"):
+                records = list(_records_of(source, data, options))
+            _sort(source, _documents_of(source, records, options, clock), docs, rejects)
         except Rejected as exc:
             rejects.append(reject_row(source.name, source.name, exc))
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
@@ -265,7 +284,34 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         sum(len(d.paragraphs_in) for d in docs),
         sum(len(d.paragraphs_in) - len(d.removed) for d in docs),
         Counter(r.reason for d in docs for r in d.removed),
+        skipped_records,
     )
+
+
+def _sort(
+    source: Source,
+    found: Iterable[Document | Rejected],
+    docs: list[Document],
+    rejects: list[dict[str, Any]],
+) -> None:
+    """Documents to ``docs``, rejected records to ``rejects``."""
+    for item in found:
+        if isinstance(item, Rejected):
+            rejects.append(reject_row(source.name, _doc_id(source, item.key), item))
+        else:
+            docs.append(item)
+
+
+def _timed(items: Iterable[T], clock: Stopwatch, stage: str) -> Iterator[T]:
+    """``items``, the time taken to produce each added to ``stage``: a stream read lazily."""
+    found = iter(items)
+    while True:
+        started = time.perf_counter()
+        item = next(found, None)
+        clock.lap(stage, started)
+        if item is None:
+            return
+        yield item
 
 
 def _doc_id(source: Source, key: str | None) -> str:
@@ -324,6 +370,7 @@ def clean(
             clock.add(result.stages)
             report.files += result.files
             report.bytes_in += result.bytes_in
+            report.skipped_records += result.skipped_records
             report.documents += result.documents
             report.paragraphs_in += result.paragraphs_in
             report.paragraphs_out += result.paragraphs_out

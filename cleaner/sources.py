@@ -22,6 +22,7 @@ import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -266,6 +267,24 @@ def read_bytes(source: Source, max_file_bytes: int, max_decompressed_bytes: int)
     except OSError as exc:
         raise Rejected("unreadable", exc.strerror or str(exc)) from None
     return data
+
+
+@contextmanager
+def open_stream(source: Source) -> Iterator[IO[bytes]]:
+    """A source's bytes as a stream, for a format read record by record (WARC) that is never
+    held whole in memory; a :class:`Rejected` when it cannot be opened. Compression is left
+    to the reader."""
+    if source.problem is not None:
+        raise Rejected("unreadable", source.problem)
+    if source.payload is not None:
+        yield io.BytesIO(source.payload)
+        return
+    try:
+        fd, _ = _open(source.path)
+    except OSError as exc:
+        raise Rejected("unreadable", exc.strerror or str(exc)) from None
+    with open(fd, "rb") as stream:
+        yield stream
 
 
 def _gunzipped(stream: IO[bytes], max_decompressed_bytes: int) -> bytes:
