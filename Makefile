@@ -32,6 +32,7 @@ lint: $(VENV)/.dev
 
 eval: $(BIN)/cleaner
 	$(BIN)/python bench/evaluate.py
+	$(BIN)/python bench/evaluate_html.py
 
 $(VENV)/.bench: $(BIN)/cleaner
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -39,6 +40,7 @@ $(VENV)/.bench: $(BIN)/cleaner
 
 bench: $(VENV)/.bench
 	$(BIN)/python bench/speed.py
+	$(BIN)/python bench/speed_html.py
 	$(BIN)/python bench/index_memory.py
 	$(BIN)/python bench/incremental.py
 

@@ -61,6 +61,7 @@ class Scope(str, Enum):
 class Keep(str, Enum):
     first = "first"
     longest = "longest"
+    newest = "newest"
 
 
 Threshold = Annotated[

@@ -5,7 +5,8 @@ charset-normalizer, and the encoding it settles on is recorded with every docume
 that decode to nothing sensible (binary files) are rejected, not guessed at.
 
 The container format is decoded here too: an article file is one document, a JSON Lines file
-one document per line, a JSON file one per element of its top-level array. A page (a ``.html``
+one document per line, a JSON file one per element of its top-level array (or one, when it
+holds a single object). A page (a ``.html``
 file, or a ``.txt`` that holds one) is one document whose text is still markup: the extract
 stage takes its main text out (:mod:`cleaner.extract`).
 """
@@ -148,6 +149,14 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
+    if stripped.startswith("{"):  # one object (news-please writes a file per article)
+        try:
+            item = json.loads(stripped)
+        except _JSON_ERRORS:
+            pass  # JSON lines
+        else:
+            yield _record(item, 1, fields)
+            return
     # Lines end at "\n" only: str.splitlines would also cut at U+2028 and U+0085, which JSON
     # allows unescaped inside strings.
     found = False

@@ -45,15 +45,17 @@ class DedupOptions:
     min_words: int = 5  # shorter paragraphs are only ever exact repeats
     # Across documents (see cleaner.deduplicate_corpus): "document" leaves documents alone.
     scope: str = "corpus"
-    keep: str = "first"  # of a cluster of duplicate documents: "first" or "longest"
+    # Of a cluster of duplicate documents: "first", "longest" or "newest" (published, then
+    # the file's modification time).
+    keep: str = "first"
     document_threshold: float = 0.85  # exact Jaccard similarity of two duplicate documents
     boilerplate_min_docs: int = 10  # documents a paragraph must recur in to be boilerplate
 
     def __post_init__(self) -> None:
         if self.scope not in ("document", "corpus"):
             raise ValueError(f"scope must be 'document' or 'corpus', not {self.scope!r}")
-        if self.keep not in ("first", "longest"):
-            raise ValueError(f"keep must be 'first' or 'longest', not {self.keep!r}")
+        if self.keep not in ("first", "longest", "newest"):
+            raise ValueError(f"keep must be 'first', 'longest' or 'newest', not {self.keep!r}")
 
 
 @lru_cache(maxsize=32)

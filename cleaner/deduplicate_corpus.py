@@ -7,7 +7,8 @@ more kinds of repeat go, each with its evidence:
   fetched twice, a syndicated wire story, a feed saved in two encodings) leaves the corpus for
   the rejects table, which names the document kept instead and their exact Jaccard
   similarity. Of each cluster the first document in input order is kept, or with
-  ``keep="longest"`` the longest (the first of equals).
+  ``keep="longest"`` the longest (the first of equals), or with ``keep="newest"`` the one
+  published last (see :func:`_preference`).
 - ``boilerplate``: a paragraph whose words, in order, appear in at least
   ``boilerplate_min_docs`` documents (a footer, a "Reporting by" line) is removed from each of
   them, naming the earliest other document that has it. A paragraph two articles share, a
@@ -20,9 +21,9 @@ that carry different channel footers are still copies.
 **The index** holds no text. A worker sums each document up in numbers
 (:func:`summarise`): its MinHash signature (the elementwise minimum of its paragraphs'
 signatures, which is the MinHash of the union of their shingle sets), a hash of its words in
-order, its shingle count and length; and a hash of each kept paragraph's words in order. That
-is ``4 * num_perm + 24`` bytes a document and 20 bytes a paragraph
-(:attr:`CorpusIndex.nbytes`).
+order, its shingle count and length, its publication and modification times and a hash of its
+canonical URL; and a hash of each kept paragraph's words in order. That is
+``4 * num_perm + 48`` bytes a document and 20 bytes a paragraph (:attr:`CorpusIndex.nbytes`).
 
 **The decision** (:func:`decide`), made when every batch is in:
 
@@ -32,7 +33,8 @@ is ``4 * num_perm + 24`` bytes a document and 20 bytes a paragraph
    (:func:`cleaner.deduplicate.candidate_pairs`), not with datasketch's ``MinHashLSH``,
    which inserts one document at a time in Python and finds the same pairs many times more
    slowly. The bands aim below the threshold, because the signatures still include the
-   boilerplate that the verdict leaves out.
+   boilerplate that the verdict leaves out. Documents with the same canonical URL are
+   candidates whatever LSH says: an article scraped again after an update.
 3. The documents of those pairs are read back (see ``read``) and fingerprinted again, whole
    and without their boilerplate candidates, which gives their exact shingle sets; pairs whose
    signatures agree far less than the threshold asks are dropped.
@@ -49,7 +51,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from difflib import SequenceMatcher
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -67,6 +71,7 @@ from cleaner.fingerprint import (
     sequence_hash,
     states_figures,
 )
+from cleaner.metadata import url_hash
 
 DUPLICATE = "duplicate_document"
 BOILERPLATE = "boilerplate"
@@ -91,6 +96,9 @@ class CorpusIndex:
     paragraph_hash: NDArray[np.uint64]  # each kept paragraph's words in order; 0 for none
     paragraph_doc: NDArray[np.int64]  # the document of each kept paragraph
     paragraph_index: NDArray[np.int32]  # its position in the document's paragraphs
+    published: NDArray[np.float64]  # epoch seconds; NaN when unknown
+    modified: NDArray[np.float64]  # the file's modification time; NaN when unknown
+    url_hash: NDArray[np.uint64]  # see cleaner.metadata.url_hash; 0 for no URL
 
     @property
     def documents(self) -> int:
@@ -103,8 +111,9 @@ class CorpusIndex:
     @classmethod
     def empty(cls, num_perm: int) -> CorpusIndex:
         u64, i64 = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+        f64 = np.empty(0, dtype=np.float64)
         signatures = np.empty((0, num_perm), dtype=np.uint32)
-        return cls(signatures, u64, i64, i64, u64, i64, np.empty(0, dtype=np.int32))
+        return cls(signatures, u64, i64, i64, u64, i64, np.empty(0, dtype=np.int32), f64, f64, u64)
 
     @classmethod
     def concat(cls, parts: Sequence[CorpusIndex], num_perm: int) -> CorpusIndex:
@@ -137,6 +146,9 @@ def index_table(index: CorpusIndex, documents: NDArray[np.int64], doc_ids: pa.Ar
             "chars": index.chars[documents],
             "paragraph_hashes": pa.ListArray.from_arrays(offsets, index.paragraph_hash[rows]),
             "paragraph_indices": pa.ListArray.from_arrays(offsets, index.paragraph_index[rows]),
+            "published": index.published[documents],
+            "modified": index.modified[documents],
+            "url_hash": index.url_hash[documents],
         }
     )
 
@@ -157,7 +169,17 @@ def read_index(table: pa.Table, num_perm: int) -> CorpusIndex:
         np.asarray(hashes.flatten().to_numpy(), dtype=np.uint64),
         np.asarray(pc.list_parent_indices(hashes).to_numpy(), dtype=np.int64),
         np.asarray(indices.flatten().to_numpy(), dtype=np.int32),
+        _column(table, "published", np.float64, np.nan),
+        _column(table, "modified", np.float64, np.nan),
+        _column(table, "url_hash", np.uint64, 0),
     )
+
+
+def _column(table: pa.Table, name: str, dtype: type, missing: float) -> NDArray[Any]:
+    """A column of numbers; ``missing`` throughout for an index written before it existed."""
+    if name not in table.column_names:
+        return np.full(table.num_rows, missing, dtype=dtype)
+    return np.asarray(table.column(name).to_numpy(), dtype=dtype)
 
 
 def _fixed_width(signatures: pa.Array, num_perm: int) -> NDArray[np.uint32]:
@@ -207,7 +229,14 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
         hashes,
         doc_of.astype(np.int64),
         (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
+        np.array([_seconds(d.meta.published) for d in docs], dtype=np.float64),
+        np.array([np.nan if d.modified is None else d.modified for d in docs], dtype=np.float64),
+        np.array([url_hash(d.meta.url) for d in docs], dtype=np.uint64),
     )
+
+
+def _seconds(moment: datetime | None) -> float:
+    return np.nan if moment is None else moment.timestamp()
 
 
 def _is_data(key: str) -> bool:
@@ -336,6 +365,7 @@ def _duplicates(
     aim = max(0.05, options.document_threshold - BAND_SLACK)
     bands, rows = lsh_bands(aim, options.num_perm)
     first, second = _candidates(index.signatures[heads], bands, rows, aim - ESTIMATE_SLACK)
+    first, second = _same_url(index.url_hash[heads], first, second)
     a, b = heads[first], heads[second]
     involved = np.unique(np.concatenate([a, b]))
     seen = _read_back(involved, candidates, options, read)
@@ -345,7 +375,8 @@ def _duplicates(
     root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
     agree = np.maximum(seen.agreement(root_at, other_at, True), seen.agreement(root_at, other_at))
     order = np.lexsort((rank[other], rank[root]))
-    order = order[agree[order] >= options.document_threshold - ESTIMATE_SLACK]
+    same_url = (index.url_hash[root] == index.url_hash[other]) & (index.url_hash[root] != 0)
+    order = order[(agree[order] >= options.document_threshold - ESTIMATE_SLACK) | same_url[order]]
     removed: dict[int, tuple[int, float]] = {}
     for r, o, ri, oi in zip(
         root[order].tolist(),
@@ -388,6 +419,28 @@ def _candidates(
             a, b = order[same], order[same + distance]
             near = _agreement(signatures, a, b) >= min_agree
             found.append(a[near] * n + b[near])
+    codes = np.unique(np.concatenate(found))
+    return codes // max(n, 1), codes % max(n, 1)
+
+
+def _same_url(
+    urls: NDArray[np.uint64], first: NDArray[np.int64], second: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Candidate pairs ``(first, second)`` and every pair of documents with the same URL.
+
+    A URL is shared by a handful of scrapes of one page at most, except by mistake (a site
+    that gives every page its home page as canonical URL): each is paired with the
+    ``WINDOW`` documents before it, as LSH's runs are.
+    """
+    n = len(urls)
+    found = [first * n + second]
+    order = np.argsort(urls, kind="stable")
+    known = order[urls[order] != 0]
+    for distance in range(1, WINDOW + 1):
+        same = np.flatnonzero(urls[known[distance:]] == urls[known[:-distance]])
+        if not len(same):
+            break
+        found.append(known[same] * n + known[same + distance])
     codes = np.unique(np.concatenate(found))
     return codes // max(n, 1), codes % max(n, 1)
 
@@ -458,13 +511,26 @@ def _in_order(a: Sequence[str], b: Sequence[str]) -> float:
 
 
 def _preference(index: CorpusIndex, keep: str, frozen: int = 0) -> NDArray[np.int64]:
-    """Each document's rank: the lower, the likelier it is kept; frozen ones come first."""
+    """Each document's rank: the lower, the likelier it is kept; frozen ones come first.
+
+    ``newest``: the latest published first; a document that gives no date comes after those
+    that do (a dated copy says more); equal or unknown dates go by the file's modification
+    time, latest first, then by input order.
+    """
     position = np.arange(index.documents)
     if keep == "first":
         return position
-    order = np.lexsort(
-        (position, np.where(position < frozen, -1, -index.chars), position >= frozen)
-    )
+    if keep == "newest":
+        published, modified = index.published, index.modified
+        keys: tuple[NDArray[Any], ...] = (
+            position,
+            np.where(np.isnan(modified), np.inf, -modified),
+            np.where(np.isnan(published), np.inf, -published),
+        )
+    else:
+        keys = (position, -index.chars)
+    frozen_first = tuple(np.where(position < frozen, -1, key) for key in keys[1:])
+    order = np.lexsort((position, *frozen_first, position >= frozen))
     rank = np.empty_like(position)
     rank[order] = position
     return rank

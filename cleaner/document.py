@@ -54,6 +54,7 @@ class Document:
     paragraphs_in: list[str]
     removed: list[Removal] = field(default_factory=list)
     meta: Meta = field(default_factory=Meta)
+    modified: float | None = None  # the file's modification time, epoch seconds (--keep newest)
 
     @property
     def paragraphs(self) -> list[str]:

@@ -37,6 +37,9 @@ SETTINGS: dict[str, Any] = {
     "deduplicate": False,
 }
 NO_MAIN_TEXT = "no_main_text"
+# Publication dates to the second, with their zone, where the page gives them (trafilatura
+# keeps the day only by default): two scrapes of an updated story often share the day.
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 # A page announces itself in its first bytes: a doctype, an <html> or <head> tag, or an XML
 # declaration followed by one of those (XHTML). Comments and whitespace may come first.
@@ -106,7 +109,12 @@ def page_language(html: str) -> str | None:
 
 def extraction_options() -> dict[str, Any]:
     """The extractor and its settings, as stored in the Parquet metadata."""
-    return {"extractor": "trafilatura", "version": version("trafilatura"), **SETTINGS}
+    return {
+        "extractor": "trafilatura",
+        "version": version("trafilatura"),
+        **SETTINGS,
+        "date_format": DATE_FORMAT,
+    }
 
 
 def extract(html: str, url: str | None = None) -> tuple[str, Meta]:
@@ -119,9 +127,18 @@ def extract(html: str, url: str | None = None) -> tuple[str, Meta]:
     # Imported on first use: trafilatura takes a quarter of a second to import, which a run
     # or a `cleaner fix` without a page need not pay.
     from trafilatura import bare_extraction
-    from trafilatura.settings import Document
+    from trafilatura.settings import Document, set_date_params
 
-    extracted = bare_extraction(html, url=url, with_metadata=True, config=_config(), **SETTINGS)
+    config = _config()
+    dates = set_date_params(config.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
+    extracted = bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        date_extraction_params={**dates, "outputformat": DATE_FORMAT},
+        config=config,
+        **SETTINGS,
+    )
     found: dict[str, Any] = extracted.as_dict() if isinstance(extracted, Document) else {}
     blocks = [line for line in (found.get("text") or "").split("\n") if line.strip()]
     if not blocks:

@@ -14,11 +14,13 @@ when it is reliable: a post of a few words or a list of links stays null.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pycld2
 
@@ -119,6 +121,33 @@ def _storable(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def canonical_url(url: str) -> str:
+    """A URL as the same page's other URLs would be written: scheme and host lowercase, no
+    default port, fragment, tracking parameter (``utm_*``) or trailing slash.
+
+    >>> canonical_url("HTTPS://News.Example:443/a/story/?utm_source=rss&id=7#top")
+    'https://news.example/a/story?id=7'
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, True) if not k.lower().startswith("utm_")]
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), urlencode(query), ""))
+
+
+def url_hash(url: str | None) -> int:
+    """A 64-bit hash of a URL's canonical form, never 0; 0 for no URL."""
+    if not url:
+        return 0
+    digest = hashlib.blake2b(canonical_url(url).encode("utf-8", "backslashreplace"), digest_size=8)
+    return int.from_bytes(digest.digest(), "little") or 1
 
 
 def detect_language(text: str) -> str | None:

@@ -8,6 +8,7 @@ of sources that an engine may run anywhere.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,6 +34,7 @@ from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fin
 from cleaner.metadata import detect_language
 from cleaner.repair import ftfy_options, repair_lines
 from cleaner.sources import (
+    STDIN,
     InputError,
     Source,
     Walk,
@@ -184,6 +186,7 @@ def _documents_of(
 ) -> Iterator[Document | Rejected]:
     """Extract, repair and split one file's records; a Rejected for whatever cannot be a
     document."""
+    modified = _modified(source)
     for record in found:
         if isinstance(record, Rejected):
             yield record
@@ -213,7 +216,25 @@ def _documents_of(
             detail = f"{len(paragraphs)} paragraphs, more than {options.max_paragraphs}"
             yield Rejected("too_many_paragraphs", f"{detail} (--max-paragraphs)", key=record.key)
         else:
-            yield Document(doc_id, source.name, record.encoding, changed, paragraphs, meta=meta)
+            yield Document(
+                doc_id,
+                source.name,
+                record.encoding,
+                changed,
+                paragraphs,
+                meta=meta,
+                modified=modified,
+            )
+
+
+def _modified(source: Source) -> float | None:
+    """A file's modification time (``--keep newest`` falls back on it); None for stdin."""
+    if source.path == STDIN:
+        return None
+    try:
+        return os.stat(source.path).st_mtime
+    except OSError:
+        return None
 
 
 def _records_of(source: Source, data: bytes, options: Options) -> Iterator[Record | Rejected]:

@@ -84,6 +84,9 @@ INDEX_SCHEMA = pa.schema(
         ("chars", pa.int64()),
         ("paragraph_hashes", pa.list_(pa.uint64())),
         ("paragraph_indices", pa.list_(pa.int32())),
+        ("published", pa.float64()),  # epoch seconds; NaN when unknown
+        ("modified", pa.float64()),  # the file's modification time; NaN when unknown
+        ("url_hash", pa.uint64()),  # the canonical URL's hash; 0 for none
     ]
 )
 
@@ -113,6 +116,9 @@ _INDEX_PARQUET: dict[str, Any] = {
         "chars": "zstd",
         "paragraph_hashes.list.element": "none",
         "paragraph_indices.list.element": "zstd",
+        "published": "zstd",
+        "modified": "zstd",
+        "url_hash": "none",
     },
     "use_dictionary": False,
     "write_statistics": ["doc_id"],

@@ -142,7 +142,25 @@ def test_document_order_is_sorted_paths_then_records(fixture_run: tuple[Path, st
         "004_feed.jsonl#a2",
         "005_wire.jsonl.gz#7",
         *(f"009_channel.jsonl#{n}" for n in range(101, 111)),
+        "010_harbour_bridge.html",
+        "011_crawl.warc#https://portside-gazette.example/news/ferry-strike",
+        "012_newsplease.json#1",
     ]
+
+
+def test_the_page_the_warc_and_the_news_please_record_bring_their_metadata(
+    fixture_run: tuple[Path, str],
+) -> None:
+    rows = pq.read_table(fixture_run[0]).to_pylist()
+    found = {r["doc_id"][:3]: (r["url"], r["title"], str(r["published"])) for r in rows}
+    assert found["010"] == (
+        "https://portside-gazette.example/news/harbour-bridge-to-close",
+        "Harbour bridge to close to cars",
+        "2024-05-14 08:30:00+00:00",
+    )
+    assert found["011"][0] == "https://portside-gazette.example/news/ferry-strike"
+    assert found["012"][2] == "2024-05-16 06:00:00+00:00"
+    assert "WARC records skipped (not HTML pages)" in fixture_run[1]
 
 
 def test_metadata_records_version_and_every_output_option(tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ def test_index_costs_what_the_docs_say_per_document_and_paragraph() -> None:
     fp = fingerprint([p for d in docs for p in d.paragraphs_in])
     index = CorpusIndex.concat([summarise(docs, fp), summarise(docs[:1], fp)], 128)
     assert index.documents == 4
-    assert index.nbytes == 4 * (4 * 128 + 24) + 8 * 20
+    assert index.nbytes == 4 * (4 * 128 + 48) + 8 * 20
     assert index.paragraph_doc.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     assert np.array_equal(index.signatures[0], fp.signatures[:2].min(axis=0))
 

@@ -71,7 +71,7 @@ def test_a_page_becomes_its_article_with_the_metadata_of_the_page(tmp_path: Path
     assert list(doc.paragraphs) == ARTICLE
     assert doc.url == "https://news.example/harbour-bridge"
     assert doc.title.startswith("Harbour bridge to close to cars")
-    assert doc.published == pd.Timestamp("2024-05-14", tz="UTC")
+    assert doc.published == pd.Timestamp("2024-05-14T07:30", tz="UTC")  # given at +02:00
     assert doc.language == "en"
 
 

@@ -130,5 +130,5 @@ def test_the_corpus_reads_in_polars_and_duckdb(tmp_path: Path, tool: str) -> Non
         assert str(frame.schema["published"]).startswith("Datetime")
         rows = frame.height
     else:
-        rows = module.sql(f"select count(*), max(published) from '{out}'").fetchone()[0]
+        rows = module.sql(f"select count(*), max(published) from '{out}'").fetchall()[0][0]
     assert rows == pq.read_metadata(out).num_rows

@@ -15,9 +15,10 @@ from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 
 def test_library_clean_reports_what_it_did(tmp_path: Path) -> None:
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
-    assert report.files == 10
+    assert report.files == 13
     assert report.skipped == [str(FIXTURES / "sources.csv")]
-    assert (report.documents, report.documents_out) == (18, 17)
+    assert report.skipped_records == 4  # the WARC's warcinfo, two requests and an image
+    assert (report.documents, report.documents_out) == (21, 20)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1, "boilerplate": 10}
     # the paragraphs removed, and the three of the duplicate document (008) left out
     assert report.paragraphs_in - report.paragraphs_out == 5 + 1 + 10 + 4
@@ -28,7 +29,7 @@ def test_library_clean_reports_what_it_did(tmp_path: Path) -> None:
 def test_scope_document_leaves_other_documents_out_of_it(tmp_path: Path) -> None:
     dedup = cleaner.DedupOptions(scope="document")
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet", cleaner.Options(dedup=dedup))
-    assert (report.documents, report.documents_out) == (18, 18)
+    assert (report.documents, report.documents_out) == (21, 21)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1}
     assert "duplicate_document" not in report.rejects
 

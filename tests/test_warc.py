@@ -17,11 +17,11 @@ from tests.test_extract import ARTICLE, page
 BRIDGE = page().encode()
 # Another story, without a canonical link or a language of its own.
 STORY = (
-    "<!DOCTYPE html><html><head><title>Ferry strike</title></head><body><article>"
-    "<p>Ferry crews walked out on Monday morning over pay and the new rota for the summer.</p>"
-    "<p>The operator said it would run a reduced timetable until the talks resume on Friday.</p>"
-    "</article></body></html>"
-).encode()
+    b"<!DOCTYPE html><html><head><title>Ferry strike</title></head><body><article>"
+    b"<p>Ferry crews walked out on Monday morning over pay and the new rota for the summer.</p>"
+    b"<p>The operator said it would run a reduced timetable until the talks resume on Friday.</p>"
+    b"</article></body></html>"
+)
 
 
 def archive() -> list[bytes]:
@@ -85,7 +85,7 @@ def test_a_record_over_the_limit_is_rejected_and_the_rest_is_read(tmp_path: Path
 )
 def test_a_warc_cut_off_or_damaged_keeps_the_records_before(tmp_path: Path, tail: bytes) -> None:
     cut = warcs.response("https://news.example/cut", STORY)[:300]
-    corpus, rejects, report = clean(tmp_path, "c.warc", b"".join(archive()) + cut + tail)
+    corpus, _, report = clean(tmp_path, "c.warc", b"".join(archive()) + cut + tail)
     assert corpus.doc_id.tolist()[:2] == [
         "c.warc#https://news.example/harbour-bridge?utm=rss",
         "c.warc#https://news.example/ferry",
@@ -102,7 +102,8 @@ def test_real_pages_read_from_a_warc_as_from_their_files(tmp_path: Path) -> None
     folder = shared("fundus_eval_news_html", "html")
     pages = sorted(folder.glob("*.html.gz"))[::8]
     records = [
-        warcs.response(f"https://pages.example/{p.name}", gzip.open(p).read()) for p in pages
+        warcs.response(f"https://pages.example/{p.name}", gzip.decompress(p.read_bytes()))
+        for p in pages
     ]
     (tmp_path / "pages").mkdir()
     for path in pages:

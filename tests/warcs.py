@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 
 
 def record(kind: str, block: bytes, uri: str | None = None, content_type: str = "") -> bytes:
     """One WARC/1.0 record of ``kind`` (response, request, warcinfo, ...) around ``block``."""
     headers = [f"WARC-Type: {kind}", "WARC-Date: 2024-05-14T10:00:00Z"]
-    headers.append(f"WARC-Record-ID: <urn:uuid:{abs(hash((kind, block, uri))):032x}>")
+    digest = hashlib.sha1(kind.encode() + block + str(uri).encode()).hexdigest()[:32]
+    headers.append(f"WARC-Record-ID: <urn:uuid:{digest}>")
     if uri is not None:
         headers.append(f"WARC-Target-URI: {uri}")
     if content_type:
