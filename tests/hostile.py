@@ -271,7 +271,43 @@ def build_hostile(
     h.add("over the size limit", "limits/sparse_too_large.txt", "too_large")
     many = "\n".join(f"Line {n} of a log." for n in range(max_paragraphs + 1))
     h.write("too many paragraphs", "limits/log.txt", many.encode(), "too_many_paragraphs")
+    _web(h, good.decode(), bomb_bytes)
     return h
+
+
+def _page(body: str, prologue: str = "<!DOCTYPE html>") -> bytes:
+    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n") if p.strip())
+    head = "<html><head><title>T</title></head><body><article>"
+    return f"{prologue}{head}{paragraphs}</article></body></html>".encode()
+
+
+def _web(h: Hostile, good: str, bomb_bytes: int) -> None:
+    """Pages and web archives that try to expand, read or fetch what they should not."""
+    from tests import warcs
+
+    laughs = ['<!ENTITY l0 "lol">'] + [
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    bomb = '<?xml version="1.0"?><!DOCTYPE html [' + "".join(laughs) + "]>"
+    kind = "web pages: entity bombs, external entities, no text"
+    h.write(kind, "web/laughs.xhtml", _page(good + "\n\n&l9;", bomb), DOCUMENT)
+    xxe = '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    h.write(kind, "web/xxe.html", _page(good + "\n\n&x;", xxe), DOCUMENT)
+    h.write(kind, "web/page_saved_as.txt", _page(good), DOCUMENT)
+    shell = b"<!DOCTYPE html><html><body><div id=app></div><script>go()</script></body></html>"
+    h.write(kind, "web/script_only.html", shell, "no_main_text")
+    h.write(kind, "web/truncated.html.gz", gzip.compress(_page(good))[:40], "bad_gzip")
+    kind = "WARC files: not a WARC, empty, a gzip bomb in a record"
+    h.write(kind, "web/not_a_warc.warc", good.encode(), "bad_warc")
+    h.write(kind, "web/empty.warc", b"", "empty")
+    records = [
+        warcs.warcinfo(),
+        warcs.response("https://x.example/a", _page(good)),
+        warcs.response("https://x.example/bomb", _zeros_gzip(bomb_bytes), Content_Encoding="gzip"),
+    ]
+    h.put("web/crawl.warc.gz", warcs.gzipped(records))
+    h.add(kind, "web/crawl.warc.gz#https://x.example/a", DOCUMENT)
+    h.add(kind, "web/crawl.warc.gz#https://x.example/bomb", "too_large_decompressed")
 
 
 def _zeros_gzip(size: int) -> bytes:
