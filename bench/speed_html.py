@@ -21,12 +21,14 @@ import argparse
 import gzip
 import importlib.util
 import io
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from rich.console import Console
 from rich.table import Table
@@ -54,14 +56,23 @@ def pages(root: Path) -> list[tuple[str, bytes]]:
     return found
 
 
-def best_of(rounds: int, work: Callable[[], object]) -> float:
-    """The fastest of some rounds, in seconds: the machine is shared, drift only slows."""
-    times = []
+class Timing(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # CPU seconds, of this process or of the child (all its workers)
+
+
+def best_of(rounds: int, work: Callable[[], object]) -> Timing:
+    """The fastest of some rounds by the clock, with its CPU time: the machine is shared,
+    and the CPU time is what its load changes least."""
+    found = []
     for _ in range(rounds):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         work()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        child = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        found.append(Timing(time.perf_counter() - started, time.process_time() - cpu + child))
+    return min(found)
 
 
 def plain_pages(found: Sequence[tuple[str, bytes]]) -> None:
@@ -101,13 +112,10 @@ def read_warcio(data: bytes) -> int:
     return n
 
 
-def cleaner_run(inputs: Path, out: Path, workers: int) -> float:
-    """Seconds of ``cleaner clean`` as a process of its own, as a user runs it."""
+def cleaner_run(inputs: Path, out: Path, workers: int) -> None:
+    """``cleaner clean`` as a process of its own, as a user runs it."""
     command = [sys.executable, "-m", "cleaner", "clean", str(inputs), "-o", str(out)]
-    command += ["-q", "-j", str(workers), "--scope", "document"]
-    started = time.perf_counter()
-    subprocess.run(command, check=True)
-    return time.perf_counter() - started
+    subprocess.run([*command, "-q", "-j", str(workers), "--scope", "document"], check=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,41 +145,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         n = len(found)
         console.print(f"{n} pages, {mb:.1f} MB of HTML; WARC {len(plain) / 1e6:.1f} MB")
 
-        table = Table(title="pages/s (HTML) and records/s (WARC), one process unless said")
-        for column in ("what", "input", "seconds", "per second", "vs trafilatura.extract"):
+        table = Table(title="pages/s (HTML) and records/s (WARC); CPU: all processes")
+        columns = ("what", "input", "seconds", "per second", "CPU s", "per CPU s", "vs loop (CPU)")
+        for column in columns:
             table.add_column(column, justify="left" if column in ("what", "input") else "right")
-        base = best_of(args.rounds, lambda: plain_pages(found))
-        table.add_row(
-            "trafilatura.extract loop", "pages", f"{base:.1f}", f"{n / base:.1f}", "1.00x"
-        )
-        for workers in (1, 2):
-            seconds = min(
-                cleaner_run(folder, tmp / "out.parquet", workers) for _ in range(args.rounds)
-            )
-            table.add_row(
-                f"cleaner clean -j {workers}",
-                "pages",
-                f"{seconds:.1f}",
-                f"{n / seconds:.1f}",
-                f"{base / seconds:.2f}x",
-            )
         warc = tmp / "pages.warc.gz"
-        base = best_of(args.rounds, lambda: plain_warc(warc))
-        table.add_row(
-            "FastWARC + trafilatura.extract loop",
-            "WARC records",
-            f"{base:.1f}",
-            f"{n / base:.1f}",
-            "1.00x",
-        )
-        seconds = min(cleaner_run(warc, tmp / "out.parquet", 1) for _ in range(args.rounds))
-        table.add_row(
-            "cleaner clean -j 1",
-            "WARC records",
-            f"{seconds:.1f}",
-            f"{n / seconds:.1f}",
-            f"{base / seconds:.2f}x",
-        )
+        out = tmp / "out.parquet"
+        runs = [
+            ("trafilatura.extract loop", "pages", lambda: plain_pages(found)),
+            ("cleaner clean -j 1", "pages", lambda: cleaner_run(folder, out, 1)),
+            ("cleaner clean -j 2", "pages", lambda: cleaner_run(folder, out, 2)),
+            ("FastWARC + trafilatura.extract loop", "WARC records", lambda: plain_warc(warc)),
+            ("cleaner clean -j 1", "WARC records", lambda: cleaner_run(warc, out, 1)),
+        ]
+        base = None
+        for what, unit, work in runs:
+            timing = best_of(args.rounds, work)
+            if what.endswith("loop"):
+                base = timing
+            assert base is not None
+            table.add_row(
+                what,
+                unit,
+                f"{timing.wall:.1f}",
+                f"{n / timing.wall:.1f}",
+                f"{timing.cpu:.1f}",
+                f"{n / timing.cpu:.1f}",
+                f"{base.cpu / timing.cpu:.2f}x",
+            )
         console.print(table)
 
         readers = Table(title="WARC readers alone: response records read per second")
@@ -183,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             candidates.append(("warcio", read_warcio))
         for reader_name, read in candidates:
             rates = [
-                n / best_of(max(3, args.rounds), lambda d=d, r=read: r(d)) for d in (plain, gz)
+                n / best_of(max(3, args.rounds), lambda d=d, r=read: r(d)).wall for d in (plain, gz)
             ]
             readers.add_row(reader_name, *(f"{rate:,.0f}" for rate in rates))
         console.print(readers)
