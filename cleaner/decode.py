@@ -130,6 +130,9 @@ class Fields:
 def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record | Rejected]:
     """Yield the documents of a decoded file, or a ``Rejected`` for each bad record.
 
+    ``kind`` is ``"records"`` for JSON Lines (or an array), ``"json"`` for a file that may also
+    hold a single object, ``"article"`` or ``"html"`` for one document.
+
     JSON records are keyed by their ``fields.id`` when present, otherwise by their 1-based
     position (line number in JSON Lines, element number in a JSON array). A file without a
     single record is rejected as ``empty``, so that it is accounted for like an empty article.
@@ -149,7 +152,7 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
-    if stripped.startswith("{"):  # one object (news-please writes a file per article)
+    if kind == "json" and stripped.startswith("{"):  # news-please writes a file per article
         try:
             item = json.loads(stripped)
         except _JSON_ERRORS:

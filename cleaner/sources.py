@@ -2,9 +2,9 @@
 
 A folder is walked recursively and its files sorted, so document order is the same on every
 run and every machine. ``.txt``/``.md`` files hold one article, ``.html``/``.htm``/``.xhtml``
-one web page, ``.jsonl``/``.json`` records, ``.warc`` web archive records; a ``.gz`` suffix on
-any of them is read transparently. Other files are *skipped*
-(counted and listed in the summary, never silently ignored), and so are symlinks to folders,
+one web page, ``.jsonl`` and ``.json`` records (a ``.json`` file perhaps a single one), ``.warc``
+web archive records; a ``.gz`` suffix on any of them is read transparently. Other files are
+*skipped* (counted and listed in the summary, never silently ignored), and so are symlinks to folders,
 which are not followed: a link loop cannot trap the walk and no file is read twice. ``-`` is
 standard input.
 
@@ -31,7 +31,8 @@ from cleaner.document import Rejected
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
-RECORD_SUFFIXES = (".jsonl", ".json")
+RECORD_SUFFIXES = (".jsonl",)
+JSON_SUFFIXES = (".json",)
 ARCHIVE_SUFFIXES = (".warc",)
 STDIN = "-"
 
@@ -42,7 +43,7 @@ class Source:
 
     path: str  # filesystem path, or "-" for standard input
     name: str  # path relative to its input root (POSIX separators); used in doc_id
-    kind: str  # "article", "html", "records" or "warc"
+    kind: str  # "article", "html", "records" (JSON lines), "json" or "warc"
     gzipped: bool = False
     size: int = 0  # bytes as found on disk (compressed, for .gz); batches are cut by it
     payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
@@ -69,6 +70,8 @@ def classify(filename: str) -> tuple[str, bool] | None:
         return "html", gzipped
     if lower.endswith(RECORD_SUFFIXES):
         return "records", gzipped
+    if lower.endswith(JSON_SUFFIXES):
+        return "json", gzipped
     if lower.endswith(ARCHIVE_SUFFIXES):
         return "warc", gzipped
     return None

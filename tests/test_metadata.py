@@ -132,3 +132,14 @@ def test_the_corpus_reads_in_polars_and_duckdb(tmp_path: Path, tool: str) -> Non
     else:
         rows = module.sql(f"select count(*), max(published) from '{out}'").fetchall()[0][0]
     assert rows == pq.read_metadata(out).num_rows
+
+
+def test_a_json_file_may_hold_one_object_a_json_lines_file_never(tmp_path: Path) -> None:
+    record = json.dumps({"maintext": "One article.", "title": "T"}, indent=4)
+    (tmp_path / "a.json").write_text(record)
+    (tmp_path / "b.jsonl").write_text(record)
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(tmp_path / "a.json"), str(tmp_path / "b.jsonl")], out)
+    assert read_corpus(out).doc_id.tolist() == ["a.json#1"]
+    rejects = pd.read_parquet(out.with_name("c.rejects.parquet"))
+    assert set(rejects.source) == {"b.jsonl"} and set(rejects.reason) == {"bad_json"}
