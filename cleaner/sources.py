@@ -1,10 +1,10 @@
 """Sources: find the input files and read their bytes.
 
 A folder is walked recursively and its files sorted, so document order is the same on every
-run and every machine. ``.txt``/``.md`` files hold one article, ``.html``/``.htm``/``.xhtml``
-one web page, ``.jsonl`` and ``.json`` records (a ``.json`` file perhaps a single one), ``.warc``
-web archive records; a ``.gz`` suffix on any of them is read transparently. Other files are
-*skipped* (counted and listed in the summary, never silently ignored), and so are symlinks to folders,
+run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
+records, ``.html``/``.htm``/``.xhtml`` one web page and ``.warc`` web archive records; a
+``.gz`` suffix on any of them is read transparently. Other files are *skipped*
+(counted and listed in the summary, never silently ignored), and so are symlinks to folders,
 which are not followed: a link loop cannot trap the walk and no file is read twice. ``-`` is
 standard input.
 
