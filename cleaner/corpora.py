@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.deduplicate_corpus import (
     BOILERPLATE,
     DUPLICATE,
+    READ_CHUNK,
     CorpusIndex,
     Decisions,
     decide,
@@ -195,13 +196,14 @@ def across_documents(
     started = time.perf_counter()
     index = CorpusIndex.concat([h.index for h in holders], options.num_perm)
     decisions = decide(index, options, read, frozen)
+    repeated = _repeated(index, decisions, read)
     outcome = Outcome(index.nbytes, time.perf_counter() - started)
     for n, holder in enumerate(holders):
         if starts[n] < frozen:
             continue
         offset = int(starts[n])
         for batch in holder.batches():
-            rows, rejects = _apply(batch, offset, decisions, doc_ids, outcome)
+            rows, rejects = _apply(batch, offset, decisions, repeated, doc_ids, outcome)
             writer.add_corpus_table(rows)
             writer.add_rejects(rejects)
             outcome.documents_out += rows.num_rows
@@ -215,10 +217,34 @@ def across_documents(
     return outcome
 
 
+def _repeated(
+    index: CorpusIndex, decisions: Decisions, read: Callable[[NDArray[np.int64]], list[list[str]]]
+) -> dict[tuple[int, int], str]:
+    """The text of each paragraph a boilerplate removal names, by (document, position before
+    removal): a few documents per boilerplate paragraph, read back so that every removal
+    carries the paragraph it repeats."""
+    wanted = {(other, j) for found in decisions.boilerplate.values() for _, other, j in found}
+    docs = np.array(sorted({other for other, _ in wanted}), dtype=np.int64)
+    texts: dict[tuple[int, int], str] = {}
+    for start in range(0, len(docs), READ_CHUNK):
+        chunk = docs[start : start + READ_CHUNK]
+        for doc, paragraphs in zip(chunk.tolist(), read(chunk), strict=True):
+            # read() gives the paragraphs the index holds, whose positions it records
+            first, end = np.searchsorted(index.paragraph_doc, [doc, doc + 1])
+            positions = index.paragraph_index[first:end].tolist()
+            texts.update(
+                ((doc, j), text)
+                for j, text in zip(positions, paragraphs, strict=True)
+                if (doc, j) in wanted
+            )
+    return texts
+
+
 def _apply(
     batch: pa.RecordBatch,
     offset: int,
     decisions: Decisions,
+    repeated: dict[tuple[int, int], str],
     doc_ids: pa.ChunkedArray,
     outcome: Outcome,
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
@@ -244,9 +270,11 @@ def _apply(
         already = {r.index for r in document.removed}  # a merged corpus was cleaned before
         for i, other, j in decisions.boilerplate[offset + n]:
             if i not in already:
-                text = document.paragraphs_in[i]
+                text, original = document.paragraphs_in[i], repeated[other, j]
                 other_id = doc_ids[other].as_py()
-                document.removed.append(Removal(i, text, BOILERPLATE, j, 1.0, 1.0, other_id))
+                document.removed.append(
+                    Removal(i, text, BOILERPLATE, original, j, 1.0, 1.0, other_id)
+                )
                 outcome.removed[BOILERPLATE] += 1
                 outcome.paragraphs_removed += 1
         document.removed.sort(key=lambda r: r.index)

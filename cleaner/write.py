@@ -38,12 +38,13 @@ ROW_GROUP_BYTES = 64 * 1024 * 1024  # keeps the rows held before a flush bounded
 REMOVAL = pa.struct(
     [
         ("index", pa.int32()),
-        ("text", pa.string()),
+        ("paragraph", pa.string()),
         ("reason", pa.string()),
-        ("duplicate_of", pa.int32()),
+        ("repeats", pa.string()),
+        ("repeats_index", pa.int32()),
         ("similarity", pa.float64()),
         ("containment", pa.float64()),
-        ("duplicate_of_doc", pa.string()),
+        ("repeats_doc", pa.string()),
     ]
 )
 CORPUS_SCHEMA = pa.schema(
@@ -126,7 +127,7 @@ def index_path(output: Path) -> Path:
 def document_of(row: dict[str, Any]) -> Document:
     """The document a corpus row was made from (the inverse of :func:`documents_table`)."""
     removed = [Removal(**r) for r in row["removed"]]
-    by_index = {r.index: r.text for r in removed}
+    by_index = {r.index: r.paragraph for r in removed}
     kept = iter(row["paragraphs"])
     paragraphs = [
         by_index[i] if i in by_index else next(kept) for i in range(row["n_paragraphs_in"])

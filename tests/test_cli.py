@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app
+from cleaner.write import document_of
 from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 
 runner = CliRunner()
@@ -34,9 +35,10 @@ def test_example_article_loses_its_doubled_opening(fixture_run: tuple[Path, str]
     (removal,) = doc.removed
     assert removal["index"] == 1
     assert removal["reason"] == "exact_duplicate"
-    assert removal["duplicate_of"] == 0
+    assert removal["repeats_index"] == 0
     assert removal["similarity"] == 1.0
-    assert removal["text"].startswith("The Kremlin has confirmed")
+    assert removal["paragraph"].startswith("The Kremlin has confirmed")
+    assert removal["repeats"] == doc.paragraphs[0]  # the kept lead it repeats, as written
     assert doc.paragraphs[1].startswith("As it was reported")
     assert doc.text == "\n\n".join(doc.paragraphs)
 
@@ -45,7 +47,7 @@ def test_lead_repeated_in_another_rendering_is_an_exact_duplicate(
     fixture_run: tuple[Path, str],
 ) -> None:
     doc = read_corpus(fixture_run[0]).loc["001_rendering_lead.txt"]
-    assert [(r["index"], r["reason"], r["duplicate_of"]) for r in doc.removed] == [
+    assert [(r["index"], r["reason"], r["repeats_index"]) for r in doc.removed] == [
         (1, "exact_duplicate", 0)
     ]
     assert doc.repaired  # the &amp; entity and the curly quotes were repaired
@@ -55,13 +57,14 @@ def test_lead_repeated_in_another_rendering_is_an_exact_duplicate(
 def test_repeat_with_one_word_edited_is_a_near_duplicate(fixture_run: tuple[Path, str]) -> None:
     doc = read_corpus(fixture_run[0]).loc["002_edited_repeat.txt"]
     (removal,) = doc.removed
-    assert (removal["index"], removal["reason"], removal["duplicate_of"]) == (
+    assert (removal["index"], removal["reason"], removal["repeats_index"]) == (
         3,
         "near_duplicate",
         1,
     )
     assert 0.8 <= removal["similarity"] < 1.0
-    assert "biggest on the coast" in removal["text"]
+    assert "biggest on the coast" in removal["paragraph"]
+    assert removal["repeats"] == doc.paragraphs[1]
 
 
 def test_cp1251_article_is_decoded_and_deduplicated(fixture_run: tuple[Path, str]) -> None:
@@ -113,15 +116,38 @@ def test_channel_footer_is_boilerplate_and_a_quote_two_posts_share_stays(
     named = []
     for post in posts.itertuples():
         (removal,) = post.removed
-        assert (removal["reason"], removal["text"]) == ("boilerplate", footer)
-        assert removal["duplicate_of_doc"] != post.Index
-        named.append(removal["duplicate_of_doc"])
+        assert (removal["reason"], removal["paragraph"], removal["repeats"]) == (
+            "boilerplate",
+            footer,
+            footer,
+        )
+        assert removal["repeats_doc"] != post.Index
+        named.append(removal["repeats_doc"])
         assert footer not in post.paragraphs.tolist()
     # each names the earliest other post with the footer
     assert named == ["009_channel.jsonl#102", *["009_channel.jsonl#101"] * 9]
     quote = '"We will rebuild the bridge before winter," the mayor told reporters on the riverbank.'
     shared = [quote in post.paragraphs.tolist() for post in posts.itertuples()]
     assert shared == [True, True] + [False] * 8
+
+
+def test_every_removal_carries_the_paragraph_it_repeats(fixture_run: tuple[Path, str]) -> None:
+    table = pq.read_table(fixture_run[0])
+    docs = {row["doc_id"]: document_of(row) for row in table.to_pylist()}
+    removals = [(doc, r) for doc in docs.values() for r in doc.removed]
+    assert {r.reason for _, r in removals} == {"exact_duplicate", "near_duplicate", "boilerplate"}
+    for doc, r in removals:
+        if r.repeats_doc is None:
+            assert r.repeats in doc.paragraphs  # a kept paragraph of the same document
+            assert doc.paragraphs_in[r.repeats_index] == r.repeats
+        else:
+            assert docs[r.repeats_doc].paragraphs_in[r.repeats_index] == r.repeats
+
+
+def test_removal_fields_unnest_beside_the_corpus_columns(fixture_run: tuple[Path, str]) -> None:
+    table = pq.read_table(fixture_run[0])
+    fields = {f.name for f in table.schema.field("removed").type.value_type}
+    assert not fields & set(table.column_names)  # polars' unnest("removed") needs this
 
 
 def test_summary_counts_files_and_removals(fixture_run: tuple[Path, str]) -> None:
