@@ -8,6 +8,7 @@ temporary files and leaves earlier output as it was.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from collections.abc import Iterator
@@ -21,14 +22,14 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
-from cleaner.pipeline import STAGES, Options, Report, clean, clean_text, merge
+from cleaner.pipeline import Options, Report, clean, clean_text, merge
 from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
+from cleaner.terminal import shown
 
 app = typer.Typer(
     add_completion=False,
@@ -79,6 +80,11 @@ MinWords = Annotated[
 Output = Annotated[
     Path, typer.Option("--output", "-o", help="Corpus to write; rejects and index go beside it.")
 ]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+AsJson = Annotated[
+    bool,
+    typer.Option("--json", help="Print the summary as one JSON object on stdout (see README)."),
+]
 
 DEFAULTS = DedupOptions()
 DEFAULT_SCOPE, DEFAULT_KEEP = Scope(DEFAULTS.scope), Keep(DEFAULTS.keep)
@@ -86,13 +92,8 @@ LIMITS = Options()
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"error: {_shown(message)}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"error: {shown(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def _shown(text: str) -> str:
-    """Text on one line: control characters (a newline in a file name) escaped."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class _Terminated(BaseException):
@@ -195,7 +196,8 @@ def clean_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Clean INPUTS into a Parquet corpus (-o), with a rejects table beside it."""
     options = Options(
@@ -220,7 +222,7 @@ def clean_command(
         workers=workers or default_workers(),
         against=tuple(str(path) for path in against or ()),
     )
-    show_progress = not quiet and err.is_terminal
+    show_progress = not quiet and not as_json and err.is_terminal
     with _failures(output):
         if show_progress:
             with Progress(
@@ -241,43 +243,65 @@ def clean_command(
         else:
             report = clean(inputs, output, options)
     if not quiet:
-        _summary(report)
+        _summary(report, as_json)
     if strict and report.rejected:
         _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
 
 
-def _stages(report: Report) -> str:
-    return " ".join(f"{stage} {report.stages.get(stage, 0.0):.2f}" for stage in STAGES)
+# Below this much input a run's fixed costs (starting workers, writing three files) make
+# throughput figures say more about start-up than about speed: they are left out.
+SPEED_MIN_BYTES = 10_000_000
 
 
-def _summary(report: Report) -> None:
-    table = Table(title=f"cleaner: {report.output}", show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    mb = report.bytes_in / 1e6
-    rows = [
-        ("files read", f"{report.files:,}"),
-        ("files skipped (other formats, folder links)", f"{len(report.skipped):,}"),
-        ("documents in", f"{report.documents:,}"),
-        ("documents out", f"{report.documents_out:,}"),
-        ("paragraphs in", f"{report.paragraphs_in:,}"),
-        ("paragraphs out", f"{report.paragraphs_out:,}"),
-        *((f"removed: {reason}", f"{n:,}") for reason, n in sorted(report.removed.items())),
-        *((f"rejected: {reason}", f"{n:,}") for reason, n in sorted(report.rejects.items())),
-        ("rejected", f"{report.rejected:,}"),
-        ("seconds", f"{report.seconds:.2f}"),
-        ("seconds by stage (all workers)", _stages(report)),
-        ("MB/s", f"{mb / report.seconds:.2f}" if report.seconds > 0 else "-"),
+def _summary(report: Report, as_json: bool) -> None:
+    """The run's numbers: one JSON object on stdout, or lines on stderr that add up."""
+    figures = report.summary()
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+        return
+    outputs, files = figures["outputs"], figures["files"]
+    documents, paragraphs = figures["documents"], figures["paragraphs"]
+    rejected_paragraphs = paragraphs["in_rejected_documents"]
+    lines = [
+        f"files read  {files['read']:,}, skipped {files['skipped']:,} "
+        "(other formats, folder links)",
+        f"documents   {documents['in']:,} in = {documents['out']:,} out "
+        f"+ {documents['rejected']:,} rejected",
+        *_by_reason("rejected", documents["rejected_by_reason"]),
+        f"paragraphs  {paragraphs['in']:,} in = {paragraphs['out']:,} out "
+        f"+ {paragraphs['removed']:,} removed"
+        + (f" + {rejected_paragraphs:,} in rejected documents" if rejected_paragraphs else ""),
+        *_by_reason("removed", paragraphs["removed_by_reason"]),
+        f"seconds     {report.seconds:.2f}",
     ]
-    if report.index_bytes:
-        rows.append(("corpus-wide index (MB)", f"{report.index_bytes / 1e6:.1f}"))
-    for what, count in rows:
-        table.add_row(what, count)
-    err.print(table)
+    if report.bytes_in >= SPEED_MIN_BYTES and report.seconds > 0:
+        stages = " ".join(f"{k} {v:.1f}" for k, v in figures["seconds_by_stage"].items())
+        lines.append(f"speed       {report.bytes_in / 1e6 / report.seconds:.1f} MB/s")
+        lines.append(f"stages      {stages} (CPU seconds, all workers)")
+    if report.index_bytes >= 1_000_000:
+        lines.append(f"index held  {report.index_bytes / 1e6:.1f} MB in memory")
+    lines += [f"{what:<11} {path}" for what, path in outputs.items()]
+    for line in lines:
+        _say(line)
     for path in report.skipped[:10]:
-        err.print(f"skipped: {_shown(portable_name(path))}", markup=False, highlight=False)
+        _say(f"skipped: {portable_name(path)}")
     if len(report.skipped) > 10:
-        err.print(f"skipped: ... and {len(report.skipped) - 10} more", highlight=False)
+        _say(f"skipped: ... and {len(report.skipped) - 10} more")
+
+
+def _by_reason(what: str, counts: dict[str, int]) -> list[str]:
+    """One line per reason, counts aligned under the totals above."""
+    width = max((len(f"{n:,}") for n in counts.values()), default=0)
+    labels = [what, *[""] * len(counts)]
+    return [
+        f"  {label:<9} {n:>{width},} {reason}"
+        for label, (reason, n) in zip(labels, counts.items(), strict=False)
+    ]
+
+
+def _say(line: str) -> None:
+    """One line on stderr, as it is: no markup, no wrapping, control characters escaped."""
+    err.print(shown(line), markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -305,13 +329,14 @@ def merge_command(
         typer.Argument(help="Corpora written by cleaner clean, in order.", metavar="CORPUS"),
     ],
     output: Output = Path("corpus.parquet"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Join corpora into one (-o), de-duplicating documents and boilerplate across them."""
     with _failures(output):
         report = merge(corpora, output)
     if not quiet:
-        _summary(report)
+        _summary(report, as_json)
 
 
 @app.command("fix")

@@ -31,7 +31,7 @@ from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fin
 from cleaner.repair import ftfy_options, repair_lines
 from cleaner.sources import InputError, Source, Walk, batched, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
-from cleaner.write import CorpusWriter, documents_table, reject_row, rejects_path
+from cleaner.write import CorpusWriter, documents_table, index_path, reject_row, rejects_path
 
 MiB = 1024 * 1024
 # A worker holds one batch, as text, at a time. Small batches spread the work evenly: results
@@ -92,15 +92,21 @@ class BatchResult:
 
 @dataclass
 class Report:
-    """What a run did, as the summary shows it."""
+    """What a run did, as the summary shows it.
+
+    The counts add up: ``documents == documents_out + rejected`` (every input that could be
+    a document is written or rejected, with its reason) and ``paragraphs_in == paragraphs_out
+    + sum(removed.values()) + paragraphs_rejected``.
+    """
 
     output: Path
     files: int = 0
     skipped: list[str] = field(default_factory=list)
-    documents: int = 0  # read; those written are documents_out
+    documents: int = 0  # found: those written (documents_out) and those rejected
     documents_out: int = 0
-    paragraphs_in: int = 0
+    paragraphs_in: int = 0  # of the documents that could be split
     paragraphs_out: int = 0
+    paragraphs_rejected: int = 0  # kept paragraphs of documents that left (duplicates)
     removed: Counter[str] = field(default_factory=Counter)
     rejects: Counter[str] = field(default_factory=Counter)
     bytes_in: int = 0
@@ -111,6 +117,34 @@ class Report:
     @property
     def rejected(self) -> int:
         return sum(self.rejects.values())
+
+    def summary(self) -> dict[str, Any]:
+        """The report as plain data, what ``cleaner clean --json`` prints (see the README)."""
+        return {
+            "outputs": {
+                "corpus": str(self.output),
+                "rejects": str(rejects_path(self.output)),
+                "index": str(index_path(self.output)),
+            },
+            "files": {"read": self.files, "skipped": len(self.skipped)},
+            "documents": {
+                "in": self.documents,
+                "out": self.documents_out,
+                "rejected": self.rejected,
+                "rejected_by_reason": dict(sorted(self.rejects.items())),
+            },
+            "paragraphs": {
+                "in": self.paragraphs_in,
+                "out": self.paragraphs_out,
+                "removed": sum(self.removed.values()),
+                "removed_by_reason": dict(sorted(self.removed.items())),
+                "in_rejected_documents": self.paragraphs_rejected,
+            },
+            "bytes_in": self.bytes_in,
+            "seconds": round(self.seconds, 3),
+            "seconds_by_stage": {stage: round(self.stages.get(stage, 0.0), 3) for stage in STAGES},
+            "index_bytes": self.index_bytes,
+        }
 
 
 def metadata(options: Options) -> dict[str, Any]:
@@ -294,14 +328,14 @@ def clean(
             clock.add(result.stages)
             report.files += result.files
             report.bytes_in += result.bytes_in
-            report.documents += result.documents
+            report.documents += result.documents + len(result.rejects)
             report.paragraphs_in += result.paragraphs_in
             report.paragraphs_out += result.paragraphs_out
             report.removed.update(result.removed)
             report.rejects.update(row["reason"] for row in result.rejects)
             if progress is not None:
                 progress(report.files, walk.found if walk.done else None)
-        report.documents_out = report.documents
+        report.documents_out = report.documents - report.rejected
         if spill is not None:
             rows = SpilledRows(spill.read(), CorpusIndex.concat(parts, options.dedup.num_perm))
             parts.clear()
@@ -320,6 +354,7 @@ def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:
     report.index_bytes = outcome.index_bytes
     report.documents_out = outcome.documents_out
     report.paragraphs_out -= outcome.paragraphs_removed
+    report.paragraphs_rejected += outcome.paragraphs_removed - sum(outcome.removed.values())
     report.removed.update(outcome.removed)
     report.rejects.update(outcome.rejects)
     clock.seconds["deduplicate"] += outcome.deciding
@@ -346,14 +381,14 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
     clock = Stopwatch()
     with CorpusWriter(Path(output), metadata(options)) as writer:
         for holder in holders:
-            report.documents += holder.index.documents
             kept = pq.read_table(holder.path, columns=["n_paragraphs_out"]).column(0)
             report.paragraphs_out += pc.sum(kept).as_py() or 0
             carried = pq.read_table(rejects_path(holder.path)).to_pylist()
+            report.documents += holder.index.documents + len(carried)
             report.rejects.update(row["reason"] for row in carried)
             writer.add_rejects(carried)
         report.paragraphs_in = report.paragraphs_out
-        report.documents_out = report.documents
+        report.documents_out = report.documents - report.rejected
         _count(report, across_documents(holders, 0, writer, options.dedup), clock)
     report.seconds = time.perf_counter() - started
     clock.seconds["write"] += report.seconds - clock.seconds["deduplicate"]

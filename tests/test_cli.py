@@ -150,11 +150,49 @@ def test_removal_fields_unnest_beside_the_corpus_columns(fixture_run: tuple[Path
     assert not fields & set(table.column_names)  # polars' unnest("removed") needs this
 
 
-def test_summary_counts_files_and_removals(fixture_run: tuple[Path, str]) -> None:
-    summary = fixture_run[1]
-    for line in ("files read", "documents", "paragraphs in", "removed: exact_duplicate", "MB/s"):
-        assert line in summary
+def test_summary_adds_up_one_line_per_reason(fixture_run: tuple[Path, str]) -> None:
+    out, summary = fixture_run
+    lines = summary.splitlines()
+    assert "documents   22 in = 17 out + 5 rejected" in lines
+    assert "paragraphs  51 in = 31 out + 16 removed + 4 in rejected documents" in lines
+    rejects = pd.read_parquet(out.with_name("corpus.rejects.parquet"))
+    for reason, n in rejects.reason.value_counts().items():
+        assert sum(line.split()[-2:] == [str(n), reason] for line in lines) == 1
+    for path in (
+        out,
+        out.with_name("corpus.rejects.parquet"),
+        out.with_name("corpus.index.parquet"),
+    ):
+        assert any(line.split()[-1] == str(path) for line in lines)
     assert "skipped: " in summary and "sources.csv" in summary
+    assert "MB/s" not in summary  # 11 KB in a fraction of a second: start-up, not speed
+
+
+def test_json_summary_is_the_same_figures_on_stdout(tmp_path: Path) -> None:
+    out = tmp_path / "c.parquet"
+    args = ["clean", str(FIXTURES), "-o", str(out), "-j", "1", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and result.stderr == ""
+    figures = json.loads(result.stdout)
+    documents, paragraphs = figures["documents"], figures["paragraphs"]
+    assert documents["in"] == documents["out"] + documents["rejected"]
+    assert documents["rejected"] == sum(documents["rejected_by_reason"].values())
+    assert documents["out"] == len(pd.read_parquet(out))
+    assert len(pd.read_parquet(figures["outputs"]["rejects"])) == documents["rejected"]
+    assert paragraphs["removed"] == sum(paragraphs["removed_by_reason"].values())
+    kept, removed = paragraphs["out"], paragraphs["removed"]
+    assert paragraphs["in"] == kept + removed + paragraphs["in_rejected_documents"]
+    assert paragraphs["removed_by_reason"] == {
+        "boilerplate": 10,
+        "exact_duplicate": 5,
+        "near_duplicate": 1,
+    }
+
+
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    args = ["clean", str(FIXTURES), "-o", str(tmp_path / "c.parquet"), "-q"]
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
 
 
 def test_document_order_is_sorted_paths_then_records(fixture_run: tuple[Path, str]) -> None:

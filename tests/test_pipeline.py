@@ -17,18 +17,19 @@ def test_library_clean_reports_what_it_did(tmp_path: Path) -> None:
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
     assert report.files == 10
     assert report.skipped == [str(FIXTURES / "sources.csv")]
-    assert (report.documents, report.documents_out) == (18, 17)
+    # 18 documents split, 4 inputs rejected before (binary, bad JSON, no text, empty)
+    assert (report.documents, report.documents_out, report.rejected) == (22, 17, 5)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1, "boilerplate": 10}
-    # the paragraphs removed, and the three of the duplicate document (008) left out
+    # the paragraphs removed, and the four kept ones of the duplicate document (008)
     assert report.paragraphs_in - report.paragraphs_out == 5 + 1 + 10 + 4
-    assert report.rejected == 5
+    assert report.paragraphs_rejected == 4
     assert len(read_corpus(tmp_path / "c.parquet")) == report.documents_out
 
 
 def test_scope_document_leaves_other_documents_out_of_it(tmp_path: Path) -> None:
     dedup = cleaner.DedupOptions(scope="document")
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet", cleaner.Options(dedup=dedup))
-    assert (report.documents, report.documents_out) == (18, 18)
+    assert (report.documents, report.documents_out) == (22, 18)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1}
     assert "duplicate_document" not in report.rejects
 
