@@ -22,11 +22,14 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.text import Text
 
 from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
+from cleaner.deduplicate_corpus import BOILERPLATE
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
+from cleaner.explain import Diff, Explanation, word_diff
 from cleaner.pipeline import Options, Report, clean, clean_text, merge
 from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
 from cleaner.terminal import shown
@@ -337,6 +340,101 @@ def merge_command(
         report = merge(corpora, output)
     if not quiet:
         _summary(report, as_json)
+
+
+@app.command("explain")
+def explain_command(
+    corpus: Annotated[Path, typer.Argument(help="A corpus written by cleaner clean.")],
+    doc_id: Annotated[str, typer.Argument(help="The doc_id of a document, kept or rejected.")],
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="A folder the corpus was cleaned from (repeatable; default: the current "
+            "one): a rejected document's text is read again from there.",
+        ),
+    ] = None,
+) -> None:
+    """Show one document in its original order: each paragraph kept or removed, and why."""
+    from cleaner.explain import explain
+
+    with _failures(corpus):
+        explanation = explain(corpus, doc_id, inputs or [Path(".")])
+    out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    for line in _explained(explanation, plain=not out.is_terminal):
+        out.print(line)
+
+
+def _explained(e: Explanation, plain: bool) -> Iterator[Text]:
+    """The lines of ``cleaner explain``: styled on a terminal, plain text (diffs marked
+    ``[-dropped-]{+added+}``) when piped. Every scraped string goes through :func:`shown`."""
+    about = ", ".join(filter(None, [e.encoding, "repaired by ftfy" if e.repaired else ""]))
+    yield Text(f"{shown(e.doc_id)}  (source {shown(e.source)}{', ' if about else ''}{about})")
+    removed = sum(v.removal is not None for v in e.paragraphs)
+    if e.outcome == "kept":
+        kept = len(e.paragraphs) - removed
+        yield Text(f"kept: {kept} of {len(e.paragraphs)} paragraphs, {removed} removed")
+    else:
+        yield Text(f"rejected: {e.outcome}: {shown(e.detail)}", style="bold")
+    for v in e.paragraphs:
+        r = v.removal
+        if r is None and e.comparison:
+            continue  # shown in the comparison below
+        yield Text()
+        if r is None:
+            yield Text(f"[{v.index}] kept", style="green")
+            yield Text("    ") + Text(shown(v.paragraph))
+            continue
+        where = f"[{r.repeats_index}]"
+        if r.reason == BOILERPLATE:
+            what = f"in {v.carriers} documents of the corpus, e.g. {shown(r.repeats_doc or '')}"
+        else:
+            what = f"repeats {where}"
+        figures = f"Jaccard {r.similarity:.3f}, containment {r.containment:.3f}"
+        yield Text(f"[{v.index}] removed: {r.reason}, {what} ({figures})", style="red")
+        yield Text("    ") + _diff_text(v.diff, plain, whole=True)
+    if e.comparison:
+        yield Text()
+        yield Text(f"paragraph by paragraph, against {shown(e.kept_instead or '')}:", style="bold")
+        for ours, theirs in e.comparison:
+            yield Text()
+            if ours is not None and theirs is not None:
+                same = ours == theirs
+                yield Text("  same" if same else "  changed", style="dim" if same else "yellow")
+                yield Text("    ") + _diff_text(word_diff(theirs, ours), plain, whole=False)
+            else:
+                side = "only here" if theirs is None else "only in the kept document"
+                yield Text(f"  {side}", style="red" if theirs is None else "green")
+                yield Text("    ") + Text(shown(ours or theirs or ""))
+    if e.outcome != "kept" and not e.paragraphs:
+        yield Text()
+        yield Text(
+            "its text is not in the corpus, and its source was not found under the "
+            "inputs given (--input)"
+        )
+
+
+_DIFF_STYLE = {"=": "", "-": "red strike", "+": "green underline"}
+_DIFF_MARK = {"=": ("", ""), "-": ("[-", "-]"), "+": ("{+", "+}")}
+_CONTEXT = 6  # words shown at each end of a long unchanged run
+
+
+def _diff_text(diff: Diff, plain: bool, whole: bool) -> Text:
+    """A word diff on one line; long unchanged runs cut to their ends, unless ``whole`` and
+    nothing changed."""
+    text = Text()
+    for n, (op, words) in enumerate(diff):
+        if op == "=" and (len(diff) > 1 or not whole) and len(words) > 2 * _CONTEXT:
+            alone = len(diff) == 1
+            head = words[:_CONTEXT] if n > 0 or alone else []
+            tail = words[-_CONTEXT:] if n < len(diff) - 1 or alone else []
+            words = [*head, "…", *tail]
+        start, end = _DIFF_MARK[op] if plain else ("", "")
+        if len(text):
+            text.append(" ")
+        text.append(f"{start}{shown(' '.join(words))}{end}", style="" if plain else _DIFF_STYLE[op])
+    return text
 
 
 @app.command("fix")

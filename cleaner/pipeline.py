@@ -232,6 +232,15 @@ def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatc
     return fp
 
 
+def documents_in(source: Source, options: Options) -> list[Document | Rejected]:
+    """One file's documents as a run reads them, each de-duplicated inside itself, and the
+    records of it that cannot be documents. Raises :class:`Rejected` for an unusable file."""
+    data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
+    found = list(_documents_of(source, data, options, Stopwatch()))
+    _deduplicate_all([d for d in found if isinstance(d, Document)], options, Stopwatch())
+    return found
+
+
 def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     """Read, decode, repair, split, fingerprint and de-duplicate a batch of files."""
     docs: list[Document] = []
