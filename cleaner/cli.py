@@ -437,6 +437,21 @@ def _diff_text(diff: Diff, plain: bool, whole: bool) -> Text:
     return text
 
 
+@app.command("report")
+def report_command(
+    corpus: Annotated[Path, typer.Argument(help="A corpus written by cleaner clean.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML page to write.")] = Path(
+        "report.html"
+    ),
+    seed: Annotated[int, typer.Option(help="Chooses the sample of near repeats shown.")] = 1,
+) -> None:
+    """Write a self-contained HTML report of a corpus: figures, charts, samples (-o)."""
+    from cleaner.report import build_report
+
+    with _failures(output):
+        build_report(corpus, output, seed)
+
+
 @app.command("fix")
 def fix_command(
     file: Annotated[
