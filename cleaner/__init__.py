@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Document, Rejected, Removal
+from cleaner.frame import clean_frame
 from cleaner.pipeline import Options, Report, clean, clean_text, merge
 from cleaner.sources import InputError
 
@@ -23,6 +24,7 @@ __all__ = [
     "Report",
     "__version__",
     "clean",
+    "clean_frame",
     "clean_text",
     "merge",
 ]
