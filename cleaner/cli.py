@@ -17,24 +17,69 @@ from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.text import Text
 
 from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
-from cleaner.deduplicate_corpus import BOILERPLATE
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
-from cleaner.explain import Diff, Explanation, word_diff
-from cleaner.pipeline import Options, Report, clean, clean_text, merge
-from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
+from cleaner.pipeline import Options, Report, clean, documents_in, merge
+from cleaner.sources import STDIN, InputError, Source, classify, portable_name, read_stdin
 from cleaner.terminal import shown
 
+# What only some commands need is imported by them: `cleaner fix`, a filter in shell
+# pipelines, starts without the progress bar, the explanations or the report.
+if TYPE_CHECKING:
+    from cleaner.explain import Diff, Explanation
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Usage errors as one line on stderr, saying what is wrong and where help is, instead
+    of typer's four-line box: ``error: invalid value for '--scope': 'doc' is not one of
+    'corpus', 'document' (see cleaner clean --help)``."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except typer.TyperException as exc:
+            message = exc.format_message().replace("Value error, ", "").rstrip(".")
+            context = getattr(exc, "ctx", None)
+            where = f" (see {context.command_path} --help)" if context is not None else ""
+            if message:  # else typer has printed the help a bare command asks for
+                _say(f"error: {message[:1].lower()}{message[1:]}{where}")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.exit(1)
+        sys.exit(code or 0)
+
+
+# typer shows each parameter's Python type beside its name (INPUT <list[str]>, --strict
+# <bool>); a user reads the name of what to give: nothing for arguments and flags, the
+# choices, or a word (PATH, NUMBER, INTEGER, TEXT).
+_TYPE_WORDS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT", "path": "PATH"}
+
+
+def _value_word(param: Any, ctx: Any) -> str | None:
+    if isinstance(param, typer.core.TyperArgument) or getattr(param, "is_flag", False):
+        return None
+    if param.metavar is not None:
+        return str(param.metavar)
+    typed = str(param.display_type(ctx)).strip("<>").removesuffix(" range")
+    inner = typed.removeprefix("list[").removesuffix("]")
+    return _TYPE_WORDS.get(inner.lower(), inner)
+
+
+typer.core.TyperArgument.display_type_rich = _value_word  # type: ignore[method-assign,assignment]
+typer.core.TyperOption.display_type_rich = _value_word  # type: ignore[method-assign,assignment]
+
 app = typer.Typer(
+    cls=_OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -228,6 +273,8 @@ def clean_command(
     show_progress = not quiet and not as_json and err.is_terminal
     with _failures(output):
         if show_progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
             with Progress(
                 "[progress.description]{task.description}",
                 BarColumn(),
@@ -322,7 +369,16 @@ def _failures(output: Path) -> Iterator[None]:
     except BrokenProcessPool:
         _fail("a worker process died (killed? out of memory?); earlier output left as it was", 1)
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
+        _fail(f"cannot write {output}: {_unwritable(output, exc)}", 1)
+
+
+def _unwritable(output: Path, exc: OSError) -> str:
+    """Why ``output`` cannot be written, in the user's terms: mkdir's "File exists" for
+    ``README.md/x.parquet`` means that a part of the path is a file."""
+    blocking = next((p for p in output.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        return f"{blocking} is a file, not a folder"
+    return exc.strerror or str(exc)
 
 
 @app.command("merge")
@@ -369,6 +425,9 @@ def explain_command(
 def _explained(e: Explanation, plain: bool) -> Iterator[Text]:
     """The lines of ``cleaner explain``: styled on a terminal, plain text (diffs marked
     ``[-dropped-]{+added+}``) when piped. Every scraped string goes through :func:`shown`."""
+    from cleaner.deduplicate_corpus import BOILERPLATE
+    from cleaner.explain import word_diff
+
     about = ", ".join(filter(None, [e.encoding, "repaired by ftfy" if e.repaired else ""]))
     yield Text(f"{shown(e.doc_id)}  (source {shown(e.source)}{', ' if about else ''}{about})")
     removed = sum(v.removal is not None for v in e.paragraphs)
@@ -455,31 +514,62 @@ def report_command(
 @app.command("fix")
 def fix_command(
     file: Annotated[
-        str, typer.Argument(help="One article (.gz read transparently), or -.")
+        str,
+        typer.Argument(
+            help="One article, or JSON Lines (.jsonl, .json: one document per record); .gz "
+            "read transparently; - for stdin."
+        ),
     ] = STDIN,
     threshold: Threshold = DEFAULTS.threshold,
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
     containment: Containment = DEFAULTS.containment,
     min_words: MinWords = DEFAULTS.min_words,
+    stdin_format: Annotated[
+        StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
+    ] = StdinFormat.txt,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Say on stderr what was removed, and why.")
+    ] = False,
 ) -> None:
-    """Print one article's repaired, de-duplicated paragraphs, separated by blank lines."""
+    """Print an article's repaired, de-duplicated paragraphs, separated by blank lines; of
+    JSON Lines, one {"id", "text"} record per document."""
     if file != STDIN and not Path(file).is_file():
         _fail(f"input not found: {file}", 2)
     dedup = DedupOptions(
         threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
     )
     options = Options(dedup=dedup)
-    source = Source(file, file, "article", gzipped=file.lower().endswith(".gz"))
+    if file == STDIN:
+        kind, gzipped = ("article" if stdin_format is StdinFormat.txt else "records"), False
+    else:
+        kind, gzipped = classify(Path(file).name) or ("article", file.lower().endswith(".gz"))
+    source = Source(file, file, kind, gzipped)
     try:
-        data = read_bytes(
-            read_stdin(source, options.max_file_bytes),
-            options.max_file_bytes,
-            options.max_decompressed_bytes,
-        )
-        paragraphs = clean_text(data, options).paragraphs
+        found = documents_in(read_stdin(source, options.max_file_bytes), options)
     except Rejected as exc:
         _fail(f"{file}: {exc.reason}: {exc.detail}", 1)
-    sys.stdout.write("\n\n".join(paragraphs) + ("\n" if paragraphs else ""))
+    # On a terminal the text is shown, not obeyed; in a pipe it is the product, as it is.
+    show = shown if sys.stdout.isatty() else str
+    for item in found:
+        if isinstance(item, Rejected):
+            if kind == "records":
+                _say(f"{file}#{item.key}: {item.reason}: {item.detail}")
+            elif item.reason != "empty":  # an empty article prints nothing
+                _fail(f"{file}: {item.reason}: {item.detail}", 1)
+            continue
+        if verbose:
+            for r in item.removed:
+                what = f"in {r.repeats_doc}" if r.repeats_doc else f"[{r.repeats_index}]"
+                _say(
+                    f"{item.doc_id}: removed [{r.index}] {r.reason}, repeats {what} "
+                    f"(Jaccard {r.similarity:.3f}): {r.paragraph}"
+                )
+        if kind == "records":
+            key = item.doc_id.removeprefix(f"{source.name}#")
+            record = json.dumps({"id": key, "text": item.text}, ensure_ascii=False)
+            sys.stdout.write(show(record) + "\n")
+        elif item.paragraphs:
+            sys.stdout.write("\n\n".join(map(show, item.paragraphs)) + "\n")
 
 
 def main() -> None:

@@ -46,6 +46,7 @@ from cleaner.write import (
     CORPUS_SCHEMA,
     METADATA_KEY,
     CorpusWriter,
+    corpus_metadata,
     document_of,
     documents_table,
     index_path,
@@ -109,8 +110,10 @@ class ExistingCorpus:
         ``role`` starts each error message (``"--against "``).
         """
         sidecar = index_path(path)
-        if not path.is_file():
-            raise InputError(f"{role}{path}: no such corpus")
+        try:
+            corpus_metadata(path)
+        except InputError as exc:
+            raise InputError(f"{role}{exc}") from exc
         if not sidecar.is_file():
             raise InputError(f"{role}{path}: no index beside it ({sidecar.name}); rebuild it")
         try:

@@ -13,7 +13,6 @@ twice), and compared paragraph by paragraph with the document kept instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -29,7 +28,7 @@ from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
 from cleaner.fingerprint import fingerprint, normalize
 from cleaner.sources import InputError, Source, classify
-from cleaner.write import METADATA_KEY, document_of, index_path, rejects_path
+from cleaner.write import corpus_metadata, document_of, index_path, rejects_path
 
 Diff = list[tuple[str, list[str]]]  # ("=", "-" or "+", words), in order
 
@@ -74,7 +73,7 @@ def explain(corpus: str | Path, doc_id: str, inputs: Sequence[str | Path] = ("."
     corpus, or has no document ``doc_id``.
     """
     corpus = Path(corpus)
-    recorded = _metadata(corpus)
+    recorded = corpus_metadata(corpus)
     found = pq.read_table(corpus, filters=[("doc_id", "==", doc_id)]).to_pylist()
     if found:
         doc = document_of(found[0])
@@ -103,17 +102,6 @@ def explain(corpus: str | Path, doc_id: str, inputs: Sequence[str | Path] = ("."
             other = document_of(kept.to_pylist()[0])
             explanation.comparison = align(text.paragraphs, other.paragraphs)
     return explanation
-
-
-def _metadata(corpus: Path) -> dict[str, Any]:
-    if not corpus.is_file():
-        raise InputError(f"{corpus}: no such corpus")
-    try:
-        metadata = pq.read_schema(corpus).metadata or {}
-        recorded: dict[str, Any] = json.loads(metadata[METADATA_KEY])
-    except (OSError, KeyError, ValueError) as exc:
-        raise InputError(f"{corpus}: not a corpus written by cleaner clean") from exc
-    return recorded
 
 
 def _verdicts(doc: Document, corpus: Path, recorded: dict[str, Any]) -> list[Verdict]:

@@ -14,24 +14,27 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from cleaner import __version__, engine
-from cleaner.corpora import ExistingCorpus, Outcome, SpilledRows, across_documents
+from cleaner import __version__
 from cleaner.decode import decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
-from cleaner.deduplicate_corpus import CorpusIndex, index_table, summarise
 from cleaner.document import Document, Rejected
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
 from cleaner.sources import InputError, Source, Walk, batched, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
-from cleaner.write import CorpusWriter, documents_table, index_path, reject_row, rejects_path
+
+# Arrow, Parquet and the process pool are imported by the calls that write or schedule
+# (process_batch, clean, merge): clean_text, behind `cleaner fix`, needs none of them, and
+# importing them took a third of fix's start-up.
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from cleaner.corpora import Outcome
+    from cleaner.deduplicate_corpus import CorpusIndex
 
 MiB = 1024 * 1024
 # A worker holds one batch, as text, at a time. Small batches spread the work evenly: results
@@ -120,6 +123,8 @@ class Report:
 
     def summary(self) -> dict[str, Any]:
         """The report as plain data, what ``cleaner clean --json`` prints (see the README)."""
+        from cleaner.write import index_path, rejects_path
+
         return {
             "outputs": {
                 "corpus": str(self.output),
@@ -243,6 +248,9 @@ def documents_in(source: Source, options: Options) -> list[Document | Rejected]:
 
 def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     """Read, decode, repair, split, fingerprint and de-duplicate a batch of files."""
+    from cleaner.deduplicate_corpus import summarise
+    from cleaner.write import documents_table, reject_row
+
     docs: list[Document] = []
     rejects: list[dict[str, Any]] = []
     bytes_in = 0
@@ -305,6 +313,11 @@ def clean(
     :class:`cleaner.sources.InputError` when an input does not exist, or when a corpus given
     in ``options.against`` is missing, has no index or does not compare.
     """
+    from cleaner import engine
+    from cleaner.corpora import ExistingCorpus, SpilledRows, across_documents
+    from cleaner.deduplicate_corpus import CorpusIndex, index_table
+    from cleaner.write import CorpusWriter
+
     options = options or Options()
     started = time.perf_counter()
     if options.against and options.dedup.scope != "corpus":
@@ -378,6 +391,12 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
     :class:`cleaner.sources.InputError` for a corpus that is missing, has no index or does not
     compare.
     """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from cleaner.corpora import ExistingCorpus, across_documents
+    from cleaner.write import CorpusWriter, rejects_path
+
     started = time.perf_counter()
     first = ExistingCorpus.open(Path(corpora[0]))
     holders = [first] + [

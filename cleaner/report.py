@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,7 @@ import pyarrow.parquet as pq
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Removal
 from cleaner.explain import word_diff
-from cleaner.sources import InputError
-from cleaner.write import METADATA_KEY, rejects_path
+from cleaner.write import corpus_metadata, rejects_path
 
 TOP = 15  # rows of each ranking
 SAMPLE = 25  # near-repeat removals shown side by side
@@ -69,11 +67,8 @@ def build_report(corpus: str | Path, output: str | Path, seed: int = 1) -> Path:
 
 def render(corpus: Path, seed: int = 1) -> str:
     """The report's HTML."""
-    try:
-        schema = pq.read_schema(corpus)
-        recorded = json.loads((schema.metadata or {})[METADATA_KEY])
-    except (OSError, KeyError, ValueError) as exc:
-        raise InputError(f"{corpus}: not a corpus written by cleaner clean") from exc
+    recorded = corpus_metadata(corpus)
+    schema = pq.read_schema(corpus)
     columns = ["source", "encoding", "n_paragraphs_in", "n_paragraphs_out", "removed"]
     columns += [c for c in ("language",) if c in schema.names]
     table = pq.read_table(corpus, columns=columns)
@@ -145,13 +140,17 @@ def _figures(
         ("paragraphs kept", paragraphs_out),
         *((f"removed: {reason}", n) for reason, n in _counts(reasons)),
     ]
+    note = (
+        "Paragraph counts are of the documents kept: the paragraphs of duplicate documents "
+        "are not stored."
+    )
     figures = "".join(f"<div class=figure><b>{n:,}</b>{_e(what)}</div>" for what, n in tiles)
     options = recorded.get("options", {})
     settings = ", ".join(f"{k} {v}" for k, v in sorted(options.items()))
     version = recorded.get("version", "?")
     return (
         f"<div class=figures>{figures}</div>\n"
-        f"<p><small>cleaner {_e(version)}; options: {_e(settings)}</small></p>"
+        f"<p><small>{note} cleaner {_e(version)}; options: {_e(settings)}</small></p>"
     )
 
 
@@ -211,6 +210,7 @@ def _histogram(title: str, values: pa.Array | pa.ChunkedArray) -> str:
     counts, _ = np.histogram(np.clip(data, BINS[0], BINS[-1]), BINS)
     edges = zip(BINS[:-1], BINS[1:], counts, strict=True)
     rows = [(f"{lo:.3f}–{hi:.3f}", int(n)) for lo, hi, n in edges]
+    rows[0] = (f"under {BINS[1]:.3f}", rows[0][1])  # lower values are counted in the first bin
     first = next((i for i, (_, n) in enumerate(rows) if n), len(rows))
     return _bars(f"{title}: {len(data):,}", rows[first:])
 

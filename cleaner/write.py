@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from cleaner.document import Document, Rejected, Removal
+from cleaner.sources import InputError
 
 METADATA_KEY = b"cleaner"
 ROW_GROUP = 4096
@@ -122,6 +123,22 @@ def rejects_path(output: Path) -> Path:
 def index_path(output: Path) -> Path:
     """``corpus.parquet`` -> ``corpus.index.parquet``: the corpus's fingerprints, no text."""
     return output.with_name(f"{output.stem}.index.parquet")
+
+
+def corpus_metadata(path: Path) -> dict[str, Any]:
+    """What a corpus records of the run that wrote it (version, options, fingerprint
+    settings). Raises :class:`InputError` for a file that is not a corpus ``cleaner clean``
+    wrote (a rejects or index file included)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such corpus")
+    try:
+        schema = pq.read_schema(path)
+        recorded: dict[str, Any] = json.loads((schema.metadata or {})[METADATA_KEY])
+    except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{path}: not a corpus written by cleaner clean") from exc
+    if "removed" not in schema.names:
+        raise InputError(f"{path}: not a corpus but its rejects or index file")
+    return recorded
 
 
 def document_of(row: dict[str, Any]) -> Document:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -251,7 +252,12 @@ def test_strict_exits_1_when_anything_was_rejected(tmp_path: Path) -> None:
         ["clean", "no/such/folder"],
         ["clean", str(FIXTURES), "--threshold", "1.5"],
         ["clean", str(FIXTURES), "--no-such-option"],
+        ["clean", str(FIXTURES), "--scope", "doc"],
+        ["clean"],
         ["fix", "no/such/file.txt"],
+        ["merge", "README.md"],
+        ["explain", "README.md", "x"],
+        ["report", "no/such/corpus.parquet"],
     ],
 )
 def test_usage_errors_exit_2_with_one_line_and_no_traceback(
@@ -261,8 +267,45 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(
         app, [*args, "-o", str(tmp_path / "c.parquet")] if args[0] == "clean" else args
     )
     assert result.exit_code == 2
-    assert "Traceback" not in result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "Value error" not in result.stderr  # pydantic's words, not a user's
     assert not (tmp_path / "c.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["clean", "x", "--scope", "doc"], "'doc' is not one of 'corpus', 'document'"),
+        (["clean", "x", "--bogus"], "no such option: --bogus (see cleaner clean --help)"),
+        (["merge", "README.md"], "README.md: not a corpus written by cleaner clean"),
+    ],
+)
+def test_usage_errors_say_what_is_wrong(args: list[str], says: str) -> None:
+    result = runner.invoke(app, args, prog_name="cleaner")
+    assert says in result.stderr
+
+
+@pytest.mark.parametrize("command", ["clean", "merge", "explain", "report", "fix", None])
+def test_help_answers_to_h_and_shows_no_python_types(command: str | None) -> None:
+    args = [command, "-h"] if command else ["-h"]
+    result = runner.invoke(app, args, prog_name="cleaner", env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "Usage: cleaner" in result.stdout
+    assert not re.findall(r"<(?:list\[|str|int|float|bool|path)", result.stdout, re.I)
+    if command == "clean":
+        assert "corpus|document" in result.stdout  # choices stay
+
+
+def test_a_rejects_file_is_not_taken_for_a_corpus(fixture_run: tuple[Path, str]) -> None:
+    rejects = fixture_run[0].with_name("corpus.rejects.parquet")
+    result = runner.invoke(app, ["merge", str(rejects), "-o", "unused.parquet"])
+    assert result.exit_code == 2 and "not a corpus but its rejects or index" in result.stderr
+
+
+def test_bad_json_detail_says_where(fixture_run: tuple[Path, str]) -> None:
+    rejects = pd.read_parquet(fixture_run[0].with_name("corpus.rejects.parquet"))
+    (detail,) = rejects[rejects.reason == "bad_json"].detail
+    assert re.fullmatch(r"line 2: Unterminated string starting at column \d+", detail)
 
 
 def test_unwritable_output_is_one_line_exit_1(tmp_path: Path) -> None:
@@ -272,7 +315,8 @@ def test_unwritable_output_is_one_line_exit_1(tmp_path: Path) -> None:
         app, ["clean", str(FIXTURES / EXAMPLE), "-o", str(blocker / "c.parquet")]
     )
     assert result.exit_code == 1
-    assert result.output.startswith("error: cannot write")
+    why = f"{blocker} is a file, not a folder"
+    assert result.output == f"error: cannot write {blocker / 'c.parquet'}: {why}\n"
     assert "Traceback" not in result.output
 
 
@@ -328,6 +372,41 @@ def test_fix_reads_stdin_gzip_and_other_encodings(tmp_path: Path) -> None:
     from_gzip = runner.invoke(app, ["fix", str(packed)])
     assert from_gzip.stdout == from_stdin.stdout
     assert from_stdin.stdout.count("Городские власти") == 1
+
+
+def test_fix_reads_json_lines_one_document_per_record() -> None:
+    result = runner.invoke(app, ["fix", str(FIXTURES / "004_feed.jsonl")])
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["a1", "a2"]
+    assert records[0]["text"].startswith("Markets rallied")
+    # the broken line and the record without text are said on stderr, one line each
+    assert [line.split(": ")[1] for line in result.stderr.splitlines()] == [
+        "bad_json",
+        "bad_record",
+    ]
+
+
+def test_fix_verbose_says_what_it_removed_on_stderr() -> None:
+    quiet = runner.invoke(app, ["fix", str(FIXTURES / "002_edited_repeat.txt")])
+    loud = runner.invoke(app, ["fix", str(FIXTURES / "002_edited_repeat.txt"), "-v"])
+    assert loud.stdout == quiet.stdout and quiet.stderr == ""
+    (line,) = loud.stderr.splitlines()
+    assert line.startswith(
+        f"{FIXTURES}/002_edited_repeat.txt: removed [3] near_duplicate, repeats [1]"
+    )
+    assert "biggest on the coast" in line
+
+
+def test_summary_shows_scraped_names_escaped(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("One article.")
+    (folder / "title\x1b]0;owned\x07.csv").write_text("skipped")
+    result = runner.invoke(app, ["clean", str(folder), "-o", str(tmp_path / "c.parquet")])
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "title\\x1b]0;owned\\x07.csv" in result.stderr
 
 
 def test_fix_on_binary_input_is_one_line_exit_1() -> None:
