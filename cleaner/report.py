@@ -88,7 +88,7 @@ def render(corpus: Path, seed: int = 1) -> str:
     ]
     style_hash = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
     policy = (
-        f"default-src 'none'; style-src 'sha256-{style_hash}'; img-src data:; "
+        f"default-src 'none'; style-src 'sha256-{style_hash}'; "
         "script-src 'none'; base-uri 'none'; form-action 'none'"
     )
     title = f"cleaner report: {corpus.name}"
