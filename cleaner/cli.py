@@ -28,7 +28,7 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
 from cleaner.pipeline import STAGES, Options, Report, clean, clean_text, merge
-from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
+from cleaner.sources import STDIN, InputError, Source, read_bytes, read_stdin
 
 app = typer.Typer(
     add_completion=False,
@@ -192,8 +192,15 @@ def clean_command(
     stdin_format: Annotated[
         StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
     ] = StdinFormat.txt,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
+        ),
+    ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")
+        bool,
+        typer.Option("--strict", help="Exit 1 when anything was rejected or nothing found."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
@@ -217,6 +224,7 @@ def clean_command(
         max_decompressed_bytes=max_decompressed_bytes,
         max_paragraphs=max_paragraphs,
         stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
+        follow_symlinks=follow_symlinks,
         workers=workers or default_workers(),
         against=tuple(str(path) for path in against or ()),
     )
@@ -242,6 +250,11 @@ def clean_command(
             report = clean(inputs, output, options)
     if not quiet:
         _summary(report)
+    empty = report.nothing_found()
+    if empty and strict:
+        _fail(f"{empty} (--strict)", 1)
+    if empty:
+        err.print(f"warning: {empty}", markup=False, highlight=False)
     if strict and report.rejected:
         _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
 
@@ -257,7 +270,7 @@ def _summary(report: Report) -> None:
     mb = report.bytes_in / 1e6
     rows = [
         ("files read", f"{report.files:,}"),
-        ("files skipped (other formats, folder links)", f"{len(report.skipped):,}"),
+        ("files of other formats (rejected: unsupported)", f"{report.skipped.total():,}"),
         ("documents in", f"{report.documents:,}"),
         ("documents out", f"{report.documents_out:,}"),
         ("paragraphs in", f"{report.paragraphs_in:,}"),
@@ -274,10 +287,6 @@ def _summary(report: Report) -> None:
     for what, count in rows:
         table.add_row(what, count)
     err.print(table)
-    for path in report.skipped[:10]:
-        err.print(f"skipped: {_shown(portable_name(path))}", markup=False, highlight=False)
-    if len(report.skipped) > 10:
-        err.print(f"skipped: ... and {len(report.skipped) - 10} more", highlight=False)
 
 
 @contextmanager
