@@ -28,7 +28,8 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
 from cleaner.pipeline import STAGES, Options, Report, clean, clean_text, merge
-from cleaner.sources import STDIN, InputError, Source, read_bytes, read_stdin
+from cleaner.sources import STDIN, InputError, Source, listing, read_bytes, read_stdin
+from cleaner.write import write_if_changed
 
 app = typer.Typer(
     add_completion=False,
@@ -321,6 +322,33 @@ def merge_command(
         report = merge(corpora, output)
     if not quiet:
         _summary(report)
+
+
+@app.command("list")
+def list_command(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Folders (read recursively) or files.", metavar="INPUT")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the listing here, only when it changed (for make)."
+        ),
+    ] = None,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
+        ),
+    ] = False,
+) -> None:
+    """List the files a clean of INPUTS would find: size, modification time, name."""
+    with _failures(output or Path("-")):
+        found = listing(inputs, follow_symlinks)
+        if output is None:
+            sys.stdout.write(found)
+        else:
+            write_if_changed(output, found)
 
 
 @app.command("fix")

@@ -162,6 +162,31 @@ def check_outputs(output: Path, reads: Iterable[str | Path], folders: Iterable[s
             )
 
 
+def write_if_changed(path: Path, text: str) -> bool:
+    """Replace ``path`` with ``text``, atomically, unless it holds that already; whether it
+    was written. Unchanged, it keeps its time, which is what a Makefile prerequisite needs."""
+    with suppress(OSError, UnicodeDecodeError):
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=".tmp")
+    try:
+        with open(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(name, 0o666 & ~_umask())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def _identity(path: str | Path) -> tuple[int, int] | None:
     try:
         info = os.stat(path)
@@ -346,9 +371,7 @@ class _TableWriter:
 
     def commit(self) -> None:
         # mkstemp made the file private (0600); a corpus gets the mode any new file would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.temp, 0o666 & ~umask)
+        os.chmod(self.temp, 0o666 & ~_umask())
         os.replace(self.temp, self.target)
         self.committed = True
 
