@@ -28,8 +28,9 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
 from cleaner.pipeline import Options, Report, clean, documents_in, merge
-from cleaner.sources import STDIN, InputError, Source, classify, portable_name, read_stdin
+from cleaner.sources import STDIN, InputError, Source, classify, listing, read_stdin
 from cleaner.terminal import shown
+from cleaner.write import write_if_changed
 
 # What only some commands need is imported by them: `cleaner fix`, a filter in shell
 # pipelines, starts without the progress bar, the explanations or the report.
@@ -241,8 +242,15 @@ def clean_command(
     stdin_format: Annotated[
         StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
     ] = StdinFormat.txt,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
+        ),
+    ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")
+        bool,
+        typer.Option("--strict", help="Exit 1 when anything was rejected or nothing found."),
     ] = False,
     quiet: Quiet = False,
     as_json: AsJson = False,
@@ -267,6 +275,7 @@ def clean_command(
         max_decompressed_bytes=max_decompressed_bytes,
         max_paragraphs=max_paragraphs,
         stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
+        follow_symlinks=follow_symlinks,
         workers=workers or default_workers(),
         against=tuple(str(path) for path in against or ()),
     )
@@ -294,6 +303,11 @@ def clean_command(
             report = clean(inputs, output, options)
     if not quiet:
         _summary(report, as_json)
+    empty = report.nothing_found()
+    if empty and strict:
+        _fail(f"{empty} (--strict)", 1)
+    if empty:
+        _say(f"warning: {empty}")
     if strict and report.rejected:
         _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
 
@@ -313,8 +327,8 @@ def _summary(report: Report, as_json: bool) -> None:
     documents, paragraphs = figures["documents"], figures["paragraphs"]
     rejected_paragraphs = paragraphs["in_rejected_documents"]
     lines = [
-        f"files read  {files['read']:,}, skipped {files['skipped']:,} "
-        "(other formats, folder links)",
+        f"files read  {files['read']:,}",
+        f"files of other formats {files['skipped']:,} (rejected: unsupported)",
         f"documents   {documents['in']:,} in = {documents['out']:,} out "
         f"+ {documents['rejected']:,} rejected",
         *_by_reason("rejected", documents["rejected_by_reason"]),
@@ -333,10 +347,6 @@ def _summary(report: Report, as_json: bool) -> None:
     lines += [f"{what:<11} {path}" for what, path in outputs.items()]
     for line in lines:
         _say(line)
-    for path in report.skipped[:10]:
-        _say(f"skipped: {portable_name(path)}")
-    if len(report.skipped) > 10:
-        _say(f"skipped: ... and {len(report.skipped) - 10} more")
 
 
 def _by_reason(what: str, counts: dict[str, int]) -> list[str]:
@@ -369,16 +379,7 @@ def _failures(output: Path) -> Iterator[None]:
     except BrokenProcessPool:
         _fail("a worker process died (killed? out of memory?); earlier output left as it was", 1)
     except OSError as exc:
-        _fail(f"cannot write {output}: {_unwritable(output, exc)}", 1)
-
-
-def _unwritable(output: Path, exc: OSError) -> str:
-    """Why ``output`` cannot be written, in the user's terms: mkdir's "File exists" for
-    ``README.md/x.parquet`` means that a part of the path is a file."""
-    blocking = next((p for p in output.parents if p.exists() and not p.is_dir()), None)
-    if blocking is not None:
-        return f"{blocking} is a file, not a folder"
-    return exc.strerror or str(exc)
+        _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
 
 
 @app.command("merge")
@@ -509,6 +510,33 @@ def report_command(
 
     with _failures(output):
         build_report(corpus, output, seed)
+
+
+@app.command("list")
+def list_command(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Folders (read recursively) or files.", metavar="INPUT")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the listing here, only when it changed (for make)."
+        ),
+    ] = None,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
+        ),
+    ] = False,
+) -> None:
+    """List the files a clean of INPUTS would find: size, modification time, name."""
+    with _failures(output or Path("-")):
+        found = listing(inputs, follow_symlinks)
+        if output is None:
+            sys.stdout.write(found)
+        else:
+            write_if_changed(output, found)
 
 
 @app.command("fix")

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
@@ -63,6 +64,11 @@ class Holder(Protocol):
     @property
     def doc_ids(self) -> pa.ChunkedArray: ...
 
+    @property
+    def described(self) -> str:
+        """Where the documents come from, for a message."""
+        ...
+
     def paragraphs(self, rows: NDArray[np.int64]) -> list[list[str]]:
         """The paragraphs of some documents (ascending), as de-duplication inside each left
         them: boilerplate included."""
@@ -83,6 +89,10 @@ class SpilledRows:
     @property
     def doc_ids(self) -> pa.ChunkedArray:
         return self.table.column("doc_id")
+
+    @property
+    def described(self) -> str:
+        return "this run's inputs"
 
     def paragraphs(self, rows: NDArray[np.int64]) -> list[list[str]]:
         found: list[list[str]] = self.table.column("paragraphs").take(_indices(rows)).to_pylist()
@@ -139,6 +149,10 @@ class ExistingCorpus:
             raise InputError(f"{role}{path}: unreadable index {sidecar.name}: {exc}") from exc
         return cls(path, index, table.column("doc_id"), recorded)
 
+    @property
+    def described(self) -> str:
+        return str(self.path)
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         batches: Iterator[pa.RecordBatch] = pq.ParquetFile(self.path).iter_batches()
         return batches
@@ -188,6 +202,7 @@ def across_documents(
     doc_ids = pa.chunked_array(
         [chunk for h in holders for chunk in h.doc_ids.chunks], type=pa.string()
     )
+    _refuse_repeated_ids(doc_ids, [h.described for h in holders], starts)
 
     def read(docs: NDArray[np.int64]) -> list[list[str]]:
         found: list[list[str]] = []
@@ -241,6 +256,24 @@ def _repeated(
                 if (doc, j) in wanted
             )
     return texts
+
+
+def _refuse_repeated_ids(
+    doc_ids: pa.ChunkedArray, described: Sequence[str], starts: NDArray[np.int64]
+) -> None:
+    """A doc_id names one document: two holders with the same one are refused, not merged."""
+    counts = pc.value_counts(doc_ids)
+    repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+    if not len(repeated):
+        return
+    doc_id = repeated[0]["values"].as_py()
+    rows = np.flatnonzero(pc.equal(doc_ids, doc_id).to_numpy(zero_copy_only=False))
+    first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in rows[:2])
+    where = f"twice in {first}" if first == second else f"in {first} and in {second}"
+    raise InputError(
+        f"doc_id {doc_id!r} is {where}; doc_ids must be unique, so give the inputs' folders"
+        " different names (doc_ids are paths relative to them)"
+    )
 
 
 def _apply(

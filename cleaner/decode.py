@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cleaner.document import Rejected
@@ -104,12 +104,15 @@ def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Re
     """Yield the documents of a decoded file, or a ``Rejected`` for each bad record.
 
     JSON records are keyed by their ``id_field`` when present, otherwise by their 1-based
-    position (line number in JSON Lines, element number in a JSON array). A file without a
-    single record is rejected as ``empty``, so that it is accounted for like an empty article.
+    position (line number in JSON Lines, element number in a JSON array); a key that an
+    earlier record of the file already has gets the position appended (``7@12``), so that
+    keys are unique within a file. A file without a single record is rejected as ``empty``,
+    so that it is accounted for like an empty article.
     """
     if kind == "article":
         yield Record(None, text)
         return
+    seen: set[str | None] = set()
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("["):
         try:
@@ -118,7 +121,7 @@ def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Re
             yield Rejected("bad_json", f"not a JSON array: {exc}")
             return
         for position, item in enumerate(items, 1):
-            yield _record(item, position, text_field, id_field)
+            yield _once(_record(item, position, text_field, id_field), position, seen)
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
@@ -136,11 +139,24 @@ def records(text: str, kind: str, text_field: str, id_field: str) -> Iterator[Re
                 why = f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
             else:
                 why = str(exc)
-            yield Rejected("bad_json", f"line {number}: {why}", key=str(number))
+            yield _once(
+                Rejected("bad_json", f"line {number}: {why}", key=str(number)), number, seen
+            )
             continue
-        yield _record(item, number, text_field, id_field)
+        yield _once(_record(item, number, text_field, id_field), number, seen)
     if not found:
         yield Rejected("empty", "no JSON records, only blank lines")
+
+
+def _once(found: Record | Rejected, position: int, seen: set[str | None]) -> Record | Rejected:
+    if found.key in seen:
+        key = f"{found.key}@{position}"
+        if isinstance(found, Rejected):
+            found.key = key
+        else:
+            found = replace(found, key=key)
+    seen.add(found.key)
+    return found
 
 
 def _record(item: Any, position: int, text_field: str, id_field: str) -> Record | Rejected:

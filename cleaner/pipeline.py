@@ -7,6 +7,7 @@ of sources that an engine may run anywhere.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Rejected
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.repair import ftfy_options, repair_lines
-from cleaner.sources import InputError, Source, Walk, batched, read_bytes, read_stdin
+from cleaner.sources import STDIN, InputError, Source, Walk, batched, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
 
 # Arrow, Parquet and the process pool are imported by the calls that write or schedule
@@ -61,6 +62,9 @@ class Options:
     max_decompressed_bytes: int = 256 * MiB
     max_paragraphs: int = 1000
     stdin_kind: str = "article"
+    # Read symbolic links that lead out of an input folder (off: a scraped folder is not
+    # trusted to choose which local files go into a corpus).
+    follow_symlinks: bool = False
     workers: int = 1
     # Corpora already written whose documents the new ones are de-duplicated against.
     against: tuple[str, ...] = ()
@@ -73,6 +77,7 @@ class Options:
             "max_file_bytes": self.max_file_bytes,
             "max_decompressed_bytes": self.max_decompressed_bytes,
             "max_paragraphs": self.max_paragraphs,
+            "follow_symlinks": self.follow_symlinks,
             **asdict(self.dedup),
         }
 
@@ -104,7 +109,7 @@ class Report:
 
     output: Path
     files: int = 0
-    skipped: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # files not read, by extension
     documents: int = 0  # found: those written (documents_out) and those rejected
     documents_out: int = 0
     paragraphs_in: int = 0  # of the documents that could be split
@@ -131,7 +136,7 @@ class Report:
                 "rejects": str(rejects_path(self.output)),
                 "index": str(index_path(self.output)),
             },
-            "files": {"read": self.files, "skipped": len(self.skipped)},
+            "files": {"read": self.files, "skipped": sum(self.skipped.values())},
             "documents": {
                 "in": self.documents,
                 "out": self.documents_out,
@@ -150,6 +155,29 @@ class Report:
             "seconds_by_stage": {stage: round(self.stages.get(stage, 0.0), 3) for stage in STAGES},
             "index_bytes": self.index_bytes,
         }
+
+    def nothing_found(self) -> str | None:
+        """One line saying why a run found no document, or None when it found some.
+
+        >>> skipped = Counter({".pdf": 1, ".csv": 1})
+        >>> Report(Path("c.parquet"), files=2, skipped=skipped).nothing_found()
+        '0 documents: 2 files skipped (.csv 1, .pdf 1)'
+        """
+        if self.documents_out:
+            return None
+        if not self.files:
+            return "0 documents: no input files found"
+        skipped = sum(self.skipped.values())
+        what = [f"{skipped} files skipped ({_by_count(self.skipped)})"] if skipped else []
+        other = +Counter({**self.rejects, "unsupported": self.rejects["unsupported"] - skipped})
+        if other:
+            what.append(f"{other.total()} rejected ({_by_count(other)})")
+        return "0 documents: " + ", ".join(what)
+
+
+def _by_count(counts: Counter[str]) -> str:
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{what} {n:,}" for what, n in ordered)
 
 
 def metadata(options: Options) -> dict[str, Any]:
@@ -316,16 +344,21 @@ def clean(
     from cleaner import engine
     from cleaner.corpora import ExistingCorpus, SpilledRows, across_documents
     from cleaner.deduplicate_corpus import CorpusIndex, index_table
-    from cleaner.write import CorpusWriter
+    from cleaner.write import CorpusWriter, check_outputs, output_paths, own_files
 
     options = options or Options()
+    output = Path(output)
     started = time.perf_counter()
     if options.against and options.dedup.scope != "corpus":
         raise InputError("--against compares documents across corpora: it needs --scope corpus")
+    walk = Walk(inputs, options.stdin_kind, options.follow_symlinks, own_files(output))
+    folders = [item for item in inputs if item != STDIN and os.path.isdir(item)]
+    files = [item for item in inputs if item != STDIN and item not in folders]
+    against = [path for corpus in options.against for path in output_paths(Path(corpus))]
+    check_outputs(output, [*files, *against], folders)
     fingerprint = metadata(options)["fingerprint"]
     existing = [ExistingCorpus.open(Path(p), fingerprint, "--against ") for p in options.against]
-    walk = Walk(inputs, options.stdin_kind)
-    report = Report(Path(output), skipped=walk.skipped)
+    report = Report(output, skipped=walk.skipped)
     sources = (read_stdin(source, options.max_file_bytes) for source in walk)
     batches = batched(sources, BATCH_FILES, BATCH_BYTES)
     work = partial(process_batch, options=options)
@@ -395,9 +428,11 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
     import pyarrow.parquet as pq
 
     from cleaner.corpora import ExistingCorpus, across_documents
-    from cleaner.write import CorpusWriter, rejects_path
+    from cleaner.write import CorpusWriter, check_outputs, output_paths, rejects_path
 
     started = time.perf_counter()
+    output = Path(output)
+    check_outputs(output, [p for corpus in corpora for p in output_paths(Path(corpus))], [])
     first = ExistingCorpus.open(Path(corpora[0]))
     holders = [first] + [
         ExistingCorpus.open(Path(path), first.metadata["fingerprint"]) for path in corpora[1:]
@@ -430,6 +465,7 @@ _NOT_DEDUP = (
     "max_file_bytes",
     "max_decompressed_bytes",
     "max_paragraphs",
+    "follow_symlinks",
 )
 
 
