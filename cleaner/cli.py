@@ -30,7 +30,6 @@ from cleaner.engine import default_workers
 from cleaner.pipeline import Options, Report, clean, documents_in, merge
 from cleaner.sources import STDIN, InputError, Source, classify, listing, read_stdin
 from cleaner.terminal import shown
-from cleaner.write import write_if_changed
 
 # What only some commands need is imported by them: `cleaner fix`, a filter in shell
 # pipelines, starts without the progress bar, the explanations or the report.
@@ -531,6 +530,8 @@ def list_command(
     ] = False,
 ) -> None:
     """List the files a clean of INPUTS would find: size, modification time, name."""
+    from cleaner.write import write_if_changed
+
     with _failures(output or Path("-")):
         found = listing(inputs, follow_symlinks)
         if output is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -287,7 +289,7 @@ def test_usage_errors_say_what_is_wrong(args: list[str], says: str) -> None:
     assert says in result.stderr
 
 
-@pytest.mark.parametrize("command", ["clean", "merge", "explain", "report", "fix", None])
+@pytest.mark.parametrize("command", ["clean", "merge", "list", "explain", "report", "fix", None])
 def test_help_answers_to_h_and_shows_no_python_types(command: str | None) -> None:
     args = [command, "-h"] if command else ["-h"]
     result = runner.invoke(app, args, prog_name="cleaner", env={"COLUMNS": "200"})
@@ -415,3 +417,11 @@ def test_fix_on_binary_input_is_one_line_exit_1() -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("cleaner ")
+
+
+def test_fix_starts_without_arrow_pandas_or_charset_detection() -> None:
+    # `cleaner fix` is a filter in shell pipelines: its start-up is most of its run
+    heavy = ("pyarrow", "pandas", "charset_normalizer", "rich.progress")
+    code = f"import sys, cleaner.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
