@@ -252,11 +252,13 @@ def test_output_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None
     folder = tmp_path / "news"
     shutil.copytree(FIXTURES, folder)
     out = folder / "corpus.parquet"
-    cleaner.clean([str(folder)], out)
+    first_report = cleaner.clean([str(folder)], out)
     first = pd.read_parquet(rejects_path(out))
     # A stale temporary file of a killed run, and the outputs of the first run, are ours.
     (folder / ".corpus.parquet.x1y2.tmp").write_bytes(b"half written")
-    cleaner.clean([str(folder)], out)
+    report = cleaner.clean([str(folder)], out)
+    assert (report.files, report.skipped) == (first_report.files, first_report.skipped)
+    assert report.skipped == {".csv": 1}  # sources.csv, the only file of another format
     again = pd.read_parquet(rejects_path(out))
     assert not any("parquet" in s for s in again.source)
     pd.testing.assert_frame_equal(first, again)
