@@ -616,7 +616,7 @@ def read_output(path: Path) -> dict[str, Output]:
     outputs: dict[str, Output] = {}
     for doc_id, kept, removed, n_in in frame.itertuples(index=False):
         removals = [dict(r) for r in removed]
-        by_index = {int(r["index"]): str(r["text"]) for r in removals}
+        by_index = {int(r["index"]): str(r["paragraph"]) for r in removals}
         kept_iter = iter(kept)
         paragraphs = [by_index[i] if i in by_index else next(kept_iter) for i in range(n_in)]
         outputs[doc_id] = Output(paragraphs, removals)
@@ -759,7 +759,7 @@ def _collect_examples(
     text = output.paragraphs
     for index, removal in sorted(removed.items()):
         if index not in case.copies:
-            other = int(removal["duplicate_of"])
+            other = int(removal["repeats_index"])
             note = f"{removal['reason']}\n{_role(case, index)}\nfor {_role(case, other)}"
             example = Example(
                 "false positive",

@@ -561,7 +561,7 @@ def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Outc
     outcome = Outcome({}, {}, [], {}, report.seconds, report.bytes_in / 1e6)
     for doc_id, kept, removed, n_in in frame.itertuples(index=False):
         removals = [dict(r) for r in removed]
-        by_index = {int(r["index"]): str(r["text"]) for r in removals}
+        by_index = {int(r["index"]): str(r["paragraph"]) for r in removals}
         rest = iter(kept)
         outcome.paragraphs[doc_id] = [
             by_index[i] if i in by_index else next(rest) for i in range(n_in)
@@ -903,12 +903,12 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
     for doc_id, removed in outcome.removed.items():
         boiler = [r for r in removed if r.get("reason") == "boilerplate"]
         for r in boiler:
-            of = None if r.get("duplicate_of_doc") is None else str(r["duplicate_of_doc"])
-            removals.append(removal(doc_id, str(r["text"]), of))
+            of = None if r.get("repeats_doc") is None else str(r["repeats_doc"])
+            removals.append(removal(doc_id, str(r["paragraph"]), of))
             # It names the first other document holding it that stays in the corpus.
             others = [
                 d
-                for d in holders.get(paragraph_key(str(r["text"])), [])
+                for d in holders.get(paragraph_key(str(r["paragraph"])), [])
                 if d != doc_id and d in outcome.paragraphs
             ]
             wrong_first += bool(others) and of != others[0]

@@ -8,10 +8,40 @@
 
 __version__ = "0.1.0"
 
-from cleaner.deduplicate import DedupOptions
-from cleaner.document import Document, Rejected, Removal
-from cleaner.pipeline import Options, Report, clean, clean_text, merge
-from cleaner.sources import InputError
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562), so that a command imports only what it runs:
+# `cleaner fix` starts without Arrow, Parquet or pandas.
+_HOMES = {
+    "DedupOptions": "cleaner.deduplicate",
+    "Document": "cleaner.document",
+    "Rejected": "cleaner.document",
+    "Removal": "cleaner.document",
+    "clean_frame": "cleaner.frame",
+    "Options": "cleaner.pipeline",
+    "Report": "cleaner.pipeline",
+    "clean": "cleaner.pipeline",
+    "clean_text": "cleaner.pipeline",
+    "merge": "cleaner.pipeline",
+    "InputError": "cleaner.sources",
+}
+
+if TYPE_CHECKING:
+    from cleaner.deduplicate import DedupOptions
+    from cleaner.document import Document, Rejected, Removal
+    from cleaner.frame import clean_frame
+    from cleaner.pipeline import Options, Report, clean, clean_text, merge
+    from cleaner.sources import InputError
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'cleaner' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DedupOptions",
@@ -23,6 +53,7 @@ __all__ = [
     "Report",
     "__version__",
     "clean",
+    "clean_frame",
     "clean_text",
     "merge",
 ]

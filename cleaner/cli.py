@@ -8,6 +8,7 @@ temporary files and leaves earlier output as it was.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from collections.abc import Iterator
@@ -16,30 +17,70 @@ from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import default_workers
 from cleaner.metadata import COLUMNS
-from cleaner.pipeline import STAGES, Options, Report, clean, clean_text, merge
-from cleaner.sources import (
-    STDIN,
-    InputError,
-    Source,
-    classify,
-    portable_name,
-    read_bytes,
-    read_stdin,
-)
+from cleaner.pipeline import Options, Report, clean, documents_in, merge
+from cleaner.sources import STDIN, InputError, Source, classify, listing, read_stdin
+from cleaner.terminal import shown
+
+# What only some commands need is imported by them: `cleaner fix`, a filter in shell
+# pipelines, starts without the progress bar, the explanations or the report.
+if TYPE_CHECKING:
+    from cleaner.explain import Diff, Explanation
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Usage errors as one line on stderr, saying what is wrong and where help is, instead
+    of typer's four-line box: ``error: invalid value for '--scope': 'doc' is not one of
+    'corpus', 'document' (see cleaner clean --help)``."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except typer.TyperException as exc:
+            message = exc.format_message().replace("Value error, ", "").rstrip(".")
+            context = getattr(exc, "ctx", None)
+            where = f" (see {context.command_path} --help)" if context is not None else ""
+            if message:  # else typer has printed the help a bare command asks for
+                _say(f"error: {message[:1].lower()}{message[1:]}{where}")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.exit(1)
+        sys.exit(code or 0)
+
+
+# typer shows each parameter's Python type beside its name (INPUT <list[str]>, --strict
+# <bool>); a user reads the name of what to give: nothing for arguments and flags, the
+# choices, or a word (PATH, NUMBER, INTEGER, TEXT).
+_TYPE_WORDS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT", "path": "PATH"}
+
+
+def _value_word(param: Any, ctx: Any) -> str | None:
+    if isinstance(param, typer.core.TyperArgument) or getattr(param, "is_flag", False):
+        return None
+    if param.metavar is not None:
+        return str(param.metavar)
+    typed = str(param.display_type(ctx)).strip("<>").removesuffix(" range")
+    inner = typed.removeprefix("list[").removesuffix("]")
+    return _TYPE_WORDS.get(inner.lower(), inner)
+
+
+typer.core.TyperArgument.display_type_rich = _value_word  # type: ignore[method-assign,assignment]
+typer.core.TyperOption.display_type_rich = _value_word  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
+    cls=_OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -89,6 +130,11 @@ MinWords = Annotated[
 Output = Annotated[
     Path, typer.Option("--output", "-o", help="Corpus to write; rejects and index go beside it.")
 ]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+AsJson = Annotated[
+    bool,
+    typer.Option("--json", help="Print the summary as one JSON object on stdout (see README)."),
+]
 
 DEFAULTS = DedupOptions()
 DEFAULT_SCOPE, DEFAULT_KEEP = Scope(DEFAULTS.scope), Keep(DEFAULTS.keep)
@@ -96,13 +142,8 @@ LIMITS = Options()
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"error: {_shown(message)}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"error: {shown(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def _shown(text: str) -> str:
-    """Text on one line: control characters (a newline in a file name) escaped."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class _Terminated(BaseException):
@@ -216,10 +257,18 @@ def clean_command(
     stdin_format: Annotated[
         StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
     ] = StdinFormat.txt,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when anything was rejected.")
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
+        ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 when anything was rejected or nothing found."),
+    ] = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Clean INPUTS into a Parquet corpus (-o), with a rejects table beside it."""
     options = Options(
@@ -242,12 +291,15 @@ def clean_command(
         max_decompressed_bytes=max_decompressed_bytes,
         max_paragraphs=max_paragraphs,
         stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
+        follow_symlinks=follow_symlinks,
         workers=workers or default_workers(),
         against=tuple(str(path) for path in against or ()),
     )
-    show_progress = not quiet and err.is_terminal
+    show_progress = not quiet and not as_json and err.is_terminal
     with _failures(output):
         if show_progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
             with Progress(
                 "[progress.description]{task.description}",
                 BarColumn(),
@@ -266,7 +318,12 @@ def clean_command(
         else:
             report = clean(inputs, output, options)
     if not quiet:
-        _summary(report)
+        _summary(report, as_json)
+    empty = report.nothing_found()
+    if empty and strict:
+        _fail(f"{empty} (--strict)", 1)
+    if empty:
+        _say(f"warning: {empty}")
     if strict and report.rejected:
         _fail(f"{report.rejected} input(s) rejected (--strict)", 1)
 
@@ -285,43 +342,61 @@ def _fields(pairs: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def _stages(report: Report) -> str:
-    return " ".join(f"{stage} {report.stages.get(stage, 0.0):.2f}" for stage in STAGES)
+# Below this much input a run's fixed costs (starting workers, writing three files) make
+# throughput figures say more about start-up than about speed: they are left out.
+SPEED_MIN_BYTES = 10_000_000
 
 
-def _summary(report: Report) -> None:
-    table = Table(title=f"cleaner: {report.output}", show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    mb = report.bytes_in / 1e6
-    rows = [
-        ("files read", f"{report.files:,}"),
-        ("files skipped (other formats, folder links)", f"{len(report.skipped):,}"),
+def _summary(report: Report, as_json: bool) -> None:
+    """The run's numbers: one JSON object on stdout, or lines on stderr that add up."""
+    figures = report.summary()
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+        return
+    outputs, files = figures["outputs"], figures["files"]
+    documents, paragraphs = figures["documents"], figures["paragraphs"]
+    rejected_paragraphs = paragraphs["in_rejected_documents"]
+    lines = [
+        f"files read  {files['read']:,}",
+        f"files of other formats {files['skipped']:,} (rejected: unsupported)",
         *(
-            [("WARC records skipped (not HTML pages)", f"{report.skipped_records:,}")]
-            if report.skipped_records
+            [f"WARC records {files['warc_records_skipped']:,} skipped (not HTML pages)"]
+            if files.get("warc_records_skipped")
             else []
         ),
-        ("documents in", f"{report.documents:,}"),
-        ("documents out", f"{report.documents_out:,}"),
-        ("paragraphs in", f"{report.paragraphs_in:,}"),
-        ("paragraphs out", f"{report.paragraphs_out:,}"),
-        *((f"removed: {reason}", f"{n:,}") for reason, n in sorted(report.removed.items())),
-        *((f"rejected: {reason}", f"{n:,}") for reason, n in sorted(report.rejects.items())),
-        ("rejected", f"{report.rejected:,}"),
-        ("seconds", f"{report.seconds:.2f}"),
-        ("seconds by stage (all workers)", _stages(report)),
-        ("MB/s", f"{mb / report.seconds:.2f}" if report.seconds > 0 else "-"),
+        f"documents   {documents['in']:,} in = {documents['out']:,} out "
+        f"+ {documents['rejected']:,} rejected",
+        *_by_reason("rejected", documents["rejected_by_reason"]),
+        f"paragraphs  {paragraphs['in']:,} in = {paragraphs['out']:,} out "
+        f"+ {paragraphs['removed']:,} removed"
+        + (f" + {rejected_paragraphs:,} in rejected documents" if rejected_paragraphs else ""),
+        *_by_reason("removed", paragraphs["removed_by_reason"]),
+        f"seconds     {report.seconds:.2f}",
     ]
-    if report.index_bytes:
-        rows.append(("corpus-wide index (MB)", f"{report.index_bytes / 1e6:.1f}"))
-    for what, count in rows:
-        table.add_row(what, count)
-    err.print(table)
-    for path in report.skipped[:10]:
-        err.print(f"skipped: {_shown(portable_name(path))}", markup=False, highlight=False)
-    if len(report.skipped) > 10:
-        err.print(f"skipped: ... and {len(report.skipped) - 10} more", highlight=False)
+    if report.bytes_in >= SPEED_MIN_BYTES and report.seconds > 0:
+        stages = " ".join(f"{k} {v:.1f}" for k, v in figures["seconds_by_stage"].items())
+        lines.append(f"speed       {report.bytes_in / 1e6 / report.seconds:.1f} MB/s")
+        lines.append(f"stages      {stages} (CPU seconds, all workers)")
+    if report.index_bytes >= 1_000_000:
+        lines.append(f"index held  {report.index_bytes / 1e6:.1f} MB in memory")
+    lines += [f"{what:<11} {path}" for what, path in outputs.items()]
+    for line in lines:
+        _say(line)
+
+
+def _by_reason(what: str, counts: dict[str, int]) -> list[str]:
+    """One line per reason, counts aligned under the totals above."""
+    width = max((len(f"{n:,}") for n in counts.values()), default=0)
+    labels = [what, *[""] * len(counts)]
+    return [
+        f"  {label:<9} {n:>{width},} {reason}"
+        for label, (reason, n) in zip(labels, counts.items(), strict=False)
+    ]
+
+
+def _say(line: str) -> None:
+    """One line on stderr, as it is: no markup, no wrapping, control characters escaped."""
+    err.print(shown(line), markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -349,46 +424,217 @@ def merge_command(
         typer.Argument(help="Corpora written by cleaner clean, in order.", metavar="CORPUS"),
     ],
     output: Output = Path("corpus.parquet"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
 ) -> None:
     """Join corpora into one (-o), de-duplicating documents and boilerplate across them."""
     with _failures(output):
         report = merge(corpora, output)
     if not quiet:
-        _summary(report)
+        _summary(report, as_json)
+
+
+@app.command("explain")
+def explain_command(
+    corpus: Annotated[Path, typer.Argument(help="A corpus written by cleaner clean.")],
+    doc_id: Annotated[str, typer.Argument(help="The doc_id of a document, kept or rejected.")],
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="A folder the corpus was cleaned from (repeatable; default: the current "
+            "one): a rejected document's text is read again from there.",
+        ),
+    ] = None,
+) -> None:
+    """Show one document in its original order: each paragraph kept or removed, and why."""
+    from cleaner.explain import explain
+
+    with _failures(corpus):
+        explanation = explain(corpus, doc_id, inputs or [Path(".")])
+    out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    for line in _explained(explanation, plain=not out.is_terminal):
+        out.print(line)
+
+
+def _explained(e: Explanation, plain: bool) -> Iterator[Text]:
+    """The lines of ``cleaner explain``: styled on a terminal, plain text (diffs marked
+    ``[-dropped-]{+added+}``) when piped. Every scraped string goes through :func:`shown`."""
+    from cleaner.deduplicate_corpus import BOILERPLATE
+    from cleaner.explain import word_diff
+
+    about = ", ".join(filter(None, [e.encoding, "repaired by ftfy" if e.repaired else ""]))
+    yield Text(f"{shown(e.doc_id)}  (source {shown(e.source)}{', ' if about else ''}{about})")
+    removed = sum(v.removal is not None for v in e.paragraphs)
+    if e.outcome == "kept":
+        kept = len(e.paragraphs) - removed
+        yield Text(f"kept: {kept} of {len(e.paragraphs)} paragraphs, {removed} removed")
+    else:
+        yield Text(f"rejected: {e.outcome}: {shown(e.detail)}", style="bold")
+    for v in e.paragraphs:
+        r = v.removal
+        if r is None and e.comparison:
+            continue  # shown in the comparison below
+        yield Text()
+        if r is None:
+            yield Text(f"[{v.index}] kept", style="green")
+            yield Text("    ") + Text(shown(v.paragraph))
+            continue
+        where = f"[{r.repeats_index}]"
+        if r.reason == BOILERPLATE:
+            what = f"in {v.carriers} documents of the corpus, e.g. {shown(r.repeats_doc or '')}"
+        else:
+            what = f"repeats {where}"
+        figures = f"Jaccard {r.similarity:.3f}, containment {r.containment:.3f}"
+        yield Text(f"[{v.index}] removed: {r.reason}, {what} ({figures})", style="red")
+        yield Text("    ") + _diff_text(v.diff, plain, whole=True)
+    if e.comparison:
+        yield Text()
+        yield Text(f"paragraph by paragraph, against {shown(e.kept_instead or '')}:", style="bold")
+        for ours, theirs in e.comparison:
+            yield Text()
+            if ours is not None and theirs is not None:
+                same = ours == theirs
+                yield Text("  same" if same else "  changed", style="dim" if same else "yellow")
+                yield Text("    ") + _diff_text(word_diff(theirs, ours), plain, whole=False)
+            else:
+                side = "only here" if theirs is None else "only in the kept document"
+                yield Text(f"  {side}", style="red" if theirs is None else "green")
+                yield Text("    ") + Text(shown(ours or theirs or ""))
+    if e.outcome != "kept" and not e.paragraphs:
+        yield Text()
+        yield Text(
+            "its text is not in the corpus, and its source was not found under the "
+            "inputs given (--input)"
+        )
+
+
+_DIFF_STYLE = {"=": "", "-": "red strike", "+": "green underline"}
+_DIFF_MARK = {"=": ("", ""), "-": ("[-", "-]"), "+": ("{+", "+}")}
+_CONTEXT = 6  # words shown at each end of a long unchanged run
+
+
+def _diff_text(diff: Diff, plain: bool, whole: bool) -> Text:
+    """A word diff on one line; long unchanged runs cut to their ends, unless ``whole`` and
+    nothing changed."""
+    text = Text()
+    for n, (op, words) in enumerate(diff):
+        if op == "=" and (len(diff) > 1 or not whole) and len(words) > 2 * _CONTEXT:
+            alone = len(diff) == 1
+            head = words[:_CONTEXT] if n > 0 or alone else []
+            tail = words[-_CONTEXT:] if n < len(diff) - 1 or alone else []
+            words = [*head, "…", *tail]
+        start, end = _DIFF_MARK[op] if plain else ("", "")
+        if len(text):
+            text.append(" ")
+        text.append(f"{start}{shown(' '.join(words))}{end}", style="" if plain else _DIFF_STYLE[op])
+    return text
+
+
+@app.command("report")
+def report_command(
+    corpus: Annotated[Path, typer.Argument(help="A corpus written by cleaner clean.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML page to write.")] = Path(
+        "report.html"
+    ),
+    seed: Annotated[int, typer.Option(help="Chooses the sample of near repeats shown.")] = 1,
+) -> None:
+    """Write a self-contained HTML report of a corpus: figures, charts, samples (-o)."""
+    from cleaner.report import build_report
+
+    with _failures(output):
+        build_report(corpus, output, seed)
+
+
+@app.command("list")
+def list_command(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Folders (read recursively) or files.", metavar="INPUT")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the listing here, only when it changed (for make)."
+        ),
+    ] = None,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
+        ),
+    ] = False,
+) -> None:
+    """List the files a clean of INPUTS would find: size, modification time, name."""
+    from cleaner.write import write_if_changed
+
+    with _failures(output or Path("-")):
+        found = listing(inputs, follow_symlinks)
+        if output is None:
+            sys.stdout.write(found)
+        else:
+            write_if_changed(output, found)
 
 
 @app.command("fix")
 def fix_command(
     file: Annotated[
         str,
-        typer.Argument(help="One article or web page (.gz read transparently), or -."),
+        typer.Argument(
+            help="One article or web page, or JSON Lines (.jsonl, .json: one document per "
+            "record); .gz read transparently; - for stdin."
+        ),
     ] = STDIN,
     threshold: Threshold = DEFAULTS.threshold,
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
     containment: Containment = DEFAULTS.containment,
     min_words: MinWords = DEFAULTS.min_words,
+    stdin_format: Annotated[
+        StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
+    ] = StdinFormat.txt,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Say on stderr what was removed, and why.")
+    ] = False,
 ) -> None:
-    """Print one article's repaired, de-duplicated paragraphs, separated by blank lines."""
+    """Print an article's repaired, de-duplicated paragraphs, separated by blank lines; of
+    JSON Lines, one {"id", "text"} record per document."""
     if file != STDIN and not Path(file).is_file():
         _fail(f"input not found: {file}", 2)
     dedup = DedupOptions(
         threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
     )
     options = Options(dedup=dedup)
-    kind = classify(file)
-    source = Source(file, file, "article", gzipped=file.lower().endswith(".gz"))
+    if file == STDIN:
+        kind, gzipped = ("article" if stdin_format is StdinFormat.txt else "records"), False
+    else:
+        kind, gzipped = classify(Path(file).name) or ("article", file.lower().endswith(".gz"))
+    source = Source(file, file, kind, gzipped)
     try:
-        data = read_bytes(
-            read_stdin(source, options.max_file_bytes),
-            options.max_file_bytes,
-            options.max_decompressed_bytes,
-        )
-        page = kind is not None and kind[0] == "html"
-        paragraphs = clean_text(data, options, "html" if page else "article").paragraphs
+        found = documents_in(read_stdin(source, options.max_file_bytes), options)
     except Rejected as exc:
         _fail(f"{file}: {exc.reason}: {exc.detail}", 1)
-    sys.stdout.write("\n\n".join(paragraphs) + ("\n" if paragraphs else ""))
+    # On a terminal the text is shown, not obeyed; in a pipe it is the product, as it is.
+    show = shown if sys.stdout.isatty() else str
+    for item in found:
+        if isinstance(item, Rejected):
+            if kind == "records":
+                _say(f"{file}#{item.key}: {item.reason}: {item.detail}")
+            elif item.reason != "empty":  # an empty article prints nothing
+                _fail(f"{file}: {item.reason}: {item.detail}", 1)
+            continue
+        if verbose:
+            for r in item.removed:
+                what = f"in {r.repeats_doc}" if r.repeats_doc else f"[{r.repeats_index}]"
+                _say(
+                    f"{item.doc_id}: removed [{r.index}] {r.reason}, repeats {what} "
+                    f"(Jaccard {r.similarity:.3f}): {r.paragraph}"
+                )
+        if kind == "records":
+            key = item.doc_id.removeprefix(f"{source.name}#")
+            record = json.dumps({"id": key, "text": item.text}, ensure_ascii=False)
+            sys.stdout.write(show(record) + "\n")
+        elif item.paragraphs:
+            sys.stdout.write("\n\n".join(map(show, item.paragraphs)) + "\n")
 
 
 def main() -> None:

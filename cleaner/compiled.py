@@ -7,6 +7,7 @@ with the kernel on real text.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +15,8 @@ from typing import Any
 def compiled(name: str) -> Callable[..., Any] | None:
     """The kernel's function ``name``, or None when the kernel was not built."""
     try:
-        from cleaner import _kernel  # type: ignore[attr-defined]
+        kernel = importlib.import_module("cleaner._kernel")
     except ImportError:
         return None
-    function: Callable[..., Any] = getattr(_kernel, name)
+    function: Callable[..., Any] = getattr(kernel, name)
     return function

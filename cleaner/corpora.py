@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
@@ -33,6 +34,7 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.deduplicate_corpus import (
     BOILERPLATE,
     DUPLICATE,
+    READ_CHUNK,
     CorpusIndex,
     Decisions,
     decide,
@@ -45,6 +47,7 @@ from cleaner.write import (
     CORPUS_SCHEMA,
     METADATA_KEY,
     CorpusWriter,
+    corpus_metadata,
     document_of,
     documents_table,
     index_path,
@@ -60,6 +63,11 @@ class Holder(Protocol):
 
     @property
     def doc_ids(self) -> pa.ChunkedArray: ...
+
+    @property
+    def described(self) -> str:
+        """Where the documents come from, for a message."""
+        ...
 
     def paragraphs(self, rows: NDArray[np.int64]) -> list[list[str]]:
         """The paragraphs of some documents (ascending), as de-duplication inside each left
@@ -81,6 +89,10 @@ class SpilledRows:
     @property
     def doc_ids(self) -> pa.ChunkedArray:
         return self.table.column("doc_id")
+
+    @property
+    def described(self) -> str:
+        return "this run's inputs"
 
     def paragraphs(self, rows: NDArray[np.int64]) -> list[list[str]]:
         found: list[list[str]] = self.table.column("paragraphs").take(_indices(rows)).to_pylist()
@@ -108,8 +120,10 @@ class ExistingCorpus:
         ``role`` starts each error message (``"--against "``).
         """
         sidecar = index_path(path)
-        if not path.is_file():
-            raise InputError(f"{role}{path}: no such corpus")
+        try:
+            corpus_metadata(path)
+        except InputError as exc:
+            raise InputError(f"{role}{exc}") from exc
         if not sidecar.is_file():
             raise InputError(f"{role}{path}: no index beside it ({sidecar.name}); rebuild it")
         try:
@@ -134,6 +148,10 @@ class ExistingCorpus:
         except (ValueError, pa.ArrowException) as exc:
             raise InputError(f"{role}{path}: unreadable index {sidecar.name}: {exc}") from exc
         return cls(path, index, table.column("doc_id"), recorded)
+
+    @property
+    def described(self) -> str:
+        return str(self.path)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         batches: Iterator[pa.RecordBatch] = pq.ParquetFile(self.path).iter_batches()
@@ -184,6 +202,7 @@ def across_documents(
     doc_ids = pa.chunked_array(
         [chunk for h in holders for chunk in h.doc_ids.chunks], type=pa.string()
     )
+    _refuse_repeated_ids(doc_ids, [h.described for h in holders], starts)
 
     def read(docs: NDArray[np.int64]) -> list[list[str]]:
         found: list[list[str]] = []
@@ -195,13 +214,14 @@ def across_documents(
     started = time.perf_counter()
     index = CorpusIndex.concat([h.index for h in holders], options.num_perm)
     decisions = decide(index, options, read, frozen)
+    repeated = _repeated(index, decisions, read)
     outcome = Outcome(index.nbytes, time.perf_counter() - started)
     for n, holder in enumerate(holders):
         if starts[n] < frozen:
             continue
         offset = int(starts[n])
         for batch in holder.batches():
-            rows, rejects = _apply(batch, offset, decisions, doc_ids, outcome)
+            rows, rejects = _apply(batch, offset, decisions, repeated, doc_ids, outcome)
             writer.add_corpus_table(rows)
             writer.add_rejects(rejects)
             outcome.documents_out += rows.num_rows
@@ -215,10 +235,52 @@ def across_documents(
     return outcome
 
 
+def _repeated(
+    index: CorpusIndex, decisions: Decisions, read: Callable[[NDArray[np.int64]], list[list[str]]]
+) -> dict[tuple[int, int], str]:
+    """The text of each paragraph a boilerplate removal names, by (document, position before
+    removal): a few documents per boilerplate paragraph, read back so that every removal
+    carries the paragraph it repeats."""
+    wanted = {(other, j) for found in decisions.boilerplate.values() for _, other, j in found}
+    docs = np.array(sorted({other for other, _ in wanted}), dtype=np.int64)
+    texts: dict[tuple[int, int], str] = {}
+    for start in range(0, len(docs), READ_CHUNK):
+        chunk = docs[start : start + READ_CHUNK]
+        for doc, paragraphs in zip(chunk.tolist(), read(chunk), strict=True):
+            # read() gives the paragraphs the index holds, whose positions it records
+            first, end = np.searchsorted(index.paragraph_doc, [doc, doc + 1])
+            positions = index.paragraph_index[first:end].tolist()
+            texts.update(
+                ((doc, j), text)
+                for j, text in zip(positions, paragraphs, strict=True)
+                if (doc, j) in wanted
+            )
+    return texts
+
+
+def _refuse_repeated_ids(
+    doc_ids: pa.ChunkedArray, described: Sequence[str], starts: NDArray[np.int64]
+) -> None:
+    """A doc_id names one document: two holders with the same one are refused, not merged."""
+    counts = pc.value_counts(doc_ids)
+    repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+    if not len(repeated):
+        return
+    doc_id = repeated[0]["values"].as_py()
+    rows = np.flatnonzero(pc.equal(doc_ids, doc_id).to_numpy(zero_copy_only=False))
+    first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in rows[:2])
+    where = f"twice in {first}" if first == second else f"in {first} and in {second}"
+    raise InputError(
+        f"doc_id {doc_id!r} is {where}; doc_ids must be unique, so give the inputs' folders"
+        " different names (doc_ids are paths relative to them)"
+    )
+
+
 def _apply(
     batch: pa.RecordBatch,
     offset: int,
     decisions: Decisions,
+    repeated: dict[tuple[int, int], str],
     doc_ids: pa.ChunkedArray,
     outcome: Outcome,
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
@@ -244,9 +306,11 @@ def _apply(
         already = {r.index for r in document.removed}  # a merged corpus was cleaned before
         for i, other, j in decisions.boilerplate[offset + n]:
             if i not in already:
-                text = document.paragraphs_in[i]
+                text, original = document.paragraphs_in[i], repeated[other, j]
                 other_id = doc_ids[other].as_py()
-                document.removed.append(Removal(i, text, BOILERPLATE, j, 1.0, 1.0, other_id))
+                document.removed.append(
+                    Removal(i, text, BOILERPLATE, original, j, 1.0, 1.0, other_id)
+                )
                 outcome.removed[BOILERPLATE] += 1
                 outcome.paragraphs_removed += 1
         document.removed.sort(key=lambda r: r.index)

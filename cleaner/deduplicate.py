@@ -208,7 +208,8 @@ def deduplicate(
         for i, paragraph in enumerate(paragraphs):
             key = keys[i]
             if key in kept_by_key:
-                removals[d].append(Removal(i, paragraph, EXACT, kept_by_key[key], 1.0))
+                j = kept_by_key[key]
+                removals[d].append(Removal(i, paragraph, EXACT, paragraphs[j], j, 1.0))
                 removed.add(start + i)
                 continue
             best: tuple[float, float, int] | None = None
@@ -222,7 +223,8 @@ def deduplicate(
             if best is None:
                 kept_by_key[key] = i
             else:
-                removals[d].append(Removal(i, paragraph, NEAR, best[2], best[0], best[1]))
+                j = best[2]
+                removals[d].append(Removal(i, paragraph, NEAR, paragraphs[j], j, best[0], best[1]))
                 removed.add(start + i)
     return removals
 

@@ -25,12 +25,13 @@ class Removal:
     """A paragraph the tool dropped, with the evidence for it."""
 
     index: int  # position in the document's paragraph list before removal
-    text: str
+    paragraph: str  # its text
     reason: str  # "exact_duplicate", "near_duplicate" or "boilerplate"
-    duplicate_of: int  # index of the paragraph it repeats (in duplicate_of_doc, if given)
+    repeats: str  # the text of the paragraph it repeats
+    repeats_index: int  # that paragraph's position before removal (in repeats_doc, if given)
     similarity: float  # exact Jaccard similarity of the shingle sets; 1.0 for exact repeats
     containment: float = 1.0  # share of the smaller shingle set found in the other
-    duplicate_of_doc: str | None = None  # the other document, for a repeat across documents
+    repeats_doc: str | None = None  # the other document, for a repeat across documents
 
 
 @dataclass(frozen=True)

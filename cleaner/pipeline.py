@@ -16,18 +16,13 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from cleaner import __version__, engine
-from cleaner.corpora import ExistingCorpus, Outcome, SpilledRows, across_documents
+from cleaner import __version__
 from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
-from cleaner.deduplicate_corpus import CorpusIndex, index_table, summarise
 from cleaner.document import Document, Meta, Rejected
 from cleaner.extract import declared_charset, extract, extraction_options, looks_like_html
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
@@ -44,8 +39,15 @@ from cleaner.sources import (
     read_stdin,
 )
 from cleaner.split import split_paragraphs
-from cleaner.warc import Archive
-from cleaner.write import CorpusWriter, documents_table, reject_row, rejects_path
+
+# Arrow, Parquet and the process pool are imported by the calls that write or schedule
+# (process_batch, clean, merge): clean_text, behind `cleaner fix`, needs none of them, and
+# importing them took a third of fix's start-up.
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from cleaner.corpora import Outcome
+    from cleaner.deduplicate_corpus import CorpusIndex
 
 T = TypeVar("T")
 MiB = 1024 * 1024
@@ -75,6 +77,9 @@ class Options:
     max_decompressed_bytes: int = 256 * MiB
     max_paragraphs: int = 1000
     stdin_kind: str = "article"
+    # Read symbolic links that lead out of an input folder (off: a scraped folder is not
+    # trusted to choose which local files go into a corpus).
+    follow_symlinks: bool = False
     workers: int = 1
     # Corpora already written whose documents the new ones are de-duplicated against.
     against: tuple[str, ...] = ()
@@ -88,6 +93,7 @@ class Options:
             "max_file_bytes": self.max_file_bytes,
             "max_decompressed_bytes": self.max_decompressed_bytes,
             "max_paragraphs": self.max_paragraphs,
+            "follow_symlinks": self.follow_symlinks,
             **asdict(self.dedup),
         }
 
@@ -111,16 +117,22 @@ class BatchResult:
 
 @dataclass
 class Report:
-    """What a run did, as the summary shows it."""
+    """What a run did, as the summary shows it.
+
+    The counts add up: ``documents == documents_out + rejected`` (every input that could be
+    a document is written or rejected, with its reason) and ``paragraphs_in == paragraphs_out
+    + sum(removed.values()) + paragraphs_rejected``.
+    """
 
     output: Path
     files: int = 0
-    skipped: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # files not read, by extension
     skipped_records: int = 0  # WARC records that are not HTML pages
-    documents: int = 0  # read; those written are documents_out
+    documents: int = 0  # found: those written (documents_out) and those rejected
     documents_out: int = 0
-    paragraphs_in: int = 0
+    paragraphs_in: int = 0  # of the documents that could be split
     paragraphs_out: int = 0
+    paragraphs_rejected: int = 0  # kept paragraphs of documents that left (duplicates)
     removed: Counter[str] = field(default_factory=Counter)
     rejects: Counter[str] = field(default_factory=Counter)
     bytes_in: int = 0
@@ -131,6 +143,63 @@ class Report:
     @property
     def rejected(self) -> int:
         return sum(self.rejects.values())
+
+    def summary(self) -> dict[str, Any]:
+        """The report as plain data, what ``cleaner clean --json`` prints (see the README)."""
+        from cleaner.write import index_path, rejects_path
+
+        return {
+            "outputs": {
+                "corpus": str(self.output),
+                "rejects": str(rejects_path(self.output)),
+                "index": str(index_path(self.output)),
+            },
+            "files": {
+                "read": self.files,
+                "skipped": sum(self.skipped.values()),
+                "warc_records_skipped": self.skipped_records,
+            },
+            "documents": {
+                "in": self.documents,
+                "out": self.documents_out,
+                "rejected": self.rejected,
+                "rejected_by_reason": dict(sorted(self.rejects.items())),
+            },
+            "paragraphs": {
+                "in": self.paragraphs_in,
+                "out": self.paragraphs_out,
+                "removed": sum(self.removed.values()),
+                "removed_by_reason": dict(sorted(self.removed.items())),
+                "in_rejected_documents": self.paragraphs_rejected,
+            },
+            "bytes_in": self.bytes_in,
+            "seconds": round(self.seconds, 3),
+            "seconds_by_stage": {stage: round(self.stages.get(stage, 0.0), 3) for stage in STAGES},
+            "index_bytes": self.index_bytes,
+        }
+
+    def nothing_found(self) -> str | None:
+        """One line saying why a run found no document, or None when it found some.
+
+        >>> skipped = Counter({".pdf": 1, ".csv": 1})
+        >>> Report(Path("c.parquet"), files=2, skipped=skipped).nothing_found()
+        '0 documents: 2 files skipped (.csv 1, .pdf 1)'
+        """
+        if self.documents_out:
+            return None
+        if not self.files:
+            return "0 documents: no input files found"
+        skipped = sum(self.skipped.values())
+        what = [f"{skipped} files skipped ({_by_count(self.skipped)})"] if skipped else []
+        other = +Counter({**self.rejects, "unsupported": self.rejects["unsupported"] - skipped})
+        if other:
+            what.append(f"{other.total()} rejected ({_by_count(other)})")
+        return "0 documents: " + ", ".join(what)
+
+
+def _by_count(counts: Counter[str]) -> str:
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{what} {n:,}" for what, n in ordered)
 
 
 def metadata(options: Options) -> dict[str, Any]:
@@ -261,34 +330,59 @@ def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatc
     return fp
 
 
+def documents_in(source: Source, options: Options) -> list[Document | Rejected]:
+    """One file's documents as a run reads them, each de-duplicated inside itself, and the
+    records of it that cannot be documents. Raises :class:`Rejected` for an unusable file."""
+    found = _read_documents(source, options, Stopwatch())[0]
+    _deduplicate_all([d for d in found if isinstance(d, Document)], options, Stopwatch())
+    return found
+
+
+def _read_documents(
+    source: Source, options: Options, clock: Stopwatch
+) -> tuple[list[Document | Rejected], int, int]:
+    """One file's documents and rejected records, the bytes read, and the records of a WARC
+    that are not pages. Raises :class:`Rejected` for an unusable file."""
+    if source.kind == "warc":
+        from cleaner.warc import Archive  # FastWARC: for web archives only
+
+        with open_stream(source) as stream:
+            archive = Archive(stream, options.max_file_bytes, options.max_decompressed_bytes)
+            # Streamed: each record's page is extracted before the next one is read.
+            found = list(_documents_of(source, _timed(archive, clock, "read"), options, clock))
+        return found, archive.bytes_read, archive.skipped
+    with clock("read"):
+        data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
+    with clock("decode"):
+        records = list(_records_of(source, data, options))
+    return list(_documents_of(source, records, options, clock)), len(data), 0
+
+
 def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     """Read, decode, repair, split, fingerprint and de-duplicate a batch of files."""
+    from cleaner.deduplicate_corpus import summarise
+    from cleaner.write import documents_table, reject_row
+
     docs: list[Document] = []
     rejects: list[dict[str, Any]] = []
     bytes_in = skipped_records = 0
     clock = Stopwatch()
     for source in sources:
         try:
-            if source.kind == "warc":
-                with open_stream(source) as stream:
-                    archive = Archive(
-                        stream, options.max_file_bytes, options.max_decompressed_bytes
-                    )
-                    found = _documents_of(source, _timed(archive, clock, "read"), options, clock)
-                    _sort(source, found, docs, rejects)
-                bytes_in += archive.bytes_read
-                skipped_records += archive.skipped
-                continue
-            with clock("read"):
-                data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
-            bytes_in += len(data)
-            with clock("decode"):
-                records = list(_records_of(source, data, options))
-            _sort(source, _documents_of(source, records, options, clock), docs, rejects)
+            found, read, skipped = _read_documents(source, options, clock)
         except Rejected as exc:
             rejects.append(reject_row(source.name, source.name, exc))
+            continue
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
             rejects.append(reject_row(source.name, source.name, _internal(exc)))
+            continue
+        bytes_in += read
+        skipped_records += skipped
+        for item in found:
+            if isinstance(item, Rejected):
+                rejects.append(reject_row(source.name, _doc_id(source, item.key), item))
+            else:
+                docs.append(item)
     fp = _deduplicate_all(docs, options, clock)
     with clock("deduplicate"):
         index = summarise(docs, fp)
@@ -307,20 +401,6 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         Counter(r.reason for d in docs for r in d.removed),
         skipped_records,
     )
-
-
-def _sort(
-    source: Source,
-    found: Iterable[Document | Rejected],
-    docs: list[Document],
-    rejects: list[dict[str, Any]],
-) -> None:
-    """Documents to ``docs``, rejected records to ``rejects``."""
-    for item in found:
-        if isinstance(item, Rejected):
-            rejects.append(reject_row(source.name, _doc_id(source, item.key), item))
-        else:
-            docs.append(item)
 
 
 def _timed(items: Iterable[T], clock: Stopwatch, stage: str) -> Iterator[T]:
@@ -359,14 +439,24 @@ def clean(
     :class:`cleaner.sources.InputError` when an input does not exist, or when a corpus given
     in ``options.against`` is missing, has no index or does not compare.
     """
+    from cleaner import engine
+    from cleaner.corpora import ExistingCorpus, SpilledRows, across_documents
+    from cleaner.deduplicate_corpus import CorpusIndex, index_table
+    from cleaner.write import CorpusWriter, check_outputs, output_paths, own_files
+
     options = options or Options()
+    output = Path(output)
     started = time.perf_counter()
     if options.against and options.dedup.scope != "corpus":
         raise InputError("--against compares documents across corpora: it needs --scope corpus")
+    walk = Walk(inputs, options.stdin_kind, options.follow_symlinks, own_files(output))
+    folders = [item for item in inputs if item != STDIN and os.path.isdir(item)]
+    files = [item for item in inputs if item != STDIN and item not in folders]
+    against = [path for corpus in options.against for path in output_paths(Path(corpus))]
+    check_outputs(output, [*files, *against], folders)
     fingerprint = metadata(options)["fingerprint"]
     existing = [ExistingCorpus.open(Path(p), fingerprint, "--against ") for p in options.against]
-    walk = Walk(inputs, options.stdin_kind)
-    report = Report(Path(output), skipped=walk.skipped)
+    report = Report(output, skipped=walk.skipped)
     sources = (read_stdin(source, options.max_file_bytes) for source in walk)
     batches = batched(sources, BATCH_FILES, BATCH_BYTES)
     work = partial(process_batch, options=options)
@@ -392,14 +482,14 @@ def clean(
             report.files += result.files
             report.bytes_in += result.bytes_in
             report.skipped_records += result.skipped_records
-            report.documents += result.documents
+            report.documents += result.documents + len(result.rejects)
             report.paragraphs_in += result.paragraphs_in
             report.paragraphs_out += result.paragraphs_out
             report.removed.update(result.removed)
             report.rejects.update(row["reason"] for row in result.rejects)
             if progress is not None:
                 progress(report.files, walk.found if walk.done else None)
-        report.documents_out = report.documents
+        report.documents_out = report.documents - report.rejected
         if spill is not None:
             rows = SpilledRows(spill.read(), CorpusIndex.concat(parts, options.dedup.num_perm))
             parts.clear()
@@ -418,6 +508,7 @@ def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:
     report.index_bytes = outcome.index_bytes
     report.documents_out = outcome.documents_out
     report.paragraphs_out -= outcome.paragraphs_removed
+    report.paragraphs_rejected += outcome.paragraphs_removed - sum(outcome.removed.values())
     report.removed.update(outcome.removed)
     report.rejects.update(outcome.rejects)
     clock.seconds["deduplicate"] += outcome.deciding
@@ -432,7 +523,15 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
     :class:`cleaner.sources.InputError` for a corpus that is missing, has no index or does not
     compare.
     """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from cleaner.corpora import ExistingCorpus, across_documents
+    from cleaner.write import CorpusWriter, check_outputs, output_paths, rejects_path
+
     started = time.perf_counter()
+    output = Path(output)
+    check_outputs(output, [p for corpus in corpora for p in output_paths(Path(corpus))], [])
     first = ExistingCorpus.open(Path(corpora[0]))
     holders = [first] + [
         ExistingCorpus.open(Path(path), first.metadata["fingerprint"]) for path in corpora[1:]
@@ -444,14 +543,14 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
     clock = Stopwatch()
     with CorpusWriter(Path(output), metadata(options)) as writer:
         for holder in holders:
-            report.documents += holder.index.documents
             kept = pq.read_table(holder.path, columns=["n_paragraphs_out"]).column(0)
             report.paragraphs_out += pc.sum(kept).as_py() or 0
             carried = pq.read_table(rejects_path(holder.path)).to_pylist()
+            report.documents += holder.index.documents + len(carried)
             report.rejects.update(row["reason"] for row in carried)
             writer.add_rejects(carried)
         report.paragraphs_in = report.paragraphs_out
-        report.documents_out = report.documents
+        report.documents_out = report.documents - report.rejected
         _count(report, across_documents(holders, 0, writer, options.dedup), clock)
     report.seconds = time.perf_counter() - started
     clock.seconds["write"] += report.seconds - clock.seconds["deduplicate"]
@@ -466,6 +565,7 @@ _NOT_DEDUP = (
     "max_file_bytes",
     "max_decompressed_bytes",
     "max_paragraphs",
+    "follow_symlinks",
 )
 
 

@@ -3,25 +3,25 @@
 A folder is walked recursively and its files sorted, so document order is the same on every
 run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
 records, ``.html``/``.htm``/``.xhtml`` one web page and ``.warc`` web archive records; a
-``.gz`` suffix on any of them is read transparently. Other files are *skipped*
-(counted and listed in the summary, never silently ignored), and so are symlinks to folders,
-which are not followed: a link loop cannot trap the walk and no file is read twice. ``-`` is
-standard input.
+``.gz`` suffix on any of them is read transparently. ``-`` is standard input.
 
-Whatever is found is accounted for: a folder that cannot be listed, a symlink that loops, a
-file without read permission or a named pipe becomes a source that reading rejects as
-``unreadable``, and files over a size limit are rejected before they are read.
+Whatever is found is accounted for: a file of another format becomes an ``unsupported``
+reject, a folder that cannot be listed, a symlink that loops, a file without read permission
+or a named pipe an ``unreadable`` one, a file over a size limit is rejected before it is read,
+and a symbolic link that is not followed (see :class:`Walk`) a reject of its own reason.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import stat
 import sys
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,7 +47,9 @@ class Source:
     gzipped: bool = False
     size: int = 0  # bytes as found on disk (compressed, for .gz); batches are cut by it
     payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
-    problem: str | None = None  # why it cannot be read, found by the walk (a folder unlisted)
+    # (reason, detail) of a reject found by the walk: a folder that cannot be listed, a file
+    # of a format not read, a link not followed
+    problem: tuple[str, str] | None = None
 
 
 class InputError(Exception):
@@ -94,8 +96,7 @@ def portable_name(path: str) -> str:
 class _Found(NamedTuple):
     path: str
     size: int = 0
-    problem: str | None = None
-    linked_folder: bool = False
+    problem: tuple[str, str] | None = None  # (reason, detail): a reject, not a read
 
 
 class Walk:
@@ -103,59 +104,149 @@ class Walk:
 
     Work can start on the first files before a large folder has been walked to its end.
     ``found`` counts the sources so far, ``done`` tells that the walk has ended, and
-    ``skipped`` lists the files passed over so far. Inputs that do not exist raise
-    :class:`InputError` here, before anything is read.
+    ``skipped`` counts the files of formats not read so far, by extension. Inputs that do not
+    exist, or that are given twice, raise :class:`InputError` here, before anything is read.
+
+    Names: with one input, a file is named by its file name and a folder's files by their
+    path relative to it; with several, each input is named by the last components of its path
+    that tell it apart from the others (``monday/001.txt`` and ``tuesday/001.txt``), so that no
+    two inputs give the same name. ``own(path)`` says which files are the run's own output,
+    never inputs. Symbolic links found in a folder are read only when they lead to a file
+    inside that folder that would not be read under its own name; one that leads out of it
+    is a ``link_outside_input`` reject unless ``follow_symlinks`` (a scraped folder is not
+    trusted to say which local files go into a corpus).
     """
 
-    def __init__(self, inputs: Sequence[str], stdin_kind: str = "article") -> None:
+    def __init__(
+        self,
+        inputs: Sequence[str],
+        stdin_kind: str = "article",
+        follow_symlinks: bool = False,
+        own: Callable[[str], bool] | None = None,
+    ) -> None:
         for item in inputs:
             if item != STDIN and not (os.path.exists(item) or os.path.islink(item)):
                 raise InputError(f"input not found: {item}")
         self.inputs = list(inputs)
+        self.labels = input_labels(self.inputs)
         self.stdin_kind = stdin_kind
-        self.skipped: list[str] = []
+        self.follow_symlinks = follow_symlinks
+        self.own = own or _nothing
+        self.skipped: Counter[str] = Counter()
         self.found = 0
         self.done = False
 
     def __iter__(self) -> Iterator[Source]:
-        for item in self.inputs:
-            for source in self._sources(item):
+        for item, label in zip(self.inputs, self.labels, strict=True):
+            for source in self._sources(item, label):
                 self.found += 1
                 yield source
         self.done = True
 
-    def _sources(self, item: str) -> Iterator[Source]:
+    def _sources(self, item: str, label: str) -> Iterator[Source]:
         if item == STDIN:
             yield Source(STDIN, STDIN, self.stdin_kind)
             return
         path = Path(item)
         root = str(path)
         if path.is_dir():
-            found: Iterable[_Found] = _walk(root)
+            found: Iterable[_Found] = _walk(root, self.follow_symlinks)
             cut = len(os.path.join(root, ""))
             strip = cut if root == "." else 0  # Path writes ./name as name
+            prefix = f"{label}/" if label else ""
         else:
-            found, cut, strip = [_Found(root, _size(path))], 0, 0
+            found, cut, strip, prefix = [_Found(root, _size(path))], 0, 0, ""
         for entry in found:
             file = entry.path
-            if file == root:  # the input itself: a file, or a folder that cannot be listed
-                name = portable_name(path.name)
+            if file != root and self.own(file):
+                continue
+            if file == root:  # a file, or a folder that cannot be listed
+                name = portable_name(label or path.name)
             else:
-                name = portable_name(file[cut:])
-                file = file[strip:]
+                name = portable_name(prefix + file[cut:])
+            file = file[strip:]
             kind = classify(file.rpartition("/")[2])
             if entry.problem is not None:
                 yield Source(file, name, "article", problem=entry.problem)
-            elif kind is None or entry.linked_folder:
-                self.skipped.append(file)
+            elif kind is None:
+                what = extension(file)
+                self.skipped[what] += 1
+                problem = ("unsupported", f"{what}: not a format cleaner reads")
+                yield Source(file, name, "article", problem=problem)
             else:
                 yield Source(file, name, kind[0], kind[1], entry.size)
 
 
-def _walk(folder: str) -> Iterator[_Found]:
+def _nothing(path: str) -> bool:
+    return False
+
+
+def listing(inputs: Sequence[str], follow_symlinks: bool = False) -> str:
+    """What a run over ``inputs`` would find, a line per file: size, modification time (ns)
+    and name, in input order. A file added with an old time, one removed or one replaced
+    changes it: a Makefile can depend on it (``cleaner list``) where file times alone miss.
+    """
+    if STDIN in inputs:
+        raise InputError("standard input (-) cannot be listed")
+    lines = []
+    for source in Walk(inputs, follow_symlinks=follow_symlinks):
+        try:
+            info = os.stat(source.path)
+            size, changed = info.st_size, info.st_mtime_ns
+        except OSError:  # a dangling link: listed as such, so that its repair shows
+            size = changed = -1
+        lines.append(f"{size}\t{changed}\t{json.dumps(source.name, ensure_ascii=False)}\n")
+    return "".join(lines)
+
+
+def extension(name: str) -> str:
+    """What the summary calls a file of a format it does not read.
+
+    >>> extension("pages/a.html.gz"), extension("notes"), extension("a.CSV")
+    ('.html.gz', '(no extension)', '.csv')
+    """
+    suffixes = [s.lower() for s in Path(name).suffixes][-2:]
+    if suffixes[-1:] != [".gz"]:
+        suffixes = suffixes[-1:]
+    return "".join(suffixes) or "(no extension)"
+
+
+def input_labels(inputs: Sequence[str]) -> list[str]:
+    """The name each input gives its files: see :class:`Walk`.
+
+    >>> input_labels(["scrapes/monday", "scrapes/tuesday/"])
+    ['monday', 'tuesday']
+    >>> input_labels(["a/news", "b/news", "c.txt"])
+    ['a/news', 'b/news', 'c.txt']
+    >>> input_labels(["fixtures/news"]), input_labels(["fixtures/news/sources.csv"])
+    ([''], ['sources.csv'])
+    """
+    parts = [() if item == STDIN else Path(os.path.abspath(item)).parts[1:] for item in inputs]
+    seen: dict[tuple[str, ...], str] = {}
+    for item, whole in zip(inputs, parts, strict=True):
+        if item != STDIN and whole in seen:
+            raise InputError(f"input given twice: {seen[whole]} and {item}")
+        seen[whole] = item
+    files = [item != STDIN and not os.path.isdir(item) for item in inputs]
+    named = [p for p in parts if p]
+    if len(named) == 1:
+        return [p[-1] if file and p else "" for p, file in zip(parts, files, strict=True)]
+    labels = []
+    for whole in parts:
+        depth = 1
+        while depth < len(whole) and any(
+            other != whole and other[-depth:] == whole[-depth:] for other in named
+        ):
+            depth += 1
+        labels.append("/".join(whole[-depth:]) if whole else "")
+    return labels
+
+
+def _walk(folder: str, follow_symlinks: bool) -> Iterator[_Found]:
     # Depth first, each folder's entries in name order: files come out in path order
     # (component by component) as they are found. Iterative: a deep enough tree would
-    # overflow the stack of a recursive walk. Symlinked folders are reported, not entered.
+    # overflow the stack of a recursive walk.
+    inside = _Inside(os.path.realpath(folder))
     pending: list[Iterator[os.DirEntry[str]]] = []
     problem = _enter(folder, pending)
     if problem is not None:
@@ -164,14 +255,60 @@ def _walk(folder: str) -> Iterator[_Found]:
         entry = next(pending[-1], None)
         if entry is None:
             pending.pop()
-        elif _is_dir(entry, follow_symlinks=False):
+            continue
+        link = entry.is_symlink()
+        if link or inside.followed:
+            found = inside.judge(entry.path, link, follow_symlinks)
+            if found is not None:
+                yield found
+                continue
+        if _is_dir(entry):
             problem = _enter(entry.path, pending)
             if problem is not None:
                 yield problem
-        elif _is_dir(entry, follow_symlinks=True):
-            yield _Found(entry.path, linked_folder=True)
         else:
             yield _Found(entry.path, _size(entry))
+
+
+class _Inside:
+    """Where links found under an input folder lead, and which of them are followed."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.entered: set[str] = {root}
+        self.followed = False  # a link out was followed: real paths must be checked
+
+    def contains(self, real: str) -> bool:
+        return real == self.root or real.startswith(os.path.join(self.root, ""))
+
+    def judge(self, path: str, link: bool, follow_symlinks: bool) -> _Found | None:
+        """A reject for an entry that is not read where it was found, else None."""
+        real = os.path.realpath(path)
+        if not os.path.exists(real):  # dangling or looping: its read says what is wrong
+            return None
+        folder = os.path.isdir(real)
+        if folder and (real in self.entered or (self.followed and self.contains(real))):
+            return _Found(path, problem=_ALREADY)
+        if not link:
+            if folder:
+                self.entered.add(real)
+            return None
+        if not self.contains(real):
+            if not follow_symlinks:
+                return _Found(path, problem=_OUTSIDE)
+            self.followed = True
+        elif folder or classify(real) is not None:
+            return _Found(path, problem=_ALREADY)
+        if folder:
+            self.entered.add(real)
+        return None
+
+
+_OUTSIDE = (
+    "link_outside_input",
+    "a symbolic link that leads outside the input folder; --follow-symlinks reads it",
+)
+_ALREADY = ("link_inside_input", "a symbolic link to a file or folder read under its own name")
 
 
 def _enter(folder: str, pending: list[Iterator[os.DirEntry[str]]]) -> _Found | None:
@@ -180,7 +317,7 @@ def _enter(folder: str, pending: list[Iterator[os.DirEntry[str]]]) -> _Found | N
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=_name)
     except OSError as exc:
-        return _Found(folder, problem=f"cannot list folder: {exc.strerror or exc}")
+        return _Found(folder, problem=("unreadable", f"cannot list folder: {exc.strerror or exc}"))
     pending.append(iter(entries))
     return None
 
@@ -189,9 +326,9 @@ def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
-def _is_dir(entry: os.DirEntry[str], follow_symlinks: bool) -> bool:
+def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
-        return entry.is_dir(follow_symlinks=follow_symlinks)
+        return entry.is_dir()
     except OSError:  # a symlink loop: taken as a file, whose read then says what is wrong
         return False
 
@@ -242,7 +379,7 @@ def read_bytes(source: Source, max_file_bytes: int, max_decompressed_bytes: int)
     files are read: a named pipe would block the run forever.
     """
     if source.problem is not None:
-        raise Rejected("unreadable", source.problem)
+        raise Rejected(*source.problem)
     try:
         if source.payload is not None:
             if source.gzipped:
@@ -278,7 +415,7 @@ def open_stream(source: Source) -> Iterator[IO[bytes]]:
     held whole in memory; a :class:`Rejected` when it cannot be opened. Compression is left
     to the reader."""
     if source.problem is not None:
-        raise Rejected("unreadable", source.problem)
+        raise Rejected(*source.problem)
     if source.payload is not None:
         yield io.BytesIO(source.payload)
         return

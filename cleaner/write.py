@@ -17,7 +17,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from cleaner.document import Document, Meta, Rejected, Removal
+from cleaner.sources import InputError, classify
 
 METADATA_KEY = b"cleaner"
 ROW_GROUP = 4096
@@ -38,12 +39,13 @@ ROW_GROUP_BYTES = 64 * 1024 * 1024  # keeps the rows held before a flush bounded
 REMOVAL = pa.struct(
     [
         ("index", pa.int32()),
-        ("text", pa.string()),
+        ("paragraph", pa.string()),
         ("reason", pa.string()),
-        ("duplicate_of", pa.int32()),
+        ("repeats", pa.string()),
+        ("repeats_index", pa.int32()),
         ("similarity", pa.float64()),
         ("containment", pa.float64()),
-        ("duplicate_of_doc", pa.string()),
+        ("repeats_doc", pa.string()),
     ]
 )
 CORPUS_SCHEMA = pa.schema(
@@ -136,10 +138,117 @@ def index_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.index.parquet")
 
 
+def corpus_metadata(path: Path) -> dict[str, Any]:
+    """What a corpus records of the run that wrote it (version, options, fingerprint
+    settings). Raises :class:`InputError` for a file that is not a corpus ``cleaner clean``
+    wrote (a rejects or index file included)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such corpus")
+    try:
+        schema = pq.read_schema(path)
+        recorded: dict[str, Any] = json.loads((schema.metadata or {})[METADATA_KEY])
+    except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{path}: not a corpus written by cleaner clean") from exc
+    if "removed" not in schema.names:
+        raise InputError(f"{path}: not a corpus but its rejects or index file")
+    return recorded
+
+
+def output_paths(output: Path) -> tuple[Path, Path, Path]:
+    """The three files a run writes: the corpus, its rejects and its index."""
+    return output, rejects_path(output), index_path(output)
+
+
+def check_outputs(output: Path, reads: Iterable[str | Path], folders: Iterable[str]) -> None:
+    """Refuse, before any work, a run whose output cannot be written or would replace an input.
+
+    ``reads`` are the files the run reads (compared by inode too, so another name for the same
+    file is the same file), ``folders`` the folders it walks: a corpus with a name the walk
+    would read (``.txt``, ``.json``...) may not be written inside one. Raises
+    :class:`InputError`, a usage error: nothing has been written yet.
+    """
+    if str(output) == "-":
+        raise InputError("-o -: a Parquet corpus cannot be written to standard output; name a file")
+    ancestor = output.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"cannot write {output}: {ancestor} is not a folder")
+    read = {_identity(path) for path in reads} - {None}
+    for target in output_paths(output):
+        if target.is_dir():
+            raise InputError(f"cannot write {target}: it is a folder (-o names the corpus file)")
+        if target.exists() and not target.is_file():
+            raise InputError(f"cannot write {target}: it is not a regular file")
+        if _identity(target) in read:
+            raise InputError(f"cannot write {target}: it is also an input of this run")
+    inside = os.path.realpath(output.parent)
+    for folder in folders:
+        real = os.path.realpath(folder)
+        if classify(output.name) and (inside == real or inside.startswith(os.path.join(real, ""))):
+            raise InputError(
+                f"cannot write {output}: it is inside the input {folder}, whose files of that"
+                " name are inputs; write the corpus elsewhere or give it a .parquet name"
+            )
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Replace ``path`` with ``text``, atomically, unless it holds that already; whether it
+    was written. Unchanged, it keeps its time, which is what a Makefile prerequisite needs."""
+    with suppress(OSError, UnicodeDecodeError):
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=".tmp")
+    try:
+        with open(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(name, 0o666 & ~_umask())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def own_files(output: Path) -> Callable[[str], bool]:
+    """Whether a path found by the walk is one of this run's outputs or temporary files.
+
+    An output inside an input folder is the run's own, never an input: it is passed over,
+    not counted. The name is checked first, the folder only for a name that matches.
+    """
+    targets = output_paths(output)
+    names = {target.name for target in targets}
+    prefixes = tuple(_temp_prefix(target) for target in targets)
+    folder = os.path.realpath(output.parent)
+
+    def own(path: str) -> bool:
+        head, _, name = path.rpartition("/")
+        if name not in names and not (name.startswith(prefixes) and name.endswith(".tmp")):
+            return False
+        return os.path.realpath(head or ".") == folder
+
+    return own
+
+
 def document_of(row: dict[str, Any]) -> Document:
     """The document a corpus row was made from (the inverse of :func:`documents_table`)."""
     removed = [Removal(**r) for r in row["removed"]]
-    by_index = {r.index: r.text for r in removed}
+    by_index = {r.index: r.paragraph for r in removed}
     kept = iter(row["paragraphs"])
     paragraphs = [
         by_index[i] if i in by_index else next(kept) for i in range(row["n_paragraphs_in"])
@@ -297,9 +406,7 @@ class _TableWriter:
 
     def commit(self) -> None:
         # mkstemp made the file private (0600); a corpus gets the mode any new file would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.temp, 0o666 & ~umask)
+        os.chmod(self.temp, 0o666 & ~_umask())
         os.replace(self.temp, self.target)
         self.committed = True
 
@@ -397,6 +504,8 @@ class CorpusWriter:
         # An option given as undecodable bytes (a lone surrogate) stays as its JSON escape.
         text = json.dumps(metadata, sort_keys=True, ensure_ascii=False)
         encoded = text.encode("utf-8", "backslashreplace")
+        # Folders made for the output go again if the run fails: it leaves nothing new behind.
+        self.made = [p for p in (output.parent, *output.parent.parents) if not p.exists()]
         output.parent.mkdir(parents=True, exist_ok=True)
         started = time.time()
         for target in (output, rejects_path(output), index_path(output)):
@@ -412,8 +521,7 @@ class CorpusWriter:
             ):
                 self.tables.append(_TableWriter(target, schema, encoded, settings))
         except BaseException:
-            for table in self.tables:
-                table.close()
+            self._abandon()
             raise
         self.rejects, self.index, self.corpus = self.tables
         self.pending_rejects: list[dict[str, Any]] = []
@@ -457,8 +565,20 @@ class CorpusWriter:
                     table.finish()
                 for table in self.tables:
                     table.commit()
-        finally:
-            for table in self.tables:
-                table.close()
-        if kind is None:
-            _sync_folder(self.output.parent)
+        except BaseException:
+            self._abandon()
+            raise
+        if kind is not None:
+            self._abandon()
+            return
+        for table in self.tables:
+            table.close()
+        _sync_folder(self.output.parent)
+
+    def _abandon(self) -> None:
+        """Remove the temporary files and the folders made for the output."""
+        for table in self.tables:
+            table.close()
+        for folder in self.made:  # deepest first
+            with suppress(OSError):
+                folder.rmdir()

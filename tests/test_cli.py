@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app
+from cleaner.write import document_of
 from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 
 runner = CliRunner()
@@ -34,9 +38,10 @@ def test_example_article_loses_its_doubled_opening(fixture_run: tuple[Path, str]
     (removal,) = doc.removed
     assert removal["index"] == 1
     assert removal["reason"] == "exact_duplicate"
-    assert removal["duplicate_of"] == 0
+    assert removal["repeats_index"] == 0
     assert removal["similarity"] == 1.0
-    assert removal["text"].startswith("The Kremlin has confirmed")
+    assert removal["paragraph"].startswith("The Kremlin has confirmed")
+    assert removal["repeats"] == doc.paragraphs[0]  # the kept lead it repeats, as written
     assert doc.paragraphs[1].startswith("As it was reported")
     assert doc.text == "\n\n".join(doc.paragraphs)
 
@@ -45,7 +50,7 @@ def test_lead_repeated_in_another_rendering_is_an_exact_duplicate(
     fixture_run: tuple[Path, str],
 ) -> None:
     doc = read_corpus(fixture_run[0]).loc["001_rendering_lead.txt"]
-    assert [(r["index"], r["reason"], r["duplicate_of"]) for r in doc.removed] == [
+    assert [(r["index"], r["reason"], r["repeats_index"]) for r in doc.removed] == [
         (1, "exact_duplicate", 0)
     ]
     assert doc.repaired  # the &amp; entity and the curly quotes were repaired
@@ -55,13 +60,14 @@ def test_lead_repeated_in_another_rendering_is_an_exact_duplicate(
 def test_repeat_with_one_word_edited_is_a_near_duplicate(fixture_run: tuple[Path, str]) -> None:
     doc = read_corpus(fixture_run[0]).loc["002_edited_repeat.txt"]
     (removal,) = doc.removed
-    assert (removal["index"], removal["reason"], removal["duplicate_of"]) == (
+    assert (removal["index"], removal["reason"], removal["repeats_index"]) == (
         3,
         "near_duplicate",
         1,
     )
     assert 0.8 <= removal["similarity"] < 1.0
-    assert "biggest on the coast" in removal["text"]
+    assert "biggest on the coast" in removal["paragraph"]
+    assert removal["repeats"] == doc.paragraphs[1]
 
 
 def test_cp1251_article_is_decoded_and_deduplicated(fixture_run: tuple[Path, str]) -> None:
@@ -89,6 +95,7 @@ def test_every_bad_input_is_a_reject_row(fixture_run: tuple[Path, str]) -> None:
         ("006_empty.txt", "empty"),
         ("007_binary.txt", "binary"),
         ("008_kerry_resent.txt", "duplicate_document"),
+        ("sources.csv", "unsupported"),
     }
     assert all(rejects.detail.str.len() > 0)
 
@@ -113,9 +120,13 @@ def test_channel_footer_is_boilerplate_and_a_quote_two_posts_share_stays(
     named = []
     for post in posts.itertuples():
         (removal,) = post.removed
-        assert (removal["reason"], removal["text"]) == ("boilerplate", footer)
-        assert removal["duplicate_of_doc"] != post.Index
-        named.append(removal["duplicate_of_doc"])
+        assert (removal["reason"], removal["paragraph"], removal["repeats"]) == (
+            "boilerplate",
+            footer,
+            footer,
+        )
+        assert removal["repeats_doc"] != post.Index
+        named.append(removal["repeats_doc"])
         assert footer not in post.paragraphs.tolist()
     # each names the earliest other post with the footer
     assert named == ["009_channel.jsonl#102", *["009_channel.jsonl#101"] * 9]
@@ -124,11 +135,68 @@ def test_channel_footer_is_boilerplate_and_a_quote_two_posts_share_stays(
     assert shared == [True, True] + [False] * 8
 
 
-def test_summary_counts_files_and_removals(fixture_run: tuple[Path, str]) -> None:
-    summary = fixture_run[1]
-    for line in ("files read", "documents", "paragraphs in", "removed: exact_duplicate", "MB/s"):
-        assert line in summary
-    assert "skipped: " in summary and "sources.csv" in summary
+def test_every_removal_carries_the_paragraph_it_repeats(fixture_run: tuple[Path, str]) -> None:
+    table = pq.read_table(fixture_run[0])
+    docs = {row["doc_id"]: document_of(row) for row in table.to_pylist()}
+    removals = [(doc, r) for doc in docs.values() for r in doc.removed]
+    assert {r.reason for _, r in removals} == {"exact_duplicate", "near_duplicate", "boilerplate"}
+    for doc, r in removals:
+        if r.repeats_doc is None:
+            assert r.repeats in doc.paragraphs  # a kept paragraph of the same document
+            assert doc.paragraphs_in[r.repeats_index] == r.repeats
+        else:
+            assert docs[r.repeats_doc].paragraphs_in[r.repeats_index] == r.repeats
+
+
+def test_removal_fields_unnest_beside_the_corpus_columns(fixture_run: tuple[Path, str]) -> None:
+    table = pq.read_table(fixture_run[0])
+    fields = {f.name for f in table.schema.field("removed").type.value_type}
+    assert not fields & set(table.column_names)  # polars' unnest("removed") needs this
+
+
+def test_summary_adds_up_one_line_per_reason(fixture_run: tuple[Path, str]) -> None:
+    out, summary = fixture_run
+    lines = summary.splitlines()
+    assert "documents   26 in = 20 out + 6 rejected" in lines
+    assert "paragraphs  63 in = 43 out + 16 removed + 4 in rejected documents" in lines
+    rejects = pd.read_parquet(out.with_name("corpus.rejects.parquet"))
+    for reason, n in rejects.reason.value_counts().items():
+        assert sum(line.split()[-2:] == [str(n), reason] for line in lines) == 1
+    for path in (
+        out,
+        out.with_name("corpus.rejects.parquet"),
+        out.with_name("corpus.index.parquet"),
+    ):
+        assert any(line.split()[-1] == str(path) for line in lines)
+    assert "files of other formats 1 (rejected: unsupported)" in lines  # sources.csv
+    assert "MB/s" not in summary  # 11 KB in a fraction of a second: start-up, not speed
+
+
+def test_json_summary_is_the_same_figures_on_stdout(tmp_path: Path) -> None:
+    out = tmp_path / "c.parquet"
+    args = ["clean", str(FIXTURES), "-o", str(out), "-j", "1", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and result.stderr == ""
+    figures = json.loads(result.stdout)
+    documents, paragraphs = figures["documents"], figures["paragraphs"]
+    assert documents["in"] == documents["out"] + documents["rejected"]
+    assert documents["rejected"] == sum(documents["rejected_by_reason"].values())
+    assert documents["out"] == len(pd.read_parquet(out))
+    assert len(pd.read_parquet(figures["outputs"]["rejects"])) == documents["rejected"]
+    assert paragraphs["removed"] == sum(paragraphs["removed_by_reason"].values())
+    kept, removed = paragraphs["out"], paragraphs["removed"]
+    assert paragraphs["in"] == kept + removed + paragraphs["in_rejected_documents"]
+    assert paragraphs["removed_by_reason"] == {
+        "boilerplate": 10,
+        "exact_duplicate": 5,
+        "near_duplicate": 1,
+    }
+
+
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    args = ["clean", str(FIXTURES), "-o", str(tmp_path / "c.parquet"), "-q"]
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
 
 
 def test_document_order_is_sorted_paths_then_records(fixture_run: tuple[Path, str]) -> None:
@@ -205,7 +273,12 @@ def test_strict_exits_1_when_anything_was_rejected(tmp_path: Path) -> None:
         ["clean", "no/such/folder"],
         ["clean", str(FIXTURES), "--threshold", "1.5"],
         ["clean", str(FIXTURES), "--no-such-option"],
+        ["clean", str(FIXTURES), "--scope", "doc"],
+        ["clean"],
         ["fix", "no/such/file.txt"],
+        ["merge", "README.md"],
+        ["explain", "README.md", "x"],
+        ["report", "no/such/corpus.parquet"],
     ],
 )
 def test_usage_errors_exit_2_with_one_line_and_no_traceback(
@@ -215,16 +288,50 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(
         app, [*args, "-o", str(tmp_path / "c.parquet")] if args[0] == "clean" else args
     )
     assert result.exit_code == 2
-    assert "Traceback" not in result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "Value error" not in result.stderr  # pydantic's words, not a user's
     assert not (tmp_path / "c.parquet").exists()
 
 
-def test_unwritable_output_is_one_line_exit_1(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    result = runner.invoke(
-        app, ["clean", str(FIXTURES / EXAMPLE), "-o", str(blocker / "c.parquet")]
-    )
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["clean", "x", "--scope", "doc"], "'doc' is not one of 'corpus', 'document'"),
+        (["clean", "x", "--bogus"], "no such option: --bogus (see cleaner clean --help)"),
+        (["merge", "README.md"], "README.md: not a corpus written by cleaner clean"),
+    ],
+)
+def test_usage_errors_say_what_is_wrong(args: list[str], says: str) -> None:
+    result = runner.invoke(app, args, prog_name="cleaner")
+    assert says in result.stderr
+
+
+@pytest.mark.parametrize("command", ["clean", "merge", "list", "explain", "report", "fix", None])
+def test_help_answers_to_h_and_shows_no_python_types(command: str | None) -> None:
+    args = [command, "-h"] if command else ["-h"]
+    result = runner.invoke(app, args, prog_name="cleaner", env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "Usage: cleaner" in result.stdout
+    assert not re.findall(r"<(?:list\[|str|int|float|bool|path)", result.stdout, re.I)
+    if command == "clean":
+        assert "corpus|document" in result.stdout  # choices stay
+
+
+def test_a_rejects_file_is_not_taken_for_a_corpus(fixture_run: tuple[Path, str]) -> None:
+    rejects = fixture_run[0].with_name("corpus.rejects.parquet")
+    result = runner.invoke(app, ["merge", str(rejects), "-o", "unused.parquet"])
+    assert result.exit_code == 2 and "not a corpus but its rejects or index" in result.stderr
+
+
+def test_bad_json_detail_says_where(fixture_run: tuple[Path, str]) -> None:
+    rejects = pd.read_parquet(fixture_run[0].with_name("corpus.rejects.parquet"))
+    (detail,) = rejects[rejects.reason == "bad_json"].detail
+    assert re.fullmatch(r"line 2: Unterminated string starting at column \d+", detail)
+
+
+def test_unwritable_output_is_one_line_exit_1() -> None:
+    # A folder no file can be created in, even by root.
+    result = runner.invoke(app, ["clean", str(FIXTURES / EXAMPLE), "-o", "/proc/c.parquet"])
     assert result.exit_code == 1
     assert result.output.startswith("error: cannot write")
     assert "Traceback" not in result.output
@@ -284,6 +391,41 @@ def test_fix_reads_stdin_gzip_and_other_encodings(tmp_path: Path) -> None:
     assert from_stdin.stdout.count("Городские власти") == 1
 
 
+def test_fix_reads_json_lines_one_document_per_record() -> None:
+    result = runner.invoke(app, ["fix", str(FIXTURES / "004_feed.jsonl")])
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["a1", "a2"]
+    assert records[0]["text"].startswith("Markets rallied")
+    # the broken line and the record without text are said on stderr, one line each
+    assert [line.split(": ")[1] for line in result.stderr.splitlines()] == [
+        "bad_json",
+        "bad_record",
+    ]
+
+
+def test_fix_verbose_says_what_it_removed_on_stderr() -> None:
+    quiet = runner.invoke(app, ["fix", str(FIXTURES / "002_edited_repeat.txt")])
+    loud = runner.invoke(app, ["fix", str(FIXTURES / "002_edited_repeat.txt"), "-v"])
+    assert loud.stdout == quiet.stdout and quiet.stderr == ""
+    (line,) = loud.stderr.splitlines()
+    assert line.startswith(
+        f"{FIXTURES}/002_edited_repeat.txt: removed [3] near_duplicate, repeats [1]"
+    )
+    assert "biggest on the coast" in line
+
+
+def test_summary_shows_scraped_names_escaped(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "title.\x1b]0;owned\x07").write_text("a file of another format")
+    result = runner.invoke(app, ["clean", str(folder), "-o", str(tmp_path / "c.parquet")])
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    # the warning that no document was found names the extension, escaped
+    assert ".\\x1b]0;owned\\x07 1" in result.stderr
+
+
 def test_fix_on_binary_input_is_one_line_exit_1() -> None:
     result = runner.invoke(app, ["fix", str(FIXTURES / "007_binary.txt")])
     assert result.exit_code == 1
@@ -293,3 +435,11 @@ def test_fix_on_binary_input_is_one_line_exit_1() -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("cleaner ")
+
+
+def test_fix_starts_without_arrow_pandas_or_charset_detection() -> None:
+    # `cleaner fix` is a filter in shell pipelines: its start-up is most of its run
+    heavy = ("pyarrow", "pandas", "charset_normalizer", "rich.progress")
+    code = f"import sys, cleaner.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

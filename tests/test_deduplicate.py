@@ -30,7 +30,8 @@ def test_paragraph_pair(case: dict[str, str]) -> None:
         assert doc.removed == []
     else:
         (removal,) = doc.removed
-        assert (removal.index, removal.reason, removal.duplicate_of) == (2, case["expect"], 0)
+        assert (removal.index, removal.reason, removal.repeats_index) == (2, case["expect"], 0)
+        assert removal.repeats == doc.paragraphs[0]
         if case["expect"] == "exact_duplicate":
             assert removal.similarity == 1.0
         else:
@@ -45,7 +46,10 @@ def test_paragraph_pair(case: dict[str, str]) -> None:
 def test_first_occurrence_is_kept_and_all_later_ones_point_to_it() -> None:
     doc = clean_text("B.\nA.\nB.\nC.\nB.")
     assert doc.paragraphs == ["B.", "A.", "C."]
-    assert [(r.index, r.duplicate_of) for r in doc.removed] == [(2, 0), (4, 0)]
+    assert [(r.index, r.repeats_index, r.repeats) for r in doc.removed] == [
+        (2, 0, "B."),
+        (4, 0, "B."),
+    ]
 
 
 def test_a_paragraph_is_compared_only_with_kept_paragraphs() -> None:
@@ -55,7 +59,7 @@ def test_a_paragraph_is_compared_only_with_kept_paragraphs() -> None:
     c = [*words[:32], "y1", "y2", "y3", "y4", "x1", "x2", "x3", "x4"]  # 36/44 with b, 32/48 with a
     text = "\n".join(" ".join(p) for p in (a, b, c))
     doc = clean_text(text, Options(dedup=DedupOptions(shingle_size=1)))
-    assert [(r.index, r.duplicate_of) for r in doc.removed] == [(1, 0)]
+    assert [(r.index, r.repeats_index) for r in doc.removed] == [(1, 0)]
     assert len(doc.paragraphs) == 2
 
 

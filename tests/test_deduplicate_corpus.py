@@ -169,8 +169,9 @@ def test_index_describes_each_documents_kept_paragraphs() -> None:
         Document("b", "", "utf-8", False, ["Один абзац."]),
         Document("c", "", "utf-8", False, [words(3, 20), words(30, 40), "y"]),
     ]
-    docs[0].removed = [Removal(2, docs[0].paragraphs_in[2], "exact_duplicate", 0, 1.0)]
-    docs[2].removed = [Removal(1, docs[2].paragraphs_in[1], "boilerplate", 0, 1.0)]
+    a, c = docs[0].paragraphs_in, docs[2].paragraphs_in
+    docs[0].removed = [Removal(2, a[2], "exact_duplicate", a[0], 0, 1.0)]
+    docs[2].removed = [Removal(1, c[1], "boilerplate", c[1], 0, 1.0, 1.0, "a")]
     fp = fingerprint([p for d in docs for p in d.paragraphs_in])
     index = summarise(docs, fp)
     first = 0
@@ -255,7 +256,7 @@ def test_a_lone_word_is_data_but_a_lone_hashtag_or_link_is_boilerplate(tmp_path:
     corpus, _, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
     for doc in corpus.itertuples():
         assert doc.paragraphs.tolist()[1:] == ["Year"]
-        assert [r["text"] for r in doc.removed] == ["#news", "t.me/morningwire"]
+        assert [r["paragraph"] for r in doc.removed] == ["#news", "t.me/morningwire"]
 
 
 def test_an_unknown_scope_or_keep_is_refused_not_ignored() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from cleaner.cli import app
+from cleaner.pipeline import Report
 from cleaner.write import CORPUS_SCHEMA, INDEX_SCHEMA, REJECTS_SCHEMA
 from tests.conftest import ROOT
 
@@ -40,3 +43,21 @@ def test_every_column_is_in_the_readme(schema: pq.ParquetSchema) -> None:
 
 def test_quick_start_is_make_run_and_make_test() -> None:
     assert "make run" in README and "make test" in README
+
+
+def test_every_clean_option_is_in_the_option_table() -> None:
+    clean = typer.main.get_command(app).commands["clean"]  # type: ignore[attr-defined]
+    options = {name for p in clean.params for name in p.opts if name.startswith("--")}
+    rows = [line for line in README.splitlines() if line.startswith("| `-")]
+    missing = sorted(o for o in options if not any(f"`{o}`" in row for row in rows))
+    assert not missing
+
+
+def test_every_key_of_the_json_summary_is_in_the_readme() -> None:
+    figures = Report(Path("c.parquet")).summary()
+    keys = {"seconds_by_stage"}  # its keys are the stages, listed in prose
+    for key, value in figures.items():
+        nested = isinstance(value, dict) and key not in keys
+        keys |= {f"{key}.{inner}" for inner in value} if nested else {key}
+    missing = sorted(k for k in keys if f"`{k}`" not in README)
+    assert not missing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -118,11 +119,18 @@ README_MAKEFILE = re.search(
 )
 
 
-def make(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = f"CLEANER={sys.executable} -m cleaner"
+def make(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``make`` in ``folder`` with ``cleaner`` on the PATH, as the README's Quick start puts it."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PATH": path}
+    env.pop("CLEANER", None)
     return subprocess.run(
-        ["make", "-C", str(folder), command, *args], capture_output=True, text=True, timeout=300
+        ["make", "-C", str(folder)], capture_output=True, text=True, timeout=300, env=env
     )
+
+
+def built(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.parquet")}
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
@@ -133,15 +141,33 @@ def test_the_readme_makefile_builds_once_and_fails_cleanly(tmp_path: Path) -> No
     halves(FIXTURES, tmp_path / "scrapes")
     (tmp_path / "scrapes" / "a").rename(tmp_path / "scrapes" / "base")
     (tmp_path / "scrapes" / "b").rename(tmp_path / "scrapes" / "new")
+    corpus = tmp_path / "corpus"
     first = make(tmp_path)
     assert first.returncode == 0, first.stderr
-    built = {p: p.stat().st_mtime_ns for p in (tmp_path / "corpus").iterdir()}
-    assert {p.name for p in built} >= {"base.parquet", "new.parquet", "all.parquet"}
-    assert_same_corpus(tmp_path / "corpus" / "all.parquet", clean(FIXTURES, tmp_path / "w.parquet"))
+    assert set(built(corpus)) >= {"base.parquet", "new.parquet", "all.parquet"}
+    assert_same_corpus(corpus / "all.parquet", clean(FIXTURES, tmp_path / "w.parquet"))
 
+    before = built(corpus)
     again = make(tmp_path)
-    assert again.returncode == 0 and "Nothing to be done" in again.stdout
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "corpus").iterdir()} == built
+    assert again.returncode == 0 and "cleaner" not in again.stdout
+    assert built(corpus) == before
+
+    # A file copied in with its old time (cp -p), then a file removed: each rebuilds the
+    # corpora that depend on the folder, and only those.
+    old = tmp_path / "scrapes" / "new" / "old.txt"
+    old.write_text("An old story copied in late, told at enough length to stay.", "utf-8")
+    os.utime(old, ns=(1_000_000_000, 1_000_000_000))
+    for change in (lambda: None, old.unlink):
+        change()
+        before = built(corpus)
+        rebuilt = make(tmp_path)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        after = built(corpus)
+        assert after["base.parquet"] == before["base.parquet"]
+        assert after["new.parquet"] != before["new.parquet"]
+        assert after["all.parquet"] != before["all.parquet"]
+        ids = set(pd.read_parquet(corpus / "all.parquet").doc_id)
+        assert ("old.txt" in ids) == old.exists()
 
     # A run that fails (the base corpus lost its index) leaves the old target as it was.
     before = (tmp_path / "corpus" / "new.parquet").read_bytes()

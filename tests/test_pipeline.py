@@ -15,21 +15,22 @@ from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 
 def test_library_clean_reports_what_it_did(tmp_path: Path) -> None:
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
-    assert report.files == 13
-    assert report.skipped == [str(FIXTURES / "sources.csv")]
+    assert report.files == 14
+    assert report.skipped == {".csv": 1}
     assert report.skipped_records == 4  # the WARC's warcinfo, two requests and an image
-    assert (report.documents, report.documents_out) == (21, 20)
+    # 21 documents split, 5 inputs rejected before (binary, bad JSON, no text, empty, .csv)
+    assert (report.documents, report.documents_out, report.rejected) == (26, 20, 6)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1, "boilerplate": 10}
-    # the paragraphs removed, and the three of the duplicate document (008) left out
+    # the paragraphs removed, and the four kept ones of the duplicate document (008)
     assert report.paragraphs_in - report.paragraphs_out == 5 + 1 + 10 + 4
-    assert report.rejected == 5
+    assert report.paragraphs_rejected == 4
     assert len(read_corpus(tmp_path / "c.parquet")) == report.documents_out
 
 
 def test_scope_document_leaves_other_documents_out_of_it(tmp_path: Path) -> None:
     dedup = cleaner.DedupOptions(scope="document")
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet", cleaner.Options(dedup=dedup))
-    assert (report.documents, report.documents_out) == (21, 21)
+    assert (report.documents, report.documents_out) == (26, 21)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1}
     assert "duplicate_document" not in report.rejects
 
@@ -54,11 +55,11 @@ def test_cp1251_file_and_its_utf8_twin_come_out_identical(tmp_path: Path) -> Non
     ]
 
 
-def test_every_file_is_a_document_a_reject_or_skipped(tmp_path: Path) -> None:
-    report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
+def test_every_file_is_a_document_or_a_reject(tmp_path: Path) -> None:
+    cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
     corpus = pd.read_parquet(tmp_path / "c.parquet")
     rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
-    accounted = set(corpus.source) | set(rejects.source) | {Path(p).name for p in report.skipped}
+    accounted = set(corpus.source) | set(rejects.source)
     assert accounted == {p.name for p in FIXTURES.iterdir()}
 
 

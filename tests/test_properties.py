@@ -212,10 +212,11 @@ def test_deduplication_removes_only_later_copies_and_says_of_what(paragraphs: li
     assert len(removed) == len(doc.removed)
     assert 0 not in removed  # the first paragraph is always the first copy of itself
     for r in doc.removed:
-        assert r.text == doc.paragraphs_in[r.index]
-        assert r.duplicate_of < r.index
+        assert r.paragraph == doc.paragraphs_in[r.index]
+        assert r.repeats_index < r.index
+        assert r.repeats == doc.paragraphs_in[r.repeats_index]
         if r.reason == "exact_duplicate":
-            assert normalize(r.text) == normalize(doc.paragraphs_in[r.duplicate_of])
+            assert normalize(r.paragraph) == normalize(r.repeats)
     assert doc.paragraphs == [p for i, p in enumerate(doc.paragraphs_in) if i not in removed]
 
 
@@ -225,7 +226,7 @@ def test_deduplication_removes_only_later_copies_and_says_of_what(paragraphs: li
 def test_deduplication_never_removes_the_only_copy_of_a_paragraph(paragraphs: list[str]) -> None:
     doc = cleaner.clean_text("\n".join(paragraphs))
     removed = {r.index for r in doc.removed}
-    assert all(r.duplicate_of not in removed for r in doc.removed)  # what it repeats is kept
+    assert all(r.repeats_index not in removed for r in doc.removed)  # what it repeats is kept
 
 
 def writable(rows: list[dict[str, Any]], schema: pa.Schema) -> None:

@@ -32,8 +32,9 @@ def test_current_folder_names_paths_as_pathlib_does(
     (tmp_path / "b.csv").write_text("x")
     monkeypatch.chdir(tmp_path)
     walk = Walk(["."])
-    assert [(s.path, s.name) for s in walk] == [("sub/a.txt", "sub/a.txt")]
-    assert walk.skipped == ["b.csv"]
+    found = [(s.path, s.name, s.problem is None) for s in walk]
+    assert found == [("b.csv", "b.csv", False), ("sub/a.txt", "sub/a.txt", True)]
+    assert walk.skipped == {".csv": 1}
 
 
 def test_plain_read_takes_all_of_a_file_that_grew_up_to_the_limit(tmp_path: Path) -> None:

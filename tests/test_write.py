@@ -68,7 +68,7 @@ def test_row_sizes_are_the_bytes_of_text_in_each_row() -> None:
         Document("b.txt", "b.txt", "cp1251", True, ["«Ёж» — 🦔", "two", "three"]),
         Document("c.txt", "c.txt", "utf-8", False, ["plain"]),
     ]
-    docs[0].removed = [Removal(1, "Привет, мир.", "exact_duplicate", 0, 1.0)]
+    docs[0].removed = [Removal(1, "Привет, мир.", "exact_duplicate", "Привет, мир.", 0, 1.0)]
     table = write.documents_table(docs)
     for part in (table, table.slice(1), pa.concat_tables([table.slice(0, 2), table.slice(2)])):
         expected = [
