@@ -228,7 +228,7 @@ def test_the_page_the_warc_and_the_news_please_record_bring_their_metadata(
     )
     assert found["011"][0] == "https://portside-gazette.example/news/ferry-strike"
     assert found["012"][2] == "2024-05-16 06:00:00+00:00"
-    assert "WARC records skipped (not HTML pages)" in fixture_run[1]
+    assert "WARC records 4 skipped (not HTML pages)" in fixture_run[1].splitlines()
 
 
 def test_metadata_records_version_and_every_output_option(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def test_the_page_renders_with_the_runs_numbers(fixtures_report: Path, tmp_path:
     assert "<title>cleaner report: corpus.parquet</title>" in dom
     for figure in ("documents kept", "documents rejected", "removed: boilerplate"):
         assert figure in dom
-    assert "<b>17</b>documents kept" in dom and "<b>6</b>documents rejected" in dom
+    assert "<b>20</b>documents kept" in dom and "<b>6</b>documents rejected" in dom
     assert "Subscribe to our channel for the morning briefing" in dom  # boilerplate, 10 docs
     assert "<del>largest</del>" in dom and "<ins>biggest</ins>" in dom  # the near repeat
     shot = tmp_path / "report.png"
