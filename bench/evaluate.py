@@ -62,6 +62,9 @@ MIN_PARAGRAPHS = 3
 # A one-word change to a shorter paragraph can make it a different statement ("rose"/"fell"),
 # which the negatives test; edited copies are taken from paragraphs at least this long.
 MIN_EDIT_WORDS = 12
+# A misspelt word leaves a paragraph the same statement, however short; the cleaner compares
+# paragraphs of 5 words or more.
+MIN_TYPO_WORDS = 6
 MAX_PAIRS_PER_GROUP = 3  # look-alike pairs taken from one template
 SWEEP_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(9))
 SWEEP_SHINGLES = (1, 2, 3, 4, 5)
@@ -285,6 +288,112 @@ def last_sentence_dropped(paragraph: str, article: Sequence[str], rng: Random) -
     return " ".join(sentences[:-1]) if len(sentences) > 1 else None
 
 
+# Format characters scrapers leave inside words: soft hyphens (German and Russian pages
+# hyphenated for the browser), zero-width spaces and joiners, word joiners, a BOM, bidi marks.
+INVISIBLE = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e")
+_LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
+
+
+def invisible(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """Invisible characters inside one to four words (one to three in each)."""
+    found = list(_LONG_WORD.finditer(paragraph))
+    if not found:
+        return None
+    out, last = [], 0
+    for match in sorted(
+        rng.sample(found, min(len(found), rng.randint(1, 4))), key=lambda m: m.start()
+    ):
+        word = list(match.group())
+        for _ in range(rng.randint(1, 3)):
+            word.insert(rng.randint(1, len(word) - 1), rng.choice(INVISIBLE))
+        out += [paragraph[last : match.start()], "".join(word)]
+        last = match.end()
+    return "".join(out) + paragraph[last:]
+
+
+_TYPO_WORD = re.compile(r"\b[^\W\d_]{6,}\b")
+
+
+def _misspell(
+    paragraph: str, rng: Random, change: Callable[[str, Random], str | None]
+) -> str | None:
+    """``change`` made to one long word (six letters or more), a name as often as not."""
+    found = list(_TYPO_WORD.finditer(paragraph))
+    capitalised = [m for m in found if m.group()[0].isupper() and m.start() > 0]
+    pool = capitalised if capitalised and rng.random() < 0.5 else found
+    for match in rng.sample(pool, len(pool)):
+        new = change(match.group(), rng)
+        if new is not None and new != match.group():
+            return paragraph[: match.start()] + new + paragraph[match.end() :]
+    return None
+
+
+def _transpose(word: str, rng: Random) -> str | None:
+    at = rng.randint(1, len(word) - 2)
+    return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+
+
+# What OCR reads for what was printed (both ways), and single-letter confusions.
+OCR_CONFUSIONS = (
+    ("m", "rn"),
+    ("rn", "m"),
+    ("d", "cl"),
+    ("w", "vv"),
+    ("l", "1"),
+    ("l", "I"),
+    ("I", "l"),
+    ("e", "c"),
+    ("c", "e"),
+    ("o", "0"),
+    ("h", "li"),
+    ("u", "ii"),
+    ("i", "l"),
+    ("S", "5"),
+    ("о", "0"),
+    ("е", "с"),
+    ("с", "е"),
+    ("п", "н"),
+    ("ш", "щ"),
+    ("и", "н"),
+)
+
+
+def _ocr(word: str, rng: Random) -> str | None:
+    spots = [
+        (i, a, b) for a, b in OCR_CONFUSIONS for i in range(1, len(word)) if word.startswith(a, i)
+    ]
+    if not spots:
+        return None
+    i, a, b = rng.choice(spots)
+    return word[:i] + b + word[i + len(a) :]
+
+
+def _typo(word: str, rng: Random) -> str | None:
+    """A typist's slip: a letter dropped, doubled or struck for its neighbour."""
+    at = rng.randint(1, len(word) - 2)
+    kind = rng.choice(("drop", "double", "strike"))
+    if kind == "drop":
+        return word[:at] + word[at + 1 :]
+    if kind == "double":
+        return word[:at] + word[at] + word[at:]
+    return word[:at] + word[at + 1] + word[at + 1 :]
+
+
+def transposed(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """Two adjacent letters swapped in one long word, sometimes a name."""
+    return _misspell(paragraph, rng, _transpose)
+
+
+def ocr_error(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """One OCR misreading (rn/m, cl/d, l/1, e/c...) in one long word, sometimes a name."""
+    return _misspell(paragraph, rng, _ocr)
+
+
+def typo(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """One letter dropped, doubled or replaced by its neighbour in one long word or name."""
+    return _misspell(paragraph, rng, _typo)
+
+
 @dataclass(frozen=True)
 class Defect:
     """One kind of injected copy: what it changes, which paragraph, and where the copy goes."""
@@ -306,9 +415,13 @@ DEFECTS = (
     Defect("rendering/entities", entities),
     Defect("rendering/mojibake", mojibake),
     Defect("rendering/hard-wrapped", hard_wrapped),
+    Defect("rendering/invisible", invisible),
     Defect("edit/word-changed", word_changed, min_words=MIN_EDIT_WORDS),
     Defect("edit/dateline", dateline, source="lead", min_words=MIN_EDIT_WORDS),
     Defect("edit/last-sentence-dropped", last_sentence_dropped, min_words=MIN_EDIT_WORDS),
+    Defect("edit/typo-transposed", transposed, min_words=MIN_TYPO_WORDS),
+    Defect("edit/typo-ocr", ocr_error, min_words=MIN_TYPO_WORDS),
+    Defect("edit/typo-letter", typo, min_words=MIN_TYPO_WORDS),
 )
 
 

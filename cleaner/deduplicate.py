@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import numpy as np
@@ -26,7 +27,7 @@ from numpy.typing import NDArray
 
 from cleaner.compiled import compiled
 from cleaner.document import Removal
-from cleaner.fingerprint import Fingerprints, numbers, overlap, words
+from cleaner.fingerprint import Fingerprints, numbers, overlap, shingles, words
 
 CONTAINED_MIN = 8  # shingles a copy needs before containment alone can make it a repeat
 EXACT = "exact_duplicate"
@@ -249,17 +250,83 @@ def verify(
     """
     a, b = fp.shingle_set(first), fp.shingle_set(second)
     similarity, containment = overlap(a, b)
-    if similarity < options.threshold and not (
-        containment >= options.containment
-        and min(len(a), len(b)) >= CONTAINED_MIN
-        and 2 * len(b) <= 3 * len(a)
-    ):
-        return None
+    if not _enough(similarity, containment, len(a), len(b), options):
+        # A misspelt copy: its words that one edit makes the original's count as theirs.
+        x, y = words(fp.keys[first]), words(fp.keys[second])
+        respelt = respelled(x, y)
+        if respelt == y:
+            return None
+        k = options.shingle_size
+        a_text, b_text = set(shingles(" ".join(x), k)), set(shingles(" ".join(respelt), k))
+        similarity, containment = overlap(a_text, b_text)
+        if not _enough(similarity, containment, len(a_text), len(b_text), options):
+            return None
     if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
         return None
-    if not _in_order_either_way(names(texts[0]), names(texts[1])):
+    if not _in_order_either_way(names(texts[0]), names(texts[1]), same_name):
         return None
     return similarity, containment
+
+
+def _enough(similarity: float, containment: float, a: int, b: int, options: DedupOptions) -> bool:
+    """Whether shingle sets of sizes ``a`` (the original) and ``b`` overlap enough to repeat."""
+    return similarity >= options.threshold or (
+        containment >= options.containment and min(a, b) >= CONTAINED_MIN and 2 * b <= 3 * a
+    )
+
+
+# Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w".
+_OCR_PAIRS = {("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("li", "h")}
+MIN_MISSPELT = 5  # letters a word needs before one edit is a misspelling, not another word
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether two different words of ``MIN_MISSPELT`` letters or more are one misspelling
+    apart: a letter changed, added or dropped, two adjacent letters swapped, or two letters
+    read as one by OCR. Shorter words have neighbours that are other words ("rose", "rise").
+
+    >>> one_edit("government", "govermnent"), one_edit("Modern", "Modem")
+    (True, True)
+    >>> one_edit("gain", "grin"), one_edit("Smith", "Smiths"), one_edit("Kerry", "Berra")
+    (False, True, False)
+    """
+    if a == b or min(len(a), len(b)) < MIN_MISSPELT or abs(len(a) - len(b)) > 1:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    x, y = a[start : len(a) - end], b[start : len(b) - end]
+    if len(x) <= 1 and len(y) <= 1:
+        return True  # one letter changed, added or dropped
+    if len(x) == len(y) == 2 and x == y[::-1]:
+        return True  # two adjacent letters swapped
+    return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
+
+
+def respelled(original: Sequence[str], copy: Sequence[str]) -> list[str]:
+    """``copy``'s words, each that is one edit (:func:`one_edit`) from the word of
+    ``original`` it stands against replaced by that word (figures are compared on their own,
+    exactly: see :func:`verify`).
+
+    >>> respelled(["the", "government", "said"], ["teh", "govermnent", "said", "so"])
+    ['teh', 'government', 'said', 'so']
+    """
+    fixed = list(copy)
+    matcher = SequenceMatcher(None, original, copy, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace" and i2 - i1 == j2 - j1:
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                if one_edit(original[i], copy[j]):
+                    fixed[j] = original[i]
+    return fixed
+
+
+def same_name(a: str, b: str) -> bool:
+    """The same name, or one misspelt by one edit (:func:`one_edit`)."""
+    return a == b or one_edit(a, b)
 
 
 _NAME = re.compile(r"\b[^\W\d_a-zа-яё][^\W_]*(?:[-'’][^\W_]+)*")
@@ -274,8 +341,11 @@ def names(paragraph: str) -> tuple[str, ...]:
     return tuple(w for w in _NAME.findall(paragraph) if w[0].isupper())
 
 
-def _in_order_either_way(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """True when the items of one list appear, in order, among those of the other."""
+def _in_order_either_way(
+    a: tuple[str, ...], b: tuple[str, ...], same: Callable[[str, str], bool] = str.__eq__
+) -> bool:
+    """True when the items of one list appear, in order, among those of the other (each the
+    ``same`` as one of them)."""
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     rest = iter(long)
-    return all(figure in rest for figure in short)
+    return all(any(same(item, other) for other in rest) for item in short)
