@@ -191,6 +191,15 @@ def numbers(key: str) -> tuple[str, ...]:
     return tuple(_NUMBER.findall(key))
 
 
+def masked_figures(key: str) -> str:
+    """A key with each figure as ``#``: the lines of a template share it.
+
+    >>> masked_figures("record march 31, pay april one")
+    'record march #, pay april #'
+    """
+    return _NUMBER.sub("#", key)
+
+
 # A figure standing on its own: not a digit inside a link, a handle, an id or "+18".
 _STANDALONE_FIGURE = re.compile(
     r"(?<![\w+/@#])\d+(?:[.,/-]\d+)*(?![\w/@])|\b(?:" + _NUMBER_WORDS + r")\b"
@@ -391,7 +400,7 @@ def fingerprint(
 
 
 def overlap(
-    a: NDArray[np.uint64] | AbstractSet[int], b: NDArray[np.uint64] | AbstractSet[int]
+    a: NDArray[np.uint64] | AbstractSet[object], b: NDArray[np.uint64] | AbstractSet[object]
 ) -> tuple[float, float]:
     """Exact Jaccard similarity and containment (shared share of the smaller) of two sets.
 
