@@ -47,7 +47,6 @@ is ``4 * num_perm + 24`` bytes a document and 20 bytes a paragraph
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from difflib import SequenceMatcher
@@ -301,11 +300,12 @@ def _templated(
     cts prior", "Record March 31", a results table's "Nine mths"), or a fixed text stuck to
     unrelated documents (a copyright line with its year, "Updated 10:42 GMT", a contact line
     with a phone number). What tells them apart is how alike the documents carrying it are:
-    the other lines of a dividend notice recur, figures aside, in the other notices carrying
-    the line, while the paragraphs of articles sharing a footer are their own. A line is
-    templated when, in the median document carrying it, at least half of the other
-    paragraphs (boilerplate without figures, ``boiler``, aside) recur with their figures
-    masked in another document carrying it.
+    the other lines of a dividend notice recur in the other notices carrying the line with
+    other figures ("Pay April 15", "Pay April 30"), while the paragraphs of articles sharing
+    a footer are their own, or other footers that never change. A line is templated when, in
+    the median document carrying it, at least half of the other paragraphs (boilerplate
+    without figures, ``boiler``, aside) recur with other figures in another document
+    carrying it.
     """
     rows = np.flatnonzero(np.isin(index.paragraph_hash, hashes))
     if not len(rows):
@@ -330,11 +330,16 @@ def _templated(
         by_hash.setdefault(h, []).append(doc)
     templated = []
     for h, docs in by_hash.items():
-        others = {doc: [key for g, key in masked[doc] if g != h] for doc in dict.fromkeys(docs)}
-        carrying = Counter(key for keys in others.values() for key in set(keys))
+        others = {
+            doc: [(g, key) for g, key in masked[doc] if g != h] for doc in dict.fromkeys(docs)
+        }
+        variants: dict[str, set[int]] = {}
+        for found in others.values():
+            for g, key in found:
+                variants.setdefault(key, set()).add(g)
         shares = [
-            sum(carrying[key] >= 2 for key in keys) / len(keys) if keys else 1.0
-            for keys in others.values()
+            sum(len(variants[key]) >= 2 for _, key in found) / len(found) if found else 1.0
+            for found in others.values()
         ]
         if float(np.median(shares)) >= 0.5:
             templated.append(h)
