@@ -304,8 +304,8 @@ def _templated(
     other figures ("Pay April 15", "Pay April 30"), while the paragraphs of articles sharing
     a footer are their own, or other footers that never change. A line is templated when, in
     the median document carrying it, at least half of the other paragraphs (boilerplate
-    without figures, ``boiler``, aside) recur with other figures in another document
-    carrying it.
+    without figures, ``boiler``, aside) recur with other figures among the documents that
+    carry such lines.
     """
     rows = np.flatnonzero(np.isin(index.paragraph_hash, hashes))
     if not len(rows):
@@ -328,15 +328,15 @@ def _templated(
         index.paragraph_hash[rows].tolist(), index.paragraph_doc[rows].tolist(), strict=True
     ):
         by_hash.setdefault(h, []).append(doc)
+    variants: dict[str, set[int]] = {}
+    for found in masked.values():
+        for g, key in found:
+            variants.setdefault(key, set()).add(g)
     templated = []
     for h, docs in by_hash.items():
         others = {
             doc: [(g, key) for g, key in masked[doc] if g != h] for doc in dict.fromkeys(docs)
         }
-        variants: dict[str, set[int]] = {}
-        for found in others.values():
-            for g, key in found:
-                variants.setdefault(key, set()).add(g)
         shares = [
             sum(len(variants[key]) >= 2 for _, key in found) / len(found) if found else 1.0
             for found in others.values()
@@ -517,6 +517,8 @@ class _ReadBack:
         similarity = _agreeing(sets[a], sets[b], pa, pb, threshold)
         if similarity is not None:
             return similarity
+        if not stripped:
+            return None  # a text that is all boilerplate but for a note is no story
         body_a, body_b = _without_notes(pa, sets[b]), _without_notes(pb, sets[a])
         if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
             return None
