@@ -207,8 +207,9 @@ def deduplicate(
         for i, paragraph in enumerate(paragraphs):
             key = keys[i]
             if key in kept_by_key:
-                removals[d].append(Removal(i, paragraph, EXACT, kept_by_key[key], 1.0))
-                removed.add(start + i)
+                if not list_structure(keys, kept_by_key[key], i):
+                    removals[d].append(Removal(i, paragraph, EXACT, kept_by_key[key], 1.0))
+                    removed.add(start + i)
                 continue
             best: tuple[float, float, int] | None = None
             for earlier in sorted(candidates.get(start + i, ())):
@@ -224,6 +225,53 @@ def deduplicate(
                 removals[d].append(Removal(i, paragraph, NEAR, best[2], best[0], best[1]))
                 removed.add(start + i)
     return removals
+
+
+LIST_LINE_WORDS = 10  # a list item, a table row, a line of code or a fixture is shorter
+
+
+def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
+    """Whether paragraph ``copy``, with the same key as ``original``, is a line a list repeats
+    rather than a scraper's repeat.
+
+    A scraper doubles a paragraph or a block of them in place, or drops a copy among
+    unrelated paragraphs. A list, a table, a fixture list, a quiz or code repeats short lines
+    in parallel company: "Winners meet in final match" after each pair of fixtures ("A v B",
+    then "C v D"), ``s = "cat"`` and ``t = "dog"`` in each example of a puzzle, between other
+    inputs and other outputs. So: the run of short lines repeated with the copy does not
+    touch its original run, and on one side at least the lines around the two runs are
+    parallel (:func:`_parallel`). A copy dropped elsewhere has unrelated neighbours.
+
+    >>> fixtures = ["a v b", "winners meet", "c v d", "winners meet", "e v f"]
+    >>> list_structure(fixtures, 1, 3), list_structure(["a v b", "a v b", "c"], 0, 1)
+    (True, False)
+    """
+    n = len(keys)
+    before = 0  # lines repeated with it, before and after
+    while original - before > 0 and keys[original - before - 1] == keys[copy - before - 1]:
+        before += 1
+    after = 0
+    while copy + after + 1 < n and keys[original + after + 1] == keys[copy + after + 1]:
+        after += 1
+    if original + after + 1 >= copy - before:
+        return False  # a doubled run
+    if not all(_short(keys[i]) for i in range(copy - before, copy + after + 1)):
+        return False
+    sides = ((original - before - 1, copy - before - 1), (original + after + 1, copy + after + 1))
+    return any(i >= 0 and j < n and _parallel(keys[i], keys[j]) for i, j in sides)
+
+
+def _short(key: str) -> bool:
+    return 0 < len(words(key)) < LIST_LINE_WORDS
+
+
+def _parallel(a: str, b: str) -> bool:
+    """Two different lines of one pattern: short lines sharing a word ("a v b", "c v d"), or
+    longer ones sharing half their words (two examples' outputs)."""
+    x, y = set(words(a)), set(words(b))
+    if a == b or not x & y:
+        return False
+    return (_short(a) and _short(b)) or 2 * len(x & y) >= len(x | y)
 
 
 def _candidate_threshold(options: DedupOptions) -> float:
@@ -250,22 +298,55 @@ def verify(
     """
     a, b = fp.shingle_set(first), fp.shingle_set(second)
     similarity, containment = overlap(a, b)
+    x, y = words(fp.keys[first]), words(fp.keys[second])
     if not _enough(similarity, containment, len(a), len(b), options):
         # A misspelt copy: its words that one edit makes the original's count as theirs.
-        x, y = words(fp.keys[first]), words(fp.keys[second])
         respelt = respelled(x, y)
         if respelt == y:
             return None
-        k = options.shingle_size
-        a_text, b_text = set(shingles(" ".join(x), k)), set(shingles(" ".join(respelt), k))
-        similarity, containment = overlap(a_text, b_text)
-        if not _enough(similarity, containment, len(a_text), len(b_text), options):
+        y = respelt
+        similarity, containment = _string_overlap(x, y, options.shingle_size)
+        if not _enough(similarity, containment, len(set(x)), len(set(y)), options):
+            return None
+    if _LINK.search(fp.keys[first]) or _LINK.search(fp.keys[second]):
+        # A link is an address, not a statement: items of a digest that link the same page
+        # are repeats only when their words say the same too.
+        u = words(_LINK.sub(" ", fp.keys[first]))
+        v = respelled(u, words(_LINK.sub(" ", fp.keys[second])))
+        if not _enough(*_string_overlap(u, v, options.shingle_size), len(u), len(v), options):
             return None
     if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
+        return None
+    if _figure_replaced(x, y):
         return None
     if not _in_order_either_way(names(texts[0]), names(texts[1]), same_name):
         return None
     return similarity, containment
+
+
+_LINK = re.compile(r"(?:https?://|www\.|t\.me/)\S+")
+
+
+def _string_overlap(x: Sequence[str], y: Sequence[str], k: int) -> tuple[float, float]:
+    return overlap(set(shingles(" ".join(x), k)), set(shingles(" ".join(y), k)))
+
+
+def _figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
+    """Whether words of one stand where the other states a figure: "... in 'dog': 3" and
+    "... in 'dog': impossible" give different answers, although the figures of one (none)
+    are found among those of the other. A figure only added or dropped (a dateline, a
+    trimmed sentence) is not replaced.
+
+    >>> _figure_replaced("steps from cat to dog 3".split(), "steps from cat to dog none".split())
+    True
+    >>> _figure_replaced("rose 3 pct".split(), "london march 3 rose 3 pct".split())
+    False
+    """
+    matcher = SequenceMatcher(None, original, copy, autojunk=False)
+    return any(
+        op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+    )
 
 
 def _enough(similarity: float, containment: float, a: int, b: int, options: DedupOptions) -> bool:

@@ -393,7 +393,7 @@ def _duplicates(
     heads = texts[np.r_[True, ~same_text]] if len(texts) else texts
     head_of = np.repeat(heads, np.diff(np.r_[np.flatnonzero(np.r_[True, ~same_text]), len(texts)]))
 
-    aim = max(0.05, options.document_threshold - BAND_SLACK)
+    aim = max(0.05, min(options.document_threshold - BAND_SLACK, lowest_similarity(options)))
     bands, rows = lsh_bands(aim, options.num_perm)
     first, second = _candidates(index.signatures[heads], bands, rows, aim - ESTIMATE_SLACK)
     a, b = heads[first], heads[second]
@@ -405,7 +405,7 @@ def _duplicates(
     root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
     agree = np.maximum(seen.agreement(root_at, other_at, True), seen.agreement(root_at, other_at))
     order = np.lexsort((rank[other], rank[root]))
-    order = order[agree[order] >= options.document_threshold - ESTIMATE_SLACK]
+    order = order[agree[order] >= lowest_similarity(options) - ESTIMATE_SLACK]
     removed: dict[int, tuple[int, float]] = {}
     for r, o, ri, oi in zip(
         root[order].tolist(),
@@ -423,6 +423,13 @@ def _duplicates(
         if copy != head and copy >= frozen:
             removed[copy] = removed.get(head, (head, 1.0))
     return removed
+
+
+def lowest_similarity(options: DedupOptions) -> float:
+    """The lowest Jaccard similarity of two whole documents that can be duplicates: two
+    copies of a story at the threshold, each with notes of ``NOTE_SHARE`` of it at both ends
+    (see :func:`_without_notes`), keep ``1 / (1 + 2 * NOTE_SHARE)`` of it."""
+    return options.document_threshold / (1 + 2 * NOTE_SHARE)
 
 
 def _candidates(

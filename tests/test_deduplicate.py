@@ -43,9 +43,22 @@ def test_paragraph_pair(case: dict[str, str]) -> None:
 
 
 def test_first_occurrence_is_kept_and_all_later_ones_point_to_it() -> None:
-    doc = clean_text("B.\nA.\nB.\nC.\nB.")
-    assert doc.paragraphs == ["B.", "A.", "C."]
+    b = "The minister said the talks would resume in the capital next week."
+    doc = clean_text(f"{b}\nA.\n{b}\nC.\n{b}")
+    assert doc.paragraphs == [b, "A.", "C."]
     assert [(r.index, r.duplicate_of) for r in doc.removed] == [(2, 0), (4, 0)]
+
+
+def test_a_line_a_list_repeats_stays_while_a_doubled_line_goes() -> None:
+    fixtures = (
+        "A v B\nC v D\nWinners meet in final match\nE v F\nG v H\nWinners meet in final match"
+    )
+    assert clean_text(fixtures).removed == []
+    doubled = clean_text("Markets rally\nMarkets rally\nShares rose across Asia on Monday.")
+    assert [(r.index, r.reason) for r in doubled.removed] == [(1, "exact_duplicate")]
+    lead = "Top seeds South Africa return to the scene of their most embarrassing failure."
+    block = clean_text(f"Match report\n{lead}\nA v B\nC v D\nMatch report\n{lead}")
+    assert [r.index for r in block.removed] == [4, 5]  # a block repeated is a scraper's repeat
 
 
 def test_a_paragraph_is_compared_only_with_kept_paragraphs() -> None:
