@@ -598,7 +598,7 @@ def _note(rng: Random) -> str:
 
 def updated(paragraphs: list[str], rng: Random) -> list[str]:
     """The article scraped again after an update: one to three common words changed (as an
-    editor's touch leaves them) and a note before it, after it, or both."""
+    editor's touch leaves them) and a note before or after it."""
     paragraphs = list(paragraphs)
     for _ in range(rng.randint(1, 3)):
         at = rng.randrange(len(paragraphs))
@@ -607,11 +607,7 @@ def updated(paragraphs: list[str], rng: Random) -> list[str]:
         if found and vocabulary:
             m, word = rng.choice(found), rng.choice(vocabulary)
             paragraphs[at] = paragraphs[at][: m.start()] + word + paragraphs[at][m.end() :]
-    where = rng.choice(("end", "end", "start", "both"))
-    if where in ("start", "both"):
-        paragraphs.insert(0, _note(rng))
-    if where in ("end", "both"):
-        paragraphs.append(_note(rng))
+    paragraphs.insert(rng.choice((0, len(paragraphs))), _note(rng))
     return paragraphs
 
 

@@ -427,9 +427,11 @@ def _duplicates(
 
 def lowest_similarity(options: DedupOptions) -> float:
     """The lowest Jaccard similarity of two whole documents that can be duplicates: two
-    copies of a story at the threshold, each with notes of ``NOTE_SHARE`` of it at both ends
-    (see :func:`_without_notes`), keep ``1 / (1 + 2 * NOTE_SHARE)`` of it."""
-    return options.document_threshold / (1 + 2 * NOTE_SHARE)
+    copies of a story, each holding a share ``t`` (the threshold) of the other, have a
+    Jaccard similarity of ``t / (2 - t)``, and notes of ``NOTE_SHARE`` of it on each side
+    (see :func:`_without_notes`) keep ``1 / (1 + 2 * NOTE_SHARE)`` of that."""
+    t = options.document_threshold
+    return t / (2 - t) / (1 + 2 * NOTE_SHARE)
 
 
 def _candidates(
@@ -510,10 +512,14 @@ class _ReadBack:
         their words agree: templated reports differ in little else.
 
         A story scraped again after an update carries a note the first scrape lacks, before
-        or after it (an update or a correction with its time, "read more"): when the words
-        fall short, the two are compared again without the paragraphs at either end of each
-        that the other does not hold (:func:`_without_notes`), provided those are short next
-        to what is left; the similarity returned is then that of the stories.
+        or after it (an update or a correction with its time, "read more"), and a few words
+        the editor changed: when the words fall short, the two are compared again without
+        the paragraphs at either end of each that the other does not hold
+        (:func:`_without_notes`), provided those are short next to what is left. What is
+        left is one story when the share of the larger found in the other reaches the
+        threshold (a changed word costs it half what it costs the Jaccard similarity) and
+        the figures and names agree; the similarity returned is then the Jaccard of the
+        stories.
         """
         stripped = len(self.stripped[a]) > 0 and len(self.stripped[b]) > 0
         sets = self.stripped if stripped else self.whole
@@ -529,7 +535,7 @@ class _ReadBack:
         body_a, body_b = _without_notes(pa, sets[b]), _without_notes(pb, sets[a])
         if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
             return None
-        return _agreeing(_union(body_a), _union(body_b), body_a, body_b, threshold)
+        return _agreeing(_union(body_a), _union(body_b), body_a, body_b, threshold, True)
 
 
 def _agreeing(
@@ -538,14 +544,19 @@ def _agreeing(
     px: Sequence[_Part],
     py: Sequence[_Part],
     threshold: float,
+    contained: bool = False,
 ) -> float | None:
-    """The Jaccard similarity of two shingle sets when it reaches ``threshold``, both have
+    """The Jaccard similarity of two shingle sets when it (or with ``contained``, the share
+    of the larger set found in the other) reaches ``threshold``, both have
     ``CONTAINED_MIN`` shingles, and the figures and the names of their paragraphs agree as
     much (:func:`_in_order`); else None."""
     if min(len(x), len(y)) < CONTAINED_MIN:
         return None
-    similarity = overlap(x, y)[0]
-    if similarity < threshold:
+    similarity, containment = overlap(x, y)
+    # the share of the larger set found in the other
+    if (
+        containment * min(len(x), len(y)) / max(len(x), len(y)) if contained else similarity
+    ) < threshold:
         return None
     figures = _in_order([f for p in px for f in p.figures], [f for p in py for f in p.figures])
     named = _in_order([n for p in px for n in p.names], [n for p in py for n in p.names])
