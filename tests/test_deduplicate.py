@@ -34,8 +34,7 @@ def test_paragraph_pair(case: dict[str, str]) -> None:
         if case["expect"] == "exact_duplicate":
             assert removal.similarity == 1.0
         else:
-            defaults = DedupOptions()
-            assert removal.similarity < 1
+            defaults = DedupOptions()  # a misspelt copy is measured with its words respelt
             assert (
                 removal.similarity >= defaults.threshold
                 or removal.containment >= defaults.containment
