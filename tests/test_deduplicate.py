@@ -173,3 +173,19 @@ def test_near_pairs_need_a_band_and_enough_agreement() -> None:
         assert list(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 3)]
         first, second = near_pairs(sigs, np.arange(4), 2, 2, 0.0, use_kernel=use_kernel)
         assert len(first) == 0
+
+
+def test_a_fixture_list_keeps_its_repeated_line() -> None:
+    """BBC sport/190.txt: "Winners meet in final match" closes each group of fixtures."""
+    doc = clean_text(shared("bbc_news_fulltext", "bbc", "sport", "190.txt").read_bytes())
+    assert doc.removed == []
+    assert doc.paragraphs.count("Winners meet in final match") == 3
+
+
+def test_a_puzzle_keeps_its_second_example_and_its_answer() -> None:
+    """A Telegram post whose two examples share input lines and differ in their answers."""
+    path = shared("russian_telegram_news_posts", "raw", "1001465826763_messages.json")
+    (post,) = [p for p in json.loads(path.read_text()) if p.get("message_id") == 5204]
+    doc = clean_text(post["text"])
+    assert doc.removed == []
+    assert any(p.endswith("Преобразование невозможно") for p in doc.paragraphs)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -238,6 +240,16 @@ def test_short_posts_equal_but_for_their_footers_are_duplicates(tmp_path: Path) 
     articles["z_blue_video.txt"] = ["Video of the fire!", footers["blue"]]
     _, rejects, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
     assert duplicates(rejects) == {"z_blue_video.txt": "red_video.txt"}
+
+
+DOCUMENT_PAIRS = json.loads((Path(__file__).parent / "cases" / "document_pairs.json").read_text())
+
+
+@pytest.mark.parametrize("case", DOCUMENT_PAIRS, ids=[c["label"] for c in DOCUMENT_PAIRS])
+def test_document_pair(case: dict[str, Any], tmp_path: Path) -> None:
+    folder = write(tmp_path / "in", {"a.txt": case["first"], "b.txt": case["second"]})
+    found = duplicates(clean(folder)[1])
+    assert found == ({"b.txt": "a.txt"} if case["expect"] == "duplicate" else {})
 
 
 def test_a_recurring_line_with_figures_is_the_news_of_templated_reports(tmp_path: Path) -> None:
