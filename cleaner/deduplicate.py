@@ -305,9 +305,9 @@ def verify(
         if respelt == y:
             return None
         y = respelt
-        similarity, containment = _string_overlap(x, y, options.shingle_size)
-        if not _enough(similarity, containment, len(set(x)), len(set(y)), options):
+        if not _enough(*_string_overlap(x, y, options.shingle_size), len(a), len(b), options):
             return None
+        similarity, containment = _string_overlap(x, y, options.shingle_size)
     if _LINK.search(fp.keys[first]) or _LINK.search(fp.keys[second]):
         # A link is an address, not a statement: items of a digest that link the same page
         # are repeats only when their words say the same too.
