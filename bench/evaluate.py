@@ -1,9 +1,14 @@
 """``make eval``: how well ``cleaner`` removes repeated paragraphs, scored on real news.
 
 Clean articles from BBC, Reuters and Telegram get one known defect each: a paragraph copied
-exactly, copied with a different rendering (quotes, spaces, entities, mojibake, hard wrapping),
-or copied with a small edit. Other cases put two *different* real paragraphs that look alike
-(templated wire reports, short one-word variants) into one article, where nothing may go.
+exactly, copied with a different rendering (quotes, spaces, entities, mojibake, hard wrapping,
+invisible characters inside words), or copied with a small edit (a word changed, a dateline
+added, a sentence dropped, a typo: two letters swapped, an OCR misreading, a letter dropped,
+doubled or struck for its neighbour, in a common word or a name). Copies are not made of the
+lines of a list or a table, whose repeats are their structure. Other cases put two
+*different* real paragraphs that look alike (templated wire reports, short one-word variants)
+into one article, or a block of structure (a fixture list, a results table, a puzzle's code
+examples, a quiz, digest items linking one address), where nothing may go.
 Every case is written as a ``.txt`` file, the whole folder goes through the public
 ``cleaner.clean`` call, and each removal in the output is scored against the truth: removing
 an injected copy is a true positive, removing anything else a false positive, and a copy left

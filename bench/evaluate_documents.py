@@ -10,6 +10,13 @@ scraper saves them, and goes through the public ``cleaner.clean`` call once as a
   the body paragraphs separated by blank lines; the "Reuter" signature dropped).
 - ``telegram/<channel>.jsonl``: one record per post with text: ``id`` (message_id), ``date``,
   ``channel`` and ``text`` (the post's Markdown as it is).
+- ``updates/<corpus>-NNN.txt``: injected, drawn with ``--seed``: 50 articles of 80 words or
+  more from each of BBC, Reuters and Telegram scraped again after an update (one to three
+  common words changed, a note with a time or a date before or after it, in one of 14
+  phrasings in five languages), each labelled with its original (``updates/rescrape``). And,
+  stuck to 30 real documents each (40 words or more), six fixed footers that carry a year, a
+  time or a phone number (copyright, "Updated 10:42 GMT", contact, legal lines; English and
+  Russian), which label boilerplate as the channel footers do.
 - ``charset/<encoding>/<name>.txt``: every file of the Cyrillic folders of
   ``charset_dataset_multiencoding`` (cp1251, KOI8-R, ISO-8859-5, IBM866, Mac-Cyrillic, IBM855,
   KZ-1048, PTCP154), its bytes as they are, ``.txt`` added to names that lack it.
