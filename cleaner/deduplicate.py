@@ -310,10 +310,10 @@ def verify(
         similarity, containment = _string_overlap(x, y, options.shingle_size)
     if _LINK.search(fp.keys[first]) or _LINK.search(fp.keys[second]):
         # A link is an address, not a statement: items of a digest that link the same page
-        # are repeats only when their words say the same too.
+        # are repeats only when the words of one, links aside, are found in the other too.
         u = words(_LINK.sub(" ", fp.keys[first]))
         v = respelled(u, words(_LINK.sub(" ", fp.keys[second])))
-        if not _enough(*_string_overlap(u, v, options.shingle_size), len(u), len(v), options):
+        if _string_overlap(u, v, options.shingle_size)[1] < options.containment:
             return None
     if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
         return None
