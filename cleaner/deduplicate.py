@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from cleaner.compiled import compiled
 from cleaner.document import Removal
-from cleaner.fingerprint import Fingerprints, numbers, overlap, shingles, words
+from cleaner.fingerprint import Fingerprints, normalize, numbers, overlap, shingles, words
 
 CONTAINED_MIN = 8  # shingles a copy needs before containment alone can make it a repeat
 EXACT = "exact_duplicate"
@@ -308,11 +308,11 @@ def verify(
         if not _enough(*_string_overlap(x, y, options.shingle_size), len(a), len(b), options):
             return None
         similarity, containment = _string_overlap(x, y, options.shingle_size)
-    if _LINK.search(fp.keys[first]) or _LINK.search(fp.keys[second]):
+    if _LINK.search(texts[0]) or _LINK.search(texts[1]):
         # A link is an address, not a statement: items of a digest that link the same page
         # are repeats only when the words of one, links aside, are found in the other too.
-        u = words(_LINK.sub(" ", fp.keys[first]))
-        v = respelled(u, words(_LINK.sub(" ", fp.keys[second])))
+        u = words(normalize(_LINK.sub(" ", texts[0])))
+        v = respelled(u, words(normalize(_LINK.sub(" ", texts[1]))))
         if _string_overlap(u, v, options.shingle_size)[1] < options.containment:
             return None
     if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
@@ -324,7 +324,7 @@ def verify(
     return similarity, containment
 
 
-_LINK = re.compile(r"(?:https?://|www\.|t\.me/)\S+")
+_LINK = re.compile(r"(?:https?://|www\.|t\.me/)[^\s)\]>\"']+", re.IGNORECASE)
 
 
 def _string_overlap(x: Sequence[str], y: Sequence[str], k: int) -> tuple[float, float]:
