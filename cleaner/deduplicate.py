@@ -7,8 +7,13 @@ Two kinds of repeat are removed, and each removal records what it repeats and ho
 - ``near_duplicate``: MinHash LSH proposes candidate pairs (banding the signatures), and a
   candidate is removed only when the *exact* Jaccard similarity of the two shingle sets
   reaches the threshold **and** the paragraphs agree on their figures (the numbers of one
-  appear, in order, among the numbers of the other): market reports that differ only in
-  their numbers are different news.
+  appear, in order, among the numbers of the other, and none stands where the other has
+  words) and their names: market reports that differ only in their numbers are different
+  news. A word misspelt by one edit counts as the word (:func:`respelled`), and a link is
+  not a statement (see :func:`verify`).
+
+An exact repeat of a short line that a list, a table or code repeats in parallel company
+stays (:func:`list_structure`).
 
 A paragraph is compared only with paragraphs already kept, so a chain A~B~C never removes C
 for resembling a paragraph that was itself removed.

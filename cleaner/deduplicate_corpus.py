@@ -27,7 +27,7 @@ is ``4 * num_perm + 24`` bytes a document and 20 bytes a paragraph
 **The decision** (:func:`decide`), made when every batch is in:
 
 1. Paragraph hashes found in ``boilerplate_min_docs`` documents or more are boilerplate
-   candidates.
+   candidates, but for lone words and the lines of a template (:func:`_templated`).
 2. LSH proposes candidate document pairs: the signatures are banded with numpy
    (:func:`cleaner.deduplicate.candidate_pairs`), not with datasketch's ``MinHashLSH``,
    which inserts one document at a time in Python and finds the same pairs many times more
@@ -40,8 +40,9 @@ is ``4 * num_perm + 24`` bytes a document and 20 bytes a paragraph
    partner not yet removed whose exact Jaccard similarity *with it* reaches the threshold is
    removed in its favour. So A~B and B~C never put C with A unless C~A holds. The similarity
    leaves the boilerplate candidates out, unless that leaves one of the two with no text
-   (see :meth:`_ReadBack.similarity`). Documents with the same words in the same order are
-   duplicates whatever their size; otherwise both need ``CONTAINED_MIN`` shingles.
+   (see :meth:`_ReadBack.similarity`), and an update note at either end of a story
+   (:func:`_without_notes`). Documents with the same words in the same order are duplicates
+   whatever their size; otherwise both need ``CONTAINED_MIN`` shingles.
 5. Boilerplate is counted again over the documents that stay.
 """
 
