@@ -166,7 +166,8 @@ def normalize(paragraph: str) -> str:
     >>> normalize("Ver\u00adsiche\u200brung") == normalize("Versicherung")
     True
     """
-    if not paragraph.isascii():
+    # Format characters are not printable: the C test spares most paragraphs the regex.
+    if not paragraph.isprintable():
         paragraph = _FORMAT.sub("", paragraph)
     # casefold after tidying, which it cannot undo: it neither makes nor takes away
     # whitespace, quotes, dashes or separators.
