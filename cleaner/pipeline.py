@@ -24,7 +24,7 @@ from cleaner.decode import decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Rejected
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
-from cleaner.repair import ftfy_options, repair_lines
+from cleaner.repair import ftfy_options, repair
 from cleaner.sources import STDIN, InputError, Source, Walk, batched, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
 
@@ -239,7 +239,7 @@ def _documents_of(
             yield record
             continue
         started = time.perf_counter()
-        lines, changed = repair_lines(record.text)
+        lines, changed = repair(record.text)
         repaired = clock.lap("repair", started)
         paragraphs = split_paragraphs(lines)
         clock.lap("split", repaired)
@@ -478,7 +478,7 @@ def clean_text(text: str | bytes, options: Options | None = None) -> Document:
     encoding = "str"
     if isinstance(text, bytes):
         text, encoding = decode_bytes(text)
-    lines, changed = repair_lines(text)
+    lines, changed = repair(text)
     doc = Document("-", "-", encoding, changed, split_paragraphs(lines))
     _deduplicate_all([doc], options, Stopwatch())
     return doc
