@@ -10,6 +10,13 @@ scraper saves them, and goes through the public ``cleaner.clean`` call once as a
   the body paragraphs separated by blank lines; the "Reuter" signature dropped).
 - ``telegram/<channel>.jsonl``: one record per post with text: ``id`` (message_id), ``date``,
   ``channel`` and ``text`` (the post's Markdown as it is).
+- ``updates/<corpus>-NNN.txt``: injected, drawn with ``--seed``: 50 articles of 80 words or
+  more from each of BBC, Reuters and Telegram scraped again after an update (one to three
+  common words changed, a note with a time or a date before or after it, in one of 14
+  phrasings in five languages), each labelled with its original (``updates/rescrape``). And,
+  stuck to 30 real documents each (40 words or more), six fixed footers that carry a year, a
+  time or a phone number (copyright, "Updated 10:42 GMT", contact, legal lines; English and
+  Russian), which label boilerplate as the channel footers do.
 - ``charset/<encoding>/<name>.txt``: every file of the Cyrillic folders of
   ``charset_dataset_multiencoding`` (cp1251, KOI8-R, ISO-8859-5, IBM866, Mac-Cyrillic, IBM855,
   KZ-1048, PTCP154), its bytes as they are, ``.txt`` added to names that lack it.
@@ -79,6 +86,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pandas as pd
@@ -107,6 +115,7 @@ CYRILLIC = {
 }
 
 LABELLED = {
+    "updates/rescrape": "updated re-scrapes (injected)",
     "bbc/byte-identical": "BBC byte-identical files",
     "reuters/identical-body": "Reuters identical bodies",
     "reuters/corrected": "Reuters corrected re-sends",
@@ -122,7 +131,7 @@ NEGATIVE = {
     "reuters/templated-names": "Reuters: same short body, other company",
     "telegram/templated-figures": "Telegram: same template, other figures",
 }
-CORPORA = ("bbc", "reuters", "telegram", "charset")
+CORPORA = ("bbc", "reuters", "telegram", "charset", "updates")
 
 NEAR_RATIO = 0.8  # difflib ratio of word sequences at which two texts are near-duplicates
 SHORT_BODY_WORDS = 25  # identical Reuters bodies shorter than this need the same company
@@ -136,6 +145,7 @@ SWEEP_THRESHOLDS = (0.7, 0.8, 0.9)
 SWEEP_MIN_DOCS = (2, 3, 5, 10)
 # (min precision, min recall) of document clusters on the labelled cases
 TARGET = (0.99, 0.95)
+DEFAULT_SEED = 20240601  # draws the injected re-scrapes and footers (evaluate.py's --seed)
 
 Pair = tuple[str, str]
 
@@ -212,6 +222,8 @@ class Truth:
     negative: dict[Pair, str] = field(default_factory=dict)
     footers: set[str] = field(default_factory=set)  # token keys of channel footers
     footer_channels: dict[str, set[str]] = field(default_factory=dict)  # key -> channels
+    dated: dict[str, str] = field(default_factory=dict)  # token key of a dated footer -> kind
+    footed: dict[str, set[str]] = field(default_factory=dict)  # kind -> documents carrying it
     notes: list[str] = field(default_factory=list)
 
     def add(self, doc: Doc) -> None:
@@ -523,18 +535,171 @@ def write_charset(folder: Path, truth: Truth) -> None:
                 truth.label(truth.related, a, b, "charset/other-snapshot")
 
 
-def build(folder: Path) -> Truth:
-    """Write the evaluation folder and return what is known about it."""
+def build(folder: Path, seed: int = DEFAULT_SEED) -> Truth:
+    """Write the evaluation folder and return what is known about it; the injected
+    re-scrapes and footers are drawn with ``seed``."""
     truth = Truth()
     write_bbc(folder, truth)
     write_charset(folder, truth)
     write_reuters(folder, truth)
     write_telegram(folder, truth)
+    inject(folder, truth, seed)
     # A pair both labelled and negative (a re-send whose figures were corrected) is labelled.
     for p in list(truth.negative):
         if p in truth.labelled or p in truth.related:
             del truth.negative[p]
     return truth
+
+
+# Injected: updated re-scrapes and dated footers
+
+
+# A note a site adds when it updates a story, in several phrasings and languages.
+NOTES = (
+    "Update {time} GMT: This story has been updated with comment from the company.",
+    "UPDATED {date}, {time}: adds details of the agreement.",
+    "Correction: An earlier version of this article, published on {date}, misstated a date.",
+    "This article was amended on {date} at {time} to correct the spelling of a name.",
+    "Last updated at {time} on {date}.",
+    "Read more: full coverage of the story, updated {date} {time}.",
+    "Editor's note: this story was first published at {time} and has since been updated.",
+    "Обновлено {date} в {time}: добавлены комментарии пресс-службы.",
+    "UPD {time}: информация уточняется.",
+    "Исправление от {date}: в первоначальной версии материала была допущена ошибка.",
+    "Читайте также: подробности на нашем сайте, {date}, {time}.",
+    "Aktualisiert am {date} um {time} Uhr: Stellungnahme des Ministeriums ergänzt.",
+    "Mis à jour le {date} à {time} : ajout de la réaction du ministère.",
+    "Actualizado el {date} a las {time}.",
+)
+# Fixed texts with a year, a date, a time or a phone number, each stuck to FOOTED documents:
+# kind -> (text, where: "end" or "start").
+DATED_FOOTERS = {
+    "copyright": ("© 2024 Northern Wire Services Ltd. All rights reserved.", "end"),
+    "copyright-ru": ("© 2003–2024 ООО «Северная линия». Все права защищены. 18+", "end"),
+    "updated": ("Updated 10:42 GMT, 14 March 2024", "start"),
+    "contact": (
+        "For more information contact the press office on +44 20 7946 0321 or "
+        "press@northernwire.example.",
+        "end",
+    ),
+    "legal": (
+        "Northern Wire Services Ltd, registered in England and Wales No. 04512345, "
+        "1 Fleet Street, London EC4Y 1AA.",
+        "end",
+    ),
+    "hours-ru": ("Горячая линия редакции: +7 (495) 123-45-67, с 9:00 до 21:00 по Москве.", "end"),
+}
+RESCRAPES = 50  # updated re-scrapes drawn from each of BBC, Reuters and Telegram
+RESCRAPE_MIN_WORDS = 80  # an article, not a one-line post: a note is short beside it
+FOOTED = 30  # documents each dated footer is stuck to
+FOOTED_MIN_WORDS = 40
+_LOWER_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
+
+
+def _note(rng: Random) -> str:
+    day = datetime.date(2024, 1, 1) + datetime.timedelta(days=rng.randrange(366))
+    date = rng.choice((day.strftime("%d %B %Y"), day.strftime("%d.%m.%Y"), day.isoformat()))
+    time_of_day = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
+    return rng.choice(NOTES).format(date=date, time=time_of_day)
+
+
+def updated(paragraphs: list[str], rng: Random) -> list[str]:
+    """The article scraped again after an update: one to three common words changed (as an
+    editor's touch leaves them) and a note before or after it."""
+    paragraphs = list(paragraphs)
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(paragraphs))
+        found = [m for m in _LOWER_WORD.finditer(paragraphs[at]) if m.group().islower()]
+        vocabulary = sorted({m.group() for p in paragraphs for m in _LOWER_WORD.finditer(p)})
+        if found and vocabulary:
+            m, word = rng.choice(found), rng.choice(vocabulary)
+            paragraphs[at] = paragraphs[at][: m.start()] + word + paragraphs[at][m.end() :]
+    paragraphs.insert(rng.choice((0, len(paragraphs))), _note(rng))
+    return paragraphs
+
+
+def inject(folder: Path, truth: Truth, seed: int) -> None:
+    """Dated footers stuck to real documents, then updated re-scrapes of others written to
+    ``updates/`` (after the originals, as a later scrape would be), each labelled."""
+    rng = Random(f"{seed}/documents")
+    store = _Store(folder)
+    candidates = [
+        d for d, doc in truth.docs.items() if doc.corpus in ("bbc", "reuters", "telegram")
+    ]
+    sizes = {d: len(tokens(store.text(d) or "")) for d in candidates}
+    footable = sorted(d for d in candidates if sizes[d] >= FOOTED_MIN_WORDS)
+    footed: set[str] = set()
+    for kind, (text, where) in DATED_FOOTERS.items():
+        chosen = rng.sample(footable, FOOTED)
+        truth.footed[kind] = set(chosen)
+        truth.dated[token_key(text)] = kind
+        footed.update(chosen)
+        for doc_id in chosen:
+            paragraphs = corpora.blank_line_paragraphs(store.text(doc_id) or "")
+            at = len(paragraphs) if where == "end" else min(1, len(paragraphs))
+            store.replace(doc_id, "\n\n".join([*paragraphs[:at], text, *paragraphs[at:]]))
+    store.flush()
+    out = folder / "updates"
+    out.mkdir(exist_ok=True)
+    for corpus in ("bbc", "reuters", "telegram"):
+        pool = sorted(
+            d
+            for d in candidates
+            if truth.docs[d].corpus == corpus and sizes[d] >= RESCRAPE_MIN_WORDS and d not in footed
+        )
+        for n, doc_id in enumerate(rng.sample(pool, min(RESCRAPES, len(pool)))):
+            paragraphs = corpora.blank_line_paragraphs(store.text(doc_id) or "")
+            name = f"{corpus}-{n:03d}.txt"
+            (out / name).write_text("\n\n".join(updated(paragraphs, rng)) + "\n", encoding="utf-8")
+            truth.add(Doc(f"updates/{name}", "updates", corpus))
+            truth.label(truth.labelled, doc_id, f"updates/{name}", "updates/rescrape")
+
+
+class _Store:
+    """The texts of the documents written to the folder, read and replaced by doc_id."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.records: dict[Path, list[dict[str, Any]]] = {}
+        self.dirty: set[Path] = set()
+
+    def _locate(self, doc_id: str) -> tuple[Path, str | None]:
+        path, _, key = doc_id.partition("#")
+        return self.folder / path, key or None
+
+    def _record(self, doc_id: str) -> dict[str, Any] | None:
+        path, key = self._locate(doc_id)
+        if path not in self.records:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            self.records[path] = [json.loads(line) for line in lines if line]
+        return next((r for r in self.records[path] if str(r.get("id")) == key), None)
+
+    def text(self, doc_id: str) -> str | None:
+        """The document's text, or None when it is not UTF-8 (a file in a legacy charset)."""
+        path, key = self._locate(doc_id)
+        if key is None:
+            try:
+                return path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        record = self._record(doc_id)
+        return None if record is None else str(record.get("text") or "")
+
+    def replace(self, doc_id: str, text: str) -> None:
+        path, key = self._locate(doc_id)
+        if key is None:
+            path.write_text(text + "\n", encoding="utf-8")
+            return
+        record = self._record(doc_id)
+        if record is not None:
+            record["text"] = text
+            self.dirty.add(path)
+
+    def flush(self) -> None:
+        for path in sorted(self.dirty):
+            lines = [json.dumps(r, ensure_ascii=False) for r in self.records[path]]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.dirty.clear()
 
 
 # --- Running the cleaner ----------------------------------------------------------------------
@@ -852,6 +1017,8 @@ class BoilerScores:
     footer_only: list[str]  # the same for posts that are nothing but channel footers
     wrong_first: int  # duplicate_of_doc is not the first other kept document holding it
     min_docs: int
+    # dated footer kind -> [its paragraphs in the documents kept or lost, those removed]
+    dated: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def labelled(self) -> int:
@@ -894,7 +1061,10 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
 
     def removal(doc_id: str, text: str, of: str | None, lost: bool = False) -> BoilerRemoval:
         docs = holders.get(paragraph_key(text), [])
-        footer = _corpus(truth, doc_id) == "telegram" and token_key(text) in truth.footers
+        key = token_key(text)
+        footer = key in truth.dated or (
+            _corpus(truth, doc_id) == "telegram" and key in truth.footers
+        )
         articles = len({article.get(d, d) for d in docs})
         return BoilerRemoval(doc_id, text, of, len(docs), articles, footer, lost)
 
@@ -933,9 +1103,32 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
             if _corpus(truth, doc_id) == "telegram" and token_key(p) in truth.footers:
                 footer_paragraphs += 1
                 footer_removed += 1
+    dated = _dated_footers(truth, outcome, set(gone))
+    footer_paragraphs += sum(present for present, _ in dated.values())
+    footer_removed += sum(removed for _, removed in dated.values())
     return BoilerScores(
-        removals, footer_paragraphs, footer_removed, lost, footer_only, wrong_first, min_docs
+        removals, footer_paragraphs, footer_removed, lost, footer_only, wrong_first, min_docs, dated
     )
+
+
+def _dated_footers(truth: Truth, outcome: Outcome, gone: set[str]) -> dict[str, list[int]]:
+    """Kind -> [the dated footer's paragraphs in documents kept or emptied, those removed].
+    A Telegram post's own channel footer is counted with the channel footers, not here."""
+    counts: dict[str, list[int]] = {}
+    keys = {kind: key for key, kind in truth.dated.items()}
+    for kind, docs in truth.footed.items():
+        tally = counts.setdefault(kind, [0, 0])
+        for doc_id in docs:
+            if doc_id in gone:
+                tally[0] += 1
+                tally[1] += 1
+            elif doc_id in outcome.paragraphs:
+                removed = {int(r["index"]) for r in outcome.removed[doc_id]}
+                for i, p in enumerate(outcome.paragraphs[doc_id]):
+                    if token_key(p) == keys[kind]:
+                        tally[0] += 1
+                        tally[1] += i in removed
+    return counts
 
 
 def _corpus(truth: Truth, doc_id: str) -> str:
@@ -1105,6 +1298,28 @@ def boilerplate_table(boiler: BoilerScores) -> Table:
     return table
 
 
+def dated_table(boiler: BoilerScores) -> Table:
+    table = Table(
+        title=f"Dated footers (injected, each in {FOOTED} documents; counted in the documents "
+        "kept)",
+        title_justify="left",
+    )
+    table.add_column("footer")
+    for column in ("paragraphs", "removed", "recall"):
+        table.add_column(column, justify="right")
+    for kind, (present, removed) in boiler.dated.items():
+        table.add_row(
+            f"{kind}: {DATED_FOOTERS[kind][0][:50]}",
+            str(present),
+            str(removed),
+            _fmt(share(removed, present)),
+        )
+    present = sum(p for p, _ in boiler.dated.values())
+    removed = sum(r for _, r in boiler.dated.values())
+    table.add_row("all", str(present), str(removed), _fmt(share(removed, present)), style="bold")
+    return table
+
+
 def _boiler_cells(removals: Sequence[BoilerRemoval]) -> list[str]:
     other = [r for r in removals if not r.footer]
     if not removals:
@@ -1201,6 +1416,7 @@ def report(console: Console, result: Result, texts: Texts, show: int) -> None:
     console.print(precision_table(scores))
     console.print(negatives_table(scores))
     console.print(boilerplate_table(boiler))
+    console.print(dated_table(boiler))
     if scores.unread:
         console.print(
             f"[red]{len(scores.unread)} documents missing from corpus and rejects: "
@@ -1277,6 +1493,7 @@ def result_json(result: Result, examples: bool = True) -> dict[str, Any]:
             "lost": len(boiler.lost),
             "footer_only_emptied": len(boiler.footer_only),
             "wrong_first": boiler.wrong_first,
+            "dated": boiler.dated,
         },
         "seconds": result.seconds,
         "megabytes": result.megabytes,
@@ -1433,7 +1650,7 @@ def run(console: Console, args: argparse.Namespace) -> Any:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cleaner-eval-docs-") as tmp:
         folder = Path(tmp)
-        truth = build(folder)
+        truth = build(folder, args.seed)
         for note in truth.notes:
             console.print(f"[yellow]{note}[/yellow]")
         console.print(
@@ -1469,6 +1686,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="cleaner worker processes")
     parser.add_argument("--show", type=int, default=5, help="false positives and misses shown")
     parser.add_argument("--json", type=Path, help="also write the scores here as JSON")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the injections")
     add_arguments(parser)
     return parser.parse_args(argv)
 

@@ -7,8 +7,13 @@ Two kinds of repeat are removed, and each removal records what it repeats and ho
 - ``near_duplicate``: MinHash LSH proposes candidate pairs (banding the signatures), and a
   candidate is removed only when the *exact* Jaccard similarity of the two shingle sets
   reaches the threshold **and** the paragraphs agree on their figures (the numbers of one
-  appear, in order, among the numbers of the other): market reports that differ only in
-  their numbers are different news.
+  appear, in order, among the numbers of the other, and none stands where the other has
+  words) and their names: market reports that differ only in their numbers are different
+  news. A word misspelt by one edit counts as the word (:func:`respelled`), and a link is
+  not a statement (see :func:`verify`).
+
+An exact repeat of a short line that a list, a table or code repeats in parallel company
+stays (:func:`list_structure`).
 
 A paragraph is compared only with paragraphs already kept, so a chain A~B~C never removes C
 for resembling a paragraph that was itself removed.
@@ -19,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import numpy as np
@@ -26,7 +32,7 @@ from numpy.typing import NDArray
 
 from cleaner.compiled import compiled
 from cleaner.document import Removal
-from cleaner.fingerprint import Fingerprints, numbers, overlap, words
+from cleaner.fingerprint import Fingerprints, normalize, numbers, overlap, shingles, words
 
 CONTAINED_MIN = 8  # shingles a copy needs before containment alone can make it a repeat
 EXACT = "exact_duplicate"
@@ -209,8 +215,9 @@ def deduplicate(
             key = keys[i]
             if key in kept_by_key:
                 j = kept_by_key[key]
-                removals[d].append(Removal(i, paragraph, EXACT, paragraphs[j], j, 1.0))
-                removed.add(start + i)
+                if not list_structure(keys, j, i):
+                    removals[d].append(Removal(i, paragraph, EXACT, paragraphs[j], j, 1.0))
+                    removed.add(start + i)
                 continue
             best: tuple[float, float, int] | None = None
             for earlier in sorted(candidates.get(start + i, ())):
@@ -227,6 +234,53 @@ def deduplicate(
                 removals[d].append(Removal(i, paragraph, NEAR, paragraphs[j], j, best[0], best[1]))
                 removed.add(start + i)
     return removals
+
+
+LIST_LINE_WORDS = 10  # a list item, a table row, a line of code or a fixture is shorter
+
+
+def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
+    """Whether paragraph ``copy``, with the same key as ``original``, is a line a list repeats
+    rather than a scraper's repeat.
+
+    A scraper doubles a paragraph or a block of them in place, or drops a copy among
+    unrelated paragraphs. A list, a table, a fixture list, a quiz or code repeats short lines
+    in parallel company: "Winners meet in final match" after each pair of fixtures ("A v B",
+    then "C v D"), ``s = "cat"`` and ``t = "dog"`` in each example of a puzzle, between other
+    inputs and other outputs. So: the run of short lines repeated with the copy does not
+    touch its original run, and on one side at least the lines around the two runs are
+    parallel (:func:`_parallel`). A copy dropped elsewhere has unrelated neighbours.
+
+    >>> fixtures = ["a v b", "winners meet", "c v d", "winners meet", "e v f"]
+    >>> list_structure(fixtures, 1, 3), list_structure(["a v b", "a v b", "c"], 0, 1)
+    (True, False)
+    """
+    n = len(keys)
+    before = 0  # lines repeated with it, before and after
+    while original - before > 0 and keys[original - before - 1] == keys[copy - before - 1]:
+        before += 1
+    after = 0
+    while copy + after + 1 < n and keys[original + after + 1] == keys[copy + after + 1]:
+        after += 1
+    if original + after + 1 >= copy - before:
+        return False  # a doubled run
+    if not all(_short(keys[i]) for i in range(copy - before, copy + after + 1)):
+        return False
+    sides = ((original - before - 1, copy - before - 1), (original + after + 1, copy + after + 1))
+    return any(i >= 0 and j < n and _parallel(keys[i], keys[j]) for i, j in sides)
+
+
+def _short(key: str) -> bool:
+    return 0 < len(words(key)) < LIST_LINE_WORDS
+
+
+def _parallel(a: str, b: str) -> bool:
+    """Two different lines of one pattern: short lines sharing a word ("a v b", "c v d"), or
+    longer ones sharing half their words (two examples' outputs)."""
+    x, y = set(words(a)), set(words(b))
+    if a == b or not x & y:
+        return False
+    return (_short(a) and _short(b)) or 2 * len(x & y) >= len(x | y)
 
 
 def _candidate_threshold(options: DedupOptions) -> float:
@@ -253,17 +307,116 @@ def verify(
     """
     a, b = fp.shingle_set(first), fp.shingle_set(second)
     similarity, containment = overlap(a, b)
-    if similarity < options.threshold and not (
-        containment >= options.containment
-        and min(len(a), len(b)) >= CONTAINED_MIN
-        and 2 * len(b) <= 3 * len(a)
-    ):
-        return None
+    x, y = words(fp.keys[first]), words(fp.keys[second])
+    if not _enough(similarity, containment, len(a), len(b), options):
+        # A misspelt copy: its words that one edit makes the original's count as theirs.
+        respelt = respelled(x, y)
+        if respelt == y:
+            return None
+        y = respelt
+        if not _enough(*_string_overlap(x, y, options.shingle_size), len(a), len(b), options):
+            return None
+        similarity, containment = _string_overlap(x, y, options.shingle_size)
+    if _LINK.search(texts[0]) or _LINK.search(texts[1]):
+        # A link is an address, not a statement: items of a digest that link the same page
+        # are repeats only when the words of one, links aside, are found in the other too.
+        u = words(normalize(_LINK.sub(" ", texts[0])))
+        v = respelled(u, words(normalize(_LINK.sub(" ", texts[1]))))
+        if _string_overlap(u, v, options.shingle_size)[1] < options.containment:
+            return None
     if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
         return None
-    if not _in_order_either_way(names(texts[0]), names(texts[1])):
+    if _figure_replaced(x, y):
+        return None
+    if not _in_order_either_way(names(texts[0]), names(texts[1]), same_name):
         return None
     return similarity, containment
+
+
+_LINK = re.compile(r"(?:https?://|www\.|t\.me/)[^\s)\]>\"']+", re.IGNORECASE)
+
+
+def _string_overlap(x: Sequence[str], y: Sequence[str], k: int) -> tuple[float, float]:
+    return overlap(set(shingles(" ".join(x), k)), set(shingles(" ".join(y), k)))
+
+
+def _figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
+    """Whether words of one stand where the other states a figure: "... in 'dog': 3" and
+    "... in 'dog': impossible" give different answers, although the figures of one (none)
+    are found among those of the other. A figure only added or dropped (a dateline, a
+    trimmed sentence) is not replaced.
+
+    >>> _figure_replaced("steps from cat to dog 3".split(), "steps from cat to dog none".split())
+    True
+    >>> _figure_replaced("rose 3 pct".split(), "london march 3 rose 3 pct".split())
+    False
+    """
+    matcher = SequenceMatcher(None, original, copy, autojunk=False)
+    return any(
+        op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+    )
+
+
+def _enough(similarity: float, containment: float, a: int, b: int, options: DedupOptions) -> bool:
+    """Whether shingle sets of sizes ``a`` (the original) and ``b`` overlap enough to repeat."""
+    return similarity >= options.threshold or (
+        containment >= options.containment and min(a, b) >= CONTAINED_MIN and 2 * b <= 3 * a
+    )
+
+
+# Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w".
+_OCR_PAIRS = {("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("li", "h")}
+MIN_MISSPELT = 5  # letters a word needs before one edit is a misspelling, not another word
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether two different words of ``MIN_MISSPELT`` letters or more are one misspelling
+    apart: a letter changed, added or dropped, two adjacent letters swapped, or two letters
+    read as one by OCR. Shorter words have neighbours that are other words ("rose", "rise").
+
+    >>> one_edit("government", "govermnent"), one_edit("Modern", "Modem")
+    (True, True)
+    >>> one_edit("gain", "grin"), one_edit("Smith", "Smiths"), one_edit("Kerry", "Berra")
+    (False, True, False)
+    """
+    if a == b or min(len(a), len(b)) < MIN_MISSPELT or abs(len(a) - len(b)) > 1:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    x, y = a[start : len(a) - end], b[start : len(b) - end]
+    if len(x) <= 1 and len(y) <= 1:
+        return True  # one letter changed, added or dropped
+    if len(x) == len(y) == 2 and x == y[::-1]:
+        return True  # two adjacent letters swapped
+    return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
+
+
+def respelled(original: Sequence[str], copy: Sequence[str]) -> list[str]:
+    """``copy``'s words, each that is one edit (:func:`one_edit`) from the word of
+    ``original`` it stands against replaced by that word (figures are compared on their own,
+    exactly: see :func:`verify`).
+
+    >>> respelled(["the", "government", "said"], ["teh", "govermnent", "said", "so"])
+    ['teh', 'government', 'said', 'so']
+    """
+    fixed = list(copy)
+    matcher = SequenceMatcher(None, original, copy, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace" and i2 - i1 == j2 - j1:
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                if one_edit(original[i], copy[j]):
+                    fixed[j] = original[i]
+    return fixed
+
+
+def same_name(a: str, b: str) -> bool:
+    """The same name, or one misspelt by one edit (:func:`one_edit`)."""
+    return a == b or one_edit(a, b)
 
 
 _NAME = re.compile(r"\b[^\W\d_a-zа-яё][^\W_]*(?:[-'’][^\W_]+)*")
@@ -278,8 +431,11 @@ def names(paragraph: str) -> tuple[str, ...]:
     return tuple(w for w in _NAME.findall(paragraph) if w[0].isupper())
 
 
-def _in_order_either_way(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """True when the items of one list appear, in order, among those of the other."""
+def _in_order_either_way(
+    a: tuple[str, ...], b: tuple[str, ...], same: Callable[[str, str], bool] = str.__eq__
+) -> bool:
+    """True when the items of one list appear, in order, among those of the other (each the
+    ``same`` as one of them)."""
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     rest = iter(long)
-    return all(figure in rest for figure in short)
+    return all(any(same(item, other) for other in rest) for item in short)

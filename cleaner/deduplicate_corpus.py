@@ -28,7 +28,7 @@ canonical URL; and a hash of each kept paragraph's words in order. That is
 **The decision** (:func:`decide`), made when every batch is in:
 
 1. Paragraph hashes found in ``boilerplate_min_docs`` documents or more are boilerplate
-   candidates.
+   candidates, but for lone words and the lines of a template (:func:`_templated`).
 2. LSH proposes candidate document pairs: the signatures are banded with numpy
    (:func:`cleaner.deduplicate.candidate_pairs`), not with datasketch's ``MinHashLSH``,
    which inserts one document at a time in Python and finds the same pairs many times more
@@ -42,8 +42,9 @@ canonical URL; and a hash of each kept paragraph's words in order. That is
    partner not yet removed whose exact Jaccard similarity *with it* reaches the threshold is
    removed in its favour. So A~B and B~C never put C with A unless C~A holds. The similarity
    leaves the boilerplate candidates out, unless that leaves one of the two with no text
-   (see :meth:`_ReadBack.similarity`). Documents with the same words in the same order are
-   duplicates whatever their size; otherwise both need ``CONTAINED_MIN`` shingles.
+   (see :meth:`_ReadBack.similarity`), and an update note at either end of a story
+   (:func:`_without_notes`). Documents with the same words in the same order are duplicates
+   whatever their size; otherwise both need ``CONTAINED_MIN`` shingles.
 5. Boilerplate is counted again over the documents that stay.
 """
 
@@ -65,6 +66,7 @@ from cleaner.document import Document
 from cleaner.fingerprint import (
     Fingerprints,
     fingerprint,
+    masked_figures,
     normalize,
     numbers,
     overlap,
@@ -239,12 +241,10 @@ def _seconds(moment: datetime | None) -> float:
     return np.nan if moment is None else moment.timestamp()
 
 
-def _is_data(key: str) -> bool:
-    """A paragraph that states figures is data, however often it recurs ("Qtly div 10 cts vs
-    10 cts prior", a table's "Nine mths"), and so is a lone word (a table's "Year", an XML
-    feed's "<item>"), unless a link, a handle or a hashtag: neither is ever boilerplate."""
-    lone_word = " " not in key and not any(mark in key for mark in "/@#")
-    return lone_word or states_figures(key)
+def _lone_word(key: str) -> bool:
+    """A lone word (a table's "Year", an XML feed's "<item>") is data, however often it recurs,
+    unless a link, a handle or a hashtag."""
+    return " " not in key and not any(mark in key for mark in "/@#")
 
 
 @dataclass
@@ -298,21 +298,82 @@ def decide(index: CorpusIndex, options: DedupOptions, read: Reader, frozen: int 
 
 
 def _data(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDArray[np.uint64]:
-    """Those of some paragraph hashes whose paragraphs are data (see :func:`_is_data`), judged
-    on one paragraph of each, read back."""
+    """Those of some recurring paragraph hashes whose paragraphs are data, not boilerplate:
+    lone words (:func:`_lone_word`), and paragraphs stating figures that are lines of a
+    template (:func:`_templated`). Judged on one paragraph of each, read back."""
     known, first = np.unique(index.paragraph_hash, return_index=True)
     rows = first[np.searchsorted(known, hashes)]
     docs = index.paragraph_doc[rows]
     position = rows - np.searchsorted(index.paragraph_doc, docs)
-    found = np.zeros(len(hashes), dtype=bool)
+    lone = np.zeros(len(hashes), dtype=bool)
+    figured = np.zeros(len(hashes), dtype=bool)
     readable = np.unique(docs)
     for start in range(0, len(readable), READ_CHUNK):
         chunk = readable[start : start + READ_CHUNK]
         texts = dict(zip(chunk.tolist(), read(chunk), strict=True))
         for n in np.flatnonzero(np.isin(docs, chunk)).tolist():
-            found[n] = _is_data(normalize(texts[int(docs[n])][int(position[n])]))
-    data: NDArray[np.uint64] = hashes[found]
+            key = normalize(texts[int(docs[n])][int(position[n])])
+            lone[n], figured[n] = _lone_word(key), states_figures(key)
+    figured &= ~lone
+    plain = hashes[~figured & ~lone]
+    templated = _templated(index, hashes[figured], plain, read)
+    data: NDArray[np.uint64] = np.sort(np.concatenate([hashes[lone], templated]))
     return data
+
+
+def _templated(
+    index: CorpusIndex, hashes: NDArray[np.uint64], boiler: NDArray[np.uint64], read: Reader
+) -> NDArray[np.uint64]:
+    """Those of some recurring paragraphs stating figures that are lines of a template.
+
+    A line with figures that recurs is the news of templated reports ("Qtly div 10 cts vs 10
+    cts prior", "Record March 31", a results table's "Nine mths"), or a fixed text stuck to
+    unrelated documents (a copyright line with its year, "Updated 10:42 GMT", a contact line
+    with a phone number). What tells them apart is how alike the documents carrying it are:
+    the other lines of a dividend notice recur in the other notices carrying the line with
+    other figures ("Pay April 15", "Pay April 30"), while the paragraphs of articles sharing
+    a footer are their own, or other footers that never change. A line is templated when, in
+    the median document carrying it, at least half of the other paragraphs (boilerplate
+    without figures, ``boiler``, aside) recur with other figures among the documents that
+    carry such lines.
+    """
+    rows = np.flatnonzero(np.isin(index.paragraph_hash, hashes))
+    if not len(rows):
+        return hashes
+    carriers = np.unique(index.paragraph_doc[rows])
+    boiler_set = set(boiler.tolist())
+    masked: dict[int, list[tuple[int, str]]] = {}  # carrier -> (hash, masked key) per paragraph
+    for start in range(0, len(carriers), READ_CHUNK):
+        chunk = carriers[start : start + READ_CHUNK]
+        for doc, paragraphs in zip(chunk.tolist(), read(chunk), strict=True):
+            at = np.searchsorted(index.paragraph_doc, doc)
+            own = index.paragraph_hash[at : at + len(paragraphs)].tolist()
+            masked[doc] = [
+                (h, masked_figures(normalize(p)))
+                for h, p in zip(own, paragraphs, strict=True)
+                if h and h not in boiler_set
+            ]
+    by_hash: dict[int, list[int]] = {}
+    for h, doc in zip(
+        index.paragraph_hash[rows].tolist(), index.paragraph_doc[rows].tolist(), strict=True
+    ):
+        by_hash.setdefault(h, []).append(doc)
+    variants: dict[str, set[int]] = {}
+    for found in masked.values():
+        for g, key in found:
+            variants.setdefault(key, set()).add(g)
+    templated = []
+    for h, docs in by_hash.items():
+        others = {
+            doc: [(g, key) for g, key in masked[doc] if g != h] for doc in dict.fromkeys(docs)
+        }
+        shares = [
+            sum(len(variants[key]) >= 2 for _, key in found) / len(found) if found else 1.0
+            for found in others.values()
+        ]
+        if float(np.median(shares)) >= 0.5:
+            templated.append(h)
+    return np.array(sorted(templated), dtype=np.uint64)
 
 
 def boilerplate(
@@ -362,7 +423,7 @@ def _duplicates(
     heads = texts[np.r_[True, ~same_text]] if len(texts) else texts
     head_of = np.repeat(heads, np.diff(np.r_[np.flatnonzero(np.r_[True, ~same_text]), len(texts)]))
 
-    aim = max(0.05, options.document_threshold - BAND_SLACK)
+    aim = max(0.05, min(options.document_threshold - BAND_SLACK, lowest_similarity(options)))
     bands, rows = lsh_bands(aim, options.num_perm)
     first, second = _candidates(index.signatures[heads], bands, rows, aim - ESTIMATE_SLACK)
     first, second = _same_url(index.url_hash[heads], first, second)
@@ -376,7 +437,8 @@ def _duplicates(
     agree = np.maximum(seen.agreement(root_at, other_at, True), seen.agreement(root_at, other_at))
     order = np.lexsort((rank[other], rank[root]))
     same_url = (index.url_hash[root] == index.url_hash[other]) & (index.url_hash[root] != 0)
-    order = order[(agree[order] >= options.document_threshold - ESTIMATE_SLACK) | same_url[order]]
+    enough = agree[order] >= lowest_similarity(options) - ESTIMATE_SLACK
+    order = order[enough | same_url[order]]
     removed: dict[int, tuple[int, float]] = {}
     for r, o, ri, oi in zip(
         root[order].tolist(),
@@ -394,6 +456,15 @@ def _duplicates(
         if copy != head and copy >= frozen:
             removed[copy] = removed.get(head, (head, 1.0))
     return removed
+
+
+def lowest_similarity(options: DedupOptions) -> float:
+    """The lowest Jaccard similarity of two whole documents that can be duplicates: two
+    copies of a story, each holding a share ``t`` (the threshold) of the other, have a
+    Jaccard similarity of ``t / (2 - t)``, and notes of ``NOTE_SHARE`` of it on each side
+    (see :func:`_without_notes`) keep ``1 / (1 + 2 * NOTE_SHARE)`` of that."""
+    t = options.document_threshold
+    return t / (2 - t) / (1 + 2 * NOTE_SHARE)
 
 
 def _candidates(
@@ -456,18 +527,26 @@ def _agreement(
     return agree
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One paragraph of a document read back: what verifying a pair compares."""
+
+    shingles: NDArray[np.uint64]  # sorted, distinct
+    figures: tuple[str, ...]
+    names: tuple[str, ...]
+    candidate: bool  # a boilerplate candidate
+
+
 @dataclass
 class _ReadBack:
     """Documents read back for verification: shingle sets and signatures, whole and without
-    their boilerplate candidates (``stripped``)."""
+    their boilerplate candidates (``stripped``), and their paragraphs."""
 
     whole: list[NDArray[np.uint64]]
     stripped: list[NDArray[np.uint64]]
     whole_signatures: NDArray[np.uint32]
     stripped_signatures: NDArray[np.uint32]
-    # The figures and names each states, in order, whole and stripped.
-    whole_facts: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
-    stripped_facts: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    parts: list[list[_Part]] = field(default_factory=list)
 
     def agreement(
         self, a: NDArray[np.int64], b: NDArray[np.int64], stripped: bool = False
@@ -484,30 +563,94 @@ class _ReadBack:
         one is all candidates (a story scraped three times makes its own paragraphs look like
         boilerplate) the whole texts are compared. The same words, footers aside, make a
         copy whatever its size; otherwise each side needs ``CONTAINED_MIN`` shingles, and
-        their figures and their names must agree, in order, as much as their words do:
-        templated reports differ in little else.
+        the figures and the names of one must be found, in order, in the other as much as
+        their words agree: templated reports differ in little else.
+
+        A story scraped again after an update carries a note the first scrape lacks, before
+        or after it (an update or a correction with its time, "read more"), and a few words
+        the editor changed: when the words fall short, the two are compared again without
+        the paragraphs at either end of each that the other does not hold
+        (:func:`_without_notes`), provided those are short next to what is left. What is
+        left is one story when the share of the larger found in the other reaches the
+        threshold (a changed word costs it half what it costs the Jaccard similarity) and
+        the figures and names agree; the similarity returned is then the Jaccard of the
+        stories.
         """
         stripped = len(self.stripped[a]) > 0 and len(self.stripped[b]) > 0
         sets = self.stripped if stripped else self.whole
-        facts = self.stripped_facts if stripped else self.whole_facts
         if np.array_equal(sets[a], sets[b]) and len(sets[a]):
             return 1.0
-        if min(len(sets[a]), len(sets[b])) < CONTAINED_MIN:
+        pa = [p for p in self.parts[a] if not (stripped and p.candidate)]
+        pb = [p for p in self.parts[b] if not (stripped and p.candidate)]
+        similarity = _agreeing(sets[a], sets[b], pa, pb, threshold)
+        if similarity is not None:
+            return similarity
+        if not stripped:
+            return None  # a text that is all boilerplate but for a note is no story
+        body_a, body_b = _without_notes(pa, sets[b]), _without_notes(pb, sets[a])
+        if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
             return None
-        similarity = overlap(sets[a], sets[b])[0]
-        if similarity < threshold:
-            return None
-        if any(_in_order(x, y) < threshold for x, y in zip(facts[a], facts[b], strict=True)):
-            return None
-        return similarity
+        return _agreeing(_union(body_a), _union(body_b), body_a, body_b, threshold, True)
+
+
+def _agreeing(
+    x: NDArray[np.uint64],
+    y: NDArray[np.uint64],
+    px: Sequence[_Part],
+    py: Sequence[_Part],
+    threshold: float,
+    contained: bool = False,
+) -> float | None:
+    """The Jaccard similarity of two shingle sets when it (or with ``contained``, the share
+    of the larger set found in the other) reaches ``threshold``, both have
+    ``CONTAINED_MIN`` shingles, and the figures and the names of their paragraphs agree as
+    much (:func:`_in_order`); else None."""
+    if min(len(x), len(y)) < CONTAINED_MIN:
+        return None
+    similarity, containment = overlap(x, y)
+    # the share of the larger set found in the other
+    if (
+        containment * min(len(x), len(y)) / max(len(x), len(y)) if contained else similarity
+    ) < threshold:
+        return None
+    figures = _in_order([f for p in px for f in p.figures], [f for p in py for f in p.figures])
+    named = _in_order([n for p in px for n in p.names], [n for p in py for n in p.names])
+    return similarity if min(figures, named) >= threshold else None
+
+
+# A note added to a story is short beside it: at most this share of the story's shingles.
+NOTE_SHARE = 0.25
+
+
+def _without_notes(parts: Sequence[_Part], other: NDArray[np.uint64]) -> list[_Part] | None:
+    """``parts`` without the paragraphs at either end that ``other`` (a shingle set) does not
+    hold (less than half of their shingles in it); None when those make more than
+    ``NOTE_SHARE`` of what is left, which is then another story, not a note."""
+    held = [
+        len(p.shingles) == 0 or 2 * np.isin(p.shingles, other).sum() >= len(p.shingles)
+        for p in parts
+    ]
+    first = next((i for i, h in enumerate(held) if h), len(parts))
+    last = len(parts) - next((i for i, h in enumerate(reversed(held)) if h), len(parts))
+    body = list(parts[first:last])
+    notes = sum(len(p.shingles) for p in (*parts[:first], *parts[last:]))
+    return body if body and notes <= NOTE_SHARE * len(_union(body)) else None
+
+
+def _union(parts: Sequence[_Part]) -> NDArray[np.uint64]:
+    union: NDArray[np.uint64] = np.unique(
+        np.concatenate([np.empty(0, dtype=np.uint64), *(p.shingles for p in parts)])
+    )
+    return union
 
 
 def _in_order(a: Sequence[str], b: Sequence[str]) -> float:
-    """The share of the longer list found, in order, in the other (1.0 for two empty ones)."""
-    if not a and not b:
-        return 1.0
+    """The share of the shorter list found, in order, in the other (1.0 for two empty ones):
+    a figure added (an update's time) takes nothing away, a figure changed does."""
+    if not a or not b:
+        return 1.0 if not a and not b else 0.0
     blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-    return sum(block.size for block in blocks) / max(len(a), len(b))
+    return sum(block.size for block in blocks) / min(len(a), len(b))
 
 
 def _preference(index: CorpusIndex, keep: str, frozen: int = 0) -> NDArray[np.int64]:
@@ -550,8 +693,6 @@ def _read_back(
         said = [p for paragraphs in texts for p in paragraphs]
         fp = fingerprint(said, options.num_perm, options.seed, options.shingle_size)
         wanted = ~np.isin(fp.sequence_hashes(), candidates)
-        figures = [numbers(key) for key in fp.keys]
-        named = [names(text) for text in said]
         first = 0
         for n, paragraphs in enumerate(texts, start):
             rows = np.arange(first, first + len(paragraphs))
@@ -559,14 +700,12 @@ def _read_back(
             kept = rows[wanted[rows]]
             seen.whole.append(fp.shingle_union(rows))
             seen.stripped.append(fp.shingle_union(kept))
-            for facts, which in ((seen.whole_facts, rows), (seen.stripped_facts, kept)):
-                at = which.tolist()
-                facts.append(
-                    (
-                        tuple(f for i in at for f in figures[i]),
-                        tuple(n for i in at for n in named[i]),
-                    )
-                )
+            seen.parts.append(
+                [
+                    _Part(fp.shingle_union([i]), numbers(fp.keys[i]), names(said[i]), not wanted[i])
+                    for i in rows.tolist()
+                ]
+            )
             seen.whole_signatures[n] = fp.signatures[rows].min(axis=0, initial=0xFFFFFFFF)
             seen.stripped_signatures[n] = fp.signatures[kept].min(axis=0, initial=0xFFFFFFFF)
     return seen

@@ -40,7 +40,8 @@ from cleaner.compiled import compiled
 
 # Recorded with every corpus: signatures are comparable only under the same scheme.
 SCHEME = "datasketch-affine32/poly64-fnv1a-words"
-NORMALIZATION_VERSION = 2  # 2: emoji, symbols and non-ASCII punctuation are not words
+# 2: emoji, symbols and non-ASCII punctuation are not words; 3: format characters dropped
+NORMALIZATION_VERSION = 3
 
 _QUOTES_AND_DASHES = {
     **dict.fromkeys("‘’‚‛′`´", "'"),
@@ -104,6 +105,37 @@ def _compiled_tidy() -> Callable[[str], str] | None:
 TIDY = _compiled_tidy() or _tidy
 
 
+# Unicode's format characters (category Cf: soft hyphen, zero-width space, the joiners, word
+# joiner, BOM, bidi marks...) are invisible: inside a word they neither end it nor make it
+# another word, so the key drops them before anything else. A test checks the table against
+# unicodedata.
+FORMAT_RANGES = (
+    (0xAD, 0xAD),
+    (0x600, 0x605),
+    (0x61C, 0x61C),
+    (0x6DD, 0x6DD),
+    (0x70F, 0x70F),
+    (0x890, 0x891),
+    (0x8E2, 0x8E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x13438),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+)
+_FORMAT = re.compile(
+    "[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in FORMAT_RANGES) + "]+"
+)
+
 _WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
 # Figures: digits, and the number words newswire spells out ("Qtly div nine cts vs eight").
 _NUMBER_WORDS = (
@@ -131,7 +163,12 @@ def normalize(paragraph: str) -> str:
     "kerry's visit" - today
     >>> print(normalize("⚡️__Срочно__: 🇷🇺 курс"))
     срочно : курс
+    >>> normalize("Ver\u00adsiche\u200brung") == normalize("Versicherung")
+    True
     """
+    # Format characters are not printable: the C test spares most paragraphs the regex.
+    if not paragraph.isprintable():
+        paragraph = _FORMAT.sub("", paragraph)
     # casefold after tidying, which it cannot undo: it neither makes nor takes away
     # whitespace, quotes, dashes or separators.
     return TIDY(unicodedata.normalize("NFKC", paragraph)).casefold()
@@ -153,6 +190,15 @@ def numbers(key: str) -> tuple[str, ...]:
     ('2.5', '1,200', 'nine')
     """
     return tuple(_NUMBER.findall(key))
+
+
+def masked_figures(key: str) -> str:
+    """A key with each figure as ``#``: the lines of a template share it.
+
+    >>> masked_figures("record march 31, pay april one")
+    'record march #, pay april #'
+    """
+    return _NUMBER.sub("#", key)
 
 
 # A figure standing on its own: not a digit inside a link, a handle, an id or "+18".
@@ -355,7 +401,7 @@ def fingerprint(
 
 
 def overlap(
-    a: NDArray[np.uint64] | AbstractSet[int], b: NDArray[np.uint64] | AbstractSet[int]
+    a: NDArray[np.uint64] | AbstractSet[object], b: NDArray[np.uint64] | AbstractSet[object]
 ) -> tuple[float, float]:
     """Exact Jaccard similarity and containment (shared share of the smaller) of two sets.
 

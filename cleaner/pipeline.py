@@ -27,7 +27,7 @@ from cleaner.document import Document, Meta, Rejected
 from cleaner.extract import declared_charset, extract, extraction_options, looks_like_html
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.metadata import detect_language
-from cleaner.repair import ftfy_options, repair_lines
+from cleaner.repair import ftfy_options, repair
 from cleaner.sources import (
     STDIN,
     InputError,
@@ -271,7 +271,7 @@ def _documents_of(
                 continue
             meta = replace(page, language=page.language or meta.language)
             started = clock.lap("extract", started)
-        lines, changed = repair_lines(text)
+        lines, changed = repair(text)
         repaired = clock.lap("repair", started)
         paragraphs = split_paragraphs(lines)
         started = clock.lap("split", repaired)
@@ -586,7 +586,7 @@ def clean_text(
     meta = Meta()
     if markup:
         text, meta = extract(text)
-    lines, changed = repair_lines(text)
+    lines, changed = repair(text)
     doc = Document("-", "-", encoding, changed, split_paragraphs(lines), meta=meta)
     _deduplicate_all([doc], options, Stopwatch())
     return doc

@@ -1,9 +1,13 @@
-"""Repair: fix mojibake, HTML entities and control characters with ftfy.
+"""Repair: fix mojibake, HTML entities and control characters with ftfy, then drop the
+invisible characters that carry nothing in news text.
 
 Every line is repaired on its own with ``ftfy.fix_text`` and ftfy's default configuration
 (which also straightens curly quotes). Repairing line by line keeps the result of one line
 independent of the others: ftfy carries state between the lines of one call (after a ``<`` it
 stops decoding HTML entities), which would make a paragraph's repair depend on its neighbours.
+
+ftfy keeps soft hyphens, zero-width spaces and joiners; :func:`drop_invisible`, a step of its
+own after ftfy, removes those that only hide inside words (see ``INVISIBLE``).
 """
 
 from __future__ import annotations
@@ -253,10 +257,11 @@ def may_change(line: str) -> bool:
 
 
 def ftfy_options() -> dict[str, Any]:
-    """The ftfy options in force, as recorded in the output's metadata."""
+    """The ftfy options in force, and the invisible characters dropped after ftfy, as
+    recorded in the output's metadata."""
     options = CONFIG._asdict()
     options.pop("explain")
-    return {"ftfy_version": ftfy.__version__, **options}
+    return {"ftfy_version": ftfy.__version__, **options, "drop_invisible": INVISIBLE}
 
 
 def repair_line(line: str) -> str:
@@ -299,6 +304,51 @@ def _entities_and_quotes(line: str) -> str | None:
             return None
         if text == before:
             return text
+
+
+# Format characters (Unicode category Cf) that change nothing a reader sees in news text:
+# the soft hyphen (a hyphenation hint), the word joiner and a byte-order mark inside the text.
+# The zero-width space too, except between letters of the scripts written without spaces
+# (Thai, Lao, Myanmar, Khmer), where it marks the word boundary.
+# The joiners (ZWJ, ZWNJ) shape emoji sequences and Arabic, Persian and Indic scripts; they
+# go only between letters of the alphabets that never join (Latin, Greek, Cyrillic, Armenian),
+# where they are debris. Bidi marks are kept: they order mixed Arabic or Hebrew text.
+_NO_SPACE_SCRIPTS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+_NON_JOINING = "0-9A-Za-z\u00c0-\u058f\u1e00-\u1fff"
+INVISIBLE = {
+    "U+00AD": "soft hyphen",
+    "U+2060": "word joiner",
+    "U+FEFF": "byte-order mark",
+    "U+200B": "zero-width space, but between Thai, Lao, Myanmar or Khmer letters",
+    "U+200C, U+200D": "zero-width (non-)joiner between Latin, Greek, Cyrillic or Armenian letters",
+}
+_INVISIBLE = re.compile(
+    "[\u00ad\u2060\ufeff]"
+    f"|(?<![{_NO_SPACE_SCRIPTS}])\u200b|\u200b(?![{_NO_SPACE_SCRIPTS}])"
+    f"|(?<=[{_NON_JOINING}])[\u200c\u200d]+(?=[{_NON_JOINING}])"
+)
+_MAYBE_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+def drop_invisible(line: str) -> str:
+    """The line without the invisible characters that carry nothing (see ``INVISIBLE``).
+
+    >>> print(ascii(drop_invisible("Ve\\xadr\\u200bche\\u200dris \\U0001f468\\u200d\\U0001f466")))
+    'Vercheris \\U0001f468\\u200d\\U0001f466'
+    """
+    if line.isascii() or _MAYBE_INVISIBLE.search(line) is None:
+        return line
+    return _INVISIBLE.sub("", line)
+
+
+def repair(text: str) -> tuple[list[str], bool]:
+    """:func:`repair_lines`, then :func:`drop_invisible` on each line; whether anything
+    changed."""
+    lines, changed = repair_lines(text)
+    if text.isascii() or _MAYBE_INVISIBLE.search(text) is None:
+        return lines, changed
+    dropped = [drop_invisible(line) for line in lines]
+    return dropped, changed or dropped != lines
 
 
 def repair_lines(text: str) -> tuple[list[str], bool]:

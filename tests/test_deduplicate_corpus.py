@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -241,11 +243,44 @@ def test_short_posts_equal_but_for_their_footers_are_duplicates(tmp_path: Path) 
     assert duplicates(rejects) == {"z_blue_video.txt": "red_video.txt"}
 
 
-def test_a_recurring_paragraph_with_figures_is_data_not_boilerplate(tmp_path: Path) -> None:
+DOCUMENT_PAIRS = json.loads((Path(__file__).parent / "cases" / "document_pairs.json").read_text())
+
+
+@pytest.mark.parametrize("case", DOCUMENT_PAIRS, ids=[c["label"] for c in DOCUMENT_PAIRS])
+def test_document_pair(case: dict[str, Any], tmp_path: Path) -> None:
+    folder = write(tmp_path / "in", {"a.txt": case["first"], "b.txt": case["second"]})
+    found = duplicates(clean(folder)[1])
+    assert found == ({"b.txt": "a.txt"} if case["expect"] == "duplicate" else {})
+
+
+def test_a_recurring_line_with_figures_is_the_news_of_templated_reports(tmp_path: Path) -> None:
     line = "Qtly div 10 cts vs 10 cts prior"
-    articles = {f"{n}.txt": [words(10 * n, 10 * n + 9), line] for n in range(4)}
+    articles = {
+        f"{n}.txt": [
+            f"{company} sets quarterly dividend".upper(),
+            line,
+            f"Pay April {10 + n}",
+            f"Record March {20 + n}",
+        ]
+        for n, company in enumerate(["Amcast Corp", "Brenco Inc", "Cullinet Ltd", "Dravo Co"])
+    }
     _, _, report = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
     assert "boilerplate" not in report.removed
+
+
+def test_a_dated_footer_under_unrelated_articles_is_boilerplate(tmp_path: Path) -> None:
+    footers = [
+        "© 2024 Northern Wire Services Ltd. All rights reserved.",
+        "Updated 10:42 GMT, 14 March 2024",
+        "Press office: +44 20 7946 0321, press@northernwire.example",
+    ]
+    articles = {
+        f"{n}.txt": [words(30 * n, 30 * n + 12), words(30 * n + 12, 30 * n + 25), *footers]
+        for n in range(4)
+    }
+    corpus, _, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
+    for doc in corpus.itertuples():
+        assert [r["paragraph"] for r in doc.removed] == footers
 
 
 def test_a_lone_word_is_data_but_a_lone_hashtag_or_link_is_boilerplate(tmp_path: Path) -> None:

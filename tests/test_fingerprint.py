@@ -28,6 +28,24 @@ def test_key_folds_case_quotes_dashes_spaces_and_width() -> None:
     assert normalize("“Kerry’s” visit\u00a0— ＴＯＤＡＹ ") == normalize('"kerry\'s"  visit - today')
 
 
+def test_format_table_is_unicodes_category_cf() -> None:
+    import sys
+    import unicodedata
+
+    listed = {c for lo, hi in fpmod.FORMAT_RANGES for c in range(lo, hi + 1)}
+    assert listed == {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+
+
+@pytest.mark.parametrize(
+    "char", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"]
+)
+def test_invisible_characters_neither_split_nor_join_words(char: str) -> None:
+    plain = "Die Versicherungsgesellschaft meldete einen Gewinn"
+    hidden = f"Die Versiche{char}rungsgesell{char}schaft meldete{char} einen Gewinn"
+    assert normalize(hidden) == normalize(plain)
+    assert fingerprint([hidden]).shingle_set(0) == fingerprint([plain]).shingle_set(0)
+
+
 def test_key_keeps_words_and_figures() -> None:
     assert normalize("Shares rose 5 pct") != normalize("Shares rose 6 pct")
     assert numbers(normalize("rose 2.5 pct to 1,200")) == ("2.5", "1,200")

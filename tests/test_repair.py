@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.repair import ftfy_options, repair_line, repair_lines
+from cleaner.repair import drop_invisible, ftfy_options, repair, repair_line, repair_lines
 from tests.conftest import SHARED_DATA
 
 CASE_FILES = ["in-the-wild", "synthetic", "negative", "language-names", "known-failures"]
@@ -56,6 +56,42 @@ def test_options_name_the_ftfy_version_and_its_settings() -> None:
     options = ftfy_options()
     assert options["ftfy_version"]
     assert options["uncurl_quotes"] is True and "explain" not in options
+    assert set(options["drop_invisible"]) >= {"U+00AD", "U+200B", "U+2060", "U+FEFF"}
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Versiche\u00adrungs\u00adgesellschaft", "Versicherungsgesellschaft"),  # soft hyphens
+        ("mel\u200bdete, \u200bsaid", "meldete, said"),  # zero-width spaces
+        ("Rekord\u2060gewinn \ufeffheute", "Rekordgewinn heute"),  # word joiner, stray BOM
+        ("Пре\u200dзидент и pa\u200cris", "Президент и paris"),  # joiners inside Cyrillic, Latin
+    ],
+)
+def test_invisible_characters_that_carry_nothing_are_dropped(line: str, expected: str) -> None:
+    assert drop_invisible(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467 \u2764\ufe0f\u200d\U0001f525",  # emoji
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian, ZWNJ
+        "\u0915\u094d\u200d\u0937",  # Devanagari, ZWJ
+        "\u0e20\u0e32\u0e29\u0e32\u200b\u0e44\u0e17\u0e22",  # Thai words, ZWSP
+        "\u05e9\u05dc\u05d5\u05dd \u200f(123)",  # Hebrew with a bidi mark
+    ],
+)
+def test_invisible_characters_that_carry_something_stay(line: str) -> None:
+    assert drop_invisible(line) == line
+
+
+def test_the_repair_stage_is_ftfy_then_dropping_invisible_characters() -> None:
+    text = "Kerryâ€™s visit &amp; tal\u00adks\nSecond line."
+    assert repair(text) == (["Kerry's visit & talks", "Second line."], True)
+    assert repair_lines(text)[0][0] == "Kerry's visit & tal\u00adks"  # ftfy keeps it
+    assert repair("Visi\u200bble\nline") == (["Visible", "line"], True)
+    assert repair("Plain text.") == (["Plain text."], False)
 
 
 def _real_lines() -> list[str]:
