@@ -178,7 +178,9 @@ def kill_at_random_points(
     """SIGKILL runs over ``out`` at seeded random moments; after each, check and re-run.
 
     Yields, per kill, when it landed: ``before`` the new corpus was in place (the previous one
-    must be intact) or ``after`` it (the new one must be complete).
+    must be intact) or ``after`` it (the new one must be complete). The first kill lands while
+    the run is writing (its temporary files exist), whatever the machine's speed, so that at
+    least one kill is known to land before the rename.
     """
     rng = random.Random(seed)
     current, other = inputs
@@ -190,7 +192,12 @@ def kill_at_random_points(
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        time.sleep(moment * run_seconds)
+        if n == 0:
+            deadline = time.monotonic() + 10 * run_seconds
+            while not temp_files(out.parent) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        else:
+            time.sleep(moment * run_seconds)
         if process.poll() is not None:
             # Runs go faster than the reference when the machine is less busy than it was:
             # aim the next kills within the time this one took at most.
