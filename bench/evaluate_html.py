@@ -184,7 +184,7 @@ def run_cleaner(
     seconds = time.perf_counter() - started
     rows = pq.read_table(out).to_pylist()
     removed = [
-        (row["doc_id"], r["text"])
+        (row["doc_id"], r["paragraph"])
         for row in rows
         for r in row["removed"]
         if r["reason"] == "boilerplate"
