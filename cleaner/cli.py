@@ -11,7 +11,6 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -26,7 +25,7 @@ from rich.table import Table
 from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
-from cleaner.engine import default_workers
+from cleaner.engine import WorkerLost, default_workers
 from cleaner.pipeline import STAGES, Options, Report, clean, clean_text, merge
 from cleaner.sources import STDIN, InputError, Source, portable_name, read_bytes, read_stdin
 
@@ -100,15 +99,29 @@ class _Terminated(BaseException):
 
 
 @contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise _Terminated
+def _stops_raise_once() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`_Terminated`, once.
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    The run is then stopping, and ignores both until the process exits: a second Ctrl-C
+    must not cut its clean-up (workers, temporary files) short or end it with a traceback.
+    SIGINT stays ignored if it was (a job started in the background).
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, signal.SIG_IGN)
+        raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
+
+    stops = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        stops.append(signal.SIGINT)
+    previous = {stop: signal.signal(stop, handler) for stop in stops}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if signal.getsignal(signal.SIGTERM) is handler:  # not stopped: as it was before
+            for stop, action in previous.items():
+                signal.signal(stop, action)
 
 
 def _version(value: bool) -> None:
@@ -284,7 +297,7 @@ def _summary(report: Report) -> None:
 def _failures(output: Path) -> Iterator[None]:
     """Every way a run can fail, as one line on stderr and its exit status."""
     try:
-        with _sigterm_raises():
+        with _stops_raise_once():
             yield
     except InputError as exc:
         _fail(str(exc), 2)
@@ -292,8 +305,8 @@ def _failures(output: Path) -> Iterator[None]:
         _fail("interrupted; earlier output left as it was", 130)
     except _Terminated:
         _fail("terminated; earlier output left as it was", 143)
-    except BrokenProcessPool:
-        _fail("a worker process died (killed? out of memory?); earlier output left as it was", 1)
+    except WorkerLost as exc:
+        _fail(f"{exc}; earlier output left as it was", 1)
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
 
