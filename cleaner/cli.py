@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -98,18 +99,24 @@ class _Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that the same clean-up runs."""
 
 
+# How long a run takes to stop: a further stop meanwhile is ignored, so that it cannot cut
+# the clean-up short; one after it means the first was lost (swallowed in a finaliser).
+STOPPING_SECONDS = 5.0
+
+
 @contextmanager
 def _stops_raise_once() -> Iterator[None]:
-    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`_Terminated`, once.
+    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`_Terminated`, once while it stops.
 
-    The run is then stopping, and ignores both until the process exits: a second Ctrl-C
-    must not cut its clean-up (workers, temporary files) short or end it with a traceback.
-    SIGINT stays ignored if it was (a job started in the background).
+    A second Ctrl-C must not cut the clean-up (workers, temporary files) short or end the run
+    with a traceback. SIGINT stays ignored if it was (a job started in the background).
     """
+    stopped_at: list[float] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        for stop in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(stop, signal.SIG_IGN)
+        if stopped_at and time.monotonic() - stopped_at[-1] < STOPPING_SECONDS:
+            return
+        stopped_at.append(time.monotonic())
         raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
 
     stops = [signal.SIGTERM]
@@ -119,7 +126,7 @@ def _stops_raise_once() -> Iterator[None]:
     try:
         yield
     finally:
-        if signal.getsignal(signal.SIGTERM) is handler:  # not stopped: as it was before
+        if not stopped_at:  # else it is stopping: a stop while it reports and exits is ignored
             for stop, action in previous.items():
                 signal.signal(stop, action)
 

@@ -34,6 +34,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from queue import SimpleQueue
 from typing import Any, Generic, TypeVar, cast
@@ -44,7 +45,7 @@ R = TypeVar("R")
 # Workers start by forking: they need nothing pickled but their batches, and start at once.
 _FORK = multiprocessing.get_context("fork")
 _REAP_SECONDS = 1.0  # how long a stop waits for killed workers to be reaped, all together
-_STOPS = {signal.SIGINT, signal.SIGTERM}
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 class WorkerLost(RuntimeError):
@@ -89,13 +90,8 @@ class _Worker(Generic[T, R]):
         self.held: deque[_Batch[R]] = deque()  # sent, result not yet back, in order
 
     def start(self) -> None:
-        # The child inherits this process's signal handlers until it ignores SIGINT and
-        # SIGTERM: it is born with them blocked, so that a Ctrl-C at that moment waits for it.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-        try:
+        with _stops_held():
             self.process.start()
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         self.child_batches.close()
         self.child_results.close()
 
@@ -142,7 +138,7 @@ def _in_order(
                 break
             if len(crew) < workers:
                 crew.append(_Worker(function, [c for w in crew for c in (w.batches, w.results)]))
-                crew[-1].start()  # once in the crew, so that a stop finds it whatever happens
+                crew[-1].start()
             in_flight.append(min(crew, key=lambda w: len(w.held)).send(batch))
         while in_flight and in_flight[0].done:
             yield cast(R, in_flight.popleft().result)
@@ -164,7 +160,6 @@ def _work(
 ) -> None:
     for stop in _STOPS:
         signal.signal(stop, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     for end in theirs:
         end.close()
     # Batches are taken off the pipe as they come, so the engine never waits to hand one
@@ -193,6 +188,28 @@ def _take(batches: Connection, queue: SimpleQueue[Any]) -> None:
             queue.put(batches.recv())
         except (EOFError, OSError):  # the engine has stopped, or its process is gone
             os._exit(0)
+
+
+@contextmanager
+def _stops_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait while a worker is born, and are handled as usual after.
+
+    A KeyboardInterrupt raised in the middle of a fork is lost (inside fork's hooks) or loses
+    the worker (before its process handle is kept); and the child runs this process's handlers
+    until it ignores both signals, so they must not raise there either.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers run in the main thread only
+        return
+    caught: list[int] = []
+    previous = {stop: signal.signal(stop, lambda n, _: caught.append(n)) for stop in _STOPS}
+    try:
+        yield
+    finally:
+        for stop, action in previous.items():
+            signal.signal(stop, signal.SIG_DFL if action is None else action)
+        for signum in caught:
+            signal.raise_signal(signum)
 
 
 def _stop(crew: list[_Worker[Any, Any]]) -> None:
