@@ -100,7 +100,8 @@ def stop_in_terminal(
             os.killpg(pid, signal.SIGKILL)
         if status is None:
             os.waitpid(pid, 0)
-        while _read(master, screen, 0.0):
+        # The terminal hands on what the run wrote last a moment after it has exited.
+        while _read(master, screen, 0.5):
             pass
         os.close(master)
     took = None if first is None or status is None else ended_at - first
