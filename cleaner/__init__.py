@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Document, Rejected, Removal
+from cleaner.engine import WorkerLost
 from cleaner.pipeline import Options, Report, clean, clean_text, merge
 from cleaner.sources import InputError
 
@@ -21,6 +22,7 @@ __all__ = [
     "Rejected",
     "Removal",
     "Report",
+    "WorkerLost",
     "__version__",
     "clean",
     "clean_text",

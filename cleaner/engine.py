@@ -117,11 +117,9 @@ class _Worker(Generic[T, R]):
     def lost(self) -> WorkerLost:
         self.process.join(_REAP_SECONDS)
         code = self.process.exitcode
-        how = (
-            f"killed by {signal.Signals(-code).name}"
-            if code is not None and code < 0
-            else f"exit status {code}"
-        )
+        how = f"exit status {code}"
+        if code is not None and code < 0:
+            how = "killed by " + next((s.name for s in signal.Signals if s == -code), str(-code))
         return WorkerLost(f"a worker process died ({how}; out of memory?)")
 
 
@@ -138,7 +136,7 @@ def _in_order(
                 break
             if len(crew) < workers:
                 crew.append(_Worker(function, [c for w in crew for c in (w.batches, w.results)]))
-                crew[-1].start()
+                crew[-1].start()  # once in the crew, where a stop will find it
             in_flight.append(min(crew, key=lambda w: len(w.held)).send(batch))
         while in_flight and in_flight[0].done:
             yield cast(R, in_flight.popleft().result)

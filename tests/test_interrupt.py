@@ -176,7 +176,7 @@ def stop_many(
 
     def one(n: int) -> tuple[float, Stopped, dict[str, bytes]]:
         rng = random.Random(seed * 100_003 + n)
-        at = rng.uniform(0.0, 0.7 * job.seconds)
+        at = rng.uniform(0.0, 0.9 * job.seconds)
         stops = [(at, stop)] + ([(at + rng.uniform(0.01, 0.2), CTRL_C)] if twice else [])
         folder = scratch / f"try{n}"
         shutil.copytree(earlier, folder)
