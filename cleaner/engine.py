@@ -68,13 +68,19 @@ def run(function: Callable[[T], R], batches: Iterable[T], workers: int) -> Itera
 
 
 class _Batch(Generic[R]):
-    """A batch handed to a worker, and its result once it is back."""
+    """A batch handed to a worker, and its result (or error) once it is back."""
 
-    __slots__ = ("done", "result")
+    __slots__ = ("done", "error", "result")
 
     def __init__(self) -> None:
         self.done = False
         self.result: R | None = None
+        self.error: BaseException | None = None
+
+    def value(self) -> R:
+        if self.error is not None:
+            raise self.error
+        return cast(R, self.result)
 
 
 class _Worker(Generic[T, R]):
@@ -109,10 +115,12 @@ class _Worker(Generic[T, R]):
             succeeded, value = self.results.recv()
         except (EOFError, OSError):  # the end of the pipe, whole or in the middle of a result
             raise self.lost() from None
-        if not succeeded:
-            raise value
         slot = self.held.popleft()
-        slot.result, slot.done = value, True
+        if succeeded:
+            slot.result = value
+        else:  # raised in its turn, after the results of the batches before it
+            slot.error = value
+        slot.done = True
 
     def lost(self) -> WorkerLost:
         self.process.join(_REAP_SECONDS)
@@ -139,7 +147,7 @@ def _in_order(
                 crew[-1].start()  # once in the crew, where a stop will find it
             in_flight.append(min(crew, key=lambda w: len(w.held)).send(batch))
         while in_flight and in_flight[0].done:
-            yield cast(R, in_flight.popleft().result)
+            yield in_flight.popleft().value()
         if in_flight:
             ready = wait([worker.results for worker in crew if worker.held])
             for worker in crew:

@@ -67,9 +67,9 @@ def test_a_worker_killed_outright_is_a_worker_lost() -> None:
 
 
 def die_while_sending(n: int) -> bytes:
-    # A result of 256 MB takes a while to pickle and send: the kill lands in the middle.
-    threading.Timer(0.05 + n * 0.05, os.kill, (os.getpid(), signal.SIGKILL)).start()
-    return b"x" * (256 * 1024 * 1024)
+    # A result of 64 MB takes a while to pickle and send: the kill lands around the sending.
+    threading.Timer(0.03 + n * 0.03, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return b"x" * (64 * 1024 * 1024)
 
 
 def test_a_worker_killed_while_sending_a_large_result_is_lost_at_once() -> None:

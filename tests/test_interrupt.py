@@ -6,9 +6,9 @@ random moment: Ctrl-C is ``\\x03`` written to the terminal, which the terminal d
 into SIGINT for the run and its workers at once; SIGTERM goes to the whole process group.
 The run must exit 130 (143 for SIGTERM) within 2 seconds, with one line of error and no
 traceback, leave no process behind, and leave the folder exactly as it was, byte for byte:
-no temporary file, spill file or lock file. A run that stopped on ``os.kill`` but hung on
-Ctrl-C from a terminal is why these drive a real terminal. Runs have large batches in flight
-(-j 2, feeds of a megabyte or more); the tries run two at a time.
+no temporary file, spill file or lock file. A terminal's Ctrl-C reaches the workers at the
+same moment as the run, which ``os.kill`` on the run alone does not reproduce. Runs have large
+batches in flight (-j 2, feeds of a megabyte or more); the tries run two at a time.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def generate_feeds(root: Path, feeds: int, records: int, articles: int, seed: in
 
 
 def real_news() -> list[str]:
-    """The run of the report: the BBC folder and ten Telegram channel dumps (about 19 MB)."""
+    """The BBC folder (small batches) and ten Telegram channel dumps (large ones): 15 MB."""
     bbc = SHARED_DATA / "bbc_news_fulltext" / "bbc"
     telegram = sorted((SHARED_DATA / "russian_telegram_news_posts" / "raw").glob("*.json"))
     if not bbc.is_dir() or len(telegram) < 10:
@@ -136,6 +136,8 @@ def _writing(folder: Path) -> bool:
 
 def jobs(inputs: list[str], root: Path) -> dict[str, Job]:
     """``clean`` over the inputs, and ``merge`` of two corpora made from them."""
+    for name in ("whole", "merged"):
+        (root / name).mkdir()
     clean = ("clean", *inputs, "-o", "{out}", "-j", "2")
     whole = measured(clean, root / "whole")
     halves = []
@@ -150,18 +152,12 @@ def jobs(inputs: list[str], root: Path) -> dict[str, Job]:
 def generated_jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Job]:
     root = tmp_path_factory.mktemp("generated")
     news = generate_feeds(root / "news", feeds=6, records=600, articles=400, seed=5)
-    for name in ("whole", "merged"):
-        (root / name).mkdir()
     return jobs([str(news / "feeds"), str(news / "articles")], root)
 
 
 @pytest.fixture(scope="module")
 def real_jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Job]:
-    inputs = real_news()
-    root = tmp_path_factory.mktemp("real")
-    for name in ("whole", "merged"):
-        (root / name).mkdir()
-    return jobs(inputs, root)
+    return jobs(real_news(), tmp_path_factory.mktemp("real"))
 
 
 def stop_many(
