@@ -18,6 +18,7 @@ _HOMES = {
     "Document": "cleaner.document",
     "Rejected": "cleaner.document",
     "Removal": "cleaner.document",
+    "WorkerLost": "cleaner.engine",
     "clean_frame": "cleaner.frame",
     "Options": "cleaner.pipeline",
     "Report": "cleaner.pipeline",
@@ -30,6 +31,7 @@ _HOMES = {
 if TYPE_CHECKING:
     from cleaner.deduplicate import DedupOptions
     from cleaner.document import Document, Rejected, Removal
+    from cleaner.engine import WorkerLost
     from cleaner.frame import clean_frame
     from cleaner.pipeline import Options, Report, clean, clean_text, merge
     from cleaner.sources import InputError
@@ -51,6 +53,7 @@ __all__ = [
     "Rejected",
     "Removal",
     "Report",
+    "WorkerLost",
     "__version__",
     "clean",
     "clean_frame",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -26,7 +26,7 @@ from rich.text import Text
 from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
-from cleaner.engine import default_workers
+from cleaner.engine import WorkerLost, default_workers
 from cleaner.metadata import COLUMNS
 from cleaner.pipeline import Options, Report, clean, documents_in, merge
 from cleaner.sources import STDIN, InputError, Source, classify, listing, read_stdin
@@ -150,16 +150,36 @@ class _Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that the same clean-up runs."""
 
 
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise _Terminated
+# How long a run takes to stop: a further stop meanwhile is ignored, so that it cannot cut
+# the clean-up short; one after it means the first was lost (swallowed in a finaliser).
+STOPPING_SECONDS = 5.0
 
-    previous = signal.signal(signal.SIGTERM, handler)
+
+@contextmanager
+def _stops_raise_once() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`_Terminated`, once while it stops.
+
+    A second Ctrl-C must not cut the clean-up (workers, temporary files) short or end the run
+    with a traceback. SIGINT stays ignored if it was (a job started in the background).
+    """
+    stopped_at: list[float] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stopped_at and time.monotonic() - stopped_at[-1] < STOPPING_SECONDS:
+            return
+        stopped_at.append(time.monotonic())
+        raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
+
+    stops = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        stops.append(signal.SIGINT)
+    previous = {stop: signal.signal(stop, handler) for stop in stops}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if not stopped_at:  # else it is stopping: a stop while it reports and exits is ignored
+            for stop, action in previous.items():
+                signal.signal(stop, action)
 
 
 def _version(value: bool) -> None:
@@ -403,7 +423,7 @@ def _say(line: str) -> None:
 def _failures(output: Path) -> Iterator[None]:
     """Every way a run can fail, as one line on stderr and its exit status."""
     try:
-        with _sigterm_raises():
+        with _stops_raise_once():
             yield
     except InputError as exc:
         _fail(str(exc), 2)
@@ -411,8 +431,8 @@ def _failures(output: Path) -> Iterator[None]:
         _fail("interrupted; earlier output left as it was", 130)
     except _Terminated:
         _fail("terminated; earlier output left as it was", 143)
-    except BrokenProcessPool:
-        _fail("a worker process died (killed? out of memory?); earlier output left as it was", 1)
+    except WorkerLost as exc:
+        _fail(f"{exc}; earlier output left as it was", 1)
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
 

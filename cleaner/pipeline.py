@@ -437,7 +437,8 @@ def clean(
     after each batch; ``total_files`` is None while the inputs are still being walked (the
     first batches are at work before a large folder has been listed to its end). Raises
     :class:`cleaner.sources.InputError` when an input does not exist, or when a corpus given
-    in ``options.against`` is missing, has no index or does not compare.
+    in ``options.against`` is missing, has no index or does not compare, and
+    :class:`cleaner.WorkerLost` when a worker process dies (killed, out of memory).
     """
     from cleaner import engine
     from cleaner.corpora import ExistingCorpus, SpilledRows, across_documents

@@ -148,6 +148,41 @@ def test_workers_of_a_killed_run_exit_by_themselves(tmp_path: Path, heavy_input:
         assert group_ends(process.pid), "orphaned workers are still running"
 
 
+def test_a_worker_killed_outright_fails_the_run_in_one_line(
+    tmp_path: Path, heavy_input: Path
+) -> None:
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(FIXTURES)], out)
+    before = outputs(out)
+    process = subprocess.Popen(
+        [*CLEAN, str(heavy_input), "-o", str(out), "-j", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    with killed_if_left(process):
+        wait_for_temp_files(process, tmp_path)
+        os.kill(workers_of(process.pid)[0], signal.SIGKILL)  # as the out-of-memory killer would
+        _, stderr = process.communicate(timeout=60)
+        assert group_ends(process.pid), "a worker outlived the run"
+    assert process.returncode == 1
+    message = stderr.decode().strip()
+    assert message.count("\n") == 0 and message.startswith("error: "), message
+    assert "a worker process died (killed by SIGKILL" in message
+    assert temp_files(tmp_path) == []
+    assert outputs(out) == before
+
+
+def workers_of(pid: int) -> list[int]:
+    """The child processes of a run, once it has started them."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + 30
+    while not children.read_text().split():
+        assert time.monotonic() < deadline, "the run started no worker"
+        time.sleep(0.01)
+    return [int(child) for child in children.read_text().split()]
+
+
 @dataclass
 class Expected:
     """An input folder and the exact output a complete run over it gives."""
