@@ -247,13 +247,29 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
     unrelated paragraphs. A list, a table, a fixture list, a quiz or code repeats short lines
     in parallel company: "Winners meet in final match" after each pair of fixtures ("A v B",
     then "C v D"), ``s = "cat"`` and ``t = "dog"`` in each example of a puzzle, between other
-    inputs and other outputs. So: the run of short lines repeated with the copy does not
-    touch its original run, and on one side at least the lines around the two runs are
-    parallel (:func:`_parallel`). A copy dropped elsewhere has unrelated neighbours.
+    inputs and other outputs; a nominee under each award category it is up for, between
+    other nominees; a reader's town under each letter, after another reader's name. So: the
+    run of short lines repeated with the copy does not touch its original run, and on one
+    side at least the lines around the two runs are parallel (:func:`_parallel`).
+
+    Why this holds beyond the cases seen: parallel company needs the original *and* the copy
+    to stand beside a line of the same kind, on the same side, and that line to differ
+    between the two places. A line lifted from prose has prose around its original, so its
+    copy goes wherever it lands (a copy of a list's own line dropped elsewhere in the list
+    cannot be told from the list's repeats, and stays). A doubled line or block touches its
+    original; a block copied later carries its company with it (the run grows over every
+    line repeated alongside), so what surrounds it is what surrounds any paragraph: prose,
+    which is parallel only when it shares half its words. Nothing here applies to a line of
+    ``LIST_LINE_WORDS`` words or more, which is a statement, not an item, nor to a wordless
+    one (a separator), though one may be repeated alongside an item ("Corona del Mar", "::"
+    under each reader's letter).
 
     >>> fixtures = ["a v b", "winners meet", "c v d", "winners meet", "e v f"]
     >>> list_structure(fixtures, 1, 3), list_structure(["a v b", "a v b", "c"], 0, 1)
     (True, False)
+    >>> nominees = ["album", "blur", "raye", "artist", "dave", "raye", "group"]
+    >>> list_structure(nominees, 2, 5)
+    True
     """
     n = len(keys)
     before = 0  # lines repeated with it, before and after
@@ -264,7 +280,9 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
         after += 1
     if original + after + 1 >= copy - before:
         return False  # a doubled run
-    if not all(_short(keys[i]) for i in range(copy - before, copy + after + 1)):
+    run = range(copy - before, copy + after + 1)
+    # A wordless line repeated alongside (a separator, a rule) is layout, not a statement.
+    if not _short(keys[copy]) or any(len(words(keys[i])) >= LIST_LINE_WORDS for i in run):
         return False
     sides = ((original - before - 1, copy - before - 1), (original + after + 1, copy + after + 1))
     return any(i >= 0 and j < n and _parallel(keys[i], keys[j]) for i, j in sides)
@@ -275,12 +293,15 @@ def _short(key: str) -> bool:
 
 
 def _parallel(a: str, b: str) -> bool:
-    """Two different lines of one pattern: short lines sharing a word ("a v b", "c v d"), or
-    longer ones sharing half their words (two examples' outputs)."""
-    x, y = set(words(a)), set(words(b))
-    if a == b or not x & y:
+    """Two different lines of one pattern: two short lines (items of a list or rows of a
+    table, which need share no word: "Blur", "Raye"), or longer ones sharing half their
+    words (two examples' outputs)."""
+    if a == b:
         return False
-    return (_short(a) and _short(b)) or 2 * len(x & y) >= len(x | y)
+    if _short(a) and _short(b):
+        return True
+    x, y = set(words(a)), set(words(b))
+    return bool(x & y) and 2 * len(x & y) >= len(x | y)
 
 
 def _candidate_threshold(options: DedupOptions) -> float:

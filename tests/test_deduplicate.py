@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
-from cleaner import Options, clean_text
+from cleaner import Options, clean, clean_text
 from cleaner.deduplicate import (
     _NEAR_PAIRS,
     DedupOptions,
@@ -17,10 +20,12 @@ from cleaner.deduplicate import (
     lsh_bands,
     near_pairs,
 )
-from cleaner.fingerprint import fingerprint
+from cleaner.fingerprint import fingerprint, normalize
+from cleaner.fingerprint import words as words_of
 from tests.conftest import shared
 
 PAIRS = json.loads((Path(__file__).parent / "cases" / "paragraph_pairs.json").read_text())
+STRUCTURE = json.loads((Path(__file__).parent / "cases" / "list_structure.json").read_text())
 
 
 @pytest.mark.parametrize("case", PAIRS, ids=[c["label"] for c in PAIRS])
@@ -59,6 +64,23 @@ def test_a_line_a_list_repeats_stays_while_a_doubled_line_goes() -> None:
     lead = "Top seeds South Africa return to the scene of their most embarrassing failure."
     block = clean_text(f"Match report\n{lead}\nA v B\nC v D\nMatch report\n{lead}")
     assert [r.index for r in block.removed] == [4, 5]  # a block repeated is a scraper's repeat
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c["xfail"]))
+        if "xfail" in c
+        else c
+        for c in STRUCTURE
+    ],
+    ids=[c["label"] for c in STRUCTURE],
+)
+def test_lists_keep_their_repeats_while_scrapers_repeats_go(case: dict[str, Any]) -> None:
+    """Pages laid out like real ones: nominees under each award category, a letters page, a
+    fixture list, standings; and the repeats a scraper makes, among them and among prose."""
+    doc = clean_text("\n".join(case["lines"]))
+    assert [r.index for r in doc.removed] == case["removed"]
 
 
 def test_a_paragraph_is_compared_only_with_kept_paragraphs() -> None:
@@ -190,3 +212,26 @@ def test_a_puzzle_keeps_its_second_example_and_its_answer() -> None:
     doc = clean_text(post["text"])
     assert doc.removed == []
     assert any(p.endswith("Преобразование невозможно") for p in doc.paragraphs)
+
+
+@pytest.mark.parametrize("page", ["TheTelegraph_2.html.gz", "TheIndependent_0.html.gz"])
+def test_an_awards_page_keeps_each_nominee_under_each_category(page: str, tmp_path: Path) -> None:
+    """Brit Awards nominations of fundus_eval_news_html: the gold text lists a nominee under
+    every category it is up for, and so must the corpus."""
+    folder = shared("fundus_eval_news_html")
+    gold = json.loads((folder / "ground_truth.json").read_text())[page]["body"]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / page).write_bytes((folder / "html" / page).read_bytes())
+    out = tmp_path / "corpus.parquet"
+    options = Options(dedup=DedupOptions(scope="document"), workers=1)
+    clean([str(tmp_path / "in")], out, options)
+    (row,) = pq.read_table(out).to_pylist()
+    # Compared on their words: the page marks list items with a dash the gold text leaves out.
+    counts = Counter(" ".join(words_of(normalize(p))) for p in gold)
+    assert max(counts.values()) > 1  # the page is the awards page this test is about
+    lost = [
+        r["paragraph"]
+        for r in row["removed"]
+        if counts[" ".join(words_of(normalize(r["paragraph"])))] > 1
+    ]
+    assert lost == []
