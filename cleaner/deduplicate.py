@@ -317,13 +317,16 @@ def verify(
         if not _enough(*_string_overlap(x, y, options.shingle_size), len(a), len(b), options):
             return None
         similarity, containment = _string_overlap(x, y, options.shingle_size)
+    statements = x, y
     if _LINK.search(texts[0]) or _LINK.search(texts[1]):
         # A link is an address, not a statement: items of a digest that link the same page
         # are repeats only when the words of one, links aside, are found in the other too.
         u = words(normalize(_LINK.sub(" ", texts[0])))
-        v = respelled(u, words(normalize(_LINK.sub(" ", texts[1]))))
-        if _string_overlap(u, v, options.shingle_size)[1] < options.containment:
+        statements = u, respelled(u, words(normalize(_LINK.sub(" ", texts[1]))))
+        if _string_overlap(*statements, options.shingle_size)[1] < options.containment:
             return None
+    if similarity < options.threshold and not one_cut(*statements):
+        return None
     if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
         return None
     if _figure_replaced(x, y):
@@ -356,6 +359,32 @@ def _figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
         op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
         for op, i1, i2, j1, j2 in matcher.get_opcodes()
     )
+
+
+def one_cut(original: Sequence[str], copy: Sequence[str]) -> bool:
+    """Whether ``copy`` is what a scraper makes of ``original``: a contiguous run of its
+    words, or a run that holds all of them, with at most one word changed, added or dropped
+    inside (a word split or joined by a space is the same letters, not a change).
+
+    A scraper cuts text where a block ends and adds a dateline or a "read more" at an end,
+    so what it drops or adds lies at an end of the copy; a misspelling or an editor's
+    correction changes one word. An author restating a paragraph keeps its opening and its
+    figures and rewrites what lies between: a gap inside the copy, or words changed in
+    more than one place.
+
+    >>> one_cut("the fine is up to 10 years".split(), "rome - the fine is up to".split())
+    True
+    >>> one_cut("the fine applies if a gang did it and is up to 10 years".split(),
+    ...         "the fine is up to 10 years".split())
+    False
+    """
+    edits = SequenceMatcher(None, original, copy, autojunk=False).get_opcodes()
+    changed = [
+        max(i2 - i1, j2 - j1)
+        for op, i1, i2, j1, j2 in edits[1:-1]
+        if op != "equal" and "".join(original[i1:i2]) != "".join(copy[j1:j2])
+    ]
+    return len(changed) <= 2 and all(n == 1 for n in changed)
 
 
 def _enough(similarity: float, containment: float, a: int, b: int, options: DedupOptions) -> bool:
