@@ -10,7 +10,8 @@ Two kinds of repeat are removed, and each removal records what it repeats and ho
   appear, in order, among the numbers of the other, and none stands where the other has
   words) and their names: market reports that differ only in their numbers are different
   news. A word misspelt by one edit counts as the word (:func:`respelled`), and a link is
-  not a statement (see :func:`verify`).
+  not a statement (see :func:`verify`). A copy found by containment must be one cut of the
+  original (:func:`one_cut`): an author's summary is not a scraper's copy.
 
 An exact repeat of a short line that a list, a table or code repeats in parallel company
 stays (:func:`list_structure`).
@@ -324,7 +325,8 @@ def verify(
     the threshold, or a containment at its threshold for a copy of ``CONTAINED_MIN``
     shingles or more that is not longer than the original (a sentence dropped) or at most
     half as long again (a dateline added): a longer paragraph that merely contains the
-    first says more than it, and stays.
+    first says more than it, and stays. A copy found by containment alone must also be one
+    cut of the first (:func:`one_cut`), links aside.
     """
     a, b = fp.shingle_set(first), fp.shingle_set(second)
     similarity, containment = overlap(a, b)
@@ -338,13 +340,16 @@ def verify(
         if not _enough(*_string_overlap(x, y, options.shingle_size), len(a), len(b), options):
             return None
         similarity, containment = _string_overlap(x, y, options.shingle_size)
+    statements = x, y
     if _LINK.search(texts[0]) or _LINK.search(texts[1]):
         # A link is an address, not a statement: items of a digest that link the same page
         # are repeats only when the words of one, links aside, are found in the other too.
         u = words(normalize(_LINK.sub(" ", texts[0])))
-        v = respelled(u, words(normalize(_LINK.sub(" ", texts[1]))))
-        if _string_overlap(u, v, options.shingle_size)[1] < options.containment:
+        statements = u, respelled(u, words(normalize(_LINK.sub(" ", texts[1]))))
+        if _string_overlap(*statements, options.shingle_size)[1] < options.containment:
             return None
+    if similarity < options.threshold and not one_cut(*statements):
+        return None
     if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
         return None
     if _figure_replaced(x, y):
@@ -377,6 +382,36 @@ def _figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
         op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
         for op, i1, i2, j1, j2 in matcher.get_opcodes()
     )
+
+
+EDITS_INSIDE = 2  # one-word edits (a correction, a misspelling) a copy may carry inside
+
+
+def one_cut(original: Sequence[str], copy: Sequence[str]) -> bool:
+    """Whether ``copy`` is what a scraper makes of ``original``: a contiguous run of its
+    words, or a run that holds all of them, with at most ``EDITS_INSIDE`` words changed,
+    added or dropped inside, each on its own (a word split or joined by a space is the same
+    letters, not a change).
+
+    A scraper cuts text where a block ends and adds a dateline or a "read more" at an end,
+    so what it drops or adds lies at an end of the copy; a misspelling or an editor's
+    correction touches a single word. An author restating a paragraph keeps its opening and
+    its figures and rewrites what lies between, and code calling another function changes
+    a name of several words: a run of changed words inside the copy.
+
+    >>> one_cut("the fine is up to 10 years".split(), "rome - the fine is up to".split())
+    True
+    >>> one_cut("the fine applies if a gang did it and is up to 10 years".split(),
+    ...         "the fine is up to 10 years".split())
+    False
+    """
+    edits = SequenceMatcher(None, original, copy, autojunk=False).get_opcodes()
+    changed = [
+        max(i2 - i1, j2 - j1)
+        for op, i1, i2, j1, j2 in edits[1:-1]
+        if op != "equal" and "".join(original[i1:i2]) != "".join(copy[j1:j2])
+    ]
+    return len(changed) <= EDITS_INSIDE and all(n == 1 for n in changed)
 
 
 def _enough(similarity: float, containment: float, a: int, b: int, options: DedupOptions) -> bool:
