@@ -136,7 +136,10 @@ def has_exact_repeat(paragraphs: Sequence[str]) -> bool:
 
 
 def clean_pool(articles: Iterable[Article]) -> list[Article]:
-    """Articles fit to receive a defect: long enough and free of exact repeats.
+    """Articles fit to receive a defect: long enough, and saying nothing twice, exactly or
+    by the fixed definition of :func:`self_repeating` (a Telegram post that gives the same
+    paragraph again with other markup, a wire story that repeats its lead in two pieces):
+    such a repeat is real, so removing it is neither a hit nor a false positive.
 
     Deliberately *not* filtered with the cleaner's near-duplicate logic: a false positive on
     natural text is a false positive.
@@ -144,7 +147,9 @@ def clean_pool(articles: Iterable[Article]) -> list[Article]:
     return [
         a
         for a in articles
-        if len(a.paragraphs) >= MIN_PARAGRAPHS and not has_exact_repeat(a.paragraphs)
+        if len(a.paragraphs) >= MIN_PARAGRAPHS
+        and not has_exact_repeat(a.paragraphs)
+        and not self_repeating(a.paragraphs)
     ]
 
 
