@@ -71,9 +71,16 @@ NOT_WORD_RANGES = (
     (0x1F000, 0x1FAFF),
     (0xE0000, 0xE007F),
 )
-_NOT_WORDS = re.compile(
-    "[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in NOT_WORD_RANGES) + "]+"
-)
+
+
+def _runs_of(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
+    """A pattern matching runs of the characters in some code point ranges."""
+    return re.compile(
+        "[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]+"
+    )
+
+
+_NOT_WORDS = _runs_of(NOT_WORD_RANGES)
 
 
 def _fold(match: re.Match[str]) -> str:
@@ -132,9 +139,7 @@ FORMAT_RANGES = (
     (0xE0001, 0xE0001),
     (0xE0020, 0xE007F),
 )
-_FORMAT = re.compile(
-    "[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in FORMAT_RANGES) + "]+"
-)
+_FORMAT = _runs_of(FORMAT_RANGES)
 
 _WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
 # Figures: digits, and the number words newswire spells out ("Qtly div nine cts vs eight").

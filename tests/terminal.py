@@ -94,7 +94,7 @@ def stop_in_terminal(
                 ended_at = time.monotonic()
                 status = os.waitstatus_to_exitcode(code)
                 status = 128 - status if status < 0 else status
-        outlived = status is not None and not _group_ends(pid, within=1.0)
+        outlived = status is not None and not group_ends(pid, within=1.0)
     finally:
         with suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
@@ -132,7 +132,8 @@ def _read(master: int, screen: bytearray, wait: float) -> bool:
     return bool(chunk)
 
 
-def _group_ends(group: int, within: float) -> bool:
+def group_ends(group: int, within: float = 5.0) -> bool:
+    """Whether every process of a process group is gone (reaped) within ``within`` seconds."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:

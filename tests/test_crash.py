@@ -25,6 +25,7 @@ import cleaner
 from cleaner.write import rejects_path
 from tests.conftest import FIXTURES
 from tests.hostile import build_news
+from tests.terminal import group_ends
 
 CLEAN = [sys.executable, "-m", "cleaner", "clean"]
 
@@ -117,18 +118,6 @@ def killed_if_left(process: subprocess.Popen[bytes]) -> Iterator[None]:
     finally:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-
-
-def group_ends(group: int, within: float = 5.0) -> bool:
-    """Whether every process of a process group is gone (reaped) within a few seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # --- SIGKILL ----------------------------------------------------------------------------------
