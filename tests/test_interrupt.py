@@ -207,48 +207,42 @@ KINDS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("command", "kind", "tries"),
-    [
-        ("clean", "ctrl-c", 4),
-        ("clean", "sigterm", 2),
-        ("clean", "ctrl-c-twice", 2),
-        ("merge", "ctrl-c", 2),
-    ],
-)
+# A few tries on generated news in `make test`; many on real news in `make test-slow`.
+STOPS = [
+    *(
+        ("generated", command, kind, tries, 1)
+        for command, kind, tries in (
+            ("clean", "ctrl-c", 4),
+            ("clean", "sigterm", 2),
+            ("clean", "ctrl-c-twice", 2),
+            ("merge", "ctrl-c", 2),
+        )
+    ),
+    *(
+        pytest.param("real", command, kind, tries, 2, marks=pytest.mark.slow)
+        for command, kind, tries in (
+            ("clean", "ctrl-c", 200),
+            ("clean", "sigterm", 30),
+            ("clean", "ctrl-c-twice", 40),
+            ("merge", "ctrl-c", 30),
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize(("news", "command", "kind", "tries", "seed"), STOPS)
 def test_a_run_stopped_from_a_terminal_exits_at_once_and_leaves_everything_as_it_was(
-    generated_jobs: dict[str, Job],
+    request: pytest.FixtureRequest,
     earlier: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    news: str,
     command: str,
     kind: str,
     tries: int,
+    seed: int,
 ) -> None:
+    jobs: dict[str, Job] = request.getfixturevalue(f"{news}_jobs")
     stop, twice = KINDS[kind]
-    tally = stop_many(generated_jobs[command], earlier, tmp_path, stop, tries, seed=1, twice=twice)
-    check(tally, f"{command} {kind}, generated news", generated_jobs[command], capsys)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("command", "kind", "tries"),
-    [
-        ("clean", "ctrl-c", 200),
-        ("clean", "sigterm", 30),
-        ("clean", "ctrl-c-twice", 40),
-        ("merge", "ctrl-c", 30),
-    ],
-)
-def test_many_stops_of_real_runs_from_a_terminal(
-    real_jobs: dict[str, Job],
-    earlier: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    command: str,
-    kind: str,
-    tries: int,
-) -> None:
-    stop, twice = KINDS[kind]
-    tally = stop_many(real_jobs[command], earlier, tmp_path, stop, tries, seed=2, twice=twice)
-    check(tally, f"{command} {kind}, real news", real_jobs[command], capsys)
+    tally = stop_many(jobs[command], earlier, tmp_path, stop, tries, seed=seed, twice=twice)
+    check(tally, f"{command} {kind}, {news} news", jobs[command], capsys)
