@@ -131,6 +131,13 @@ Output = Annotated[
     Path, typer.Option("--output", "-o", help="Corpus to write; rejects and index go beside it.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+FollowSymlinks = Annotated[
+    bool,
+    typer.Option("--follow-symlinks", help="Read symbolic links that lead out of an input folder."),
+]
+StdinFormatOption = Annotated[
+    StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
+]
 AsJson = Annotated[
     bool,
     typer.Option("--json", help="Print the summary as one JSON object on stdout (see README)."),
@@ -274,15 +281,8 @@ def clean_command(
     workers: Annotated[
         int, typer.Option("--workers", "-j", min=0, help="Worker processes; 0 means one per core.")
     ] = 0,
-    stdin_format: Annotated[
-        StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
-    ] = StdinFormat.txt,
-    follow_symlinks: Annotated[
-        bool,
-        typer.Option(
-            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
-        ),
-    ] = False,
+    stdin_format: StdinFormatOption = StdinFormat.txt,
+    follow_symlinks: FollowSymlinks = False,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Exit 1 when anything was rejected or nothing found."),
@@ -578,12 +578,7 @@ def list_command(
             "--output", "-o", help="Write the listing here, only when it changed (for make)."
         ),
     ] = None,
-    follow_symlinks: Annotated[
-        bool,
-        typer.Option(
-            "--follow-symlinks", help="Read symbolic links that lead out of an input folder."
-        ),
-    ] = False,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """List the files a clean of INPUTS would find: size, modification time, name."""
     from cleaner.write import write_if_changed
@@ -609,9 +604,7 @@ def fix_command(
     shingle_size: ShingleSize = DEFAULTS.shingle_size,
     containment: Containment = DEFAULTS.containment,
     min_words: MinWords = DEFAULTS.min_words,
-    stdin_format: Annotated[
-        StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
-    ] = StdinFormat.txt,
+    stdin_format: StdinFormatOption = StdinFormat.txt,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say on stderr what was removed, and why.")
     ] = False,
