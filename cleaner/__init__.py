@@ -18,23 +18,25 @@ _HOMES = {
     "Document": "cleaner.document",
     "Rejected": "cleaner.document",
     "Removal": "cleaner.document",
-    "WorkerLost": "cleaner.engine",
+    "InProcess": "cleaner.engine",
+    "LocalPool": "cleaner.engine",
+    "WorkerLost": "cleaner.errors",
     "clean_frame": "cleaner.frame",
     "Options": "cleaner.pipeline",
     "Report": "cleaner.pipeline",
     "clean": "cleaner.pipeline",
     "clean_text": "cleaner.pipeline",
     "merge": "cleaner.pipeline",
-    "InputError": "cleaner.sources",
+    "InputError": "cleaner.errors",
 }
 
 if TYPE_CHECKING:
     from cleaner.deduplicate import DedupOptions
     from cleaner.document import Document, Rejected, Removal
-    from cleaner.engine import WorkerLost
+    from cleaner.engine import InProcess, LocalPool
+    from cleaner.errors import InputError, WorkerLost
     from cleaner.frame import clean_frame
     from cleaner.pipeline import Options, Report, clean, clean_text, merge
-    from cleaner.sources import InputError
 
 
 def __getattr__(name: str) -> Any:
@@ -48,7 +50,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DedupOptions",
     "Document",
+    "InProcess",
     "InputError",
+    "LocalPool",
     "Options",
     "Rejected",
     "Removal",

@@ -26,10 +26,11 @@ from rich.text import Text
 from cleaner import __version__
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
-from cleaner.engine import WorkerLost, default_workers
+from cleaner.engine import LocalPool
+from cleaner.errors import InputError, WorkerLost
 from cleaner.metadata import COLUMNS
 from cleaner.pipeline import Options, Report, clean, documents_in, merge
-from cleaner.sources import STDIN, InputError, Source, classify, listing, read_stdin
+from cleaner.sources import STDIN, Source, classify, listing, read_stdin
 from cleaner.terminal import shown
 
 # What only some commands need is imported by them: `cleaner fix`, a filter in shell
@@ -312,9 +313,9 @@ def clean_command(
         max_paragraphs=max_paragraphs,
         stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
         follow_symlinks=follow_symlinks,
-        workers=workers or default_workers(),
         against=tuple(str(path) for path in against or ()),
     )
+    engine = LocalPool(workers)
     show_progress = not quiet and not as_json and err.is_terminal
     with _failures(output):
         if show_progress:
@@ -334,9 +335,10 @@ def clean_command(
                     output,
                     options,
                     lambda done, total: bar.update(task, completed=done, total=total),
+                    engine,
                 )
         else:
-            report = clean(inputs, output, options)
+            report = clean(inputs, output, options, engine=engine)
     if not quiet:
         _summary(report, as_json)
     empty = report.nothing_found()

@@ -26,8 +26,9 @@ import pyarrow.parquet as pq
 from cleaner.deduplicate import DedupOptions
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
+from cleaner.errors import InputError
 from cleaner.fingerprint import fingerprint, normalize
-from cleaner.sources import InputError, Source, classify
+from cleaner.sources import Source, classify
 from cleaner.write import corpus_metadata, document_of, index_path, rejects_path
 
 Diff = list[tuple[str, list[str]]]  # ("=", "-" or "+", words), in order

@@ -24,13 +24,13 @@ from cleaner import __version__
 from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Meta, Rejected
+from cleaner.errors import InputError
 from cleaner.extract import declared_charset, extract, extraction_options, looks_like_html
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.metadata import detect_language
 from cleaner.repair import ftfy_options, repair
 from cleaner.sources import (
     STDIN,
-    InputError,
     Source,
     Walk,
     batched,
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from cleaner.corpora import Outcome
     from cleaner.deduplicate_corpus import CorpusIndex
+    from cleaner.engine import Engine
 
 T = TypeVar("T")
 MiB = 1024 * 1024
@@ -62,7 +63,7 @@ BATCH_FILES = 1024
 
 @dataclass(frozen=True)
 class Options:
-    """Everything that shapes a run. All but ``workers`` are recorded in the output."""
+    """Everything that shapes a run's output; all of it is recorded in the output."""
 
     text_field: str | None = None  # None: the first of the fields scrapers use
     id_field: str = "id"
@@ -80,7 +81,6 @@ class Options:
     # Read symbolic links that lead out of an input folder (off: a scraped folder is not
     # trusted to choose which local files go into a corpus).
     follow_symlinks: bool = False
-    workers: int = 1
     # Corpora already written whose documents the new ones are de-duplicated against.
     against: tuple[str, ...] = ()
 
@@ -429,23 +429,26 @@ def clean(
     output: str | Path,
     options: Options | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    engine: Engine | None = None,
 ) -> Report:
     """Clean files, folders or ``-`` (stdin) into a Parquet corpus at ``output``.
 
     Writes ``output``, and ``<stem>.rejects.parquet`` and ``<stem>.index.parquet`` beside it,
     atomically, and returns a :class:`Report`. ``progress(done_files, total_files)`` is called
     after each batch; ``total_files`` is None while the inputs are still being walked (the
-    first batches are at work before a large folder has been listed to its end). Raises
-    :class:`cleaner.sources.InputError` when an input does not exist, or when a corpus given
+    first batches are at work before a large folder has been listed to its end). ``engine``
+    runs the work (:class:`cleaner.LocalPool`, ...; by default this process alone). Raises
+    :class:`cleaner.InputError` when an input does not exist, or when a corpus given
     in ``options.against`` is missing, has no index or does not compare, and
     :class:`cleaner.WorkerLost` when a worker process dies (killed, out of memory).
     """
-    from cleaner import engine
     from cleaner.corpora import ExistingCorpus, SpilledRows, across_documents
     from cleaner.deduplicate_corpus import CorpusIndex, index_table
+    from cleaner.engine import InProcess
     from cleaner.write import CorpusWriter, check_outputs, output_paths, own_files
 
     options = options or Options()
+    engine = engine or InProcess()
     output = Path(output)
     started = time.perf_counter()
     if options.against and options.dedup.scope != "corpus":
@@ -467,7 +470,7 @@ def clean(
         spill = None
         if options.dedup.scope == "corpus":
             spill = stack.enter_context(closing(writer.spill()))
-        for result in engine.run(work, batches, options.workers):
+        for result in engine.map(work, batches):
             with clock("write"):
                 if spill is None:
                     writer.add_corpus_table(result.table)
@@ -521,7 +524,7 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
     Documents keep the order of ``corpora``; duplicates and boilerplate are decided over all
     of them, with the options the first one was cleaned with (their fingerprint settings must
     agree), and the rejects of every corpus are carried over. Raises
-    :class:`cleaner.sources.InputError` for a corpus that is missing, has no index or does not
+    :class:`cleaner.InputError` for a corpus that is missing, has no index or does not
     compare.
     """
     import pyarrow.compute as pc

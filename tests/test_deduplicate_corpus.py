@@ -145,7 +145,7 @@ def test_output_is_the_same_for_any_number_of_workers(tmp_path: Path) -> None:
     outputs = []
     for workers in (1, 2):
         out = tmp_path / f"j{workers}.parquet"
-        cleaner.clean([str(folder)], out, cleaner.Options(workers=workers))
+        cleaner.clean([str(folder)], out, engine=cleaner.LocalPool(workers))
         outputs.append((out.read_bytes(), (tmp_path / f"j{workers}.rejects.parquet").read_bytes()))
     assert outputs[0] == outputs[1]
     assert len(pd.read_parquet(tmp_path / "j1.rejects.parquet")) == 160  # 40 stories stay
