@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cleaner
 from bench import corpora
-from cleaner.write import document_of
+from cleaner.formats import document_of
 
 FUNDUS = "fundus_eval_news_html"
 TRAFILATURA = "trafilatura_eval_html"

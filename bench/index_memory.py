@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cleaner import DedupOptions
-from cleaner.deduplicate_corpus import CorpusIndex, decide, summarise
+from cleaner.corpus_index import CorpusIndex, summarise
+from cleaner.deduplicate_corpus import decide
 from cleaner.document import Document
 from cleaner.fingerprint import fingerprint
 

@@ -2,7 +2,7 @@
 
 :func:`across_documents` is the second pass of a run with ``--scope corpus``: it decides what
 repeats across documents (:mod:`cleaner.deduplicate_corpus`) and writes the rows with the
-decisions applied, and the index of what it wrote. The documents come from holders: the
+decisions applied, and the index of what it wrote. The documents come from document sets: the
 rows this run spilled (:class:`SpilledRows`), and corpora already written
 (:class:`ExistingCorpus`), which ``--against`` leaves as they are and ``merge`` rewrites.
 
@@ -30,32 +30,26 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from cleaner.corpus_index import CorpusIndex, read_chunks
 from cleaner.deduplicate import DedupOptions
-from cleaner.deduplicate_corpus import (
-    BOILERPLATE,
-    DUPLICATE,
-    READ_CHUNK,
-    CorpusIndex,
-    Decisions,
-    decide,
-    index_table,
-    read_index,
-)
+from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE, Decisions, decide
 from cleaner.document import Rejected, Removal
 from cleaner.errors import InputError
-from cleaner.write import (
+from cleaner.formats import (
     CORPUS_SCHEMA,
     METADATA_KEY,
-    CorpusWriter,
     corpus_metadata,
     document_of,
     documents_table,
     index_path,
+    index_table,
+    read_index,
     reject_row,
 )
+from cleaner.write import CorpusWriter
 
 
-class Holder(Protocol):
+class DocumentSet(Protocol):
     """Documents for the corpus-wide pass: their index, ids, rows and texts, in one order."""
 
     @property
@@ -81,7 +75,7 @@ class Holder(Protocol):
 
 @dataclass
 class SpilledRows:
-    """The rows a run set aside (see :class:`cleaner.write.Spill`), and their index."""
+    """The rows a run set aside (see :class:`cleaner.atomic.Spill`), and their index."""
 
     table: pa.Table
     index: CorpusIndex
@@ -182,45 +176,50 @@ class Outcome:
     """What the corpus-wide pass changed, for the run's report."""
 
     index_bytes: int = 0
-    deciding: float = 0.0  # seconds; the rest is writing
+    decide_seconds: float = 0.0  # the rest is writing
     documents_out: int = 0  # documents written
     paragraphs_removed: int = 0  # kept paragraphs that left, with their documents or alone
     removed: Counter[str] = field(default_factory=Counter)  # paragraphs, by reason
     rejects: Counter[str] = field(default_factory=Counter)  # documents, by reason
-    left: list[int] = field(default_factory=list)  # documents that left, by number
+    documents_removed: list[int] = field(default_factory=list)  # by number in the index
 
 
 def across_documents(
-    holders: Sequence[Holder], frozen: int, writer: CorpusWriter, options: DedupOptions
+    document_sets: Sequence[DocumentSet],
+    read_only: int,
+    writer: CorpusWriter,
+    options: DedupOptions,
 ) -> Outcome:
-    """Decide the corpus-wide removals over the documents of ``holders`` (numbered across
-    them, in order), then write the rows of all but the first ``frozen`` documents with the
-    decisions applied, and their index. Frozen documents (``--against``) count as any other
+    """Decide the corpus-wide removals over the documents of ``document_sets`` (numbered across
+    them, in order), then write the rows of all but the first ``read_only`` documents with the
+    decisions applied, and their index. Read-only documents (``--against``) count as any other
     but are never removed nor edited; they come first.
     """
-    starts = np.cumsum([0, *(h.index.documents for h in holders)])
+    starts = np.cumsum([0, *(h.index.documents for h in document_sets)])
     doc_ids = pa.chunked_array(
-        [chunk for h in holders for chunk in h.doc_ids.chunks], type=pa.string()
+        [chunk for h in document_sets for chunk in h.doc_ids.chunks], type=pa.string()
     )
-    _refuse_repeated_ids(doc_ids, [h.described for h in holders], starts)
+    _refuse_repeated_ids(doc_ids, [h.described for h in document_sets], starts)
 
     def read(docs: NDArray[np.int64]) -> list[list[str]]:
         found: list[list[str]] = []
-        for n, holder in enumerate(holders):  # docs are ascending, and so are the holders
+        for n, document_set in enumerate(
+            document_sets
+        ):  # docs are ascending, and so are the document_sets
             mine = docs[(docs >= starts[n]) & (docs < starts[n + 1])]
-            found.extend(holder.paragraphs(mine - starts[n]) if len(mine) else [])
+            found.extend(document_set.paragraphs(mine - starts[n]) if len(mine) else [])
         return found
 
     started = time.perf_counter()
-    index = CorpusIndex.concat([h.index for h in holders], options.num_perm)
-    decisions = decide(index, options, read, frozen)
+    index = CorpusIndex.concat([h.index for h in document_sets], options.num_perm)
+    decisions = decide(index, options, read, read_only)
     repeated = _repeated(index, decisions, read)
     outcome = Outcome(index.nbytes, time.perf_counter() - started)
-    for n, holder in enumerate(holders):
-        if starts[n] < frozen:
+    for n, document_set in enumerate(document_sets):
+        if starts[n] < read_only:
             continue
         offset = int(starts[n])
-        for batch in holder.batches():
+        for batch in document_set.batches():
             rows, rejects = _apply(batch, offset, decisions, repeated, doc_ids, outcome)
             writer.add_corpus_table(rows)
             writer.add_rejects(rejects)
@@ -228,8 +227,8 @@ def across_documents(
             offset += batch.num_rows
     # The index keeps each document's paragraphs as de-duplication inside it left them,
     # boilerplate included: later runs count boilerplate over every document.
-    gone = np.array(outcome.left, dtype=np.int64)
-    kept = np.setdiff1d(np.arange(frozen, index.documents), gone).astype(np.int64)
+    gone = np.array(outcome.documents_removed, dtype=np.int64)
+    kept = np.setdiff1d(np.arange(read_only, index.documents), gone).astype(np.int64)
     kept_ids = doc_ids.take(_indices(kept)) if len(kept) else pa.array([], type=pa.string())
     writer.add_index_table(index_table(index, kept, kept_ids))
     return outcome
@@ -241,12 +240,11 @@ def _repeated(
     """The text of each paragraph a boilerplate removal names, by (document, position before
     removal): a few documents per boilerplate paragraph, read back so that every removal
     carries the paragraph it repeats."""
-    wanted = {(other, j) for found in decisions.boilerplate.values() for _, other, j in found}
+    wanted = {(r.other_doc, r.other_index) for rs in decisions.boilerplate.values() for r in rs}
     docs = np.array(sorted({other for other, _ in wanted}), dtype=np.int64)
     texts: dict[tuple[int, int], str] = {}
-    for start in range(0, len(docs), READ_CHUNK):
-        chunk = docs[start : start + READ_CHUNK]
-        for doc, paragraphs in zip(chunk.tolist(), read(chunk), strict=True):
+    for chunk, found in read_chunks(read, docs):
+        for doc, paragraphs in zip(chunk, found, strict=True):
             # read() gives the paragraphs the index holds, whose positions it records
             first, end = np.searchsorted(index.paragraph_doc, [doc, doc + 1])
             positions = index.paragraph_index[first:end].tolist()
@@ -261,7 +259,7 @@ def _repeated(
 def _refuse_repeated_ids(
     doc_ids: pa.ChunkedArray, described: Sequence[str], starts: NDArray[np.int64]
 ) -> None:
-    """A doc_id names one document: two holders with the same one are refused, not merged."""
+    """A doc_id names one document: two document_sets with the same one are refused, not merged."""
     counts = pc.value_counts(doc_ids)
     repeated = counts.filter(pc.greater(counts.field("counts"), 1))
     if not len(repeated):
@@ -299,7 +297,7 @@ def _apply(
         why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
         rejects.append(reject_row(row["source"], row["doc_id"], why, kept_id, similarity))
         outcome.paragraphs_removed += row["n_paragraphs_out"]
-        outcome.left.append(offset + n)
+        outcome.documents_removed.append(offset + n)
     changed, changed_at = [], []
     for n, row in zip(edited, batch.take(_indices(edited)).to_pylist(), strict=True):
         document = document_of(row)
@@ -320,7 +318,7 @@ def _apply(
         else:
             why = Rejected("empty", "every paragraph is boilerplate (--boilerplate-min-docs)")
             rejects.append(reject_row(document.source, document.doc_id, why))
-            outcome.left.append(offset + n)
+            outcome.documents_removed.append(offset + n)
     outcome.rejects.update(row["reason"] for row in rejects)
     untouched = sorted(set(numbers) - set(gone) - set(edited))
     rows = pa.concat_tables(

@@ -4,14 +4,15 @@ Two kinds of repeat are removed, and each removal records what it repeats and ho
 
 - ``exact_duplicate``: the same comparison key (see :func:`cleaner.fingerprint.normalize`),
   i.e. the same text up to case, Unicode form, quote and dash variants and whitespace.
-- ``near_duplicate``: MinHash LSH proposes candidate pairs (banding the signatures), and a
+- ``near_duplicate``: MinHash LSH proposes candidate pairs (:mod:`cleaner.banding`), and a
   candidate is removed only when the *exact* Jaccard similarity of the two shingle sets
   reaches the threshold **and** the paragraphs agree on their figures (the numbers of one
   appear, in order, among the numbers of the other, and none stands where the other has
-  words) and their names: market reports that differ only in their numbers are different
-  news. A word misspelt by one edit counts as the word (:func:`respelled`), and a link is
-  not a statement (see :func:`verify`). A copy found by containment must be one cut of the
-  original (:func:`one_cut`): an author's summary is not a scraper's copy.
+  words) and their names (:mod:`cleaner.agreement`): market reports that differ only in
+  their numbers are different news. A word misspelt by one edit counts as the word
+  (:func:`respelled`), and a link is not a statement (see :func:`verify`). A copy found by
+  containment must be one cut of the original (:func:`one_cut`): an author's summary is not
+  a scraper's copy.
 
 An exact repeat of a short line that a list, a table or code repeats in parallel company
 stays (:func:`list_structure`).
@@ -23,17 +24,16 @@ for resembling a paragraph that was itself removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
 
 import numpy as np
-from numpy.typing import NDArray
 
-from cleaner.compiled import compiled
+from cleaner.agreement import one_edit, paragraphs_agree
+from cleaner.banding import ESTIMATE_SLACK, lsh_bands, near_pairs
 from cleaner.document import Removal
-from cleaner.fingerprint import Fingerprints, normalize, numbers, overlap, shingles, words
+from cleaner.fingerprint import Fingerprints, normalize, overlap, shingles, words
 
 CONTAINED_MIN = 8  # shingles a copy needs before containment alone can make it a repeat
 EXACT = "exact_duplicate"
@@ -65,118 +65,6 @@ class DedupOptions:
             raise ValueError(f"keep must be 'first', 'longest' or 'newest', not {self.keep!r}")
 
 
-@lru_cache(maxsize=32)
-def lsh_bands(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:
-    """Bands ``b`` and rows ``r`` (``b * r <= num_perm``) for a similarity threshold.
-
-    A pair with Jaccard similarity ``s`` shares a band with probability
-    ``1 - (1 - s**r)**b``. Every candidate is verified exactly, so a false candidate costs
-    one comparison while a missed one leaves a duplicate in the corpus: among the settings
-    that propose a pair *at* the threshold with probability ``recall`` or more, take the
-    one with the fewest candidates below it (datasketch's ``MinHashLSH`` instead weighs
-    both errors equally).
-    """
-    s = np.linspace(0.0, threshold, 201)
-    best, best_area = (num_perm, 1), float("inf")
-    for r in range(1, num_perm + 1):
-        b = num_perm // r
-        if 1.0 - (1.0 - threshold**r) ** b < recall:
-            continue
-        area = float(np.trapezoid(1.0 - (1.0 - s**r) ** b, s))
-        if area < best_area:
-            best, best_area = (b, r), area
-    return best
-
-
-# Odd multipliers that fold a band's rows into one 64-bit key (collisions only add candidates).
-_BAND_MIX = np.random.RandomState(0x5EED).randint(1, 1 << 62, 1024, dtype=np.uint64) * np.uint64(
-    2
-) + np.uint64(1)
-
-
-def band_keys(signatures: NDArray[np.uint32], band: int, rows: int) -> NDArray[np.uint64]:
-    """One 64-bit key per signature for its rows of ``band``: equal rows, equal keys."""
-    block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-    keys: NDArray[np.uint64] = (block * _BAND_MIX[:rows]).sum(axis=1) ^ block[:, 0]
-    return keys
-
-
-def candidate_pairs(
-    signatures: NDArray[np.uint32],
-    bands: int,
-    rows: int,
-    groups: NDArray[np.int64] | None = None,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Pairs ``(i, j)``, ``i < j``, whose signatures agree on all rows of at least one band.
-
-    With ``groups``, only pairs within the same group (e.g. the same document) are proposed.
-    Returned as two arrays, sorted by ``i`` then ``j``, each pair once.
-    """
-    n = len(signatures)
-    salt = np.zeros(n, dtype=np.uint64)
-    if groups is not None:
-        salt = groups.astype(np.uint64) * _BAND_MIX[-1]
-    found: list[NDArray[np.int64]] = []
-    for band in range(bands if n > 1 else 0):
-        # The group folded into the key: a collision only adds a candidate, never loses one.
-        keys = band_keys(signatures, band, rows) ^ salt
-        order = np.argsort(keys)
-        k = keys[order]
-        run = np.cumsum(np.concatenate([[0], k[1:] != k[:-1]]))
-        # Members of a run of equal keys, `distance` apart in sorted order, all pair up.
-        distance = 1
-        while distance < n:
-            same = np.flatnonzero(run[distance:] == run[:-distance])
-            if not len(same):
-                break
-            a, b = order[same], order[same + distance]
-            found.append(np.minimum(a, b) * n + np.maximum(a, b))
-            distance += 1
-    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
-    return codes // max(n, 1), codes % max(n, 1)
-
-
-_NEAR_PAIRS: Callable[[bytes, bytes, int, int, int, int], bytes] | None = compiled("near_pairs")
-
-
-def near_pairs(
-    signatures: NDArray[np.uint32],
-    groups: NDArray[np.int64],
-    bands: int,
-    rows: int,
-    min_estimate: float,
-    use_kernel: bool = True,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The pairs worth verifying: :func:`candidate_pairs` within ``groups`` (which must come
-    in runs, a document's rows together) whose signatures agree on a share ``min_estimate``
-    or more of their entries, as two arrays sorted by ``i`` then ``j``.
-
-    The C kernel compares every pair of a group instead of banding (documents are small);
-    without it, or with ``use_kernel=False``, bands are hashed with numpy. Both give the same
-    pairs (banding can add a pair on a 64-bit key collision, which verification then drops).
-    """
-    m = signatures.shape[1]
-    # The least number of agreeing entries whose share c / m reaches the estimate, computed
-    # as numpy's mean computes the share, so that both paths draw the line at the same pair.
-    need = next((c for c in range(m + 1) if c / m >= min_estimate), m + 1)
-    if use_kernel and _NEAR_PAIRS is not None:
-        sigs = np.ascontiguousarray(signatures, dtype=np.uint32)
-        found = _NEAR_PAIRS(
-            sigs.tobytes(),
-            np.ascontiguousarray(groups, dtype=np.int64).tobytes(),
-            m,
-            bands,
-            rows,
-            need,
-        )
-        pairs = np.frombuffer(found, dtype=np.int64).reshape(-1, 2)
-        return pairs[:, 0], pairs[:, 1]
-    first, second = candidate_pairs(signatures, bands, rows, groups)
-    agree = (signatures[first] == signatures[second]).sum(axis=1) if len(first) else first
-    keep = agree >= need
-    return first[keep], second[keep]
-
-
 def deduplicate(
     documents: Sequence[Sequence[str]], fp: Fingerprints, options: DedupOptions
 ) -> list[list[Removal]]:
@@ -195,9 +83,10 @@ def deduplicate(
         eligible = np.flatnonzero(long_enough).astype(np.int64)
     floor = _candidate_threshold(options)
     bands, rows = lsh_bands(floor, options.num_perm)
-    # Pairs whose signatures agree far less than a repeat's would are not worth verifying:
-    # 0.15 under the floor is over three standard errors of the estimate at 128 permutations.
-    first, second = near_pairs(fp.signatures[eligible], doc_of[eligible], bands, rows, floor - 0.15)
+    # Pairs whose signatures agree far less than a repeat's would are not worth verifying.
+    first, second = near_pairs(
+        fp.signatures[eligible], doc_of[eligible], bands, rows, floor - ESTIMATE_SLACK
+    )
     candidates: dict[int, list[int]] = {}
     for a, b in zip(eligible[first].tolist(), eligible[second].tolist(), strict=True):
         candidates.setdefault(b, []).append(a)
@@ -350,11 +239,7 @@ def verify(
             return None
     if similarity < options.threshold and not one_cut(*statements):
         return None
-    if not _in_order_either_way(numbers(fp.keys[first]), numbers(fp.keys[second])):
-        return None
-    if _figure_replaced(x, y):
-        return None
-    if not _in_order_either_way(names(texts[0]), names(texts[1]), same_name):
+    if not paragraphs_agree((fp.keys[first], fp.keys[second]), (x, y), texts):
         return None
     return similarity, containment
 
@@ -364,24 +249,6 @@ _LINK = re.compile(r"(?:https?://|www\.|t\.me/)[^\s)\]>\"']+", re.IGNORECASE)
 
 def _string_overlap(x: Sequence[str], y: Sequence[str], k: int) -> tuple[float, float]:
     return overlap(set(shingles(" ".join(x), k)), set(shingles(" ".join(y), k)))
-
-
-def _figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
-    """Whether words of one stand where the other states a figure: "... in 'dog': 3" and
-    "... in 'dog': impossible" give different answers, although the figures of one (none)
-    are found among those of the other. A figure only added or dropped (a dateline, a
-    trimmed sentence) is not replaced.
-
-    >>> _figure_replaced("steps from cat to dog 3".split(), "steps from cat to dog none".split())
-    True
-    >>> _figure_replaced("rose 3 pct".split(), "london march 3 rose 3 pct".split())
-    False
-    """
-    matcher = SequenceMatcher(None, original, copy, autojunk=False)
-    return any(
-        op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
-        for op, i1, i2, j1, j2 in matcher.get_opcodes()
-    )
 
 
 EDITS_INSIDE = 2  # one-word edits (a correction, a misspelling) a copy may carry inside
@@ -421,37 +288,6 @@ def _enough(similarity: float, containment: float, a: int, b: int, options: Dedu
     )
 
 
-# Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w".
-_OCR_PAIRS = {("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("li", "h")}
-MIN_MISSPELT = 5  # letters a word needs before one edit is a misspelling, not another word
-
-
-def one_edit(a: str, b: str) -> bool:
-    """Whether two different words of ``MIN_MISSPELT`` letters or more are one misspelling
-    apart: a letter changed, added or dropped, two adjacent letters swapped, or two letters
-    read as one by OCR. Shorter words have neighbours that are other words ("rose", "rise").
-
-    >>> one_edit("government", "govermnent"), one_edit("Modern", "Modem")
-    (True, True)
-    >>> one_edit("gain", "grin"), one_edit("Smith", "Smiths"), one_edit("Kerry", "Berra")
-    (False, True, False)
-    """
-    if a == b or min(len(a), len(b)) < MIN_MISSPELT or abs(len(a) - len(b)) > 1:
-        return False
-    start = 0
-    while start < min(len(a), len(b)) and a[start] == b[start]:
-        start += 1
-    end = 0
-    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
-        end += 1
-    x, y = a[start : len(a) - end], b[start : len(b) - end]
-    if len(x) <= 1 and len(y) <= 1:
-        return True  # one letter changed, added or dropped
-    if len(x) == len(y) == 2 and x == y[::-1]:
-        return True  # two adjacent letters swapped
-    return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
-
-
 def respelled(original: Sequence[str], copy: Sequence[str]) -> list[str]:
     """``copy``'s words, each that is one edit (:func:`one_edit`) from the word of
     ``original`` it stands against replaced by that word (figures are compared on their own,
@@ -468,30 +304,3 @@ def respelled(original: Sequence[str], copy: Sequence[str]) -> list[str]:
                 if one_edit(original[i], copy[j]):
                     fixed[j] = original[i]
     return fixed
-
-
-def same_name(a: str, b: str) -> bool:
-    """The same name, or one misspelt by one edit (:func:`one_edit`)."""
-    return a == b or one_edit(a, b)
-
-
-_NAME = re.compile(r"\b[^\W\d_a-zа-яё][^\W_]*(?:[-'’][^\W_]+)*")
-
-
-def names(paragraph: str) -> tuple[str, ...]:
-    """The capitalised words of a paragraph, in order: names, mostly.
-
-    >>> names("Wheat stocks in Chicago rose, CFTC said; rating B-minus.")
-    ('Wheat', 'Chicago', 'CFTC', 'B-minus')
-    """
-    return tuple(w for w in _NAME.findall(paragraph) if w[0].isupper())
-
-
-def _in_order_either_way(
-    a: tuple[str, ...], b: tuple[str, ...], same: Callable[[str, str], bool] = str.__eq__
-) -> bool:
-    """True when the items of one list appear, in order, among those of the other (each the
-    ``same`` as one of them)."""
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    rest = iter(long)
-    return all(any(same(item, other) for other in rest) for item in short)

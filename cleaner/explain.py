@@ -28,8 +28,8 @@ from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
 from cleaner.errors import InputError
 from cleaner.fingerprint import fingerprint, normalize
+from cleaner.formats import corpus_metadata, document_of, index_path, rejects_path
 from cleaner.sources import Source, classify
-from cleaner.write import corpus_metadata, document_of, index_path, rejects_path
 
 Diff = list[tuple[str, list[str]]]  # ("=", "-" or "+", words), in order
 

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cleaner.formats import rejects_path
 from cleaner.pipeline import Options, clean
-from cleaner.write import rejects_path
 
 if TYPE_CHECKING:
     import pandas as pd

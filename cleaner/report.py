@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Removal
 from cleaner.explain import word_diff
-from cleaner.write import corpus_metadata, rejects_path
+from cleaner.formats import corpus_metadata, rejects_path
 
 TOP = 15  # rows of each ranking
 SAMPLE = 25  # near-repeat removals shown side by side

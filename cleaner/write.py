@@ -1,23 +1,18 @@
-"""Write: the corpus, its rejects and its index as Parquet, atomically.
+"""Write: a run's corpus, rejects and index, atomically (see :mod:`cleaner.atomic`).
 
-The three files are written to temporary files beside their targets and renamed into place
-only when the whole run has succeeded, the rejects first and the corpus last; a run that fails
-leaves earlier output untouched and no temporary file behind. A run that is killed outright
-(SIGKILL, a power cut) cannot clean up: its temporary files stay until the next run writing
-the same target removes them. Rows are grouped in row groups of a fixed number of rows (fewer
-when they hold a lot of text), so the bytes depend on the input and the options only, not on
-how the work was scheduled.
+The three files (:mod:`cleaner.formats`) are written to temporary files beside their targets
+and renamed into place only when the whole run has succeeded, the rejects first and the corpus
+last; a run that fails leaves earlier output untouched and no temporary file behind. Rows are
+grouped in row groups of a fixed number of rows (fewer when they hold a lot of text), so the
+bytes depend on the input and the options only, not on how the work was scheduled.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import stat
-import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -29,135 +24,24 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from cleaner.document import Document, Meta, Rejected, Removal
+from cleaner.atomic import LockedTemp, Spill, remove_stale, sync_folder
 from cleaner.errors import InputError
+from cleaner.formats import (
+    CORPUS_PARQUET,
+    CORPUS_SCHEMA,
+    INDEX_PARQUET,
+    INDEX_SCHEMA,
+    METADATA_KEY,
+    REJECTS_PARQUET,
+    REJECTS_SCHEMA,
+    index_path,
+    output_paths,
+    rejects_path,
+)
 from cleaner.sources import classify
 
-METADATA_KEY = b"cleaner"
 ROW_GROUP = 4096
 ROW_GROUP_BYTES = 64 * 1024 * 1024  # keeps the rows held before a flush bounded in memory
-
-REMOVAL = pa.struct(
-    [
-        ("index", pa.int32()),
-        ("paragraph", pa.string()),
-        ("reason", pa.string()),
-        ("repeats", pa.string()),
-        ("repeats_index", pa.int32()),
-        ("similarity", pa.float64()),
-        ("containment", pa.float64()),
-        ("repeats_doc", pa.string()),
-    ]
-)
-CORPUS_SCHEMA = pa.schema(
-    [
-        ("doc_id", pa.string()),
-        ("source", pa.string()),
-        ("encoding", pa.string()),
-        ("repaired", pa.bool_()),
-        ("text", pa.string()),
-        ("paragraphs", pa.list_(pa.string())),
-        ("removed", pa.list_(REMOVAL)),
-        ("n_paragraphs_in", pa.int32()),
-        ("n_paragraphs_out", pa.int32()),
-        # What the source says of the document (see cleaner.metadata); null when unknown.
-        ("url", pa.string()),
-        ("title", pa.string()),
-        ("published", pa.timestamp("us", tz="UTC")),
-        ("language", pa.string()),
-    ]
-)
-REJECTS_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("doc_id", pa.string()),
-        ("reason", pa.string()),
-        ("detail", pa.string()),
-        ("duplicate_of", pa.string()),  # for duplicate_document: the doc_id kept instead
-        ("similarity", pa.float64()),  # for duplicate_document: exact Jaccard similarity
-    ]
-)
-# One row per document of the corpus, in the same order (see cleaner.deduplicate_corpus).
-INDEX_SCHEMA = pa.schema(
-    [
-        ("doc_id", pa.string()),
-        ("signature", pa.binary()),  # num_perm little-endian uint32 values
-        ("text_hash", pa.uint64()),
-        ("shingles", pa.int64()),
-        ("chars", pa.int64()),
-        ("paragraph_hashes", pa.list_(pa.uint64())),
-        ("paragraph_indices", pa.list_(pa.int32())),
-        ("published", pa.float64()),  # epoch seconds; NaN when unknown
-        ("modified", pa.float64()),  # the file's modification time; NaN when unknown
-        ("url_hash", pa.uint64()),  # the canonical URL's hash; 0 for none
-    ]
-)
-
-# How each file is encoded. Text is compressed with zstd; signatures and hashes, random bytes,
-# are stored as they are. Dictionaries and min/max statistics only where values repeat or are
-# short: building them for every paragraph cost a sixth of the writing time.
-_CORPUS_PARQUET: dict[str, Any] = {
-    "compression": "zstd",
-    "use_dictionary": ["encoding", "removed.list.element.reason", "language"],
-    "write_statistics": [
-        "doc_id",
-        "source",
-        "encoding",
-        "repaired",
-        "n_paragraphs_in",
-        "n_paragraphs_out",
-        "published",
-        "language",
-    ],
-}
-_INDEX_PARQUET: dict[str, Any] = {
-    "compression": {
-        "doc_id": "zstd",
-        "signature": "none",
-        "text_hash": "none",
-        "shingles": "zstd",
-        "chars": "zstd",
-        "paragraph_hashes.list.element": "none",
-        "paragraph_indices.list.element": "zstd",
-        "published": "zstd",
-        "modified": "zstd",
-        "url_hash": "none",
-    },
-    "use_dictionary": False,
-    "write_statistics": ["doc_id"],
-}
-_REJECTS_PARQUET: dict[str, Any] = {"compression": "zstd"}
-
-
-def rejects_path(output: Path) -> Path:
-    """``corpus.parquet`` -> ``corpus.rejects.parquet``."""
-    return output.with_name(f"{output.stem}.rejects.parquet")
-
-
-def index_path(output: Path) -> Path:
-    """``corpus.parquet`` -> ``corpus.index.parquet``: the corpus's fingerprints, no text."""
-    return output.with_name(f"{output.stem}.index.parquet")
-
-
-def corpus_metadata(path: Path) -> dict[str, Any]:
-    """What a corpus records of the run that wrote it (version, options, fingerprint
-    settings). Raises :class:`InputError` for a file that is not a corpus ``cleaner clean``
-    wrote (a rejects or index file included)."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such corpus")
-    try:
-        schema = pq.read_schema(path)
-        recorded: dict[str, Any] = json.loads((schema.metadata or {})[METADATA_KEY])
-    except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
-        raise InputError(f"{path}: not a corpus written by cleaner clean") from exc
-    if "removed" not in schema.names:
-        raise InputError(f"{path}: not a corpus but its rejects or index file")
-    return recorded
-
-
-def output_paths(output: Path) -> tuple[Path, Path, Path]:
-    """The three files a run writes: the corpus, its rejects and its index."""
-    return output, rejects_path(output), index_path(output)
 
 
 def check_outputs(output: Path, reads: Iterable[str | Path], folders: Iterable[str]) -> None:
@@ -193,117 +77,12 @@ def check_outputs(output: Path, reads: Iterable[str | Path], folders: Iterable[s
             )
 
 
-def write_if_changed(path: Path, text: str) -> bool:
-    """Replace ``path`` with ``text``, atomically, unless it holds that already; whether it
-    was written. Unchanged, it keeps its time, which is what a Makefile prerequisite needs."""
-    with suppress(OSError, UnicodeDecodeError):
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=".tmp")
-    try:
-        with open(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(name, 0o666 & ~_umask())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return True
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
 def _identity(path: str | Path) -> tuple[int, int] | None:
     try:
         info = os.stat(path)
     except OSError:
         return None
     return info.st_dev, info.st_ino
-
-
-def own_files(output: Path) -> Callable[[str], bool]:
-    """Whether a path found by the walk is one of this run's outputs or temporary files.
-
-    An output inside an input folder is the run's own, never an input: it is passed over,
-    not counted. The name is checked first, the folder only for a name that matches.
-    """
-    targets = output_paths(output)
-    names = {target.name for target in targets}
-    prefixes = tuple(_temp_prefix(target) for target in targets)
-    folder = os.path.realpath(output.parent)
-
-    def own(path: str) -> bool:
-        head, _, name = path.rpartition("/")
-        if name not in names and not (name.startswith(prefixes) and name.endswith(".tmp")):
-            return False
-        return os.path.realpath(head or ".") == folder
-
-    return own
-
-
-def document_of(row: dict[str, Any]) -> Document:
-    """The document a corpus row was made from (the inverse of :func:`documents_table`)."""
-    removed = [Removal(**r) for r in row["removed"]]
-    by_index = {r.index: r.paragraph for r in removed}
-    kept = iter(row["paragraphs"])
-    paragraphs = [
-        by_index[i] if i in by_index else next(kept) for i in range(row["n_paragraphs_in"])
-    ]
-    meta = Meta(row["url"], row["title"], row["published"], row["language"])
-    return Document(
-        row["doc_id"], row["source"], row["encoding"], row["repaired"], paragraphs, removed, meta
-    )
-
-
-def documents_table(docs: Iterable[Document]) -> pa.Table:
-    """Documents as corpus rows; workers call this, so the writing process only appends.
-
-    Built column by column: Arrow converts a list of strings at C speed, a list of row
-    dicts key by key.
-    """
-    docs = list(docs)
-    kept = [doc.paragraphs for doc in docs]
-    columns = {
-        "doc_id": [doc.doc_id for doc in docs],
-        "source": [doc.source for doc in docs],
-        "encoding": [doc.encoding for doc in docs],
-        "repaired": [doc.repaired for doc in docs],
-        "text": ["\n\n".join(paragraphs) for paragraphs in kept],
-        "paragraphs": kept,
-        # REMOVAL's fields are Removal's; vars() reads them without asdict's deep copy
-        "removed": [[vars(r) for r in doc.removed] for doc in docs],
-        "n_paragraphs_in": [len(doc.paragraphs_in) for doc in docs],
-        "n_paragraphs_out": [len(paragraphs) for paragraphs in kept],
-        "url": [doc.meta.url for doc in docs],
-        "title": [doc.meta.title for doc in docs],
-        "published": [doc.meta.published for doc in docs],
-        "language": [doc.meta.language for doc in docs],
-    }
-    arrays = [pa.array(columns[f.name], f.type) for f in CORPUS_SCHEMA]
-    return pa.Table.from_arrays(arrays, schema=CORPUS_SCHEMA)
-
-
-def reject_row(
-    source: str,
-    doc_id: str,
-    rejected: Rejected,
-    duplicate_of: str | None = None,
-    similarity: float | None = None,
-) -> dict[str, Any]:
-    return {
-        "source": source,
-        "doc_id": doc_id,
-        "reason": rejected.reason,
-        # Details quote exception messages, which may hold lone surrogates: keep them visible.
-        "detail": rejected.detail.encode("utf-8", "backslashreplace").decode("utf-8"),
-        "duplicate_of": duplicate_of,
-        "similarity": similarity,
-    }
 
 
 def row_sizes(table: pa.Table) -> NDArray[np.int64]:
@@ -339,29 +118,18 @@ def _sizes(array: pa.Array) -> NDArray[np.int64]:
 
 
 class _TableWriter:
-    """Rows in, one Parquet file out, through a temporary file in the target's folder.
-
-    The temporary file is locked while the writer lives; the kernel drops the lock when the
-    process ends, however it ends, which is how :func:`remove_stale` tells a file a killed run
-    left behind from one a live run is writing.
-    """
+    """Rows in, one Parquet file out, through a :class:`LockedTemp` in the target's folder."""
 
     def __init__(
         self, target: Path, schema: pa.Schema, metadata: bytes, settings: dict[str, Any]
     ) -> None:
         self.target = target
         self.schema = schema.with_metadata({METADATA_KEY: metadata})
-        self.lock, name = tempfile.mkstemp(
-            dir=target.parent, prefix=_temp_prefix(target), suffix=".tmp"
-        )
-        self.temp = Path(name)
-        self.committed = False
+        self.file = LockedTemp(target)
         try:
-            fcntl.flock(self.lock, fcntl.LOCK_EX)
-            self.writer = pq.ParquetWriter(self.temp, self.schema, **settings)
+            self.writer = pq.ParquetWriter(self.file.path, self.schema, **settings)
         except BaseException:
-            self.temp.unlink(missing_ok=True)
-            os.close(self.lock)
+            self.file.release()
             raise
         self.buffer: list[pa.Table] = []
         self.buffered = 0  # bytes of text
@@ -403,93 +171,17 @@ class _TableWriter:
         if self.buffer:
             self._flush()
         self.writer.close()
-        os.fsync(self.lock)
+        os.fsync(self.file.fd)
 
     def commit(self) -> None:
-        # mkstemp made the file private (0600); a corpus gets the mode any new file would.
-        os.chmod(self.temp, 0o666 & ~_umask())
-        os.replace(self.temp, self.target)
-        self.committed = True
+        self.file.replace(self.target)
 
     def close(self) -> None:
         """Release the temporary file, removing it unless it was committed."""
         if self.writer.is_open:
             with suppress(Exception):  # the run has failed already; the file goes anyway
                 self.writer.close()
-        if not self.committed:
-            self.temp.unlink(missing_ok=True)
-        os.close(self.lock)
-
-
-class Spill:
-    """Corpus rows set aside, uncompressed, while corpus-wide decisions wait for the last batch.
-
-    An Arrow IPC file beside the output, named and locked like the other temporary files (so
-    a killed run's spill is swept too), and read back memory-mapped: rows are fetched by
-    position without loading the file.
-    """
-
-    def __init__(self, target: Path) -> None:
-        self.lock, name = tempfile.mkstemp(
-            dir=target.parent, prefix=_temp_prefix(target), suffix=".spill.tmp"
-        )
-        self.path = Path(name)
-        try:
-            fcntl.flock(self.lock, fcntl.LOCK_EX)
-            self.writer = pa.ipc.new_file(str(self.path), CORPUS_SCHEMA)
-        except BaseException:
-            self.close()
-            raise
-
-    def add_corpus_table(self, table: pa.Table) -> None:
-        self.writer.write_table(table)
-
-    def read(self) -> pa.Table:
-        """Everything added, memory-mapped; valid until :meth:`close`."""
-        self.writer.close()
-        return pa.ipc.open_file(pa.memory_map(str(self.path))).read_all()
-
-    def close(self) -> None:
-        self.path.unlink(missing_ok=True)
-        os.close(self.lock)
-
-
-def _temp_prefix(target: Path) -> str:
-    return f".{target.name}."
-
-
-def remove_stale(target: Path, before: float) -> None:
-    """Remove the temporary files of ``target`` that killed runs left behind.
-
-    Such a file is one that no process holds locked and that was last written before
-    ``before`` (the time the caller started: a file another run has only just created, and
-    not yet locked, is left alone).
-    """
-    prefix = _temp_prefix(target)
-    with suppress(OSError):
-        for name in os.listdir(target.parent):
-            if not (name.startswith(prefix) and name.endswith(".tmp")):
-                continue
-            path = target.parent / name
-            with suppress(OSError):
-                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-                try:
-                    info = os.fstat(fd)
-                    if stat.S_ISREG(info.st_mode) and info.st_mtime < before:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run holds it
-                        path.unlink()
-                finally:
-                    os.close(fd)
-
-
-def _sync_folder(folder: Path) -> None:
-    # A rename is on disk only once its folder is: this matters after a power cut, not a kill.
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        self.file.release()
 
 
 class CorpusWriter:
@@ -509,16 +201,16 @@ class CorpusWriter:
         self.made = [p for p in (output.parent, *output.parent.parents) if not p.exists()]
         output.parent.mkdir(parents=True, exist_ok=True)
         started = time.time()
-        for target in (output, rejects_path(output), index_path(output)):
+        for target in output_paths(output):
             remove_stale(target, started)
         # Renamed into place in this order, the corpus last: a corpus is never newer than
         # the rejects and index beside it.
         self.tables: list[_TableWriter] = []
         try:
             for target, schema, settings in (
-                (rejects_path(output), REJECTS_SCHEMA, _REJECTS_PARQUET),
-                (index_path(output), INDEX_SCHEMA, _INDEX_PARQUET),
-                (output, CORPUS_SCHEMA, _CORPUS_PARQUET),
+                (rejects_path(output), REJECTS_SCHEMA, REJECTS_PARQUET),
+                (index_path(output), INDEX_SCHEMA, INDEX_PARQUET),
+                (output, CORPUS_SCHEMA, CORPUS_PARQUET),
             ):
                 self.tables.append(_TableWriter(target, schema, encoded, settings))
         except BaseException:
@@ -574,7 +266,7 @@ class CorpusWriter:
             return
         for table in self.tables:
             table.close()
-        _sync_folder(self.output.parent)
+        sync_folder(self.output.parent)
 
     def _abandon(self) -> None:
         """Remove the temporary files and the folders made for the output."""

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app
-from cleaner.write import document_of
+from cleaner.formats import document_of
 from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 
 runner = CliRunner()

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 import cleaner
-from cleaner.write import rejects_path
+from cleaner.formats import rejects_path
 from tests.conftest import FIXTURES
 from tests.hostile import build_news
 from tests.terminal import group_ends

@@ -13,13 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleaner import Options, clean, clean_text
-from cleaner.deduplicate import (
-    _NEAR_PAIRS,
-    DedupOptions,
-    candidate_pairs,
-    lsh_bands,
-    near_pairs,
-)
+from cleaner.banding import _NEAR_PAIRS, candidate_pairs, lsh_bands, near_pairs
+from cleaner.deduplicate import DedupOptions
 from cleaner.fingerprint import fingerprint, normalize
 from cleaner.fingerprint import words as words_of
 from tests.conftest import shared
@@ -148,10 +143,10 @@ def test_candidate_pairs_pair_every_member_of_a_bucket_once_within_its_group() -
 def test_figures_agree_when_one_list_is_contained_in_order_in_the_other(
     first: str, second: str, agree: bool
 ) -> None:
-    from cleaner.deduplicate import _in_order_either_way
+    from cleaner.agreement import found_in_order
     from cleaner.fingerprint import numbers
 
-    assert _in_order_either_way(numbers(first), numbers(second)) is agree
+    assert found_in_order(numbers(first), numbers(second)) is agree
 
 
 def _edited(paragraph: str, rng: random.Random) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import cleaner
-from cleaner.deduplicate_corpus import CorpusIndex, summarise
+from cleaner.corpus_index import CorpusIndex, summarise
 from cleaner.document import Document
 from cleaner.fingerprint import fingerprint, overlap
 from tests.conftest import read_corpus, shared
@@ -304,7 +304,7 @@ def test_an_unknown_scope_or_keep_is_refused_not_ignored() -> None:
 def test_the_index_reads_back_as_it_was_written_across_chunks_and_slices() -> None:
     import pyarrow as pa
 
-    from cleaner.deduplicate_corpus import index_table, read_index
+    from cleaner.formats import index_table, read_index
 
     docs = [
         Document(f"{n}.txt", f"{n}.txt", "utf-8", False, [words(n, n + 9), "x."]) for n in range(7)

@@ -11,8 +11,8 @@ import typer
 from typer.testing import CliRunner
 
 from cleaner.cli import app
+from cleaner.formats import CORPUS_SCHEMA, INDEX_SCHEMA, REJECTS_SCHEMA
 from cleaner.pipeline import Report
-from cleaner.write import CORPUS_SCHEMA, INDEX_SCHEMA, REJECTS_SCHEMA
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

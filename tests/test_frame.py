@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 import cleaner
 from cleaner.decode import decode_bytes
-from cleaner.write import rejects_path
+from cleaner.formats import rejects_path
 from tests.conftest import FIXTURES, shared
 
 DECISIONS = ["doc_id", "paragraphs", "removed", "n_paragraphs_in", "n_paragraphs_out"]

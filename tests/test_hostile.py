@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cleaner.write import rejects_path
+from cleaner.formats import rejects_path
 from tests.hostile import (
     DOCUMENT,
     Hostile,

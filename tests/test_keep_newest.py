@@ -12,9 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import cleaner
-from cleaner.deduplicate_corpus import decide, read_index, summarise
+from cleaner.corpus_index import summarise
+from cleaner.deduplicate_corpus import decide
 from cleaner.document import Document, Meta
 from cleaner.fingerprint import fingerprint
+from cleaner.formats import read_index
 from cleaner.metadata import canonical_url, url_hash
 from tests.conftest import read_corpus
 from tests.test_deduplicate_corpus import words

@@ -16,7 +16,8 @@ import pytest
 import cleaner
 from cleaner import write
 from cleaner.document import Rejected
-from cleaner.write import CorpusWriter, reject_row, rejects_path
+from cleaner.formats import reject_row, rejects_path
+from cleaner.write import CorpusWriter
 from tests.conftest import FIXTURES
 
 

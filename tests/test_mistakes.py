@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import cleaner
 from cleaner.cli import app
-from cleaner.write import index_path, rejects_path
+from cleaner.formats import index_path, rejects_path
 from tests.conftest import EXAMPLE, FIXTURES
 
 runner = CliRunner()

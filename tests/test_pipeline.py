@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import cleaner
-from cleaner import write
+from cleaner import formats, write
 from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 
 
@@ -96,7 +96,7 @@ def test_a_failed_run_leaves_the_old_corpus_intact_and_no_temporary_files(
 ) -> None:
     out = tmp_path / "c.parquet"
     cleaner.clean([str(FIXTURES / EXAMPLE)], out)
-    written = (out, write.rejects_path(out), write.index_path(out))
+    written = (out, formats.rejects_path(out), formats.index_path(out))
     before = [path.read_bytes() for path in written]
 
     calls = 0

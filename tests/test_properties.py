@@ -21,11 +21,11 @@ import cleaner
 from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.document import Rejected
 from cleaner.fingerprint import normalize
+from cleaner.formats import REJECTS_SCHEMA
 from cleaner.pipeline import Options, process_batch
 from cleaner.repair import repair_lines
 from cleaner.sources import Source, portable_name
 from cleaner.split import split_paragraphs
-from cleaner.write import REJECTS_SCHEMA
 
 # The same examples on every run: a property suite that fails only sometimes is a flaky one.
 PROPERTY = settings(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaner import write
+from cleaner import formats, write
 
 
 class Groups(write._TableWriter):
@@ -69,9 +69,10 @@ def test_row_sizes_are_the_bytes_of_text_in_each_row() -> None:
         Document("c.txt", "c.txt", "utf-8", False, ["plain"]),
     ]
     docs[0].removed = [Removal(1, "Привет, мир.", "exact_duplicate", "Привет, мир.", 0, 1.0)]
-    table = write.documents_table(docs)
+    table = formats.documents_table(docs)
     for part in (table, table.slice(1), pa.concat_tables([table.slice(0, 2), table.slice(2)])):
         expected = [
-            sum(_size(row[f.name], f.type) for f in write.CORPUS_SCHEMA) for row in part.to_pylist()
+            sum(_size(row[f.name], f.type) for f in formats.CORPUS_SCHEMA)
+            for row in part.to_pylist()
         ]
         assert write.row_sizes(part).tolist() == expected

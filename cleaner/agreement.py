@@ -1,0 +1,134 @@
+"""Agreement: whether two texts state the same figures and name the same names.
+
+Shingles measure how many words two texts share; they cannot tell a repeat from a templated
+report that differs only in its figures or its names ("up 5 pct to 10 dlrs", "up 6 pct to
+10 dlrs"). Both levels of de-duplication therefore also ask that the figures (see
+:func:`cleaner.fingerprint.numbers`) and the names (:func:`names`) of the two agree, in order:
+
+- two paragraphs agree when the list of one is found, in order, within the other's
+  (:func:`found_in_order`: a figure added, a dateline, takes nothing away) and no figure of one
+  stands where the other has other words (:func:`figure_replaced`); names may be misspelt by
+  one edit (:func:`same_name`);
+- two documents agree as much as the share of the shorter list found, in order, in the longer
+  (:func:`share_in_order`), which must reach the similarity asked of their words: one figure
+  changed in a long story costs little, one changed in a market report costs much.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+
+from cleaner.fingerprint import numbers
+
+# Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w".
+_OCR_PAIRS = {("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("li", "h")}
+MIN_MISSPELT = 5  # letters a word needs before one edit is a misspelling, not another word
+_NAME = re.compile(r"\b[^\W\d_a-zа-яё][^\W_]*(?:[-'’][^\W_]+)*")
+
+
+def names(paragraph: str) -> tuple[str, ...]:
+    """The capitalised words of a paragraph, in order: names, mostly.
+
+    >>> names("Wheat stocks in Chicago rose, CFTC said; rating B-minus.")
+    ('Wheat', 'Chicago', 'CFTC', 'B-minus')
+    """
+    return tuple(w for w in _NAME.findall(paragraph) if w[0].isupper())
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether two different words of ``MIN_MISSPELT`` letters or more are one misspelling
+    apart: a letter changed, added or dropped, two adjacent letters swapped, or two letters
+    read as one by OCR. Shorter words have neighbours that are other words ("rose", "rise").
+
+    >>> one_edit("government", "govermnent"), one_edit("Modern", "Modem")
+    (True, True)
+    >>> one_edit("gain", "grin"), one_edit("Smith", "Smiths"), one_edit("Kerry", "Berra")
+    (False, True, False)
+    """
+    if a == b or min(len(a), len(b)) < MIN_MISSPELT or abs(len(a) - len(b)) > 1:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    x, y = a[start : len(a) - end], b[start : len(b) - end]
+    if len(x) <= 1 and len(y) <= 1:
+        return True  # one letter changed, added or dropped
+    if len(x) == len(y) == 2 and x == y[::-1]:
+        return True  # two adjacent letters swapped
+    return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
+
+
+def same_name(a: str, b: str) -> bool:
+    """The same name, or one misspelt by one edit (:func:`one_edit`)."""
+    return a == b or one_edit(a, b)
+
+
+def found_in_order(
+    a: Sequence[str], b: Sequence[str], same: Callable[[str, str], bool] = str.__eq__
+) -> bool:
+    """Whether the items of the shorter list appear, in order, among those of the other (each
+    the ``same`` as one of them): the shorter is a subsequence of the longer.
+
+    >>> found_in_order(("5", "10"), ("5", "10", "1987")), found_in_order(("5", "10"), ("10", "5"))
+    (True, False)
+    """
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    rest = iter(long)
+    return all(any(same(item, other) for other in rest) for item in short)
+
+
+def share_in_order(a: Sequence[str], b: Sequence[str]) -> float:
+    """The share of the shorter list found, in order, in the other (1.0 for two empty ones),
+    as the matching blocks of :class:`difflib.SequenceMatcher` find it: a figure added (an
+    update's time) takes nothing away, a figure changed does.
+
+    >>> share_in_order(["5", "10"], ["5", "10", "12"]), share_in_order(["5", "10"], ["6", "10"])
+    (1.0, 0.5)
+    """
+    if not a or not b:
+        return 1.0 if not a and not b else 0.0
+    blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks) / min(len(a), len(b))
+
+
+def figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
+    """Whether words of one stand where the other states a figure: "... in 'dog': 3" and
+    "... in 'dog': impossible" give different answers, although the figures of one (none)
+    are found among those of the other. A figure only added or dropped (a dateline, a
+    trimmed sentence) is not replaced.
+
+    >>> figure_replaced("steps from cat to dog 3".split(), "steps from cat to dog none".split())
+    True
+    >>> figure_replaced("rose 3 pct".split(), "london march 3 rose 3 pct".split())
+    False
+    """
+    matcher = SequenceMatcher(None, original, copy, autojunk=False)
+    return any(
+        op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+    )
+
+
+def paragraphs_agree(
+    keys: tuple[str, str], words: tuple[Sequence[str], Sequence[str]], texts: tuple[str, str]
+) -> bool:
+    """Whether two paragraphs (their comparison keys, words and texts) state the same figures,
+    none replaced by words, and name the same names."""
+    return (
+        found_in_order(numbers(keys[0]), numbers(keys[1]))
+        and not figure_replaced(*words)
+        and found_in_order(names(texts[0]), names(texts[1]), same_name)
+    )
+
+
+def documents_agree(
+    figures: tuple[Sequence[str], Sequence[str]], named: tuple[Sequence[str], Sequence[str]]
+) -> float:
+    """How far two documents (the figures and the names of each, in reading order) agree:
+    the lesser of the two shares of :func:`share_in_order`."""
+    return min(share_in_order(*figures), share_in_order(*named))

@@ -1,0 +1,163 @@
+"""Atomic output: temporary files beside their targets, locked while in use, swept when stale.
+
+Every file a run writes starts as a temporary file in its target's folder, named after the
+target (``.<target name>.<random>.tmp``) and locked (``flock``) for as long as this process
+holds it (:class:`LockedTemp`). It replaces the target by a rename only when the whole run has
+succeeded, and is removed when the run fails. A run that is killed outright (SIGKILL, a power
+cut) cannot clean up; the kernel drops its locks when the process ends, however it ends, which
+is how the next run writing the same target tells a file left behind (unlocked) from one a
+live run is writing (:func:`remove_stale`). The run's own temporary files are never read as
+inputs (:func:`own_files`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+import pyarrow as pa
+
+from cleaner.formats import CORPUS_SCHEMA, output_paths
+
+
+def temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+class LockedTemp:
+    """A new temporary file beside ``target``, locked until :meth:`release`."""
+
+    def __init__(self, target: Path, suffix: str = ".tmp") -> None:
+        self.fd, name = tempfile.mkstemp(
+            dir=target.parent, prefix=temp_prefix(target), suffix=suffix
+        )
+        self.path = Path(name)
+        self.replaced = False
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.release()
+            raise
+
+    def replace(self, target: Path) -> None:
+        """Put the file in ``target``'s place, with the mode any new file would get (mkstemp
+        made it private, 0600)."""
+        os.chmod(self.path, 0o666 & ~_umask())
+        os.replace(self.path, target)
+        self.replaced = True
+
+    def release(self) -> None:
+        """Unlock the file, removing it unless it has replaced its target."""
+        if not self.replaced:
+            self.path.unlink(missing_ok=True)
+        os.close(self.fd)
+
+
+class Spill:
+    """Corpus rows set aside, uncompressed, while corpus-wide decisions wait for the last batch.
+
+    An Arrow IPC file beside the output, a :class:`LockedTemp` (so a killed run's spill is
+    swept too), and read back memory-mapped: rows are fetched by position without loading the
+    file.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.file = LockedTemp(target, ".spill.tmp")
+        try:
+            self.writer = pa.ipc.new_file(str(self.file.path), CORPUS_SCHEMA)
+        except BaseException:
+            self.close()
+            raise
+
+    def add_corpus_table(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+
+    def read(self) -> pa.Table:
+        """Everything added, memory-mapped; valid until :meth:`close`."""
+        self.writer.close()
+        return pa.ipc.open_file(pa.memory_map(str(self.file.path))).read_all()
+
+    def close(self) -> None:
+        self.file.release()
+
+
+def remove_stale(target: Path, before: float) -> None:
+    """Remove the temporary files of ``target`` that killed runs left behind.
+
+    Such a file is one that no process holds locked and that was last written before
+    ``before`` (the time the caller started: a file another run has only just created, and
+    not yet locked, is left alone).
+    """
+    prefix = temp_prefix(target)
+    with suppress(OSError):
+        for name in os.listdir(target.parent):
+            if not (name.startswith(prefix) and name.endswith(".tmp")):
+                continue
+            path = target.parent / name
+            with suppress(OSError):
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                try:
+                    info = os.fstat(fd)
+                    if stat.S_ISREG(info.st_mode) and info.st_mtime < before:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run holds it
+                        path.unlink()
+                finally:
+                    os.close(fd)
+
+
+def own_files(output: Path) -> Callable[[str], bool]:
+    """Whether a path found by the walk is one of this run's outputs or temporary files.
+
+    An output inside an input folder is the run's own, never an input: it is passed over,
+    not counted. The name is checked first, the folder only for a name that matches.
+    """
+    targets = output_paths(output)
+    names = {target.name for target in targets}
+    prefixes = tuple(temp_prefix(target) for target in targets)
+    folder = os.path.realpath(output.parent)
+
+    def own(path: str) -> bool:
+        head, _, name = path.rpartition("/")
+        if name not in names and not (name.startswith(prefixes) and name.endswith(".tmp")):
+            return False
+        return os.path.realpath(head or ".") == folder
+
+    return own
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Replace ``path`` with ``text``, atomically, unless it holds that already; whether it
+    was written. Unchanged, it keeps its time, which is what a Makefile prerequisite needs."""
+    with suppress(OSError, UnicodeDecodeError):
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = LockedTemp(path)
+    try:
+        with open(temp.fd, "w", encoding="utf-8", closefd=False) as out:
+            out.write(text)
+        temp.replace(path)
+    finally:
+        temp.release()
+    return True
+
+
+def sync_folder(folder: Path) -> None:
+    # A rename is on disk only once its folder is: this matters after a power cut, not a kill.
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask

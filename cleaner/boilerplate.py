@@ -1,0 +1,144 @@
+"""Boilerplate: paragraphs that recur, word for word, in many documents of a corpus.
+
+A paragraph whose words, in order, appear in at least ``min_docs`` documents (a footer, a
+"Reporting by" line) is boilerplate, and goes from each of them, naming the earliest other
+document that has it (:func:`boilerplate`). Not every recurring paragraph is boilerplate:
+a lone word is data ("Year" heading a table), and so is a line stating figures that is a line
+of a template ("Record March 31" in dozens of dividend notices), told apart from a fixed text
+stuck to unrelated documents (a copyright line with its year) by how alike the documents
+carrying it are (:func:`exempt`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cleaner.corpus_index import CorpusIndex, Reader, read_chunks
+from cleaner.fingerprint import masked_figures, normalize, states_figures
+
+
+def _lone_word(key: str) -> bool:
+    """A lone word (a table's "Year", an XML feed's "<item>") is data, however often it recurs,
+    unless a link, a handle or a hashtag."""
+    return " " not in key and not any(mark in key for mark in "/@#")
+
+
+@dataclass
+class Boilerplate:
+    """Paragraphs to remove as boilerplate, each with the other document that has it."""
+
+    doc: NDArray[np.int64]
+    index: NDArray[np.int32]
+    other_doc: NDArray[np.int64]
+    other_index: NDArray[np.int32]
+    hashes: NDArray[np.uint64]  # distinct paragraph hashes that are boilerplate
+
+
+def exempt(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDArray[np.uint64]:
+    """Those of some recurring paragraph hashes whose paragraphs are data, not boilerplate:
+    lone words (:func:`_lone_word`), and paragraphs stating figures that are lines of a
+    template (:func:`_templated`). Judged on one paragraph of each, read back."""
+    known, first = np.unique(index.paragraph_hash, return_index=True)
+    rows = first[np.searchsorted(known, hashes)]
+    docs = index.paragraph_doc[rows]
+    position = rows - np.searchsorted(index.paragraph_doc, docs)
+    lone = np.zeros(len(hashes), dtype=bool)
+    figured = np.zeros(len(hashes), dtype=bool)
+    for chunk, paragraphs in read_chunks(read, np.unique(docs)):
+        texts = dict(zip(chunk, paragraphs, strict=True))
+        for n in np.flatnonzero(np.isin(docs, chunk)).tolist():
+            key = normalize(texts[int(docs[n])][int(position[n])])
+            lone[n], figured[n] = _lone_word(key), states_figures(key)
+    figured &= ~lone
+    plain = hashes[~figured & ~lone]
+    templated = _templated(index, hashes[figured], plain, read)
+    found: NDArray[np.uint64] = np.sort(np.concatenate([hashes[lone], templated]))
+    return found
+
+
+def _templated(
+    index: CorpusIndex, hashes: NDArray[np.uint64], boiler: NDArray[np.uint64], read: Reader
+) -> NDArray[np.uint64]:
+    """Those of some recurring paragraphs stating figures that are lines of a template.
+
+    A line with figures that recurs is the news of templated reports ("Qtly div 10 cts vs 10
+    cts prior", "Record March 31", a results table's "Nine mths"), or a fixed text stuck to
+    unrelated documents (a copyright line with its year, "Updated 10:42 GMT", a contact line
+    with a phone number). What tells them apart is how alike the documents carrying it are:
+    the other lines of a dividend notice recur in the other notices carrying the line with
+    other figures ("Pay April 15", "Pay April 30"), while the paragraphs of articles sharing
+    a footer are their own, or other footers that never change. A line is templated when, in
+    the median document carrying it, at least half of the other paragraphs (boilerplate
+    without figures, ``boiler``, aside) recur with other figures among the documents that
+    carry such lines.
+    """
+    rows = np.flatnonzero(np.isin(index.paragraph_hash, hashes))
+    if not len(rows):
+        return hashes
+    carriers = np.unique(index.paragraph_doc[rows])
+    boiler_set = set(boiler.tolist())
+    masked: dict[int, list[tuple[int, str]]] = {}  # carrier -> (hash, masked key) per paragraph
+    for chunk, texts in read_chunks(read, carriers):
+        for doc, paragraphs in zip(chunk, texts, strict=True):
+            at = np.searchsorted(index.paragraph_doc, doc)
+            own = index.paragraph_hash[at : at + len(paragraphs)].tolist()
+            masked[doc] = [
+                (h, masked_figures(normalize(p)))
+                for h, p in zip(own, paragraphs, strict=True)
+                if h and h not in boiler_set
+            ]
+    by_hash: dict[int, list[int]] = {}
+    for h, doc in zip(
+        index.paragraph_hash[rows].tolist(), index.paragraph_doc[rows].tolist(), strict=True
+    ):
+        by_hash.setdefault(h, []).append(doc)
+    variants: dict[str, set[int]] = {}
+    for found in masked.values():
+        for g, key in found:
+            variants.setdefault(key, set()).add(g)
+    templated = []
+    for h, docs in by_hash.items():
+        others = {
+            doc: [(g, key) for g, key in masked[doc] if g != h] for doc in dict.fromkeys(docs)
+        }
+        shares = [
+            sum(len(variants[key]) >= 2 for _, key in found) / len(found) if found else 1.0
+            for found in others.values()
+        ]
+        if float(np.median(shares)) >= 0.5:
+            templated.append(h)
+    return np.array(sorted(templated), dtype=np.uint64)
+
+
+def boilerplate(
+    index: CorpusIndex,
+    alive: NDArray[np.bool_],
+    min_docs: int,
+    exempted: NDArray[np.uint64] | None = None,
+) -> Boilerplate:
+    """The kept paragraphs of ``alive`` documents whose words recur in ``min_docs`` of them,
+    but for those whose hash is ``exempted``."""
+    rows = np.flatnonzero((index.paragraph_hash != 0) & alive[index.paragraph_doc])
+    if exempted is not None and len(exempted):
+        rows = rows[~np.isin(index.paragraph_hash[rows], exempted)]
+    h, d = index.paragraph_hash[rows], index.paragraph_doc[rows]
+    i = index.paragraph_index[rows]
+    order = np.lexsort((i, d, h))
+    rows, h, d, i = rows[order], h[order], d[order], i[order]
+    new_hash = np.r_[True, h[1:] != h[:-1]] if len(h) else np.empty(0, dtype=bool)
+    new_doc = new_hash | np.r_[True, d[1:] != d[:-1]] if len(h) else new_hash
+    group = np.cumsum(new_hash) - 1
+    docs_in_group = np.bincount(group, weights=new_doc).astype(np.int64)
+    hit = np.flatnonzero(docs_in_group[group] >= max(min_docs, 2))
+    # Each row names the group's first document, or the second one for rows of the first.
+    first = np.flatnonzero(new_hash)[group]
+    distinct = np.flatnonzero(new_doc)
+    second = distinct[np.minimum(np.searchsorted(distinct, first) + 1, len(distinct) - 1)]
+    other = np.where(d == d[first], second, first)
+    hit_other = other[hit]
+    return Boilerplate(
+        d[hit], i[hit], d[hit_other], i[hit_other], np.unique(h[hit]).astype(np.uint64)
+    )

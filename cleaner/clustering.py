@@ -1,0 +1,101 @@
+"""Clustering: which document of each group of duplicates stays (``--keep``).
+
+Documents are ranked by preference (:func:`preference`): input order (``first``), kept text
+(``longest``) or publication date (``newest``), documents of corpora already written first.
+Documents with the same words in the same order need no verification: each text's preferred
+copy stands for the others (:func:`same_text`). Verified pairs are then taken from the
+preferred side (:func:`oriented`), in order of preference, and each document not yet removed
+keeps its cluster: every partner not yet removed that repeats *it* is removed in its favour
+(:func:`keep_decision`). So A~B and B~C never put C with A unless C~A holds, and the outcome
+depends on the pairs and the ranks alone, not on how the pairs were found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cleaner.corpus_index import CorpusIndex
+
+
+def preference(index: CorpusIndex, keep: str, read_only: int = 0) -> NDArray[np.int64]:
+    """Each document's rank: the lower, the likelier it is kept; the first ``read_only``
+    documents (corpora already written) come first.
+
+    ``newest``: the latest published first; a document that gives no date comes after those
+    that do (a dated copy says more); equal or unknown dates go by the file's modification
+    time, latest first, then by input order.
+    """
+    position = np.arange(index.documents)
+    if keep == "first":
+        return position
+    if keep == "newest":
+        published, modified = index.published, index.modified
+        keys: tuple[NDArray[Any], ...] = (
+            position,
+            np.where(np.isnan(modified), np.inf, -modified),
+            np.where(np.isnan(published), np.inf, -published),
+        )
+    else:
+        keys = (position, -index.chars)
+    read_only_first = tuple(np.where(position < read_only, -1, key) for key in keys[1:])
+    order = np.lexsort((position, *read_only_first, position >= read_only))
+    rank = np.empty_like(position)
+    rank[order] = position
+    return rank
+
+
+def same_text(
+    text_hash: NDArray[np.uint64], rank: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Documents with words (``texts``), the preferred one of each text (``heads``, which
+    stand for the others in the decision), and for each document its head (a head is its
+    own)."""
+    texts = np.flatnonzero(text_hash != 0)
+    texts = texts[np.lexsort((rank[texts], text_hash[texts]))]
+    new_text = np.r_[True, text_hash[texts[1:]] != text_hash[texts[:-1]]]
+    heads = texts[new_text] if len(texts) else texts
+    head_of = np.repeat(heads, np.diff(np.r_[np.flatnonzero(new_text), len(texts)]))
+    return texts, heads, head_of
+
+
+def oriented(
+    a: NDArray[np.int64], b: NDArray[np.int64], rank: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Pairs taken from their preferred side, ``(root, other)``, and the order in which the
+    decision takes them: by the root's rank, then the other's."""
+    swap = rank[a] > rank[b]
+    root, other = np.where(swap, b, a), np.where(swap, a, b)
+    return root, other, np.lexsort((rank[other], rank[root]))
+
+
+def keep_decision(
+    root: NDArray[np.int64],
+    other: NDArray[np.int64],
+    repeats: Callable[[int], float | None],
+    texts: NDArray[np.int64],
+    head_of: NDArray[np.int64],
+    read_only: int = 0,
+) -> dict[int, tuple[int, float]]:
+    """The documents removed, each with the one kept instead and their similarity.
+
+    ``root``/``other`` are oriented pairs in the order to take them (:func:`oriented`);
+    ``repeats(k)`` is the similarity of pair ``k`` when its other document repeats its root,
+    else None (asked only of pairs whose two documents are both still there). ``texts`` and
+    ``head_of`` are :func:`same_text`'s: a copy goes wherever its head goes. The first
+    ``read_only`` documents are never removed.
+    """
+    removed: dict[int, tuple[int, float]] = {}
+    for k, (r, o) in enumerate(zip(root.tolist(), other.tolist(), strict=True)):
+        if r in removed or o in removed or o < read_only:
+            continue
+        similarity = repeats(k)
+        if similarity is not None:
+            removed[o] = (r, similarity)
+    for copy, head in zip(texts.tolist(), head_of.tolist(), strict=True):
+        if copy != head and copy >= read_only:
+            removed[copy] = removed.get(head, (head, 1.0))
+    return removed

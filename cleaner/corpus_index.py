@@ -1,0 +1,124 @@
+"""The corpus index: each document summed up in numbers, without its text.
+
+A worker sums each document up (:func:`summarise`): its MinHash signature (the elementwise
+minimum of its kept paragraphs' signatures, which is the MinHash of the union of their
+shingle sets), a hash of its words in order, its shingle count and length, its publication and
+modification times and a hash of its canonical URL; and a hash of each kept paragraph's words
+in order. That is ``4 * num_perm + 48`` bytes a document and 20 bytes a paragraph
+(:attr:`CorpusIndex.nbytes`), whatever their length. The corpus-wide pass decides on the index
+alone, but for the few documents it reads back (a :data:`Reader`); its file form, the
+``<stem>.index.parquet`` beside a corpus, is in :mod:`cleaner.formats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cleaner.document import Document
+from cleaner.fingerprint import Fingerprints, sequence_hash
+from cleaner.metadata import url_hash
+
+READ_CHUNK = 4096  # documents read back and fingerprinted at a time
+
+# ``read(documents)``: the kept paragraphs of each of the given documents (ascending numbers
+# in the index), in order, boilerplate included.
+Reader = Callable[[NDArray[np.int64]], Iterable[list[str]]]
+
+
+def read_chunks(
+    read: Reader, documents: NDArray[np.int64]
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """Some documents (ascending) and their paragraphs, ``READ_CHUNK`` documents at a time:
+    what is read back is held a chunk at a time."""
+    for start in range(0, len(documents), READ_CHUNK):
+        chunk = documents[start : start + READ_CHUNK]
+        yield chunk.tolist(), list(read(chunk))
+
+
+@dataclass
+class CorpusIndex:
+    """What corpus-wide de-duplication needs to know of each document, without its text."""
+
+    signatures: NDArray[np.uint32]  # (documents, num_perm): MinHash of the kept paragraphs
+    text_hash: NDArray[np.uint64]  # the kept paragraphs' words in order; 0 for no words
+    shingles: NDArray[np.int64]  # shingles of the kept paragraphs, repeats counted
+    chars: NDArray[np.int64]  # characters of the kept text
+    paragraph_hash: NDArray[np.uint64]  # each kept paragraph's words in order; 0 for none
+    paragraph_doc: NDArray[np.int64]  # the document of each kept paragraph
+    paragraph_index: NDArray[np.int32]  # its position in the document's paragraphs
+    published: NDArray[np.float64]  # epoch seconds; NaN when unknown
+    modified: NDArray[np.float64]  # the file's modification time; NaN when unknown
+    url_hash: NDArray[np.uint64]  # see cleaner.metadata.url_hash; 0 for no URL
+
+    @property
+    def documents(self) -> int:
+        return len(self.text_hash)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    @classmethod
+    def empty(cls, num_perm: int) -> CorpusIndex:
+        u64, i64 = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+        f64 = np.empty(0, dtype=np.float64)
+        signatures = np.empty((0, num_perm), dtype=np.uint32)
+        return cls(signatures, u64, i64, i64, u64, i64, np.empty(0, dtype=np.int32), f64, f64, u64)
+
+    @classmethod
+    def concat(cls, parts: Sequence[CorpusIndex], num_perm: int) -> CorpusIndex:
+        """One index of several, documents numbered on in the order of ``parts``."""
+        parts = [cls.empty(num_perm), *parts]
+        values = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        offsets = np.cumsum([0, *(p.documents for p in parts)])
+        values["paragraph_doc"] = np.concatenate(
+            [p.paragraph_doc + offset for p, offset in zip(parts, offsets, strict=False)]
+        )
+        return cls(**values)
+
+
+def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
+    """The index entries of a batch's documents, whose paragraphs (all of them, in order)
+    ``fp`` describes; their within-document removals are already made."""
+    sizes = np.array([len(d.paragraphs_in) for d in docs], dtype=np.int64)
+    firsts = np.cumsum(sizes) - sizes
+    kept = np.ones(int(sizes.sum()), dtype=bool)
+    pairs = zip(firsts.tolist(), docs, strict=True)
+    removed = [first + r.index for first, doc in pairs for r in doc.removed]
+    kept[removed] = False
+    rows = np.flatnonzero(kept)
+    lengths = np.fromiter((len(p) for d in docs for p in d.paragraphs_in), np.int64, len(kept))
+    doc_of = np.repeat(np.arange(len(docs)), sizes)[rows]
+    # The first paragraph of a document is never removed, so every document has kept rows.
+    starts = np.searchsorted(doc_of, np.arange(len(docs)))
+    ends = np.append(starts[1:], len(rows))[: len(docs)].astype(np.int64)
+    hashes = fp.sequence_hashes()[rows]
+    if len(docs):
+        signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
+        shingles = np.add.reduceat(fp.shingle_counts()[rows], starts)
+        # the kept text: its paragraphs joined by blank lines
+        chars = np.add.reduceat(lengths[rows], starts) + 2 * (ends - starts - 1)
+    else:
+        signatures = np.empty((0, fp.signatures.shape[1]), dtype=np.uint32)
+        shingles = chars = np.empty(0, dtype=np.int64)
+    return CorpusIndex(
+        signatures,
+        sequence_hash(hashes, ends),
+        shingles.astype(np.int64),
+        chars.astype(np.int64),
+        hashes,
+        doc_of.astype(np.int64),
+        (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
+        np.array([_seconds(d.meta.published) for d in docs], dtype=np.float64),
+        np.array([np.nan if d.modified is None else d.modified for d in docs], dtype=np.float64),
+        np.array([url_hash(d.meta.url) for d in docs], dtype=np.uint64),
+    )
+
+
+def _seconds(moment: datetime | None) -> float:
+    return np.nan if moment is None else moment.timestamp()

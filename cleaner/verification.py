@@ -1,0 +1,191 @@
+"""Verification: candidate document pairs read back and compared exactly.
+
+LSH proposes pairs from signatures, which estimate similarity and still include boilerplate.
+The documents of the candidate pairs, and only those, are read back and fingerprinted again,
+whole and without their boilerplate candidates (:func:`read_back`), and each pair is judged
+on its exact shingle sets and on the figures and names its documents state
+(:meth:`ReadBack.similarity`; :mod:`cleaner.agreement`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cleaner.agreement import documents_agree, names
+from cleaner.banding import agreement
+from cleaner.corpus_index import Reader, read_chunks
+from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
+from cleaner.fingerprint import fingerprint, numbers, overlap
+
+# A note added to a story is short beside it: at most this share of the story's shingles.
+NOTE_SHARE = 0.25
+
+
+def lowest_similarity(options: DedupOptions) -> float:
+    """The lowest Jaccard similarity of two whole documents that can be duplicates: two
+    copies of a story, each holding a share ``t`` (the threshold) of the other, have a
+    Jaccard similarity of ``t / (2 - t)``, and notes of ``NOTE_SHARE`` of it on each side
+    (see :func:`_without_notes`) keep ``1 / (1 + 2 * NOTE_SHARE)`` of that."""
+    t = options.document_threshold
+    return t / (2 - t) / (1 + 2 * NOTE_SHARE)
+
+
+@dataclass(frozen=True)
+class ReadParagraph:
+    """One paragraph of a document read back: what verifying a pair compares."""
+
+    shingles: NDArray[np.uint64]  # sorted, distinct
+    figures: tuple[str, ...]
+    names: tuple[str, ...]
+    candidate: bool  # a boilerplate candidate
+
+
+@dataclass
+class ReadBack:
+    """Documents read back for verification: shingle sets and signatures, whole and without
+    their boilerplate candidates (``stripped``), and their paragraphs."""
+
+    whole: list[NDArray[np.uint64]]
+    stripped: list[NDArray[np.uint64]]
+    whole_signatures: NDArray[np.uint32]
+    stripped_signatures: NDArray[np.uint32]
+    paragraphs: list[list[ReadParagraph]] = field(default_factory=list)
+
+    def agreement(
+        self, a: NDArray[np.int64], b: NDArray[np.int64], stripped: bool = False
+    ) -> NDArray[np.float64]:
+        """The signature estimate of each pair's similarity."""
+        return agreement(self.stripped_signatures if stripped else self.whole_signatures, a, b)
+
+    def similarity(self, a: int, b: int, threshold: float) -> float | None:
+        """Exact Jaccard similarity of two documents, boilerplate aside, when one repeats the
+        other at ``threshold``; else None.
+
+        Without their boilerplate candidates when both keep some text: copies of a story
+        with different footers are copies, and posts that share only a footer are not. When
+        one is all candidates (a story scraped three times makes its own paragraphs look like
+        boilerplate) the whole texts are compared. The same words, footers aside, make a
+        copy whatever its size; otherwise each side needs ``CONTAINED_MIN`` shingles, and
+        the figures and the names of one must be found, in order, in the other as much as
+        their words agree: templated reports differ in little else.
+
+        A story scraped again after an update carries a note the first scrape lacks, before
+        or after it (an update or a correction with its time, "read more"), and a few words
+        the editor changed: when the words fall short, the two are compared again without
+        the paragraphs at either end of each that the other does not hold
+        (:func:`_without_notes`), provided those are short next to what is left. What is
+        left is one story when the share of the larger found in the other reaches the
+        threshold (a changed word costs it half what it costs the Jaccard similarity) and
+        the figures and names agree; the similarity returned is then the Jaccard of the
+        stories.
+        """
+        stripped = len(self.stripped[a]) > 0 and len(self.stripped[b]) > 0
+        sets = self.stripped if stripped else self.whole
+        if np.array_equal(sets[a], sets[b]) and len(sets[a]):
+            return 1.0
+        pa = [p for p in self.paragraphs[a] if not (stripped and p.candidate)]
+        pb = [p for p in self.paragraphs[b] if not (stripped and p.candidate)]
+        similarity = _agreeing(sets[a], sets[b], pa, pb, threshold)
+        if similarity is not None:
+            return similarity
+        if not stripped:
+            return None  # a text that is all boilerplate but for a note is no story
+        body_a, body_b = _without_notes(pa, sets[b]), _without_notes(pb, sets[a])
+        if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
+            return None
+        return _agreeing(_union(body_a), _union(body_b), body_a, body_b, threshold, True)
+
+
+def _agreeing(
+    x: NDArray[np.uint64],
+    y: NDArray[np.uint64],
+    px: Sequence[ReadParagraph],
+    py: Sequence[ReadParagraph],
+    threshold: float,
+    contained: bool = False,
+) -> float | None:
+    """The Jaccard similarity of two shingle sets when it (or with ``contained``, the share
+    of the larger set found in the other) reaches ``threshold``, both have
+    ``CONTAINED_MIN`` shingles, and the figures and the names of their paragraphs agree as
+    much (:func:`cleaner.agreement.documents_agree`); else None."""
+    if min(len(x), len(y)) < CONTAINED_MIN:
+        return None
+    similarity, containment = overlap(x, y)
+    # the share of the larger set found in the other
+    if (
+        containment * min(len(x), len(y)) / max(len(x), len(y)) if contained else similarity
+    ) < threshold:
+        return None
+    figures = [f for p in px for f in p.figures], [f for p in py for f in p.figures]
+    named = [n for p in px for n in p.names], [n for p in py for n in p.names]
+    return similarity if documents_agree(figures, named) >= threshold else None
+
+
+def _without_notes(
+    parts: Sequence[ReadParagraph], other: NDArray[np.uint64]
+) -> list[ReadParagraph] | None:
+    """``parts`` without the paragraphs at either end that ``other`` (a shingle set) does not
+    hold (less than half of their shingles in it); None when those make more than
+    ``NOTE_SHARE`` of what is left, which is then another story, not a note."""
+    held = [
+        len(p.shingles) == 0 or 2 * np.isin(p.shingles, other).sum() >= len(p.shingles)
+        for p in parts
+    ]
+    first = next((i for i, h in enumerate(held) if h), len(parts))
+    last = len(parts) - next((i for i, h in enumerate(reversed(held)) if h), len(parts))
+    body = list(parts[first:last])
+    notes = sum(len(p.shingles) for p in (*parts[:first], *parts[last:]))
+    return body if body and notes <= NOTE_SHARE * len(_union(body)) else None
+
+
+def _union(parts: Sequence[ReadParagraph]) -> NDArray[np.uint64]:
+    union: NDArray[np.uint64] = np.unique(
+        np.concatenate([np.empty(0, dtype=np.uint64), *(p.shingles for p in parts)])
+    )
+    return union
+
+
+def read_back(
+    documents: NDArray[np.int64],
+    candidates: NDArray[np.uint64],
+    options: DedupOptions,
+    read: Reader,
+) -> ReadBack:
+    """Exact shingle sets and signatures of documents, whole and without boilerplate."""
+    count, m = len(documents), options.num_perm
+    found = ReadBack([], [], _unseen(count, m), _unseen(count, m))
+    start = 0
+    for _, texts in read_chunks(read, documents):
+        paragraphs_read = [p for paragraphs in texts for p in paragraphs]
+        fp = fingerprint(paragraphs_read, options.num_perm, options.seed, options.shingle_size)
+        wanted = ~np.isin(fp.sequence_hashes(), candidates)
+        first = 0
+        for n, paragraphs in enumerate(texts, start):
+            rows = np.arange(first, first + len(paragraphs))
+            first += len(paragraphs)
+            kept = rows[wanted[rows]]
+            found.whole.append(fp.shingle_union(rows))
+            found.stripped.append(fp.shingle_union(kept))
+            found.paragraphs.append(
+                [
+                    ReadParagraph(
+                        fp.shingle_union([i]),
+                        numbers(fp.keys[i]),
+                        names(paragraphs_read[i]),
+                        not wanted[i],
+                    )
+                    for i in rows.tolist()
+                ]
+            )
+            found.whole_signatures[n] = fp.signatures[rows].min(axis=0, initial=0xFFFFFFFF)
+            found.stripped_signatures[n] = fp.signatures[kept].min(axis=0, initial=0xFFFFFFFF)
+        start += len(texts)
+    return found
+
+
+def _unseen(documents: int, num_perm: int) -> NDArray[np.uint32]:
+    return np.full((documents, num_perm), 0xFFFFFFFF, dtype=np.uint32)
