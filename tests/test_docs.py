@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from cleaner.cli import app
-from cleaner.pipeline import Report
+from cleaner.tally import Report
 from cleaner.write import CORPUS_SCHEMA, INDEX_SCHEMA, REJECTS_SCHEMA
 from tests.conftest import ROOT
 
