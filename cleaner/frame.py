@@ -19,7 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cleaner.formats import rejects_path
-from cleaner.pipeline import Options, clean
+from cleaner.options import Options
+from cleaner.pipeline import clean
 
 if TYPE_CHECKING:
     import pandas as pd

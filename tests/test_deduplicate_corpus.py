@@ -24,7 +24,7 @@ def words(start: int, stop: int, stem: str = "word") -> str:
 
 
 def jaccard(a: str, b: str) -> float:
-    fp = fingerprint([a, b], k=cleaner.DedupOptions().shingle_size)
+    fp = fingerprint([a, b])
     return overlap(fp.shingle_set(0), fp.shingle_set(1))[0]
 
 

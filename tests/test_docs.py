@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 from cleaner.formats import CORPUS_SCHEMA, INDEX_SCHEMA, REJECTS_SCHEMA
-from cleaner.pipeline import Report
+from cleaner.tally import Report
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
