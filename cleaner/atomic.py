@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
-import pyarrow as pa
-
-from cleaner.formats import CORPUS_SCHEMA, output_paths
+from cleaner.formats import output_paths
 
 
 def temp_prefix(target: Path) -> str:
@@ -58,32 +57,26 @@ class LockedTemp:
         os.close(self.fd)
 
 
-class Spill:
-    """Corpus rows set aside, uncompressed, while corpus-wide decisions wait for the last batch.
+class Staging:
+    """A temporary folder beside ``target`` for the files the steps of a run hand each other.
 
-    An Arrow IPC file beside the output, a :class:`LockedTemp` (so a killed run's spill is
-    swept too), and read back memory-mapped: rows are fetched by position without loading the
-    file.
+    Named and locked like a :class:`LockedTemp` (so a killed run's folder is swept too), and
+    removed with all it holds by :meth:`close`, whether the run succeeded or failed.
     """
 
     def __init__(self, target: Path) -> None:
-        self.file = LockedTemp(target, ".spill.tmp")
+        name = tempfile.mkdtemp(dir=target.parent, prefix=temp_prefix(target), suffix=".tmp")
+        self.path = Path(name)
+        self.fd = os.open(name, os.O_RDONLY)
         try:
-            self.writer = pa.ipc.new_file(str(self.file.path), CORPUS_SCHEMA)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
         except BaseException:
             self.close()
             raise
 
-    def add_corpus_table(self, table: pa.Table) -> None:
-        self.writer.write_table(table)
-
-    def read(self) -> pa.Table:
-        """Everything added, memory-mapped; valid until :meth:`close`."""
-        self.writer.close()
-        return pa.ipc.open_file(pa.memory_map(str(self.file.path))).read_all()
-
     def close(self) -> None:
-        self.file.release()
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self.fd)
 
 
 def remove_stale(target: Path, before: float) -> None:
@@ -103,15 +96,20 @@ def remove_stale(target: Path, before: float) -> None:
                 fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
                 try:
                     info = os.fstat(fd)
-                    if stat.S_ISREG(info.st_mode) and info.st_mtime < before:
+                    folder = stat.S_ISDIR(info.st_mode)  # a Staging folder
+                    if (folder or stat.S_ISREG(info.st_mode)) and info.st_mtime < before:
                         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run holds it
-                        path.unlink()
+                        if folder:
+                            shutil.rmtree(path)
+                        else:
+                            path.unlink()
                 finally:
                     os.close(fd)
 
 
 def own_files(output: Path) -> Callable[[str], bool]:
-    """Whether a path found by the walk is one of this run's outputs or temporary files.
+    """Whether a path found by the walk is one of this run's outputs or temporary files, or
+    in one of its :class:`Staging` folders.
 
     An output inside an input folder is the run's own, never an input: it is passed over,
     not counted. The name is checked first, the folder only for a name that matches.
@@ -121,11 +119,15 @@ def own_files(output: Path) -> Callable[[str], bool]:
     prefixes = tuple(temp_prefix(target) for target in targets)
     folder = os.path.realpath(output.parent)
 
+    def temporary(name: str) -> bool:
+        return name.startswith(prefixes) and name.endswith(".tmp")
+
     def own(path: str) -> bool:
         head, _, name = path.rpartition("/")
-        if name not in names and not (name.startswith(prefixes) and name.endswith(".tmp")):
-            return False
-        return os.path.realpath(head or ".") == folder
+        if name in names or temporary(name):
+            return os.path.realpath(head or ".") == folder
+        above, _, staging = head.rpartition("/")
+        return temporary(staging) and os.path.realpath(above or ".") == folder
 
     return own
 

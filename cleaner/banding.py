@@ -119,7 +119,7 @@ def candidate_pairs(
     n = len(signatures)
     salt = np.zeros(n, dtype=np.uint64) if groups is None else group_salt(groups)
     found = [np.empty(0, dtype=np.int64)]
-    for band in (band_range or range(bands)) if n > 1 else ():
+    for band in (range(bands) if band_range is None else band_range) if n > 1 else ():
         keys = band_keys(signatures, band, rows) ^ salt
         for a, b in equal_key_pairs(keys, window):
             if min_agree > 0:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.deduplicate import deduplicate
@@ -28,14 +28,9 @@ from cleaner.sources import STDIN, Source, classify, open_stream, read_bytes, re
 from cleaner.split import split_paragraphs
 from cleaner.tally import Stopwatch
 
-# Arrow and Parquet are imported by the calls that write (process_batch): clean_text and
-# clean_file, behind `cleaner fix`, need neither, and importing them took a third of fix's
-# start-up.
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from cleaner.deduplicate_corpus import CorpusIndex
-
+# Arrow, Parquet and numpy are imported by the call that writes (process_batch): clean_text
+# and clean_file, behind `cleaner fix`, need none of them, and importing them took a third of
+# fix's start-up.
 T = TypeVar("T")
 # A worker holds one batch, as text, at a time. Small batches spread the work evenly: results
 # come back in order, so one heavy batch (a few large feeds among many small files) at the
@@ -46,12 +41,23 @@ BATCH_BYTES = 256 * 1024
 BATCH_FILES = 1024
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A shard of the per-batch stage: some sources, and the staging folder where its rows
+    and its index part go (see :func:`cleaner.corpus_steps.part_files`)."""
+
+    number: int
+    sources: Sequence[Source]
+    staging: str
+
+
 @dataclass
 class BatchResult:
-    """What a worker hands back: the batch's rows in Arrow form and its counts."""
+    """What a worker hands back: where the batch's rows and index part are, and its counts;
+    no text but that of its rejects' details."""
 
-    table: pa.Table  # corpus rows
-    index: CorpusIndex  # the documents summed up for corpus-wide de-duplication
+    rows: str  # an Arrow IPC file of corpus rows
+    index: str  # an Arrow IPC file of their index rows
     rejects: list[dict[str, Any]]
     files: int
     bytes_in: int
@@ -174,11 +180,16 @@ def _read_documents(
     return list(_documents_of(source, records, options, clock)), len(data), 0
 
 
-def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
-    """Read, decode, repair, split, fingerprint and de-duplicate a batch of files."""
-    from cleaner.deduplicate_corpus import summarise
-    from cleaner.write import documents_table, reject_row
+def process_batch(batch: Batch, options: Options) -> BatchResult:
+    """Read, decode, repair, split, fingerprint and de-duplicate a batch of files, and leave
+    their rows and their index part in the staging folder."""
+    import numpy as np
 
+    from cleaner.corpus_index import summarise
+    from cleaner.corpus_steps import part_files
+    from cleaner.formats import documents_table, index_table, reject_row, write_ipc
+
+    sources = batch.sources
     docs: list[Document] = []
     rejects: list[dict[str, Any]] = []
     bytes_in = skipped_records = 0
@@ -202,11 +213,14 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     fp = _deduplicate_all(docs, options, clock)
     with clock("deduplicate"):
         index = summarise(docs, fp)
+    rows, index_part = part_files(Path(batch.staging), batch.number)
     with clock("write"):
         table = documents_table(docs)
+        write_ipc(rows, table)
+        write_ipc(index_part, index_table(index, np.arange(len(docs)), table["doc_id"]))
     return BatchResult(
-        table,
-        index,
+        str(rows),
+        str(index_part),
         rejects,
         len(sources),
         bytes_in,

@@ -585,7 +585,7 @@ def list_command(
     follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """List the files a clean of INPUTS would find: size, modification time, name."""
-    from cleaner.write import write_if_changed
+    from cleaner.atomic import write_if_changed
 
     with _failures(output or Path("-")):
         found = listing(inputs, follow_symlinks)

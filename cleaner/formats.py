@@ -289,3 +289,15 @@ def _fixed_width(signatures: pa.Array, num_perm: int) -> NDArray[np.uint32]:
     data = np.frombuffer(signatures.buffers()[2], dtype=np.uint8)
     values: NDArray[np.uint32] = data[offsets[0] : offsets[-1]].view(np.uint32)
     return values
+
+
+def write_ipc(path: Path, table: pa.Table) -> None:
+    """A table as an uncompressed Arrow IPC file, for a later step to memory-map: how the
+    steps of a run hand rows to each other (see :mod:`cleaner.corpus_steps`)."""
+    with pa.ipc.new_file(str(path), table.schema) as out:
+        out.write_table(table)
+
+
+def read_ipc(path: str | Path) -> pa.Table:
+    """What :func:`write_ipc` wrote, memory-mapped: valid while the file is there."""
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()

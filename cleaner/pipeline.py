@@ -11,23 +11,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack, closing
+from contextlib import closing
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from cleaner.chain import BATCH_BYTES, BATCH_FILES, process_batch
+from cleaner.chain import BATCH_BYTES, BATCH_FILES, Batch, process_batch
 from cleaner.errors import InputError
 from cleaner.options import Options, metadata
 from cleaner.sources import STDIN, Walk, batched, classify, read_stdin
 from cleaner.tally import Report, Stopwatch
 
 if TYPE_CHECKING:
-    from cleaner.corpora import Outcome
-    from cleaner.deduplicate_corpus import CorpusIndex
+    from cleaner.corpus_index import CorpusIndex
+    from cleaner.corpus_steps import Outcome
     from cleaner.engine import Engine
 
 
@@ -49,10 +47,15 @@ def clean(
     in ``options.against`` is missing, has no index or does not compare, and
     :class:`cleaner.WorkerLost` when a worker process dies (killed, out of memory).
     """
-    from cleaner.corpora import ExistingCorpus, SpilledRows, across_documents
-    from cleaner.deduplicate_corpus import CorpusIndex, index_table
+    import pyarrow as pa
+
+    from cleaner.atomic import Staging, own_files
+    from cleaner.corpora import DocumentSet, ExistingCorpus, RowFile
+    from cleaner.corpus_index import CorpusIndex
+    from cleaner.corpus_steps import across_documents
     from cleaner.engine import InProcess
-    from cleaner.write import CorpusWriter, check_outputs, output_paths, own_files
+    from cleaner.formats import output_paths, read_index, read_ipc
+    from cleaner.write import CorpusWriter, check_outputs
 
     options = options or Options()
     engine = engine or InProcess()
@@ -74,22 +77,25 @@ def clean(
     batches = batched(sources, BATCH_FILES, BATCH_BYTES)
     work = partial(process_batch, options=options)
     clock = Stopwatch()
+    across = options.dedup.scope == "corpus"
     parts: list[CorpusIndex] = []
-    with CorpusWriter(Path(output), metadata(options)) as writer, ExitStack() as stack:
-        spill = None
-        if options.dedup.scope == "corpus":
-            spill = stack.enter_context(closing(writer.spill()))
-        for result in engine.map(work, batches):
+    doc_ids: list[pa.ChunkedArray] = []
+    rows: list[RowFile] = []
+    # The staging folder goes before the writer commits or abandons the outputs.
+    with CorpusWriter(output, metadata(options)) as writer, closing(Staging(output)) as staging:
+        shards = (Batch(n, batch, str(staging.path)) for n, batch in enumerate(batches))
+        for result in engine.map(work, shards):
             with clock("write"):
-                if spill is None:
-                    writer.add_corpus_table(result.table)
-                    everyone = np.arange(result.index.documents)
-                    writer.add_index_table(
-                        index_table(result.index, everyone, result.table["doc_id"])
-                    )
+                index_part = read_ipc(result.index)
+                if across:  # the rows wait in their part files for the corpus-wide pass
+                    parts.append(read_index(index_part, options.dedup.num_perm))
+                    doc_ids.append(index_part.column("doc_id"))
+                    rows.append(RowFile(result.rows, result.documents))
                 else:
-                    spill.add_corpus_table(result.table)
-                    parts.append(result.index)
+                    writer.add_corpus_table(read_ipc(result.rows))
+                    writer.add_index_table(index_part)
+                    os.remove(result.rows)
+                    os.remove(result.index)
                 writer.add_rejects(result.rejects)
             clock.add(result.stages)
             report.files += result.files
@@ -103,11 +109,14 @@ def clean(
             if progress is not None:
                 progress(report.files, walk.found if walk.done else None)
         report.documents_out = report.documents - report.rejected
-        if spill is not None:
-            rows = SpilledRows(spill.read(), CorpusIndex.concat(parts, options.dedup.num_perm))
+        if across:
+            index = CorpusIndex.concat(parts, options.dedup.num_perm)
             parts.clear()
-            frozen = sum(corpus.index.documents for corpus in existing)
-            outcome = across_documents([*existing, rows], frozen, writer, options.dedup)
+            ids = pa.chunked_array([c for part in doc_ids for c in part.chunks], pa.string())
+            run = DocumentSet(index, ids, tuple(rows), "this run's inputs")
+            read_only = sum(corpus.index.documents for corpus in existing)
+            sets = [*(corpus.document_set() for corpus in existing), run]
+            outcome = across_documents(sets, read_only, writer, options.dedup, engine, staging.path)
             _count(report, outcome, clock)
         closing_at = time.perf_counter()  # the rest of "write": flush, fsync, rename
     clock.seconds["write"] += time.perf_counter() - closing_at
@@ -124,29 +133,35 @@ def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:
     report.paragraphs_rejected += outcome.paragraphs_removed - sum(outcome.removed.values())
     report.removed.update(outcome.removed)
     report.rejects.update(outcome.rejects)
-    clock.seconds["deduplicate"] += outcome.deciding
+    clock.seconds["deduplicate"] += outcome.decide_seconds
 
 
-def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
+def merge(
+    corpora: Sequence[str | Path], output: str | Path, engine: Engine | None = None
+) -> Report:
     """Join corpora written by :func:`clean` into one at ``output``, de-duplicating across them.
 
     Documents keep the order of ``corpora``; duplicates and boilerplate are decided over all
     of them, with the options the first one was cleaned with (their fingerprint settings must
     agree), and the rejects of every corpus are carried over. Raises
     :class:`cleaner.InputError` for a corpus that is missing, has no index or does not
-    compare.
+    compare. ``engine`` runs the corpus-wide pass's steps (by default this process alone).
     """
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from cleaner.corpora import ExistingCorpus, across_documents
-    from cleaner.write import CorpusWriter, check_outputs, output_paths, rejects_path
+    from cleaner.atomic import Staging
+    from cleaner.corpora import ExistingCorpus
+    from cleaner.corpus_steps import across_documents
+    from cleaner.engine import InProcess
+    from cleaner.formats import output_paths, rejects_path
+    from cleaner.write import CorpusWriter, check_outputs
 
     started = time.perf_counter()
     output = Path(output)
     check_outputs(output, [p for corpus in corpora for p in output_paths(Path(corpus))], [])
     first = ExistingCorpus.open(Path(corpora[0]))
-    holders = [first] + [
+    opened = [first] + [
         ExistingCorpus.open(Path(path), first.metadata["fingerprint"]) for path in corpora[1:]
     ]
     # The merged corpus is made of the corpora named here, not of what they were checked
@@ -154,17 +169,21 @@ def merge(corpora: Sequence[str | Path], output: str | Path) -> Report:
     options = replace(Options.from_recorded(first.metadata["options"]), against=())
     report = Report(Path(output))
     clock = Stopwatch()
-    with CorpusWriter(Path(output), metadata(options)) as writer:
-        for holder in holders:
-            kept = pq.read_table(holder.path, columns=["n_paragraphs_out"]).column(0)
+    with CorpusWriter(output, metadata(options)) as writer, closing(Staging(output)) as staging:
+        for corpus in opened:
+            kept = pq.read_table(corpus.path, columns=["n_paragraphs_out"]).column(0)
             report.paragraphs_out += pc.sum(kept).as_py() or 0
-            carried = pq.read_table(rejects_path(holder.path)).to_pylist()
-            report.documents += holder.index.documents + len(carried)
+            carried = pq.read_table(rejects_path(corpus.path)).to_pylist()
+            report.documents += corpus.index.documents + len(carried)
             report.rejects.update(row["reason"] for row in carried)
             writer.add_rejects(carried)
         report.paragraphs_in = report.paragraphs_out
         report.documents_out = report.documents - report.rejected
-        _count(report, across_documents(holders, 0, writer, options.dedup), clock)
+        sets = [corpus.document_set() for corpus in opened]
+        outcome = across_documents(
+            sets, 0, writer, options.dedup, engine or InProcess(), staging.path
+        )
+        _count(report, outcome, clock)
     report.seconds = time.perf_counter() - started
     clock.seconds["write"] += report.seconds - clock.seconds["deduplicate"]
     report.stages = dict(clock.seconds)

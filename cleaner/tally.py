@@ -46,7 +46,7 @@ class Report:
 
     def summary(self) -> dict[str, Any]:
         """The report as plain data, what ``cleaner clean --json`` prints (see the README)."""
-        from cleaner.write import index_path, rejects_path
+        from cleaner.formats import index_path, rejects_path
 
         return {
             "outputs": {

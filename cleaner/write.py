@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from cleaner.atomic import LockedTemp, Spill, remove_stale, sync_folder
+from cleaner.atomic import LockedTemp, remove_stale, sync_folder
 from cleaner.errors import InputError
 from cleaner.formats import (
     CORPUS_PARQUET,
@@ -237,10 +237,6 @@ class CorpusWriter:
     def add_index_table(self, table: pa.Table) -> None:
         """Index rows (:data:`INDEX_SCHEMA`) of the documents written, in the same order."""
         self.index.add_table(table)
-
-    def spill(self) -> Spill:
-        """A temporary file for rows that must wait (see :class:`Spill`)."""
-        return Spill(self.output)
 
     def __enter__(self) -> CorpusWriter:
         return self

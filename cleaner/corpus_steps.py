@@ -1,0 +1,458 @@
+"""The corpus-wide pass as steps that hand files to each other, each a pure function of a shard.
+
+As datatrove's MinHash stages do, the pass is cut into steps whose inputs and outputs are files
+in a staging folder beside the output (:class:`cleaner.atomic.Staging`); a shard is a small,
+picklable description of one piece of a step's work (paths, ranges), and a step returns only
+small values. :func:`across_documents`, the driver, runs each step as
+``engine.map(run_step, shards)``, so one engine or another (this process, local workers, a
+cluster sharing the folder) can run every step:
+
+1. *summaries*: the per-batch stage (:func:`cleaner.chain.process_batch`) leaves each
+   batch's rows and index part in the staging folder (:func:`part_files`); with corpora
+   already written, their index files. The driver joins the index parts (numbers, no text).
+2. *candidate pairs* (:class:`FindPairs`, a shard per range of bands): the pairs of documents
+   whose signatures share a band, or whose canonical URL is the same
+   (:func:`cleaner.deduplicate_corpus.document_candidates`), sorted; beside them, one shard
+   finds the boilerplate candidates (:class:`FindBoilerplate`), which verification leaves out.
+3. *verified pairs* (:class:`VerifyPairs`, a shard per slice of the pairs, in the order the
+   decision takes them): only the documents of the candidate pairs are read back, and each
+   pair's exact similarity is written (:mod:`cleaner.verification`).
+4. *decisions* (:class:`Decide`, one shard): the clusters, in order of preference
+   (:mod:`cleaner.clustering`), then boilerplate counted over the documents that stay; the
+   removals are written with the ids and texts they name.
+5. *application* (:class:`Apply`, a shard per part of rows): the rows with the decisions
+   applied, and the rejects of the documents that leave; the driver writes the parts in
+   order.
+
+Each step computes what the single pass computed, in the same order where order matters, so
+the output is byte for byte the same however the work is cut and whoever runs it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from functools import partial
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from cleaner.banding import ESTIMATE_SLACK, lsh_bands
+from cleaner.boilerplate import boilerplate, exempt
+from cleaner.clustering import keep_decision, oriented, preference, same_text
+from cleaner.corpora import DocumentSet, RowFile, indices, read_paragraphs
+from cleaner.corpus_index import CorpusIndex, Reader, read_chunks
+from cleaner.deduplicate import DedupOptions
+from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE, band_aim, document_candidates
+from cleaner.document import Rejected, Removal
+from cleaner.errors import InputError
+from cleaner.formats import (
+    document_of,
+    documents_table,
+    index_table,
+    read_ipc,
+    reject_row,
+    write_ipc,
+)
+from cleaner.verification import lowest_similarity, read_back
+from cleaner.write import CorpusWriter
+
+if TYPE_CHECKING:
+    from cleaner.engine import Engine
+
+
+def part_files(staging: Path, number: int) -> tuple[Path, Path]:
+    """The rows and the index part of batch ``number``, as the per-batch stage writes them."""
+    return staging / f"rows-{number:06d}.arrow", staging / f"index-{number:06d}.arrow"
+
+
+def _save_index(index: CorpusIndex, folder: Path) -> None:
+    folder.mkdir()
+    for f in fields(index):
+        np.save(folder / f"{f.name}.npy", getattr(index, f.name))
+
+
+def _load_index(folder: Path) -> CorpusIndex:
+    """The index the driver saved, memory-mapped: each step reads only what it touches."""
+    return CorpusIndex(
+        **{f.name: np.load(folder / f"{f.name}.npy", mmap_mode="r") for f in fields(CorpusIndex)}
+    )
+
+
+@dataclass(frozen=True)
+class Shard:
+    """What every step's shard holds: the staging folder, the options, the rows to read."""
+
+    staging: str
+    options: DedupOptions
+    rows: tuple[RowFile, ...]
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.staging)
+
+    @property
+    def read(self) -> Reader:
+        return partial(read_paragraphs, self.rows)
+
+    def run(self) -> Any:
+        raise NotImplementedError
+
+
+def run_step(shard: Shard) -> Any:
+    """The one function an engine maps: a step is its shard's :meth:`Shard.run`."""
+    return shard.run()
+
+
+@dataclass(frozen=True)
+class FindBoilerplate(Shard):
+    """Step 2, beside the pairs: the boilerplate candidates and the recurring paragraphs that
+    are data (``exempted.npy``, ``candidates.npy``)."""
+
+    def run(self) -> int:
+        index = _load_index(self.folder / "index")
+        everyone = np.ones(index.documents, dtype=bool)
+        recurring = boilerplate(index, everyone, self.options.boilerplate_min_docs).hashes
+        exempted = exempt(index, recurring, self.read)
+        np.save(self.folder / "exempted.npy", exempted)
+        np.save(self.folder / "candidates.npy", np.setdiff1d(recurring, exempted))
+        return len(recurring)
+
+
+@dataclass(frozen=True)
+class FindPairs(Shard):
+    """Step 2: the candidate pairs of some bands, over the signatures of the documents that
+    stand for their text (``heads``), as sorted pair codes (``pairs-<first band>.npy``)."""
+
+    bands: range = range(0)
+
+    def run(self) -> int:
+        signatures = np.load(self.folder / "head_signatures.npy", mmap_mode="r")
+        urls = np.load(self.folder / "head_urls.npy", mmap_mode="r")
+        first, second = document_candidates(signatures, urls, self.options, self.bands)
+        np.save(self.folder / f"pairs-{self.bands.start:04d}.npy", first * len(urls) + second)
+        return len(first)
+
+
+@dataclass(frozen=True)
+class VerifyPairs(Shard):
+    """Step 3: the exact similarity of the pairs ``start`` to ``stop`` of ``pairs.npy`` when
+    one repeats the other, NaN when not (``verified-<start>.npy``)."""
+
+    start: int = 0
+    stop: int = 0
+
+    def run(self) -> int:
+        pairs = np.load(self.folder / "pairs.npy", mmap_mode="r")
+        root, other, same_url = np.array(pairs[:, self.start : self.stop])
+        candidates = np.load(self.folder / "candidates.npy")
+        involved = np.unique(np.concatenate([root, other]))
+        documents = read_back(involved, candidates, self.options, self.read)
+        root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
+        agree = np.maximum(
+            documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
+        )
+        worth = (agree >= lowest_similarity(self.options) - ESTIMATE_SLACK) | (same_url != 0)
+        similarity = np.full(len(root), np.nan)
+        for k in np.flatnonzero(worth).tolist():
+            found = documents.similarity(
+                int(root_at[k]), int(other_at[k]), self.options.document_threshold
+            )
+            similarity[k] = np.nan if found is None else found
+        np.save(self.folder / f"verified-{self.start:09d}.npy", similarity)
+        return int(np.count_nonzero(~np.isnan(similarity)))
+
+
+@dataclass(frozen=True)
+class Decide(Shard):
+    """Step 4: which documents leave and which paragraphs go as boilerplate, with what they
+    repeat (``duplicates.arrow``, ``boilerplate.arrow``)."""
+
+    read_only: int = 0
+    verified: tuple[str, ...] = ()
+
+    def run(self) -> tuple[int, int]:
+        index = _load_index(self.folder / "index")
+        doc_ids = read_ipc(self.folder / "doc_ids.arrow").column("doc_id")
+        root, other, _ = np.load(self.folder / "pairs.npy")
+        similarity = np.concatenate([np.empty(0), *(np.load(path) for path in self.verified)])
+        texts, head_of = np.load(self.folder / "texts.npy")
+
+        def repeats(k: int) -> float | None:
+            return None if np.isnan(similarity[k]) else float(similarity[k])
+
+        duplicates = keep_decision(root, other, repeats, texts, head_of, self.read_only)
+        alive = np.ones(index.documents, dtype=bool)
+        alive[list(duplicates)] = False
+        exempted = np.load(self.folder / "exempted.npy")
+        found = boilerplate(index, alive, self.options.boilerplate_min_docs, exempted)
+        editable = found.doc >= self.read_only
+        removed = np.array(sorted(duplicates), dtype=np.int64)
+        kept = np.array([duplicates[d][0] for d in removed.tolist()], dtype=np.int64)
+        write_ipc(
+            self.folder / "duplicates.arrow",
+            pa.table(
+                {
+                    "doc": removed,
+                    "kept_id": doc_ids.take(indices(kept)),
+                    "similarity": pa.array(
+                        [duplicates[d][1] for d in removed.tolist()], pa.float64()
+                    ),
+                }
+            ),
+        )
+        other_doc, other_index = found.other_doc[editable], found.other_index[editable]
+        repeated = _repeated(index, other_doc, other_index, self.read)
+        write_ipc(
+            self.folder / "boilerplate.arrow",
+            pa.table(
+                {
+                    "doc": found.doc[editable],
+                    "index": found.index[editable],
+                    "other_index": other_index,
+                    "other_id": doc_ids.take(indices(other_doc)),
+                    "repeats": pa.array(repeated, pa.string()),
+                }
+            ),
+        )
+        return len(removed), int(editable.sum())
+
+
+def _repeated(
+    index: CorpusIndex, docs: NDArray[np.int64], positions: NDArray[np.int32], read: Reader
+) -> list[str]:
+    """The text of each paragraph a boilerplate removal names (document, position before
+    removal): a few documents per boilerplate paragraph, read back so that every removal
+    carries the paragraph it repeats."""
+    wanted = set(zip(docs.tolist(), positions.tolist(), strict=True))
+    texts: dict[tuple[int, int], str] = {}
+    for chunk, found in read_chunks(read, np.unique(docs)):
+        for doc, paragraphs in zip(chunk, found, strict=True):
+            # read() gives the paragraphs the index holds, whose positions it records
+            first, end = np.searchsorted(index.paragraph_doc, [doc, doc + 1])
+            at = index.paragraph_index[first:end].tolist()
+            texts.update(
+                ((doc, j), text)
+                for j, text in zip(at, paragraphs, strict=True)
+                if (doc, j) in wanted
+            )
+    return [texts[doc, j] for doc, j in zip(docs.tolist(), positions.tolist(), strict=True)]
+
+
+@dataclass
+class Outcome:
+    """What the corpus-wide pass changed, for the run's report."""
+
+    index_bytes: int = 0
+    decide_seconds: float = 0.0  # the rest is writing
+    documents_out: int = 0  # documents written
+    paragraphs_removed: int = 0  # kept paragraphs that left, with their documents or alone
+    removed: Counter[str] = field(default_factory=Counter)  # paragraphs, by reason
+    rejects: Counter[str] = field(default_factory=Counter)  # documents, by reason
+    documents_removed: list[int] = field(default_factory=list)  # by number in the index
+
+    def add(self, other: Outcome) -> None:
+        self.documents_out += other.documents_out
+        self.paragraphs_removed += other.paragraphs_removed
+        self.removed.update(other.removed)
+        self.rejects.update(other.rejects)
+        self.documents_removed.extend(other.documents_removed)
+
+
+@dataclass
+class Applied:
+    """What an :class:`Apply` shard hands back: where its rows are (None: as they were), the
+    reject rows of the documents that left, and its counts."""
+
+    rows: str | None
+    rejects: list[dict[str, Any]]
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Apply(Shard):
+    """Step 5: the decisions applied to one file of rows, documents ``first`` onwards
+    (``applied-<first>.arrow``); ``rows`` holds that one file."""
+
+    first: int = 0
+
+    def run(self) -> Applied:
+        (file,) = self.rows
+        end = self.first + file.documents
+        duplicates = _in_range(read_ipc(self.folder / "duplicates.arrow"), self.first, end)
+        removals = _in_range(read_ipc(self.folder / "boilerplate.arrow"), self.first, end)
+        outcome = Outcome()
+        if not duplicates.num_rows and not removals.num_rows:
+            outcome.documents_out = file.documents
+            return Applied(None, [], outcome)
+        rows, rejects = _apply(file.read(), self.first, duplicates, removals, outcome)
+        outcome.documents_out = rows.num_rows
+        path = self.folder / f"applied-{self.first:012d}.arrow"
+        write_ipc(path, rows)
+        return Applied(str(path), rejects, outcome)
+
+
+def _in_range(table: pa.Table, first: int, end: int) -> pa.Table:
+    doc = table.column("doc")
+    return table.filter(pc.and_(pc.greater_equal(doc, first), pc.less(doc, end)))
+
+
+def _apply(
+    rows: pa.Table, offset: int, duplicates: pa.Table, removals: pa.Table, outcome: Outcome
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Rows (document ``offset`` first) with the decisions applied: the rows to write, and the
+    reject rows of the documents that leave."""
+    numbers = range(rows.num_rows)
+    gone = (np.asarray(duplicates.column("doc"), dtype=np.int64) - offset).tolist()
+    by_doc: dict[int, list[dict[str, Any]]] = {}
+    for removal in removals.to_pylist():
+        by_doc.setdefault(removal["doc"] - offset, []).append(removal)
+    edited = sorted(by_doc)
+    rejects: list[dict[str, Any]] = []
+    gone_rows = rows.select(["source", "doc_id", "n_paragraphs_out"]).take(indices(gone))
+    for n, row, decided in zip(gone, gone_rows.to_pylist(), duplicates.to_pylist(), strict=True):
+        kept_id, similarity = decided["kept_id"], decided["similarity"]
+        why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
+        rejects.append(reject_row(row["source"], row["doc_id"], why, kept_id, similarity))
+        outcome.paragraphs_removed += row["n_paragraphs_out"]
+        outcome.documents_removed.append(offset + n)
+    changed, changed_at = [], []
+    for n, row in zip(edited, rows.take(indices(edited)).to_pylist(), strict=True):
+        document = document_of(row)
+        already = {r.index for r in document.removed}  # a merged corpus was cleaned before
+        for removal in by_doc[n]:
+            i = removal["index"]
+            if i not in already:
+                text = document.paragraphs_in[i]
+                document.removed.append(
+                    Removal(
+                        i,
+                        text,
+                        BOILERPLATE,
+                        removal["repeats"],
+                        removal["other_index"],
+                        1.0,
+                        1.0,
+                        removal["other_id"],
+                    )
+                )
+                outcome.removed[BOILERPLATE] += 1
+                outcome.paragraphs_removed += 1
+        document.removed.sort(key=lambda r: r.index)
+        if document.paragraphs:
+            changed.append(document)
+            changed_at.append(n)
+        else:
+            why = Rejected("empty", "every paragraph is boilerplate (--boilerplate-min-docs)")
+            rejects.append(reject_row(document.source, document.doc_id, why))
+            outcome.documents_removed.append(offset + n)
+    outcome.rejects.update(row["reason"] for row in rejects)
+    untouched = sorted(set(numbers) - set(gone) - set(edited))
+    written = pa.concat_tables([rows.take(indices(untouched)), documents_table(changed)])
+    return written.take(np.argsort(untouched + changed_at, kind="stable")), rejects
+
+
+def across_documents(
+    sets: Sequence[DocumentSet],
+    read_only: int,
+    writer: CorpusWriter,
+    options: DedupOptions,
+    engine: Engine,
+    staging: Path,
+) -> Outcome:
+    """Decide the corpus-wide removals over the documents of ``sets`` (numbered across them,
+    in order), then write the rows of all but the first ``read_only`` documents with the
+    decisions applied, and their index. Read-only documents (``--against``) count as any
+    other but are never removed nor edited; they come first. The steps run on ``engine``,
+    handing files to each other in ``staging``.
+    """
+    starts = np.cumsum([0, *(s.index.documents for s in sets)])
+    doc_ids = pa.chunked_array([c for s in sets for c in s.doc_ids.chunks], type=pa.string())
+    _refuse_repeated_ids(doc_ids, [s.described for s in sets], starts)
+    rows = tuple(file for s in sets for file in s.rows)
+
+    started = time.perf_counter()
+    index = CorpusIndex.concat([s.index for s in sets], options.num_perm)
+    _save_index(index, staging / "index")
+    write_ipc(staging / "doc_ids.arrow", pa.table({"doc_id": doc_ids}))
+    rank = preference(index, options.keep, read_only)
+    # Documents with the same words in the same order are settled without LSH: each text's
+    # preferred copy stands for the others, which follow wherever it goes.
+    texts, heads, head_of = same_text(index.text_hash, rank)
+    np.save(staging / "texts.npy", np.stack([texts, head_of]))
+    np.save(staging / "head_signatures.npy", index.signatures[heads])
+    np.save(staging / "head_urls.npy", index.url_hash[heads])
+    bands = lsh_bands(band_aim(options), options.num_perm)[0]
+    cuts = np.linspace(0, bands, min(bands, engine.workers) + 1).astype(int).tolist()
+    finders: list[Shard] = [FindBoilerplate(str(staging), options, rows)]
+    finders += [FindPairs(str(staging), options, rows, range(a, b)) for a, b in pairwise(cuts)]
+    list(engine.map(run_step, finders))
+    codes = np.unique(
+        np.concatenate(
+            [np.empty(0, dtype=np.int64)]
+            + [np.load(staging / f"pairs-{a:04d}.npy") for a in cuts[:-1]]
+        )
+    )
+    n = max(len(heads), 1)
+    a, b = heads[codes // n], heads[codes % n]
+    root, other, order = oriented(a, b, rank)
+    root, other = root[order], other[order]
+    same_url = (index.url_hash[root] == index.url_hash[other]) & (index.url_hash[root] != 0)
+    np.save(staging / "pairs.npy", np.stack([root, other, same_url.astype(np.int64)]))
+    slices = _slices(len(root), engine.workers)
+    verifiers = [VerifyPairs(str(staging), options, rows, a, b) for a, b in slices]
+    list(engine.map(run_step, verifiers))
+    verified = tuple(str(staging / f"verified-{a:09d}.npy") for a, _ in slices)
+    list(engine.map(run_step, [Decide(str(staging), options, rows, read_only, verified)]))
+    outcome = Outcome(index.nbytes, time.perf_counter() - started)
+
+    appliers = []
+    first = int(starts[0])
+    for file in rows:
+        if first >= read_only:
+            appliers.append(Apply(str(staging), options, (file,), first))
+        first += file.documents
+    for applier, applied in zip(appliers, engine.map(run_step, appliers), strict=True):
+        (file,) = applier.rows
+        writer.add_corpus_table(file.read() if applied.rows is None else read_ipc(applied.rows))
+        writer.add_rejects(applied.rejects)
+        outcome.add(applied.outcome)
+    # The index keeps each document's paragraphs as de-duplication inside it left them,
+    # boilerplate included: later runs count boilerplate over every document.
+    gone = np.array(outcome.documents_removed, dtype=np.int64)
+    kept = np.setdiff1d(np.arange(read_only, index.documents), gone).astype(np.int64)
+    writer.add_index_table(index_table(index, kept, doc_ids.take(indices(kept))))
+    return outcome
+
+
+def _slices(count: int, workers: int) -> list[tuple[int, int]]:
+    """``count`` pairs in a few slices for the workers (one without any): more slices than
+    workers even out their load, and each reads back the documents of its own pairs."""
+    pieces = 1 if workers <= 1 else 2 * workers
+    cuts = np.linspace(0, count, pieces + 1).astype(int).tolist()
+    return list(pairwise(cuts))
+
+
+def _refuse_repeated_ids(
+    doc_ids: pa.ChunkedArray, described: Sequence[str], starts: NDArray[np.int64]
+) -> None:
+    """A doc_id names one document: two sets with the same one are refused, not merged."""
+    counts = pc.value_counts(doc_ids)
+    repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+    if not len(repeated):
+        return
+    doc_id = repeated[0]["values"].as_py()
+    rows = np.flatnonzero(pc.equal(doc_ids, doc_id).to_numpy(zero_copy_only=False))
+    first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in rows[:2])
+    where = f"twice in {first}" if first == second else f"in {first} and in {second}"
+    raise InputError(
+        f"doc_id {doc_id!r} is {where}; doc_ids must be unique, so give the inputs' folders"
+        " different names (doc_ids are paths relative to them)"
+    )
