@@ -433,11 +433,11 @@ def across_documents(
 
 
 def _slices(count: int, workers: int) -> list[tuple[int, int]]:
-    """``count`` pairs in a few slices for the workers (one without any): more slices than
-    workers even out their load, and each reads back the documents of its own pairs."""
+    """``count`` pairs in a few slices for the workers, none empty but the one of no pairs:
+    more slices than workers even out their load; each reads back its pairs' documents."""
     pieces = 1 if workers <= 1 else 2 * workers
-    cuts = np.linspace(0, count, pieces + 1).astype(int).tolist()
-    return list(pairwise(cuts))
+    cuts = np.unique(np.linspace(0, count, pieces + 1).astype(int)).tolist()
+    return list(pairwise(cuts)) or [(0, 0)]
 
 
 def _refuse_repeated_ids(

@@ -1,0 +1,119 @@
+"""The corpus-wide pass as steps over shards: any engine that can ship a shard and its result
+gives the same files, what comes back holds no text, and the staging folder never stays."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+import cleaner
+from cleaner.formats import output_paths
+
+T = TypeVar("T")
+R = TypeVar("R")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "news"
+
+
+class Shipping:
+    """An engine that runs every item as a machine of a cluster would: the function and the
+    item arrive pickled, and the result leaves pickled. It records what each result weighs."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.shipped: list[tuple[str, int]] = []  # (function, bytes of the pickled result)
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        for item in items:
+            run = pickle.loads(pickle.dumps(function))
+            result = pickle.dumps(run(pickle.loads(pickle.dumps(item))))
+            self.shipped.append((_name(function), len(result)))
+            yield pickle.loads(result)
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return str(getattr(function, "func", function).__name__)
+
+
+def _stories(folder: Path, stories: int = 12, words: int = 3000) -> None:
+    """Long stories, each saved twice (once with a footer), and a footer on most of them."""
+    folder.mkdir()
+    footer = "Follow us on the channel for more news every day and night"
+    for n in range(stories):
+        body = " ".join(f"word{n}x{i % 997} w{(i * 7 + n) % 1009}" for i in range(words))
+        paragraphs = [body[i : i + 2000] for i in range(0, len(body), 2000)]
+        text = "\n\n".join([f"Story number {n} begins here with its own lead.", *paragraphs])
+        (folder / f"{n:03d}.txt").write_text(f"{text}\n\n{footer}\n", encoding="utf-8")
+        (folder / f"{n:03d}b.txt").write_text(text + "\n", encoding="utf-8")
+
+
+def _files(output: Path) -> list[bytes]:
+    return [path.read_bytes() for path in output_paths(output)]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_steps_shipped_to_other_machines_write_the_same_files(tmp_path: Path, workers: int) -> None:
+    inputs = tmp_path / "in"
+    _stories(inputs)
+    options = cleaner.Options(dedup=cleaner.DedupOptions(boilerplate_min_docs=3))
+    stories = tmp_path / "stories.parquet"
+    report = cleaner.clean([str(inputs)], stories, options)
+    assert report.rejects["duplicate_document"] == 12 and report.removed["boilerplate"] == 12
+    fixtures = tmp_path / "fixtures.parquet"
+    cleaner.clean([str(FIXTURES)], fixtures, options)
+    against = cleaner.Options(dedup=options.dedup, against=(str(stories),))
+    runs: dict[str, Callable[[Any, Path], object]] = {
+        "clean": lambda engine, out: cleaner.clean([str(inputs)], out, options, engine=engine),
+        "against": lambda engine, out: cleaner.clean([str(FIXTURES)], out, against, engine=engine),
+        "merge": lambda engine, out: cleaner.merge([stories, fixtures], out, engine=engine),
+    }
+    for name, run in runs.items():
+        here, there = tmp_path / f"{name}-here.parquet", tmp_path / f"{name}-there.parquet"
+        run(cleaner.InProcess(), here)
+        run(Shipping(workers), there)
+        assert _files(there) == _files(here), name
+
+
+def test_what_the_steps_hand_back_holds_no_text(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    _stories(inputs, words=20000)  # 24 files of about 200 KB of text each
+    shipping = Shipping(2)
+    options = cleaner.Options(dedup=cleaner.DedupOptions(boilerplate_min_docs=3))
+    cleaner.clean([str(inputs)], tmp_path / "c.parquet", options, engine=shipping)
+    functions = {name for name, _ in shipping.shipped}
+    assert functions == {"process_batch", "run_step"}
+    assert max(size for _, size in shipping.shipped) < 8192
+
+
+def test_the_staging_folder_goes_whether_the_run_succeeds_or_fails(tmp_path: Path) -> None:
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(FIXTURES)], out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in output_paths(out))
+
+    class Broken(Shipping):
+        def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+            if _name(function) == "run_step":
+                raise RuntimeError("lost the cluster")
+            return super().map(function, items)
+
+    before = _files(out)
+    with pytest.raises(RuntimeError, match="lost the cluster"):
+        cleaner.clean([str(FIXTURES)], out, engine=Broken(2))
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in output_paths(out))
+
+
+def test_a_staging_folder_a_killed_run_left_is_swept_by_the_next_run(tmp_path: Path) -> None:
+    out = tmp_path / "c.parquet"
+    left = tmp_path / ".c.parquet.killed.tmp"
+    left.mkdir()
+    (left / "rows-000000.arrow").write_bytes(b"rows of a run that was killed")
+    old = time.time() - 60
+    os.utime(left, (old, old))
+    cleaner.clean([str(FIXTURES)], out)
+    assert not left.exists()
