@@ -31,7 +31,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import corpora
-from cleaner.corpora import ExistingCorpus
+from cleaner.document_sets import ExistingCorpus
 
 CLEAN = [sys.executable, "-m", "cleaner", "clean", "-q"]
 

@@ -47,11 +47,11 @@ from numpy.typing import NDArray
 from cleaner.banding import ESTIMATE_SLACK, lsh_bands
 from cleaner.boilerplate import boilerplate, exempt
 from cleaner.clustering import keep_decision, oriented, preference, same_text
-from cleaner.corpora import DocumentSet, RowFile, indices, read_paragraphs
 from cleaner.corpus_index import CorpusIndex, Reader, read_chunks
 from cleaner.deduplicate import DedupOptions
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE, band_aim, document_candidates
 from cleaner.document import Rejected, Removal
+from cleaner.document_sets import DocumentSet, RowFile, indices, read_paragraphs
 from cleaner.errors import InputError
 from cleaner.formats import (
     document_of,
@@ -406,7 +406,7 @@ def across_documents(
     root, other = root[order], other[order]
     same_url = (index.url_hash[root] == index.url_hash[other]) & (index.url_hash[root] != 0)
     np.save(staging / "pairs.npy", np.stack([root, other, same_url.astype(np.int64)]))
-    slices = _slices(len(root), engine.workers)
+    slices = _slices(index.shingles[root] + index.shingles[other], engine.workers)
     verifiers = [VerifyPairs(str(staging), options, rows, a, b) for a, b in slices]
     list(engine.map(run_step, verifiers))
     verified = tuple(str(staging / f"verified-{a:09d}.npy") for a, _ in slices)
@@ -432,12 +432,15 @@ def across_documents(
     return outcome
 
 
-def _slices(count: int, workers: int) -> list[tuple[int, int]]:
-    """``count`` pairs in a few slices for the workers, none empty but the one of no pairs:
-    more slices than workers even out their load; each reads back its pairs' documents."""
+def _slices(costs: NDArray[np.int64], workers: int) -> list[tuple[int, int]]:
+    """Pairs cut into a few slices of about equal cost (``costs``, each pair's shingles), none
+    empty but the one of no pairs: more slices than workers even out their load, and each
+    reads back the documents of its own pairs, so their number stays small."""
     pieces = 1 if workers <= 1 else 2 * workers
-    cuts = np.unique(np.linspace(0, count, pieces + 1).astype(int)).tolist()
-    return list(pairwise(cuts)) or [(0, 0)]
+    spent = np.cumsum(costs)
+    aims = np.linspace(0, spent[-1] if len(spent) else 0, pieces + 1)[1:-1]
+    cuts = np.unique([0, *np.searchsorted(spent, aims, "right").tolist(), len(costs)])
+    return list(pairwise(cuts.tolist())) or [(0, 0)]
 
 
 def _refuse_repeated_ids(

@@ -10,6 +10,7 @@ between an index and its rows (:func:`index_table`, :func:`read_index`), and rej
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -27,18 +28,9 @@ from cleaner.errors import InputError
 
 METADATA_KEY = b"cleaner"
 
-REMOVAL = pa.struct(
-    [
-        ("index", pa.int32()),
-        ("paragraph", pa.string()),
-        ("reason", pa.string()),
-        ("repeats", pa.string()),
-        ("repeats_index", pa.int32()),
-        ("similarity", pa.float64()),
-        ("containment", pa.float64()),
-        ("repeats_doc", pa.string()),
-    ]
-)
+# A removal's fields are Removal's, in its order (documents_table relies on it).
+_ARROW = {"int": pa.int32(), "str": pa.string(), "float": pa.float64(), "str | None": pa.string()}
+REMOVAL = pa.struct([(f.name, _ARROW[str(f.type)]) for f in dataclasses.fields(Removal)])
 CORPUS_SCHEMA = pa.schema(
     [
         ("doc_id", pa.string()),

@@ -50,9 +50,9 @@ def clean(
     import pyarrow as pa
 
     from cleaner.atomic import Staging, own_files
-    from cleaner.corpora import DocumentSet, ExistingCorpus, RowFile
     from cleaner.corpus_index import CorpusIndex
     from cleaner.corpus_steps import across_documents
+    from cleaner.document_sets import DocumentSet, ExistingCorpus, RowFile
     from cleaner.engine import InProcess
     from cleaner.formats import output_paths, read_index, read_ipc
     from cleaner.write import CorpusWriter, check_outputs
@@ -151,8 +151,8 @@ def merge(
     import pyarrow.parquet as pq
 
     from cleaner.atomic import Staging
-    from cleaner.corpora import ExistingCorpus
     from cleaner.corpus_steps import across_documents
+    from cleaner.document_sets import ExistingCorpus
     from cleaner.engine import InProcess
     from cleaner.formats import output_paths, rejects_path
     from cleaner.write import CorpusWriter, check_outputs
