@@ -12,7 +12,7 @@ depends on the pairs and the ranks alone, not on how the pairs were found.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from typing import Any
 
 import numpy as np
@@ -75,7 +75,7 @@ def oriented(
 def keep_decision(
     root: NDArray[np.int64],
     other: NDArray[np.int64],
-    repeats: Callable[[int], float | None],
+    similarity: NDArray[np.float64],
     texts: NDArray[np.int64],
     head_of: NDArray[np.int64],
     read_only: int = 0,
@@ -83,18 +83,14 @@ def keep_decision(
     """The documents removed, each with the one kept instead and their similarity.
 
     ``root``/``other`` are oriented pairs in the order to take them (:func:`oriented`);
-    ``repeats(k)`` is the similarity of pair ``k`` when its other document repeats its root,
-    else None (asked only of pairs whose two documents are both still there). ``texts`` and
-    ``head_of`` are :func:`same_text`'s: a copy goes wherever its head goes. The first
-    ``read_only`` documents are never removed.
+    ``similarity`` is each pair's when its other document repeats its root, NaN when not.
+    ``texts`` and ``head_of`` are :func:`same_text`'s: a copy goes wherever its head goes.
+    The first ``read_only`` documents are never removed.
     """
     removed: dict[int, tuple[int, float]] = {}
-    for k, (r, o) in enumerate(zip(root.tolist(), other.tolist(), strict=True)):
-        if r in removed or o in removed or o < read_only:
-            continue
-        similarity = repeats(k)
-        if similarity is not None:
-            removed[o] = (r, similarity)
+    for r, o, s in zip(root.tolist(), other.tolist(), similarity.tolist(), strict=True):
+        if not math.isnan(s) and r not in removed and o not in removed and o >= read_only:
+            removed[o] = (r, s)
     for copy, head in zip(texts.tolist(), head_of.tolist(), strict=True):
         if copy != head and copy >= read_only:
             removed[copy] = removed.get(head, (head, 1.0))

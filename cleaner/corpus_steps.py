@@ -44,12 +44,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from cleaner.banding import ESTIMATE_SLACK, lsh_bands
-from cleaner.boilerplate import boilerplate, exempt
-from cleaner.clustering import keep_decision, oriented, preference, same_text
+from cleaner.banding import lsh_bands
+from cleaner.clustering import keep_decision, preference, same_text
 from cleaner.corpus_index import CorpusIndex, Reader, read_chunks
 from cleaner.deduplicate import DedupOptions
-from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE, band_aim, document_candidates
+from cleaner.deduplicate_corpus import (
+    BOILERPLATE,
+    DUPLICATE,
+    band_aim,
+    boilerplate_candidates,
+    boilerplate_removals,
+    document_candidates,
+    ordered_pairs,
+)
 from cleaner.document import Rejected, Removal
 from cleaner.document_sets import DocumentSet, RowFile, indices, read_paragraphs
 from cleaner.errors import InputError
@@ -61,7 +68,7 @@ from cleaner.formats import (
     reject_row,
     write_ipc,
 )
-from cleaner.verification import lowest_similarity, read_back
+from cleaner.verification import verify
 from cleaner.write import CorpusWriter
 
 if TYPE_CHECKING:
@@ -118,12 +125,10 @@ class FindBoilerplate(Shard):
 
     def run(self) -> int:
         index = _load_index(self.folder / "index")
-        everyone = np.ones(index.documents, dtype=bool)
-        recurring = boilerplate(index, everyone, self.options.boilerplate_min_docs).hashes
-        exempted = exempt(index, recurring, self.read)
+        exempted, candidates = boilerplate_candidates(index, self.options, self.read)
         np.save(self.folder / "exempted.npy", exempted)
-        np.save(self.folder / "candidates.npy", np.setdiff1d(recurring, exempted))
-        return len(recurring)
+        np.save(self.folder / "candidates.npy", candidates)
+        return len(candidates)
 
 
 @dataclass(frozen=True)
@@ -153,19 +158,7 @@ class VerifyPairs(Shard):
         pairs = np.load(self.folder / "pairs.npy", mmap_mode="r")
         root, other, same_url = np.array(pairs[:, self.start : self.stop])
         candidates = np.load(self.folder / "candidates.npy")
-        involved = np.unique(np.concatenate([root, other]))
-        documents = read_back(involved, candidates, self.options, self.read)
-        root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
-        agree = np.maximum(
-            documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
-        )
-        worth = (agree >= lowest_similarity(self.options) - ESTIMATE_SLACK) | (same_url != 0)
-        similarity = np.full(len(root), np.nan)
-        for k in np.flatnonzero(worth).tolist():
-            found = documents.similarity(
-                int(root_at[k]), int(other_at[k]), self.options.document_threshold
-            )
-            similarity[k] = np.nan if found is None else found
+        similarity = verify(root, other, same_url != 0, candidates, self.options, self.read)
         np.save(self.folder / f"verified-{self.start:09d}.npy", similarity)
         return int(np.count_nonzero(~np.isnan(similarity)))
 
@@ -184,16 +177,9 @@ class Decide(Shard):
         root, other, _ = np.load(self.folder / "pairs.npy")
         similarity = np.concatenate([np.empty(0), *(np.load(path) for path in self.verified)])
         texts, head_of = np.load(self.folder / "texts.npy")
-
-        def repeats(k: int) -> float | None:
-            return None if np.isnan(similarity[k]) else float(similarity[k])
-
-        duplicates = keep_decision(root, other, repeats, texts, head_of, self.read_only)
-        alive = np.ones(index.documents, dtype=bool)
-        alive[list(duplicates)] = False
+        duplicates = keep_decision(root, other, similarity, texts, head_of, self.read_only)
         exempted = np.load(self.folder / "exempted.npy")
-        found = boilerplate(index, alive, self.options.boilerplate_min_docs, exempted)
-        editable = found.doc >= self.read_only
+        found = boilerplate_removals(index, duplicates, self.options, exempted, self.read_only)
         removed = np.array(sorted(duplicates), dtype=np.int64)
         kept = np.array([duplicates[d][0] for d in removed.tolist()], dtype=np.int64)
         write_ipc(
@@ -208,21 +194,21 @@ class Decide(Shard):
                 }
             ),
         )
-        other_doc, other_index = found.other_doc[editable], found.other_index[editable]
+        other_doc, other_index = found.other_doc, found.other_index
         repeated = _repeated(index, other_doc, other_index, self.read)
         write_ipc(
             self.folder / "boilerplate.arrow",
             pa.table(
                 {
-                    "doc": found.doc[editable],
-                    "index": found.index[editable],
+                    "doc": found.doc,
+                    "index": found.index,
                     "other_index": other_index,
                     "other_id": doc_ids.take(indices(other_doc)),
                     "repeats": pa.array(repeated, pa.string()),
                 }
             ),
         )
-        return len(removed), int(editable.sum())
+        return len(removed), len(found.doc)
 
 
 def _repeated(
@@ -402,9 +388,7 @@ def across_documents(
     )
     n = max(len(heads), 1)
     a, b = heads[codes // n], heads[codes % n]
-    root, other, order = oriented(a, b, rank)
-    root, other = root[order], other[order]
-    same_url = (index.url_hash[root] == index.url_hash[other]) & (index.url_hash[root] != 0)
+    root, other, same_url = ordered_pairs(index, a, b, rank)
     np.save(staging / "pairs.npy", np.stack([root, other, same_url.astype(np.int64)]))
     slices = _slices(index.shingles[root] + index.shingles[other], engine.workers)
     verifiers = [VerifyPairs(str(staging), options, rows, a, b) for a, b in slices]

@@ -48,11 +48,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.banding import ESTIMATE_SLACK, candidate_pairs, equal_key_pairs, lsh_bands
-from cleaner.boilerplate import boilerplate, exempt
+from cleaner.boilerplate import Boilerplate, boilerplate, exempt
 from cleaner.clustering import keep_decision, oriented, preference, same_text
 from cleaner.corpus_index import CorpusIndex, Reader
 from cleaner.deduplicate import DedupOptions
-from cleaner.verification import lowest_similarity, read_back
+from cleaner.verification import lowest_similarity, verify
 
 DUPLICATE = "duplicate_document"
 BOILERPLATE = "boilerplate"
@@ -81,31 +81,74 @@ class Decisions:
 def decide(
     index: CorpusIndex, options: DedupOptions, read: Reader, read_only: int = 0
 ) -> Decisions:
-    """Duplicate documents and boilerplate paragraphs of an index (see the module docs).
+    """Duplicate documents and boilerplate paragraphs of an index (see the module docs), in
+    this process: the steps of :mod:`cleaner.corpus_steps` compose the same functions.
 
     ``read(documents)`` yields the kept paragraphs of each of the given documents, in order.
     The first ``read_only`` documents belong to corpora already written (``--against``): they
     are preferred to any other, count as any other, and are never removed from nor edited.
     """
+    exempted, candidates = boilerplate_candidates(index, options, read)
+    rank = preference(index, options.keep, read_only)
+    texts, heads, head_of = same_text(index.text_hash, rank)
+    first, second = document_candidates(index.signatures[heads], index.url_hash[heads], options)
+    root, other, same_url = ordered_pairs(index, heads[first], heads[second], rank)
+    similarity = verify(root, other, same_url, candidates, options, read)
+    duplicates = keep_decision(root, other, similarity, texts, head_of, read_only)
+    found = boilerplate_removals(index, duplicates, options, exempted, read_only)
+    by_doc: dict[int, list[BoilerplateRemoval]] = {}
+    for doc, i, other_doc, j in zip(
+        found.doc.tolist(),
+        found.index.tolist(),
+        found.other_doc.tolist(),
+        found.other_index.tolist(),
+        strict=True,
+    ):
+        by_doc.setdefault(doc, []).append(BoilerplateRemoval(i, other_doc, j))
+    return Decisions(duplicates, by_doc)
+
+
+def boilerplate_candidates(
+    index: CorpusIndex, options: DedupOptions, read: Reader
+) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """The recurring paragraphs that are data (exempted from boilerplate) and the boilerplate
+    candidates, which the verdict on documents leaves out (paragraph hashes, sorted)."""
     all_documents = np.ones(index.documents, dtype=bool)
     recurring = boilerplate(index, all_documents, options.boilerplate_min_docs).hashes
     exempted = exempt(index, recurring, read)
-    candidates = np.setdiff1d(recurring, exempted)
-    duplicates = _duplicates(index, options, candidates, read, read_only)
-    alive = all_documents.copy()
+    return exempted, np.setdiff1d(recurring, exempted)
+
+
+def ordered_pairs(
+    index: CorpusIndex, a: NDArray[np.int64], b: NDArray[np.int64], rank: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Candidate pairs taken from their preferred side, in the order the decision takes them
+    (:func:`cleaner.clustering.oriented`), and whether the two share a canonical URL."""
+    root, other, order = oriented(a, b, rank)
+    root, other = root[order], other[order]
+    same_url = (index.url_hash[root] == index.url_hash[other]) & (index.url_hash[root] != 0)
+    return root, other, same_url
+
+
+def boilerplate_removals(
+    index: CorpusIndex,
+    duplicates: dict[int, tuple[int, float]],
+    options: DedupOptions,
+    exempted: NDArray[np.uint64],
+    read_only: int = 0,
+) -> Boilerplate:
+    """Boilerplate counted over the documents that stay, in those that may be edited."""
+    alive = np.ones(index.documents, dtype=bool)
     alive[list(duplicates)] = False
     found = boilerplate(index, alive, options.boilerplate_min_docs, exempted)
     editable = found.doc >= read_only
-    by_doc: dict[int, list[BoilerplateRemoval]] = {}
-    for doc, i, other, j in zip(
-        found.doc[editable].tolist(),
-        found.index[editable].tolist(),
-        found.other_doc[editable].tolist(),
-        found.other_index[editable].tolist(),
-        strict=True,
-    ):
-        by_doc.setdefault(doc, []).append(BoilerplateRemoval(i, other, j))
-    return Decisions(duplicates, by_doc)
+    return Boilerplate(
+        found.doc[editable],
+        found.index[editable],
+        found.other_doc[editable],
+        found.other_index[editable],
+        found.hashes,
+    )
 
 
 def band_aim(options: DedupOptions) -> float:
@@ -151,34 +194,3 @@ def _same_url(
     found.extend(known[a] * n + known[b] for a, b in equal_key_pairs(urls[known], WINDOW))
     codes = np.unique(np.concatenate(found))
     return codes // max(n, 1), codes % max(n, 1)
-
-
-def _duplicates(
-    index: CorpusIndex,
-    options: DedupOptions,
-    candidates: NDArray[np.uint64],
-    read: Reader,
-    read_only: int,
-) -> dict[int, tuple[int, float]]:
-    rank = preference(index, options.keep, read_only)
-    # Documents with the same words in the same order are settled without LSH: each text's
-    # preferred copy stands for the others, which follow wherever it goes.
-    texts, heads, head_of = same_text(index.text_hash, rank)
-    first, second = document_candidates(index.signatures[heads], index.url_hash[heads], options)
-    a, b = heads[first], heads[second]
-    involved = np.unique(np.concatenate([a, b]))
-    documents = read_back(involved, candidates, options, read)
-    root, other, order = oriented(a, b, rank)
-    root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
-    agree = np.maximum(
-        documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
-    )
-    same_url = (index.url_hash[root] == index.url_hash[other]) & (index.url_hash[root] != 0)
-    enough = agree[order] >= lowest_similarity(options) - ESTIMATE_SLACK
-    order = order[enough | same_url[order]]
-    root_at, other_at = root_at[order].tolist(), other_at[order].tolist()
-
-    def repeats(k: int) -> float | None:
-        return documents.similarity(root_at[k], other_at[k], options.document_threshold)
-
-    return keep_decision(root[order], other[order], repeats, texts, head_of, read_only)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.agreement import documents_agree, names
-from cleaner.banding import agreement
+from cleaner.banding import ESTIMATE_SLACK, agreement
 from cleaner.corpus_index import Reader, read_chunks
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
 from cleaner.fingerprint import fingerprint, numbers, overlap
@@ -147,6 +147,33 @@ def _union(parts: Sequence[ReadParagraph]) -> NDArray[np.uint64]:
         np.concatenate([np.empty(0, dtype=np.uint64), *(p.shingles for p in parts)])
     )
     return union
+
+
+def verify(
+    root: NDArray[np.int64],
+    other: NDArray[np.int64],
+    same_url: NDArray[np.bool_],
+    candidates: NDArray[np.uint64],
+    options: DedupOptions,
+    read: Reader,
+) -> NDArray[np.float64]:
+    """Each pair's exact similarity when ``other`` repeats ``root`` at the document threshold
+    (:meth:`ReadBack.similarity`), NaN when not. Only the pairs' documents are read back
+    (``candidates``: the boilerplate candidates, left out); pairs whose signatures agree far
+    less than the lowest similarity a duplicate can have are not compared, unless the two
+    share a canonical URL."""
+    involved = np.unique(np.concatenate([root, other]))
+    documents = read_back(involved, candidates, options, read)
+    root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
+    agree = np.maximum(
+        documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
+    )
+    worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url
+    similarity = np.full(len(root), np.nan)
+    for k in np.flatnonzero(worth).tolist():
+        found = documents.similarity(int(root_at[k]), int(other_at[k]), options.document_threshold)
+        similarity[k] = np.nan if found is None else found
+    return similarity
 
 
 def read_back(
