@@ -4,7 +4,8 @@ LSH proposes pairs from signatures, which estimate similarity and still include 
 The documents of the candidate pairs, and only those, are read back and fingerprinted again,
 whole and without their boilerplate candidates (:func:`read_back`), and each pair is judged
 on its exact shingle sets and on the figures and names its documents state
-(:meth:`ReadBack.similarity`; :mod:`cleaner.agreement`).
+(:meth:`ReadBack.similarity`; :mod:`cleaner.agreement`). :func:`verify` does it for a list
+of pairs, which may be any slice of all of them: a pair's verdict depends on it alone.
 """
 
 from __future__ import annotations
