@@ -153,12 +153,22 @@ class VerifyPairs(Shard):
 
     start: int = 0
     stop: int = 0
+    read_only: int = 0
 
     def run(self) -> int:
         pairs = np.load(self.folder / "pairs.npy", mmap_mode="r")
         root, other, same_url = np.array(pairs[:, self.start : self.stop])
         candidates = np.load(self.folder / "candidates.npy")
-        similarity = verify(root, other, same_url != 0, candidates, self.options, self.read)
+        similarity = verify(
+            root,
+            other,
+            same_url != 0,
+            candidates,
+            self.options,
+            self.read,
+            self.read_only,
+            self.start == 0,
+        )
         np.save(self.folder / f"verified-{self.start:09d}.npy", similarity)
         return int(np.count_nonzero(~np.isnan(similarity)))
 
@@ -391,7 +401,7 @@ def across_documents(
     root, other, same_url = ordered_pairs(index, a, b, rank)
     np.save(staging / "pairs.npy", np.stack([root, other, same_url.astype(np.int64)]))
     slices = _slices(index.shingles[root] + index.shingles[other], engine.workers)
-    verifiers = [VerifyPairs(str(staging), options, rows, a, b) for a, b in slices]
+    verifiers = [VerifyPairs(str(staging), options, rows, a, b, read_only) for a, b in slices]
     list(engine.map(run_step, verifiers))
     verified = tuple(str(staging / f"verified-{a:09d}.npy") for a, _ in slices)
     list(engine.map(run_step, [Decide(str(staging), options, rows, read_only, verified)]))

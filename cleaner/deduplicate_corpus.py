@@ -93,7 +93,7 @@ def decide(
     texts, heads, head_of = same_text(index.text_hash, rank)
     first, second = document_candidates(index.signatures[heads], index.url_hash[heads], options)
     root, other, same_url = ordered_pairs(index, heads[first], heads[second], rank)
-    similarity = verify(root, other, same_url, candidates, options, read)
+    similarity = verify(root, other, same_url, candidates, options, read, read_only)
     duplicates = keep_decision(root, other, similarity, texts, head_of, read_only)
     found = boilerplate_removals(index, duplicates, options, exempted, read_only)
     by_doc: dict[int, list[BoilerplateRemoval]] = {}

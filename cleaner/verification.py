@@ -157,12 +157,21 @@ def verify(
     candidates: NDArray[np.uint64],
     options: DedupOptions,
     read: Reader,
+    read_only: int = 0,
+    first: bool = True,
 ) -> NDArray[np.float64]:
     """Each pair's exact similarity when ``other`` repeats ``root`` at the document threshold
-    (:meth:`ReadBack.similarity`), NaN when not. Only the pairs' documents are read back
-    (``candidates``: the boilerplate candidates, left out); pairs whose signatures agree far
-    less than the lowest similarity a duplicate can have are not compared, unless the two
-    share a canonical URL."""
+    (:meth:`ReadBack.similarity`), NaN when not or when the decision cannot ask for it. Only
+    the pairs' documents are read back (``candidates``: the boilerplate candidates, left out);
+    pairs whose signatures agree far less than the lowest similarity a duplicate can have are
+    not compared, unless the two share a canonical URL.
+
+    The decision (:func:`cleaner.clustering.keep_decision`) takes the pairs in order and asks
+    only for those whose two documents are both still there, and never removes one of the
+    first ``read_only``. With ``first`` (these pairs are the first ones, in order), a pair
+    whose document an earlier pair removed is not compared either: comparing costs most of
+    the decision, and a slice of later pairs cannot know which documents went before it.
+    """
     involved = np.unique(np.concatenate([root, other]))
     documents = read_back(involved, candidates, options, read)
     root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
@@ -171,9 +180,14 @@ def verify(
     )
     worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url
     similarity = np.full(len(root), np.nan)
-    for k in np.flatnonzero(worth).tolist():
+    removed: set[int] = set()
+    for k in np.flatnonzero(worth & (other >= read_only)).tolist():
+        if first and (int(root[k]) in removed or int(other[k]) in removed):
+            continue
         found = documents.similarity(int(root_at[k]), int(other_at[k]), options.document_threshold)
-        similarity[k] = np.nan if found is None else found
+        if found is not None:
+            similarity[k] = found
+            removed.add(int(other[k]))
     return similarity
 
 
