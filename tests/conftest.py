@@ -13,6 +13,14 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+
+def examples(times: float) -> int:
+    """The loaded profile's number of examples, scaled: for a property whose inputs are cheap
+    and whose counterexamples are rare (one character among thousands), so that a profile
+    that asks for fewer or more examples still gets fewer or more of them."""
+    return max(1, round(settings.default.max_examples * times))
+
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "news"
 # As in bench/corpora.py: a checkout that is not beside ../shared (a worktree) points at the data.
