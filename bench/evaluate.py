@@ -909,7 +909,9 @@ def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Run:
     """Clean the case folder with the public library call and read the corpus back."""
     with tempfile.TemporaryDirectory(prefix="cleaner-eval-out-") as out_dir:
         out = Path(out_dir) / "corpus.parquet"
-        report = cleaner.clean([str(folder)], out, cleaner.Options(dedup=dedup, workers=workers))
+        report = cleaner.clean(
+            [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
+        )
         outputs = read_output(out)
     return Run(outputs, report.seconds, report.bytes_in / 1e6)
 

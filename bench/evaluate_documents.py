@@ -720,7 +720,9 @@ class Outcome:
 def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="cleaner-eval-docs-out-") as out_dir:
         out = Path(out_dir) / "corpus.parquet"
-        report = cleaner.clean([str(folder)], out, cleaner.Options(dedup=dedup, workers=workers))
+        report = cleaner.clean(
+            [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
+        )
         frame = pd.read_parquet(out, columns=["doc_id", "paragraphs", "removed", "n_paragraphs_in"])
         rejects = pd.read_parquet(out.with_name(f"{out.stem}.rejects.parquet"))
     outcome = Outcome({}, {}, [], {}, report.seconds, report.bytes_in / 1e6)

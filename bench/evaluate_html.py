@@ -180,7 +180,9 @@ def run_cleaner(
 ) -> CleanerRun:
     dedup = cleaner.DedupOptions(scope=scope, boilerplate_min_docs=min_docs)
     started = time.perf_counter()
-    report = cleaner.clean([str(folder)], out, cleaner.Options(dedup=dedup, workers=workers))
+    report = cleaner.clean(
+        [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
+    )
     seconds = time.perf_counter() - started
     rows = pq.read_table(out).to_pylist()
     removed = [

@@ -23,13 +23,16 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cleaner import __version__
+from cleaner.chain import clean_file, file_kind
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
-from cleaner.engine import WorkerLost, default_workers
+from cleaner.engine import LocalPool
+from cleaner.errors import InputError, WorkerLost
 from cleaner.metadata import COLUMNS
-from cleaner.pipeline import Options, Report, clean, documents_in, merge
-from cleaner.sources import STDIN, InputError, Source, classify, listing, read_stdin
+from cleaner.options import Options, cleaner_version
+from cleaner.pipeline import clean, merge
+from cleaner.sources import STDIN, listing
+from cleaner.tally import Report
 from cleaner.terminal import shown
 
 # What only some commands need is imported by them: `cleaner fix`, a filter in shell
@@ -191,7 +194,7 @@ def _stops_raise_once() -> Iterator[None]:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"cleaner {__version__}")
+        typer.echo(f"cleaner {cleaner_version()}")
         raise typer.Exit()
 
 
@@ -310,11 +313,11 @@ def clean_command(
         max_file_bytes=max_file_bytes,
         max_decompressed_bytes=max_decompressed_bytes,
         max_paragraphs=max_paragraphs,
-        stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
+        stdin_format=stdin_format.value,
         follow_symlinks=follow_symlinks,
-        workers=workers or default_workers(),
         against=tuple(str(path) for path in against or ()),
     )
+    engine = LocalPool(workers)
     show_progress = not quiet and not as_json and err.is_terminal
     with _failures(output):
         if show_progress:
@@ -334,9 +337,10 @@ def clean_command(
                     output,
                     options,
                     lambda done, total: bar.update(task, completed=done, total=total),
+                    engine,
                 )
         else:
-            report = clean(inputs, output, options)
+            report = clean(inputs, output, options, engine=engine)
     if not quiet:
         _summary(report, as_json)
     empty = report.nothing_found()
@@ -611,26 +615,22 @@ def fix_command(
 ) -> None:
     """Print an article's repaired, de-duplicated paragraphs, separated by blank lines; of
     JSON Lines, one {"id", "text"} record per document."""
-    if file != STDIN and not Path(file).is_file():
-        _fail(f"input not found: {file}", 2)
     dedup = DedupOptions(
         threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
     )
-    options = Options(dedup=dedup)
-    if file == STDIN:
-        kind, gzipped = ("article" if stdin_format is StdinFormat.txt else "records"), False
-    else:
-        kind, gzipped = classify(Path(file).name) or ("article", file.lower().endswith(".gz"))
-    source = Source(file, file, kind, gzipped)
+    options = Options(dedup=dedup, stdin_format=stdin_format.value)
+    kind = file_kind(file, options)[0]
     try:
-        found = documents_in(read_stdin(source, options.max_file_bytes), options)
+        found = clean_file(file, options)
+    except InputError as exc:
+        _fail(str(exc), 2)
     except Rejected as exc:
         _fail(f"{file}: {exc.reason}: {exc.detail}", 1)
     # On a terminal the text is shown, not obeyed; in a pipe it is the product, as it is.
     show = shown if sys.stdout.isatty() else str
     for item in found:
         if isinstance(item, Rejected):
-            if kind == "records":
+            if kind in ("records", "json"):
                 _say(f"{file}#{item.key}: {item.reason}: {item.detail}")
             elif item.reason != "empty":  # an empty article prints nothing
                 _fail(f"{file}: {item.reason}: {item.detail}", 1)
@@ -642,8 +642,8 @@ def fix_command(
                     f"{item.doc_id}: removed [{r.index}] {r.reason}, repeats {what} "
                     f"(Jaccard {r.similarity:.3f}): {r.paragraph}"
                 )
-        if kind == "records":
-            key = item.doc_id.removeprefix(f"{source.name}#")
+        if kind in ("records", "json"):
+            key = item.doc_id.removeprefix(f"{file}#")
             record = json.dumps({"id": key, "text": item.text}, ensure_ascii=False)
             sys.stdout.write(show(record) + "\n")
         elif item.paragraphs:

@@ -201,7 +201,7 @@ def test_an_awards_page_keeps_each_nominee_under_each_category(page: str, tmp_pa
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / page).write_bytes((folder / "html" / page).read_bytes())
     out = tmp_path / "corpus.parquet"
-    options = Options(dedup=DedupOptions(scope="document"), workers=1)
+    options = Options(dedup=DedupOptions(scope="document"))
     clean([str(tmp_path / "in")], out, options)
     (row,) = pq.read_table(out).to_pylist()
     # Compared on their words: the page marks list items with a dash the gold text leaves out.

@@ -23,15 +23,12 @@ def words(start: int, stop: int, stem: str = "word") -> str:
 
 
 def jaccard(a: str, b: str) -> float:
-    fp = fingerprint([a, b], k=cleaner.DedupOptions().shingle_size)
+    fp = fingerprint([a, b])
     return overlap(fp.shingle_set(0), fp.shingle_set(1))[0]
 
 
 def clean(folder: Path, **dedup: object) -> tuple[pd.DataFrame, pd.DataFrame, cleaner.Report]:
-    # In this process: a pool costs seconds per small case, and the output is the same for any
-    # number of workers (test_output_is_the_same_for_any_number_of_workers).
-    dedup_options = cleaner.DedupOptions(**dedup)  # type: ignore[arg-type]
-    options = cleaner.Options(dedup=dedup_options, workers=1)
+    options = cleaner.Options(dedup=cleaner.DedupOptions(**dedup))  # type: ignore[arg-type]
     report = cleaner.clean([str(folder)], folder.parent / "out.parquet", options)
     rejects = pd.read_parquet(folder.parent / "out.rejects.parquet")
     return read_corpus(folder.parent / "out.parquet"), rejects, report
@@ -137,7 +134,7 @@ def test_output_is_the_same_for_any_number_of_workers(tmp_path: Path) -> None:
     outputs = []
     for workers in (1, 2):
         out = tmp_path / f"j{workers}.parquet"
-        cleaner.clean([str(folder)], out, cleaner.Options(workers=workers))
+        cleaner.clean([str(folder)], out, engine=cleaner.LocalPool(workers))
         outputs.append((out.read_bytes(), (tmp_path / f"j{workers}.rejects.parquet").read_bytes()))
     assert outputs[0] == outputs[1]
     assert len(pd.read_parquet(tmp_path / "j1.rejects.parquet")) == 160  # 40 stories stay
@@ -219,7 +216,7 @@ def test_document_pair(case: dict[str, Any], tmp_path: Path) -> None:
     if "similarity" in case:
         assert rejects.similarity.tolist() == [case["similarity"]]
     if case.get("above_threshold"):
-        fp = fingerprint([*case["first"], *case["second"]], k=cleaner.DedupOptions().shingle_size)
+        fp = fingerprint([*case["first"], *case["second"]])
         first, second = np.arange(len(case["first"])), np.arange(len(case["second"]))
         similarity = overlap(fp.shingle_union(first), fp.shingle_union(second + len(first)))[0]
         assert similarity >= cleaner.DedupOptions().document_threshold

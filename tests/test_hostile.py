@@ -144,7 +144,7 @@ def case_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     hostile = Hostile(tmp_path_factory.mktemp("cases") / "in")
     write_cases(hostile)
     out = hostile.root.parent / "c.parquet"
-    cleaner.clean([str(hostile.root)], out, cleaner.Options(workers=1))
+    cleaner.clean([str(hostile.root)], out)
     return outcomes(out)[0]
 
 

@@ -143,7 +143,7 @@ def jobs(inputs: list[str], root: Path) -> dict[str, Job]:
     halves = []
     for n, half in enumerate((inputs[::2], inputs[1::2])):
         (root / f"half{n}").mkdir()
-        cleaner.clean(half, root / f"half{n}" / "c.parquet", cleaner.Options(workers=2))
+        cleaner.clean(half, root / f"half{n}" / "c.parquet", engine=cleaner.LocalPool(2))
         halves.append(str(root / f"half{n}" / "c.parquet"))
     return {"clean": whole, "merge": measured(("merge", *halves, "-o", "{out}"), root / "merged")}
 

@@ -24,7 +24,7 @@ STORY = [words(0, 30), words(30, 60), words(60, 90)]
 
 
 def run(folder: Path, keep: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    options = cleaner.Options(dedup=cleaner.DedupOptions(keep=keep), workers=1)
+    options = cleaner.Options(dedup=cleaner.DedupOptions(keep=keep))
     out = folder.parent / f"{keep}.parquet"
     cleaner.clean([str(folder)], out, options)
     return read_corpus(out), pd.read_parquet(out.with_name(f"{keep}.rejects.parquet"))

@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cleaner
+from cleaner.chain import process_batch
 from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.document import Rejected
 from cleaner.fingerprint import normalize
-from cleaner.pipeline import Options, process_batch
+from cleaner.options import Options
 from cleaner.repair import repair_lines
 from cleaner.sources import Source, portable_name
 from cleaner.split import split_paragraphs
