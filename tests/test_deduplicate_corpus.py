@@ -192,26 +192,15 @@ def test_bbc_byte_identical_files_keep_one_copy_each(tmp_path: Path) -> None:
         assert min(members) in kept or min(members) in dropped
 
 
-def test_short_posts_equal_but_for_their_footers_are_duplicates(tmp_path: Path) -> None:
-    footers = {c: f"Subscribe to the {c} channel for the news first." for c in ("red", "blue")}
-    articles = {
-        f"{c}{n}.txt": [words(10 * n, 10 * n + 7, c), footer]
-        for c, footer in footers.items()
-        for n in range(3)
-    }
-    articles["red_video.txt"] = ["Video of the fire.", footers["red"]]
-    articles["z_blue_video.txt"] = ["Video of the fire!", footers["blue"]]
-    _, rejects, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
-    assert duplicates(rejects) == {"z_blue_video.txt": "red_video.txt"}
-
-
 @pytest.mark.parametrize("case", cases("document_pairs.json"))
 def test_document_pair(case: dict[str, Any], tmp_path: Path) -> None:
     """``expect``: ``duplicate`` (the second goes) or ``kept``; ``similarity``: the one the
     reject records; ``above_threshold``: the pair is as similar as --document-threshold, so
-    that what keeps it apart is a rule of agreement, not a low similarity."""
-    folder = write(tmp_path / "in", {"a.txt": case["first"], "b.txt": case["second"]})
-    rejects = clean(folder)[1]
+    that what keeps it apart is a rule of agreement, not a low similarity; ``beside``: other
+    documents of the run (footers are boilerplate only in company), ``options`` its options."""
+    beside = {f"other{n}.txt": paragraphs for n, paragraphs in enumerate(case.get("beside", []))}
+    documents = {"a.txt": case["first"], "b.txt": case["second"], **beside}
+    rejects = clean(write(tmp_path / "in", documents), **case.get("options", {}))[1]
     assert duplicates(rejects) == ({"b.txt": "a.txt"} if case["expect"] == "duplicate" else {})
     if "similarity" in case:
         assert rejects.similarity.tolist() == [case["similarity"]]
