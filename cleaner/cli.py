@@ -57,8 +57,9 @@ class _OneLineErrors(typer.core.TyperGroup):
             if message:  # else typer has printed the help a bare command asks for
                 _say(f"error: {message[:1].lower()}{message[1:]}{where}")
             sys.exit(exc.exit_code)
-        except typer.Abort:
-            sys.exit(1)
+        except typer.Abort:  # click's form of a Ctrl-C before the command's own handlers
+            _say("error: interrupted")
+            sys.exit(130)
         sys.exit(code or 0)
 
 
