@@ -230,7 +230,7 @@ def clean_command(
     text_field: Annotated[
         str | None,
         typer.Option(
-            help="JSON field holding the text [default: the first of text, maintext, "
+            help="JSON field holding the text \\[default: the first of text, maintext, "
             "plaintext, body that holds a string]."
         ),
     ] = None,
