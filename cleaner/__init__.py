@@ -6,8 +6,13 @@
 ['Same lead.', 'Next.']
 """
 
+from __future__ import annotations
+
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# Not typing's: the command's start-up imports nothing it can do without (a Ctrl-C then is
+# Python's, not cleaner's).
+TYPE_CHECKING = False
 
 # Names are imported on first use (PEP 562), so that a command imports only what it runs:
 # `cleaner fix` starts without Arrow, Parquet or pandas.
@@ -30,6 +35,8 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from cleaner.chain import clean_file, clean_text
     from cleaner.deduplicate import DedupOptions
     from cleaner.document import Document, Rejected, Removal

@@ -57,8 +57,9 @@ class _OneLineErrors(typer.core.TyperGroup):
             if message:  # else typer has printed the help a bare command asks for
                 _say(f"error: {message[:1].lower()}{message[1:]}{where}")
             sys.exit(exc.exit_code)
-        except typer.Abort:
-            sys.exit(1)
+        except typer.Abort:  # click's form of a Ctrl-C before the command's own handlers
+            _say("error: interrupted")
+            sys.exit(130)
         sys.exit(code or 0)
 
 
@@ -151,6 +152,11 @@ DEFAULT_SCOPE, DEFAULT_KEEP = Scope(DEFAULTS.scope), Keep(DEFAULTS.keep)
 LIMITS = Options()
 
 
+def _limit(what: str, reason: str) -> Any:
+    """A limit's option: what it bounds, and the reject reason past it."""
+    return typer.Option(min=1, help=f"{what}; else {reason}.")
+
+
 def _fail(message: str, code: int) -> NoReturn:
     err.print(f"error: {shown(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -224,7 +230,7 @@ def clean_command(
     text_field: Annotated[
         str | None,
         typer.Option(
-            help="JSON field holding the text [default: the first of text, maintext, "
+            help="JSON field holding the text \\[default: the first of text, maintext, "
             "plaintext, body that holds a string]."
         ),
     ] = None,
@@ -266,20 +272,13 @@ def clean_command(
         ),
     ] = DEFAULTS.boilerplate_min_docs,
     max_file_bytes: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Largest file to read, as stored (compressed, for .gz); else too_large."
-        ),
+        int, _limit("Largest file to read, as stored (compressed, for .gz)", "too_large")
     ] = LIMITS.max_file_bytes,
     max_decompressed_bytes: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Most bytes a .gz file may expand to; else too_large_decompressed."
-        ),
+        int, _limit("Most bytes a .gz file may expand to", "too_large_decompressed")
     ] = LIMITS.max_decompressed_bytes,
     max_paragraphs: Annotated[
-        int,
-        typer.Option(min=1, help="Most paragraphs in one document; else too_many_paragraphs."),
+        int, _limit("Most paragraphs in one document", "too_many_paragraphs")
     ] = LIMITS.max_paragraphs,
     workers: Annotated[
         int, typer.Option("--workers", "-j", min=0, help="Worker processes; 0 means one per core.")
@@ -604,14 +603,14 @@ def fix_command(
             "record); .gz read transparently; - for stdin."
         ),
     ] = STDIN,
-    threshold: Threshold = DEFAULTS.threshold,
-    shingle_size: ShingleSize = DEFAULTS.shingle_size,
-    containment: Containment = DEFAULTS.containment,
-    min_words: MinWords = DEFAULTS.min_words,
     stdin_format: StdinFormatOption = StdinFormat.txt,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say on stderr what was removed, and why.")
     ] = False,
+    threshold: Threshold = DEFAULTS.threshold,
+    shingle_size: ShingleSize = DEFAULTS.shingle_size,
+    containment: Containment = DEFAULTS.containment,
+    min_words: MinWords = DEFAULTS.min_words,
 ) -> None:
     """Print an article's repaired, de-duplicated paragraphs, separated by blank lines; of
     JSON Lines, one {"id", "text"} record per document."""
