@@ -427,10 +427,11 @@ def across_documents(
 
 
 def _slices(costs: NDArray[np.int64], workers: int) -> list[tuple[int, int]]:
-    """Pairs cut into a few slices of about equal cost (``costs``, each pair's shingles), none
-    empty but the one of no pairs: more slices than workers even out their load, and each
-    reads back the documents of its own pairs, so their number stays small."""
-    pieces = 1 if workers <= 1 else 2 * workers
+    """Pairs cut into a slice per worker, of about equal cost (``costs``, each pair's
+    shingles), none empty but the one of no pairs: each slice reads back the documents of its
+    own pairs, and only the first can skip the pairs the decision will not ask for, so more
+    slices would cost more than they even out."""
+    pieces = max(1, workers)
     spent = np.cumsum(costs)
     aims = np.linspace(0, spent[-1] if len(spent) else 0, pieces + 1)[1:-1]
     cuts = np.unique([0, *np.searchsorted(spent, aims, "right").tolist(), len(costs)])
