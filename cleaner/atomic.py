@@ -23,6 +23,8 @@ from pathlib import Path
 
 from cleaner.formats import output_paths
 
+STAGING = ".staging.tmp"  # how a Staging folder's name ends
+
 
 def temp_prefix(target: Path) -> str:
     return f".{target.name}."
@@ -65,7 +67,7 @@ class Staging:
     """
 
     def __init__(self, target: Path) -> None:
-        name = tempfile.mkdtemp(dir=target.parent, prefix=temp_prefix(target), suffix=".tmp")
+        name = tempfile.mkdtemp(dir=target.parent, prefix=temp_prefix(target), suffix=STAGING)
         self.path = Path(name)
         self.fd = os.open(name, os.O_RDONLY)
         try:
@@ -96,7 +98,8 @@ def remove_stale(target: Path, before: float) -> None:
                 fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
                 try:
                     info = os.fstat(fd)
-                    folder = stat.S_ISDIR(info.st_mode)  # a Staging folder
+                    # a folder only when named as a Staging folder is: it is removed whole
+                    folder = stat.S_ISDIR(info.st_mode) and name.endswith(STAGING)
                     if (folder or stat.S_ISREG(info.st_mode)) and info.st_mtime < before:
                         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a run holds it
                         if folder:

@@ -110,10 +110,13 @@ def test_the_staging_folder_goes_whether_the_run_succeeds_or_fails(tmp_path: Pat
 
 def test_a_staging_folder_a_killed_run_left_is_swept_by_the_next_run(tmp_path: Path) -> None:
     out = tmp_path / "c.parquet"
-    left = tmp_path / ".c.parquet.killed.tmp"
-    left.mkdir()
-    (left / "rows-000000.arrow").write_bytes(b"rows of a run that was killed")
-    old = time.time() - 60
-    os.utime(left, (old, old))
+    left = tmp_path / ".c.parquet.killed.staging.tmp"
+    mine = tmp_path / ".c.parquet.not-a-run-of-cleaner.tmp"  # a folder someone else made
+    for folder in (left, mine):
+        folder.mkdir()
+        (folder / "rows-000000.arrow").write_bytes(b"rows of a run that was killed")
+        old = time.time() - 60
+        os.utime(folder, (old, old))
     cleaner.clean([str(FIXTURES)], out)
     assert not left.exists()
+    assert (mine / "rows-000000.arrow").exists()

@@ -239,7 +239,7 @@ def kill_at_random_points(
                 assert rejects in (current.rejects, other.rejects)  # the rename in between
                 yield "before"
             assert len(pd.read_parquet(out)) > 0
-            # this kill's (corpus, rejects, index, spill); earlier ones were swept
+            # this kill's (corpus, rejects, index, staging folder); earlier ones were swept
             assert len(temp_files(out.parent)) <= 4
         rerun = subprocess.run([*CLEAN, str(other.folder), "-o", str(out), "-q", "-j", "2"])
         assert rerun.returncode == 0
