@@ -19,7 +19,7 @@ run: $(BIN)/cleaner
 	$(BIN)/cleaner clean fixtures/news -o build/corpus.parquet
 
 test: $(VENV)/.dev lint
-	$(BIN)/python -m pytest -q --doctest-modules -m "not slow" cleaner tests
+	$(BIN)/python -m pytest -q --doctest-modules -m "not slow" cleaner tests bench
 
 # The full-size hostile folder (a 200 MB line, 50,000 files), many SIGKILLs: a few minutes.
 test-slow: $(VENV)/.dev

@@ -169,7 +169,7 @@ class CleanerRun:
     rejects: Counter[str]
 
 
-def run_cleaner(folder: Path, scope: str, workers: int, min_docs: int = 10) -> CleanerRun:
+def clean_pages(folder: Path, scope: str, workers: int, min_docs: int = 10) -> CleanerRun:
     dedup = cleaner.DedupOptions(scope=scope, boilerplate_min_docs=min_docs)
     outcome = harness.run_cleaner(folder, dedup, workers)
     documents = outcome.documents
@@ -234,7 +234,7 @@ def evaluate_set(
     runs = [("document", 10), ("corpus", 10), ("corpus", 3)]
     result: dict[str, Any] = {"pages": len(pages), "plain_seconds": plain_seconds}
     for scope, min_docs in runs:
-        run = run_cleaner(folder, scope, workers, min_docs)
+        run = clean_pages(folder, scope, workers, min_docs)
         name = f"cleaner --scope {scope}" + (
             f" --boilerplate-min-docs {min_docs}" if scope == "corpus" else ""
         )
