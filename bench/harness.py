@@ -27,8 +27,8 @@ from rich.text import Text
 
 import cleaner
 from bench import shared_data
-from cleaner.document import Document
-from cleaner.document import Removal as Removal  # the evaluations import it from here
+from cleaner.document import Document as Document  # the evaluations import these from here
+from cleaner.document import Removal as Removal
 from cleaner.write import document_of, rejects_path
 
 DEFAULT_SEED = 20240601  # draws the cases of every evaluation
