@@ -27,8 +27,8 @@ from rich.text import Text
 
 import cleaner
 from bench import shared_data
-from cleaner.document import Document as Document  # the evaluations import these from here
-from cleaner.document import Removal as Removal
+from cleaner import Document as Document  # the evaluations import these two from here
+from cleaner import Removal as Removal
 from cleaner.write import document_of, rejects_path
 
 DEFAULT_SEED = 20240601  # draws the cases of every evaluation
@@ -70,7 +70,9 @@ def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Outc
     """Clean ``folder`` with the public library call into a temporary corpus and read it back."""
     with tempfile.TemporaryDirectory(prefix="cleaner-eval-out-") as out_dir:
         out = Path(out_dir) / "corpus.parquet"
-        report = cleaner.clean([str(folder)], out, cleaner.Options(dedup=dedup, workers=workers))
+        report = cleaner.clean(
+            [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
+        )
         return read_outcome(out, report)
 
 

@@ -43,7 +43,7 @@ from pathlib import Path
 from bench import shared_data
 from bench.workload import SEED, SHARDS, build_workload
 from cleaner import DedupOptions
-from cleaner.pipeline import STAGES
+from cleaner.tally import STAGES
 
 K = DedupOptions().shingle_size  # cleaner's default, used by every contender
 NUM_PERM = 128
@@ -170,8 +170,9 @@ def run_cleaner(inputs: Sequence[Path], out: Path, workers: int) -> Run:
     code = (
         "import json, sys, cleaner;"
         "d = cleaner.DedupOptions(scope='document');"
-        "o = cleaner.Options(workers=int(sys.argv[2]), dedup=d);"
-        "r = cleaner.clean(sys.argv[3:], sys.argv[1], o);"
+        "o = cleaner.Options(dedup=d);"
+        "e = cleaner.LocalPool(int(sys.argv[2]));"
+        "r = cleaner.clean(sys.argv[3:], sys.argv[1], o, engine=e);"
         "json.dump({'stages': r.stages, 'bytes': r.bytes_in, 'paragraphs': r.paragraphs_in,"
         " 'documents': r.documents, 'removed': dict(r.removed), 'rejected': r.rejected},"
         f" open({str(report)!r}, 'w'))"

@@ -42,7 +42,7 @@ from cleaner.deduplicate_corpus import (
     read_index,
 )
 from cleaner.document import Rejected, Removal
-from cleaner.sources import InputError
+from cleaner.errors import InputError
 from cleaner.write import (
     CORPUS_SCHEMA,
     METADATA_KEY,

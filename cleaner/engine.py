@@ -1,11 +1,13 @@
 """Engines schedule the stages; they never change what the stages compute.
 
-``run`` maps a function over batches and yields the results in input order, so the output
-is the same whatever the number of workers. With one worker everything runs in this
-process; with more, worker processes run at most ``2 * workers`` batches ahead of the
-consumer (counting results not yet consumed), which keeps memory bounded however large the
-input. A new batch goes to the worker with the fewest batches in hand, so one heavy batch
-does not hold up the batches behind it.
+An :class:`Engine` maps a plain function over items and yields the results in input order,
+so the output is the same whatever runs it and however many workers it has. Stages know
+nothing of engines; :func:`cleaner.clean` and :func:`cleaner.merge` take one as an object.
+:class:`InProcess` runs everything in this process; :class:`LocalPool` in worker processes
+of its own on this machine, at most ``2 * workers`` items ahead of the consumer (counting
+results not yet consumed), which keeps memory bounded however large the input. A new item
+goes to the worker with the fewest in hand, so one heavy batch does not hold up the batches
+behind it.
 
 Each worker is a process of the engine's own with two pipes that nothing else holds: one
 brings its batches, one takes its results back. Nothing stands between the engine and a
@@ -37,7 +39,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from queue import SimpleQueue
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from cleaner.errors import WorkerLost
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,23 +52,52 @@ _REAP_SECONDS = 1.0  # how long a stop waits for killed workers to be reaped, al
 _STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
-class WorkerLost(RuntimeError):
-    """A worker process died before it returned the batches it held (killed, out of memory)."""
+class Engine(Protocol):
+    """Runs a plain, picklable function over items; the contract every engine keeps.
+
+    ``map`` takes the items lazily (an input walked while the first batches are at work) and
+    yields the results in the items' order. A function's exception is raised in its turn,
+    after the results before it; a worker that dies raises :class:`WorkerLost`. Closing the
+    iterator early stops the work in hand at once.
+    """
+
+    @property
+    def workers(self) -> int:
+        """How many items run at the same time."""
+        ...
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
+
+
+class InProcess:
+    """Everything in the calling process, one item after another."""
+
+    workers = 1
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        return map(function, items)
+
+
+class LocalPool:
+    """Worker processes of this machine; one worker is :class:`InProcess`."""
+
+    def __init__(self, workers: int = 0) -> None:
+        """``workers``: how many processes; 0 means one per core this process may use."""
+        self.workers = workers or default_workers()
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        if self.workers <= 1:
+            yield from map(function, items)
+            return
+        crew: list[_Worker[T, R]] = []
+        try:
+            yield from _in_order(function, iter(items), self.workers, crew)
+        finally:  # including GeneratorExit: the consumer has stopped listening
+            _stop(crew)
 
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-
-
-def run(function: Callable[[T], R], batches: Iterable[T], workers: int) -> Iterator[R]:
-    if workers <= 1:
-        yield from map(function, batches)
-        return
-    crew: list[_Worker[T, R]] = []
-    try:
-        yield from _in_order(function, iter(batches), workers, crew)
-    finally:  # including GeneratorExit: the consumer has stopped listening
-        _stop(crew)
 
 
 class _Batch(Generic[R]):

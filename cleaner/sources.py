@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 from cleaner.document import Rejected
+from cleaner.errors import InputError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -50,10 +51,6 @@ class Source:
     # (reason, detail) of a reject found by the walk: a folder that cannot be listed, a file
     # of a format not read, a link not followed
     problem: tuple[str, str] | None = None
-
-
-class InputError(Exception):
-    """An input named on the command line does not exist (a usage error, not a reject)."""
 
 
 def classify(filename: str) -> tuple[str, bool] | None:

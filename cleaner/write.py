@@ -30,7 +30,8 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from cleaner.document import Document, Meta, Rejected, Removal
-from cleaner.sources import InputError, classify
+from cleaner.errors import InputError
+from cleaner.sources import classify
 
 METADATA_KEY = b"cleaner"
 ROW_GROUP = 4096

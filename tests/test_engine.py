@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import cleaner
 from cleaner import engine
 
 
@@ -23,7 +24,7 @@ def slow_square(n: int) -> int:
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_results_come_in_input_order_whatever_the_number_of_workers(workers: int) -> None:
-    assert list(engine.run(slow_square, range(40), workers)) == [n * n for n in range(40)]
+    assert list(engine.LocalPool(workers).map(slow_square, range(40))) == [n * n for n in range(40)]
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -36,7 +37,7 @@ def test_at_most_two_batches_per_worker_are_taken_ahead_of_the_consumer(workers:
             taken += 1
             yield n
 
-    for consumed, _ in enumerate(engine.run(slow_square, batches(), workers), start=1):
+    for consumed, _ in enumerate(engine.LocalPool(workers).map(slow_square, batches()), start=1):
         assert taken - consumed < 2 * workers
 
 
@@ -49,7 +50,7 @@ def fail_on_seven(n: int) -> int:
 def test_an_error_in_a_batch_reaches_the_consumer_and_the_workers_go() -> None:
     results = []
     with pytest.raises(ValueError, match="seven"):
-        results.extend(engine.run(fail_on_seven, range(20), 2))
+        results.extend(engine.LocalPool(2).map(fail_on_seven, range(20)))
     assert results == list(range(7))
     assert multiprocessing.active_children() == []
 
@@ -61,8 +62,8 @@ def die_on_three(n: int) -> int:
 
 
 def test_a_worker_killed_outright_is_a_worker_lost() -> None:
-    with pytest.raises(engine.WorkerLost, match="SIGKILL"):
-        list(engine.run(die_on_three, range(10), 2))
+    with pytest.raises(cleaner.WorkerLost, match="SIGKILL"):
+        list(engine.LocalPool(2).map(die_on_three, range(10)))
     assert multiprocessing.active_children() == []
 
 
@@ -74,8 +75,8 @@ def die_while_sending(n: int) -> bytes:
 
 def test_a_worker_killed_while_sending_a_large_result_is_lost_at_once() -> None:
     started = time.monotonic()
-    with pytest.raises(engine.WorkerLost):
-        list(engine.run(die_while_sending, range(2), 2))
+    with pytest.raises(cleaner.WorkerLost):
+        list(engine.LocalPool(2).map(die_while_sending, range(2)))
     assert time.monotonic() - started < 10
     assert multiprocessing.active_children() == []
 
@@ -87,7 +88,7 @@ def sleep_unless_zero(n: int) -> int:
 
 
 def test_a_consumer_that_stops_early_has_the_workers_killed_not_waited_for() -> None:
-    results = engine.run(sleep_unless_zero, range(6), 2)
+    results = engine.LocalPool(2).map(sleep_unless_zero, range(6))
     assert next(results) == 0
     started = time.monotonic()
     results.close()

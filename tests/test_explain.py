@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 import cleaner
 from cleaner.cli import app
+from cleaner.errors import InputError
 from cleaner.explain import explain, word_diff
-from cleaner.sources import InputError
 from tests.conftest import EXAMPLE, FIXTURES
 
 runner = CliRunner()

@@ -162,7 +162,7 @@ def test_nothing_is_fetched_while_pages_are_read(
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
         '"http://198.51.100.7/xhtml1-strict.dtd">',
     )
-    corpus, _ = clean(tmp_path, {"remote.xhtml": html}, workers=1)
+    corpus, _ = clean(tmp_path, {"remote.xhtml": html})
     assert list(corpus.loc["remote.xhtml"].paragraphs) == ARTICLE
     assert tried == []
 
@@ -197,7 +197,7 @@ def test_real_news_pages_give_their_gold_paragraphs(tmp_path: Path) -> None:
     folder = shared("fundus_eval_news_html")
     gold = json.loads((folder / "ground_truth.json").read_text())
     out = tmp_path / "corpus.parquet"
-    cleaner.clean([str(folder / "html")], out, cleaner.Options(workers=1))
+    cleaner.clean([str(folder / "html")], out, cleaner.Options())
     corpus = read_corpus(out)
     assert len(corpus) == len(gold) == 80
     found = total = 0
@@ -216,7 +216,7 @@ def test_real_news_pages_give_their_gold_paragraphs(tmp_path: Path) -> None:
 def test_real_web_pages_in_many_encodings_are_read(tmp_path: Path) -> None:
     folder = shared("trafilatura_eval_html", "cache")
     out = tmp_path / "corpus.parquet"
-    report = cleaner.clean([str(folder)], out, cleaner.Options(workers=1))
+    report = cleaner.clean([str(folder)], out, cleaner.Options())
     assert report.files == len(list(folder.iterdir()))
     assert "internal_error" not in report.rejects
     assert report.documents >= 0.9 * report.files

@@ -26,7 +26,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lines = "\n".join(json.dumps(case["record"], ensure_ascii=False) for case in CASES)
     (folder / "feed.jsonl").write_text(lines + "\n")
     out = folder / "corpus.parquet"
-    cleaner.clean([str(folder / "feed.jsonl")], out, cleaner.Options(workers=1))
+    cleaner.clean([str(folder / "feed.jsonl")], out, cleaner.Options())
     return out
 
 
@@ -105,7 +105,7 @@ def test_published_is_read_from_what_sources_give(given: Any, expected: str | No
 def test_real_telegram_exports_keep_their_dates(tmp_path: Path) -> None:
     channel = sorted(shared("russian_telegram_news_posts", "raw").glob("*.json"))[0]
     out = tmp_path / "c.parquet"
-    report = cleaner.clean([str(channel)], out, cleaner.Options(workers=1))
+    report = cleaner.clean([str(channel)], out, cleaner.Options())
     corpus = read_corpus(out)
     assert report.documents == len([m for m in json.loads(channel.read_text()) if m.get("text")])
     assert corpus.published.notna().all()
@@ -124,7 +124,7 @@ def test_the_metadata_columns_are_typed_and_nullable_in_arrow(scraped: Path) -> 
 def test_the_corpus_reads_in_polars_and_duckdb(tmp_path: Path, tool: str) -> None:
     module = pytest.importorskip(tool)
     out = tmp_path / "c.parquet"
-    cleaner.clean([str(ROOT / "fixtures" / "news")], out, cleaner.Options(workers=1))
+    cleaner.clean([str(ROOT / "fixtures" / "news")], out, cleaner.Options())
     if tool == "polars":
         frame = module.read_parquet(out)
         assert str(frame.schema["published"]).startswith("Datetime")

@@ -45,7 +45,7 @@ def archive() -> list[bytes]:
 def clean(tmp_path: Path, name: str, data: bytes, **options: int) -> tuple[pd.DataFrame, ...]:
     (tmp_path / name).write_bytes(data)
     out = tmp_path / "corpus.parquet"
-    report = cleaner.clean([str(tmp_path / name)], out, cleaner.Options(workers=1, **options))
+    report = cleaner.clean([str(tmp_path / name)], out, cleaner.Options(**options))
     rejects = pd.read_parquet(out.with_name("corpus.rejects.parquet"))
     return read_corpus(out), rejects, report
 
@@ -110,7 +110,7 @@ def test_real_pages_read_from_a_warc_as_from_their_files(tmp_path: Path) -> None
         (tmp_path / "pages" / path.name).write_bytes(path.read_bytes())
     from_warc, _, _ = clean(tmp_path, "pages.warc.gz", warcs.gzipped(records))
     out = tmp_path / "files.parquet"
-    cleaner.clean([str(tmp_path / "pages")], out, cleaner.Options(workers=1))
+    cleaner.clean([str(tmp_path / "pages")], out, cleaner.Options())
     from_files = pq.read_table(out).to_pandas()
     assert from_warc.text.tolist() == from_files.text.tolist()
     assert from_warc.title.tolist() == from_files.title.tolist()
