@@ -18,18 +18,22 @@ The configurations, each in a folder of its own:
 - ``merge``: ``merge first-half/corpus.parquet second-half/corpus.parquet``.
 
 Every file of the workload gets one fixed modification time: the index records it (for
-``--keep newest``), and a folder built twice would otherwise differ there. No output records
-when it was written (the metadata holds the version and the options), so the file's bytes are
-hashed whole. Beside that hash a line carries two more, of the table's rows (read with pyarrow,
-without metadata) and of its key-value metadata, so that a difference can be told apart: the
-rows, the metadata (a new option recorded), or only the Parquet encoding. The first line of a
-manifest hashes the workload itself: two manifests of different workloads are not compared.
+``--keep newest``), and a folder built twice would otherwise differ there. The commands run in
+the work folder with relative paths, since the metadata records ``--against`` as given. No
+output records when it was written (the metadata holds the version and the options), so the
+file's bytes are hashed whole. Beside that hash a line carries two more, of the table's rows
+(read with pyarrow, without metadata) and of its key-value metadata, so that a difference can
+be told apart: the rows, the metadata (a new option recorded), or only the Parquet encoding;
+the manifest ends with each metadata in full, so that a comparison names the keys that differ.
+The first line hashes the workload itself: two manifests of different workloads are not
+compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -39,6 +43,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -49,6 +54,8 @@ from bench.workload import SEED, build_workload
 # Any fixed time will do; this one is 2023-11-14, later than every date the corpora hold.
 MTIME = 1_700_000_000
 WORKLOAD = "workload"
+METADATA = "metadata"
+METADATA_KEY = b"cleaner"  # the key of cleaner's own record in a Parquet file's metadata
 
 
 @dataclass(frozen=True)
@@ -120,32 +127,49 @@ def workload_hash(folder: Path) -> tuple[str, int, int]:
     return digest.hexdigest(), files, size
 
 
-def table_hashes(path: Path) -> tuple[str, str]:
-    """(sha256 of the rows, sha256 of the key-value metadata) of a Parquet file.
+def readable(metadata: dict[bytes, bytes]) -> dict[str, Any]:
+    """A file's key-value metadata as JSON: cleaner's own record parsed, any other value (the
+    Arrow schema) by its sha256."""
+    return {
+        key.decode(): json.loads(value)
+        if key == METADATA_KEY
+        else hashlib.sha256(value).hexdigest()[:16]
+        for key, value in metadata.items()
+    }
+
+
+def table_hashes(path: Path) -> tuple[str, dict[str, Any]]:
+    """(sha256 of the rows, :func:`readable` metadata) of a Parquet file.
 
     The rows as one Arrow IPC stream of the table with its chunks combined and its metadata
     dropped: the same rows in other row groups hash the same.
     """
     table = pq.read_table(path)
-    metadata = table.schema.metadata or {}
     sink = pa.BufferOutputStream()
     rows = table.replace_schema_metadata(None).combine_chunks()
     with pa.ipc.new_stream(sink, rows.schema) as writer:
         writer.write_table(rows)
-    meta = hashlib.sha256()
-    for key in sorted(metadata):
-        meta.update(key + b"\0" + metadata[key] + b"\0")
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest(), meta.hexdigest()
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest(), readable(
+        table.schema.metadata or {}
+    )
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def manifest_lines(runs: Path) -> list[str]:
-    """``<sha256>  <configuration>/<file>  rows=<sha256>  metadata=<sha256>`` per output file."""
-    lines = []
+    """``<sha256>  <configuration>/<file>  rows=<sha256>  metadata=<sha256>`` per output file,
+    then ``<sha256>  metadata  <JSON>`` for each metadata they hold, to say what differs."""
+    lines, metadata = [], {}
     for path in sorted(runs.glob("*/*.parquet")):
-        rows, metadata = table_hashes(path)
+        rows, record = table_hashes(path)
+        text = canonical(record)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        metadata[digest] = text
         name = path.relative_to(runs).as_posix()
-        lines.append(f"{file_hash(path)}  {name}  rows={rows}  metadata={metadata}")
-    return lines
+        lines.append(f"{file_hash(path)}  {name}  rows={rows}  metadata={digest}")
+    return [*lines, *(f"{digest}  {METADATA}  {text}" for digest, text in metadata.items())]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -177,9 +201,11 @@ def run(args: argparse.Namespace) -> int:
             if out.exists():
                 shutil.rmtree(out)
             out.mkdir(parents=True)
-            line = command_line(args.cleaner, configuration, shards, runs)
+            # Paths relative to the work folder: an output records its --against as given.
+            relative = [shard.relative_to(work) for shard in shards]
+            line = command_line(args.cleaner.resolve(), configuration, relative, Path("runs"))
             began = time.perf_counter()
-            done = subprocess.run(line, check=False)
+            done = subprocess.run(line, check=False, cwd=work)
             if done.returncode != 0:
                 print(f"{configuration.name}: cleaner exited {done.returncode}", file=sys.stderr)
                 return 2
@@ -193,52 +219,93 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def read_manifest(path: Path) -> dict[str, list[str]]:
-    """Name -> the other fields of its line (the file's hash first)."""
-    entries = {}
+@dataclass
+class Manifest:
+    files: dict[str, list[str]]  # name -> the other fields of its line (the file's hash first)
+    metadata: dict[str, Any]  # metadata=<sha256> -> the metadata
+
+
+def read_manifest(path: Path) -> Manifest:
+    manifest = Manifest({}, {})
     for line in path.read_text(encoding="utf-8").splitlines():
-        digest, name, *rest = line.split("  ")
-        entries[name] = [digest, *rest]
-    return entries
+        digest, name, rest = line.split("  ", 2)
+        if name == METADATA:
+            manifest.metadata[f"metadata={digest}"] = json.loads(rest)
+        else:
+            manifest.files[name] = [digest, *rest.split("  ")]
+    return manifest
 
 
-def differences(ours: dict[str, list[str]], theirs: dict[str, list[str]]) -> list[str]:
+def flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects as one level of dotted keys.
+
+    >>> flat({"cleaner": {"options": {"scope": "corpus"}, "version": "1"}})
+    {'cleaner.options.scope': 'corpus', 'cleaner.version': '1'}
+    """
+    if not isinstance(value, dict):
+        return {prefix: value}
+    inner = (flat(item, f"{prefix}.{key}" if prefix else key) for key, item in value.items())
+    return {key: item for found in inner for key, item in found.items()}
+
+
+def changed_keys(ours: Any, theirs: Any, shown: int = 4) -> str:
+    """The metadata keys two files disagree on, with this side's value and the other's.
+
+    >>> changed_keys({"o": {"a": 1, "b": 2}}, {"o": {"a": 1, "c": 3}})
+    'o.b 2 / absent, o.c absent / 3'
+    """
+    mine, other = flat(ours), flat(theirs)
+    keys = sorted(k for k in mine.keys() | other.keys() if mine.get(k, ...) != other.get(k, ...))
+    told = [
+        f"{key} {canonical(mine[key]) if key in mine else 'absent'} / "
+        f"{canonical(other[key]) if key in other else 'absent'}"
+        for key in keys[:shown]
+    ]
+    return ", ".join(told) + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
+
+
+def differences(ours: Manifest, theirs: Manifest) -> list[str]:
     """One line per output file that differs, saying what differs in it.
 
-    >>> a = {"x/corpus.parquet": ["1", "rows=r", "metadata=m"]}
-    >>> differences(a, {"x/corpus.parquet": ["2", "rows=r", "metadata=n"]})
-    ['x/corpus.parquet: the metadata differs, the rows are the same']
-    >>> differences(a, {})
-    ['x/corpus.parquet: only in this manifest']
+    >>> a = Manifest({"x/c.parquet": ["1", "rows=r", "metadata=m"]}, {"metadata=m": {"v": 1}})
+    >>> b = Manifest({"x/c.parquet": ["2", "rows=r", "metadata=n"]}, {"metadata=n": {"v": 2}})
+    >>> differences(a, b)
+    ['x/c.parquet: the metadata differs (v 1 / 2), the rows are the same']
+    >>> differences(a, Manifest({}, {}))
+    ['x/c.parquet: only in this manifest']
     """
     found = []
-    for name in sorted(ours.keys() | theirs.keys()):
-        if name not in theirs or name not in ours:
-            side = "this" if name in ours else "the other"
+    for name in sorted(ours.files.keys() | theirs.files.keys()):
+        if name not in theirs.files or name not in ours.files:
+            side = "this" if name in ours.files else "the other"
             found.append(f"{name}: only in {side} manifest")
             continue
-        (digest, *parts), (other, *other_parts) = ours[name], theirs[name]
+        (digest, *parts), (other, *other_parts) = ours.files[name], theirs.files[name]
         if digest == other:
             continue
         changed = [p.split("=")[0] for p, q in zip(parts, other_parts, strict=True) if p != q]
+        meta, other_meta = parts[-1], other_parts[-1]
+        detail = ""
+        if "metadata" in changed and meta in ours.metadata and other_meta in theirs.metadata:
+            detail = f" ({changed_keys(ours.metadata[meta], theirs.metadata[other_meta])})"
         if not changed:
             found.append(f"{name}: the bytes differ, the rows and the metadata are the same")
         elif changed == ["metadata"]:
-            found.append(f"{name}: the metadata differs, the rows are the same")
+            found.append(f"{name}: the metadata differs{detail}, the rows are the same")
         else:
-            found.append(f"{name}: {' and '.join(changed)} differ")
+            found.append(f"{name}: {' and '.join(changed)} differ{detail}")
     return found
 
 
 def compare(path: Path, other: Path) -> int:
     ours, theirs = read_manifest(path), read_manifest(other)
-    if ours.get(WORKLOAD) != theirs.get(WORKLOAD):
+    if ours.files.get(WORKLOAD) != theirs.files.get(WORKLOAD):
         print(f"{path} and {other} hash different workloads (--mb or --seed): not comparable")
         return 1
     found = differences(ours, theirs)
     for line in found:
         print(line)
-    same = len(ours.keys() - {WORKLOAD}) - len(found)
+    same = len(ours.files.keys() - {WORKLOAD}) - len(found)
     print(f"{len(found)} output files differ, {same} are byte-identical")
     return 1 if found else 0
 

@@ -41,7 +41,8 @@ def test_compare_names_each_file_that_differs_and_fails(
 ) -> None:
     write(tmp_path / "before/runs/x/corpus.parquet", TABLE)
     write(tmp_path / "before/runs/x/corpus.rejects.parquet", TABLE)
-    write(tmp_path / "after/runs/x/corpus.parquet", TABLE.replace_schema_metadata({"k": "v"}))
+    recorded = TABLE.replace_schema_metadata({"cleaner": '{"options": {"against": []}}'})
+    write(tmp_path / "after/runs/x/corpus.parquet", recorded)
     write(tmp_path / "after/runs/x/corpus.rejects.parquet", TABLE)
     before = manifest(tmp_path / "before/runs", "before.txt")
     after = manifest(tmp_path / "after/runs", "after.txt")
@@ -49,6 +50,7 @@ def test_compare_names_each_file_that_differs_and_fails(
     assert compare(after, before) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-2:] == [
-        "x/corpus.parquet: the metadata differs, the rows are the same",
+        "x/corpus.parquet: the metadata differs (cleaner.options.against [] / absent), "
+        "the rows are the same",
         "1 output files differ, 1 are byte-identical",
     ]
