@@ -296,8 +296,10 @@ class Apply(Shard):
 
 
 def _in_range(table: pa.Table, first: int, end: int) -> pa.Table:
-    doc = table.column("doc")
-    return table.filter(pc.and_(pc.greater_equal(doc, first), pc.less(doc, end)))
+    # Compared in numpy: Arrow turns a Python number into a scalar in a way that reports a
+    # Ctrl-C arriving meanwhile as a TypeError, which would end the run with a traceback.
+    doc = np.asarray(table.column("doc"), dtype=np.int64)
+    return table.take(indices(np.flatnonzero((doc >= first) & (doc < end))))
 
 
 def _apply(
@@ -443,10 +445,10 @@ def _refuse_repeated_ids(
 ) -> None:
     """A doc_id names one document: two sets with the same one are refused, not merged."""
     counts = pc.value_counts(doc_ids)
-    repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+    repeated = np.flatnonzero(np.asarray(counts.field("counts")) > 1)  # numpy: see _in_range
     if not len(repeated):
         return
-    doc_id = repeated[0]["values"].as_py()
+    doc_id = counts[int(repeated[0])]["values"].as_py()
     rows = np.flatnonzero(pc.equal(doc_ids, doc_id).to_numpy(zero_copy_only=False))
     first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in rows[:2])
     where = f"twice in {first}" if first == second else f"in {first} and in {second}"
