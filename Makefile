@@ -12,7 +12,7 @@ $(BIN)/cleaner: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(BIN)/cleaner
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $@
 
 run: $(BIN)/cleaner
@@ -35,7 +35,7 @@ eval: $(BIN)/cleaner
 	$(BIN)/python bench/evaluate_html.py
 
 $(VENV)/.bench: $(BIN)/cleaner
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench,dask]'
 	touch $@
 
 bench: $(VENV)/.bench

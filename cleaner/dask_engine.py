@@ -1,0 +1,151 @@
+"""An engine on a Dask cluster: the same stages, scheduled by ``distributed`` on many machines.
+
+:class:`DaskEngine` keeps :class:`cleaner.engine.Engine`'s contract on a
+``distributed.Client``: each item is a task, at most ``2 * workers`` of them submitted ahead
+of the consumer (counting results not yet consumed), the results taken back in input order.
+A task holds only what the item holds (a batch of paths, a shard's name), never the data: the
+workers read the files themselves, from a folder every machine sees.
+
+A worker that dies (killed, out of memory, its machine gone) costs the tasks it held, not the
+run: the scheduler runs them again on another worker, and since a task is a pure function of
+its item, the result is the same. Dask counts the workers that died while running a task and
+gives up past ``distributed.scheduler.allowed-failures`` (3 by default, set on the scheduler):
+then, or when the scheduler itself is lost, the run stops with :class:`WorkerLost`. Dask's
+``retries=`` is not used: it retries a task whose function raised, and a stage's exception is
+a bug or a usage error that a second try would only repeat.
+
+:func:`dask_engine` opens the engine a run uses: on a ``distributed.LocalCluster`` of worker
+processes of this machine, or on an existing cluster given its scheduler's address. Dask is
+imported by these calls only, so that the commands that never use it do not load it.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cleaner.engine import default_workers
+from cleaner.errors import InputError, WorkerLost
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_END: Any = object()
+# The client's wait for a scheduler that does not answer: long enough for a busy machine,
+# short enough that a wrong address is a prompt error.
+_CONNECT_SECONDS = 10
+
+
+class DaskEngine:
+    """Tasks on the cluster behind a ``distributed.Client``."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @property
+    def workers(self) -> int:
+        """The cluster's threads, all workers together, at this moment."""
+        threads: dict[str, int] = self.client.nthreads()
+        return max(1, sum(threads.values()))
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+
+        ahead = 2 * self.workers
+        in_flight: deque[Future[R]] = deque()
+        pending = iter(items)
+        try:
+            while True:
+                while len(in_flight) < ahead:
+                    item = next(pending, _END)
+                    if item is _END:
+                        break
+                    # pure=False: two equal items are still two tasks, each with its result
+                    in_flight.append(self.client.submit(function, item, pure=False))
+                if not in_flight:
+                    return
+                try:
+                    result = in_flight[0].result()
+                except KilledWorker as exc:
+                    raise WorkerLost(
+                        f"{exc.allowed_failures + 1} Dask workers died running one task "
+                        "(out of memory?)"
+                    ) from None
+                except FutureCancelledError:
+                    raise WorkerLost(_lost(self.client)) from None
+                in_flight.popleft()
+                yield result
+        finally:  # including GeneratorExit: the consumer has stopped listening
+            if in_flight and self.client.status == "running":
+                with suppress(Exception):
+                    self.client.cancel(list(in_flight), force=True)
+
+
+def _lost(client: Client) -> str:
+    return f"lost the Dask scheduler at {client.scheduler.address if client.scheduler else '?'}"
+
+
+@contextmanager
+def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[DaskEngine]:
+    """A :class:`DaskEngine` on the cluster whose scheduler listens at ``scheduler``
+    (``tcp://host:8786``, ``tls://...`` with Dask's TLS settings), or, without one, on a
+    ``LocalCluster`` of ``workers`` processes of one thread each (0: one per core), shut down
+    on leaving. Raises :class:`cleaner.InputError` when Dask is not installed or the scheduler
+    cannot be reached."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("a Dask engine needs Dask: pip install 'cleaner[dask]'") from None
+
+    with ExitStack() as stack:
+        if scheduler is None:
+            with _stops_ignored():  # the workers inherit it: a Ctrl-C is this process's
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers or default_workers(),
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,
+                        preload=[__name__],  # dask_setup, in each worker, restarted ones too
+                    )
+                )
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=_CONNECT_SECONDS))
+            except (OSError, ValueError) as exc:
+                raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        yield DaskEngine(client)
+
+
+def dask_setup(worker: object) -> None:
+    """Run by each worker of :func:`dask_engine`'s LocalCluster as it starts (a Dask preload).
+
+    Its workers are processes of the terminal's process group: a Ctrl-C reaches them with
+    this process. It is this process's to handle (it cancels the tasks and shuts the cluster
+    down), not theirs to print a traceback for each.
+    """
+    for stop in _STOPS:
+        signal.signal(stop, signal.SIG_IGN)
+
+
+@contextmanager
+def _stops_ignored() -> Iterator[None]:
+    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in _STOPS}
+    try:
+        yield
+    finally:
+        for stop, action in previous.items():
+            signal.signal(stop, action)
+
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
