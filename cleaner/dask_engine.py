@@ -22,6 +22,7 @@ imported by these calls only, so that the commands that never use it do not load
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +33,7 @@ from cleaner.engine import default_workers
 from cleaner.errors import InputError, WorkerLost
 
 if TYPE_CHECKING:
-    from distributed import Client, Future
+    from distributed import Client, Future, LocalCluster
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -107,24 +108,42 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
 
     with ExitStack() as stack:
         if scheduler is None:
+            stack.callback(_reap_resource_tracker)
             with _stops_ignored():  # the workers inherit it: a Ctrl-C is this process's
                 cluster = stack.enter_context(
                     LocalCluster(
                         n_workers=workers or default_workers(),
                         threads_per_worker=1,
                         processes=True,
-                        dashboard_address=None,
+                        dashboard_address=":0",  # a free port: other clusters may run here
                         silence_logs=logging.CRITICAL,
                         preload=[__name__],  # dask_setup, in each worker, restarted ones too
                     )
                 )
             client = stack.enter_context(Client(cluster))
         else:
+            cluster = None
             try:
                 client = stack.enter_context(Client(scheduler, timeout=_CONNECT_SECONDS))
             except (OSError, ValueError) as exc:
                 raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        yield DaskEngine(client)
+        try:
+            yield DaskEngine(client)
+        except BaseException:
+            if cluster is not None:
+                _kill_workers(cluster)
+            raise
+
+
+def _kill_workers(cluster: LocalCluster) -> None:
+    """Kill a local cluster's worker processes, as :class:`cleaner.LocalPool` kills its own
+    when a run stops early: a task in hand can take minutes, and a worker closing gracefully
+    waits for it. Their nannies are told first, so that they do not start new ones."""
+    for nanny in cluster.workers.values():
+        nanny.close_gracefully("cleaner stopped")
+        if nanny.pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(nanny.pid, signal.SIGKILL)
 
 
 def dask_setup(worker: object) -> None:
@@ -136,6 +155,20 @@ def dask_setup(worker: object) -> None:
     """
     for stop in _STOPS:
         signal.signal(stop, signal.SIG_IGN)
+
+
+def _reap_resource_tracker() -> None:
+    """Stop multiprocessing's resource tracker, started with a local cluster's first worker.
+
+    It exits when it reads the end of its pipe, which comes when this process exits: it would
+    outlive the run by a moment, and whoever waits for the run's process group (a terminal, a
+    supervisor) would wait for it too. Started again by the next process spawned, if any.
+    """
+    from multiprocessing import resource_tracker
+
+    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
+    if stop is not None:
+        stop()
 
 
 @contextmanager
