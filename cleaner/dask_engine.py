@@ -49,6 +49,7 @@ class DaskEngine:
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        self.address = str(getattr(client.scheduler, "address", "?"))  # for a lost scheduler
 
     @property
     def workers(self) -> int:
@@ -58,7 +59,6 @@ class DaskEngine:
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         from distributed import KilledWorker
-        from distributed.client import FutureCancelledError
 
         ahead = 2 * self.workers
         in_flight: deque[Future[R]] = deque()
@@ -80,18 +80,17 @@ class DaskEngine:
                         f"{exc.allowed_failures + 1} Dask workers died running one task "
                         "(out of memory?)"
                     ) from None
-                except FutureCancelledError:
-                    raise WorkerLost(_lost(self.client)) from None
+                except Exception:
+                    if in_flight[0].status == "error":  # the function's own, in its turn
+                        raise
+                    # cancelled or unreachable: the scheduler has gone, or this client with it
+                    raise WorkerLost(f"lost the Dask scheduler at {self.address}") from None
                 in_flight.popleft()
                 yield result
         finally:  # including GeneratorExit: the consumer has stopped listening
             if in_flight and self.client.status == "running":
                 with suppress(Exception):
                     self.client.cancel(list(in_flight), force=True)
-
-
-def _lost(client: Client) -> str:
-    return f"lost the Dask scheduler at {client.scheduler.address if client.scheduler else '?'}"
 
 
 @contextmanager
@@ -103,10 +102,14 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
     cannot be reached."""
     try:
         from distributed import Client, LocalCluster
+        from distributed.utils import silence_logging_cmgr
     except ImportError:
         raise InputError("a Dask engine needs Dask: pip install 'cleaner[dask]'") from None
 
     with ExitStack() as stack:
+        # Dask logs the workers it loses and the scheduler it cannot reach, with tracebacks:
+        # what the run needs to know of them reaches it as a WorkerLost.
+        stack.enter_context(silence_logging_cmgr(logging.CRITICAL))
         if scheduler is None:
             stack.callback(_reap_resource_tracker)
             with _stops_ignored():  # the workers inherit it: a Ctrl-C is this process's
@@ -116,7 +119,7 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=":0",  # a free port: other clusters may run here
-                        silence_logs=logging.CRITICAL,
+                        silence_logs=logging.CRITICAL,  # in the workers, as above
                         preload=[__name__],  # dask_setup, in each worker, restarted ones too
                     )
                 )
