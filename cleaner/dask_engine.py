@@ -60,10 +60,11 @@ class DaskEngine:
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         from distributed import KilledWorker
 
-        ahead = 2 * self.workers
         in_flight: deque[Future[R]] = deque()
-        pending = iter(items)
+        own: Exception | None = None  # the function's exception, raised in its turn
         try:
+            ahead = 2 * self.workers
+            pending = iter(items)
             while True:
                 while len(in_flight) < ahead:
                     item = next(pending, _END)
@@ -75,18 +76,20 @@ class DaskEngine:
                     return
                 try:
                     result = in_flight[0].result()
-                except KilledWorker as exc:
-                    raise WorkerLost(
-                        f"{exc.allowed_failures + 1} Dask workers died running one task "
-                        "(out of memory?)"
-                    ) from None
-                except Exception:
-                    if in_flight[0].status == "error":  # the function's own, in its turn
-                        raise
-                    # cancelled or unreachable: the scheduler has gone, or this client with it
-                    raise WorkerLost(f"lost the Dask scheduler at {self.address}") from None
+                except Exception as exc:
+                    if in_flight[0].status == "error" and not isinstance(exc, KilledWorker):
+                        own = exc
+                    raise
                 in_flight.popleft()
                 yield result
+        except KilledWorker as exc:
+            times = "once" if exc.allowed_failures == 0 else f"{exc.allowed_failures + 1} times"
+            raise WorkerLost(f"a task killed its Dask worker {times} (out of memory?)") from None
+        except Exception as exc:
+            if exc is own:
+                raise
+            # cancelled, or a connection closed: the scheduler has gone, or this client with it
+            raise WorkerLost(f"lost the Dask scheduler at {self.address}") from None
         finally:  # including GeneratorExit: the consumer has stopped listening
             if in_flight and self.client.status == "running":
                 with suppress(Exception):
@@ -161,16 +164,20 @@ def dask_setup(worker: object) -> None:
 
 
 def _reap_resource_tracker() -> None:
-    """Stop multiprocessing's resource tracker, started with a local cluster's first worker.
+    """Stop multiprocessing's resource tracker, started with a local cluster's first worker,
+    once no child process is left to use it.
 
     It exits when it reads the end of its pipe, which comes when this process exits: it would
     outlive the run by a moment, and whoever waits for the run's process group (a terminal, a
-    supervisor) would wait for it too. Started again by the next process spawned, if any.
+    supervisor) would wait for it too. Stopping it waits until every process holding its pipe
+    has gone: never while a child is alive (another cluster, a pool). It starts again with the
+    next process spawned, if any.
     """
+    import multiprocessing
     from multiprocessing import resource_tracker
 
     stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
-    if stop is not None:
+    if stop is not None and not multiprocessing.active_children():
         stop()
 
 

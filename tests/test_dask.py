@@ -1,0 +1,240 @@
+"""The Dask engine: on a LocalCluster of real worker processes, the same output as the local
+pool, byte for byte; a worker killed mid-run costs a retried task, not a different result; a
+lost scheduler, Ctrl-C and SIGTERM end the run with one line and leave earlier output alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dask
+import pytest
+from distributed import Scheduler
+
+import cleaner
+from cleaner.dask_engine import DaskEngine, dask_engine
+from cleaner.deduplicate import DedupOptions
+from tests.conftest import FIXTURES, shared
+from tests.terminal import CLEANER, CTRL_C, SIGTERM, listing, stop_in_terminal
+from tests.test_engine import fail_on_seven, slow_square
+from tests.test_interrupt import EXPECTED, LIMIT, generate_feeds
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[DaskEngine]:
+    """A LocalCluster of 2 worker processes, as ``--engine dask -j 2`` starts."""
+    with dask_engine(workers=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated channel dumps and articles: a dozen batches, a few seconds of work."""
+    return generate_feeds(
+        tmp_path_factory.mktemp("news"), feeds=4, records=400, articles=300, seed=9
+    )
+
+
+def real_news() -> list[str]:
+    """A few thousand real documents: BBC articles (small batches), Telegram dumps (large)."""
+    bbc = shared("bbc_news_fulltext", "bbc")
+    telegram = sorted(shared("russian_telegram_news_posts", "raw").glob("*.json"))[:3]
+    return [str(bbc / "business"), str(bbc / "tech"), *map(str, telegram)]
+
+
+def both(
+    engine: DaskEngine, inputs: list[str], folder: Path, options: cleaner.Options
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """What the local pool and the Dask engine write for the same run."""
+    written = []
+    for name, running in (("local", cleaner.LocalPool(2)), ("dask", engine)):
+        (folder / name).mkdir()
+        cleaner.clean(inputs, folder / name / "c.parquet", options, engine=running)
+        written.append(listing(folder / name))
+    return written[0], written[1]
+
+
+SCOPES = [DedupOptions(scope="corpus"), DedupOptions(scope="document")]
+
+
+@pytest.mark.parametrize("dedup", SCOPES, ids=["corpus", "document"])
+def test_the_fixtures_come_out_byte_identical_on_dask(
+    engine: DaskEngine, tmp_path: Path, dedup: DedupOptions
+) -> None:
+    local, on_dask = both(engine, [str(FIXTURES)], tmp_path, cleaner.Options(dedup=dedup))
+    assert on_dask == local
+    assert len(local) == 3
+
+
+@pytest.mark.parametrize("dedup", SCOPES, ids=["corpus", "document"])
+def test_real_news_comes_out_byte_identical_on_dask(
+    engine: DaskEngine, tmp_path: Path, dedup: DedupOptions
+) -> None:
+    local, on_dask = both(engine, real_news(), tmp_path, cleaner.Options(dedup=dedup))
+    assert on_dask == local
+
+
+def test_against_an_earlier_corpus_comes_out_byte_identical_on_dask(
+    engine: DaskEngine, tmp_path: Path
+) -> None:
+    inputs = real_news()
+    earlier = tmp_path / "earlier.parquet"
+    cleaner.clean(inputs[::2], earlier, engine=cleaner.LocalPool(2))
+    options = cleaner.Options(against=(str(earlier),))
+    local, on_dask = both(engine, inputs[1::2], tmp_path, options)
+    assert on_dask == local
+
+
+def test_results_come_in_input_order_and_at_most_two_per_thread_ahead(engine: DaskEngine) -> None:
+    taken = 0
+
+    def items() -> Iterator[int]:
+        nonlocal taken
+        for n in range(30):
+            taken += 1
+            yield n
+
+    results = []
+    for result in engine.map(slow_square, items()):
+        results.append(result)
+        assert taken - len(results) < 2 * engine.workers
+    assert results == [n * n for n in range(30)]
+
+
+def test_an_error_in_a_task_reaches_the_consumer_in_its_turn(engine: DaskEngine) -> None:
+    results = []
+    with pytest.raises(ValueError, match="seven"):
+        results.extend(engine.map(fail_on_seven, range(20)))
+    assert results == list(range(7))
+
+
+def sleep_unless_zero(n: int) -> int:
+    time.sleep(2 if n else 0)
+    return n
+
+
+def test_a_consumer_that_stops_early_has_its_tasks_cancelled(engine: DaskEngine) -> None:
+    results = engine.map(sleep_unless_zero, range(6))
+    assert next(results) == 0
+    results.close()
+    # Released on the scheduler, running or not: a task already running finishes in its
+    # thread (Dask cannot stop a thread), its result dropped.
+    deadline = time.monotonic() + 1
+    while engine.client.run_on_scheduler(tasks_held):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def tasks_held(dask_scheduler: Scheduler) -> int:
+    return len(dask_scheduler.tasks)
+
+
+def test_a_worker_killed_in_the_middle_of_a_run_costs_a_retried_task_not_a_result(
+    engine: DaskEngine, news: Path, tmp_path: Path
+) -> None:
+    inputs = [str(news / "feeds"), str(news / "articles")]
+    cleaner.clean(inputs, tmp_path / "local.parquet", engine=cleaner.LocalPool(2))
+    pids: dict[str, int] = engine.client.run(os.getpid)
+    killed: list[str] = []
+
+    def kill_a_busy_worker(done: int, total: int | None) -> None:
+        if killed:
+            return
+        busy = [worker for worker, keys in engine.client.processing().items() if keys]
+        killed.append(busy[0])  # tasks are in hand right after a result: one goes with it
+        os.kill(pids[busy[0]], signal.SIGKILL)
+
+    cleaner.clean(inputs, tmp_path / "dask.parquet", progress=kill_a_busy_worker, engine=engine)
+    local = {n.replace("local", "c"): b for n, b in listing(tmp_path).items() if "local" in n}
+    on_dask = {n.replace("dask", "c"): b for n, b in listing(tmp_path).items() if "dask" in n}
+    assert killed and on_dask == local
+    assert pids[killed[0]] not in engine.client.run(os.getpid).values()
+
+
+def die(n: int) -> int:
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
+    return n
+
+
+def test_a_task_that_kills_every_worker_it_runs_on_is_a_worker_lost() -> None:
+    # One death allowed: each costs a worker's restart, seconds on a busy machine.
+    one_death = dask.config.set({"distributed.scheduler.allowed-failures": 1})
+    lost = pytest.raises(cleaner.WorkerLost, match="a task killed its Dask worker 2 times")
+    with one_death, dask_engine(workers=1) as engine, lost:
+        list(engine.map(die, range(2)))
+
+
+@pytest.fixture
+def scheduler(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A scheduler and two single-thread workers started as a user starts them, apart."""
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    address_file = tmp_path / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    started = [
+        subprocess.Popen(
+            [dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--dashboard-address", ":0", "--scheduler-file", str(address_file)],
+            **quiet,
+        )
+    ]  # fmt: skip
+    try:
+        while not address_file.exists():
+            time.sleep(0.05)
+        time.sleep(0.2)  # written, then filled
+        started.append(
+            subprocess.Popen(
+                [dask_cli, "worker", "--scheduler-file", str(address_file),
+                 "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                **quiet,
+            )
+        )  # fmt: skip
+        yield json.loads(address_file.read_text())["address"], started[0]
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
+def test_a_lost_scheduler_ends_the_run_with_one_line_and_no_output(
+    scheduler: tuple[str, subprocess.Popen[bytes]], news: Path, tmp_path: Path
+) -> None:
+    address, process = scheduler
+    out = tmp_path / "out"
+    out.mkdir()
+    run = subprocess.Popen(
+        [*CLEANER, "clean", str(news), "-o", str(out / "c.parquet"), "--scheduler", address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not any(path.name.endswith(".tmp") for path in out.iterdir()):
+        assert run.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    process.kill()
+    _, stderr = run.communicate(timeout=30)
+    assert run.returncode == 1
+    lines = stderr.decode().splitlines()
+    assert lines == [f"error: lost the Dask scheduler at {address}; earlier output left as it was"]
+    assert listing(out) == {}
+
+
+@pytest.mark.parametrize(("stop", "at"), [(CTRL_C, 0.3), (SIGTERM, 0.6)])
+def test_a_run_on_a_local_cluster_stopped_from_a_terminal_exits_at_once(
+    news: Path, tmp_path: Path, stop: str, at: float
+) -> None:
+    cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
+    before = listing(tmp_path)
+    arguments = ["clean", str(news), "-o", str(tmp_path / "c.parquet"), "--engine", "dask"]
+    writing = lambda: any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # noqa: E731
+    result = stop_in_terminal([*arguments, "-j", "2"], writing, [(at, stop)])
+    assert (result.status, result.last_line) == EXPECTED[stop], result.screen
+    assert "Traceback" not in result.screen
+    assert result.took is not None and result.took < LIMIT
+    assert not result.group_outlived
+    assert listing(tmp_path) == before
