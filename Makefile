@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench eval clean
+.PHONY: run test test-slow lint bench bench-dask eval clean
 
 $(BIN)/cleaner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/speed_html.py
 	$(BIN)/python bench/index_memory.py
 	$(BIN)/python bench/incremental.py
+	$(BIN)/python bench/dask_bench.py
+
+# The local pool against a 2-worker Dask LocalCluster on one workload: about two minutes.
+bench-dask: $(VENV)/.bench
+	$(BIN)/python bench/dask_bench.py
 
 clean:
 	rm -rf build .venv .mypy_cache .pytest_cache .ruff_cache

@@ -121,7 +121,9 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
                         n_workers=workers or default_workers(),
                         threads_per_worker=1,
                         processes=True,
-                        dashboard_address=":0",  # a free port: other clusters may run here
+                        # This machine only, on free ports (other clusters may run here)
+                        host="127.0.0.1",
+                        dashboard_address="127.0.0.1:0",
                         silence_logs=logging.CRITICAL,  # in the workers, as above
                         preload=[__name__],  # dask_setup, in each worker, restarted ones too
                     )

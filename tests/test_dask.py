@@ -72,7 +72,11 @@ def test_the_fixtures_come_out_byte_identical_on_dask(
     assert len(local) == 3
 
 
-@pytest.mark.parametrize("dedup", SCOPES, ids=["corpus", "document"])
+@pytest.mark.parametrize(
+    "dedup",
+    [SCOPES[0], pytest.param(SCOPES[1], marks=pytest.mark.slow)],
+    ids=["corpus", "document"],
+)
 def test_real_news_comes_out_byte_identical_on_dask(
     engine: DaskEngine, tmp_path: Path, dedup: DedupOptions
 ) -> None:
@@ -162,6 +166,7 @@ def die(n: int) -> int:
     return n
 
 
+@pytest.mark.slow
 def test_a_task_that_kills_every_worker_it_runs_on_is_a_worker_lost() -> None:
     # One death allowed: each costs a worker's restart, seconds on a busy machine.
     one_death = dask.config.set({"distributed.scheduler.allowed-failures": 1})
@@ -224,7 +229,9 @@ def test_a_lost_scheduler_ends_the_run_with_one_line_and_no_output(
     assert listing(out) == {}
 
 
-@pytest.mark.parametrize(("stop", "at"), [(CTRL_C, 0.3), (SIGTERM, 0.6)])
+@pytest.mark.parametrize(
+    ("stop", "at"), [(CTRL_C, 0.3), pytest.param(SIGTERM, 0.6, marks=pytest.mark.slow)]
+)
 def test_a_run_on_a_local_cluster_stopped_from_a_terminal_exits_at_once(
     news: Path, tmp_path: Path, stop: str, at: float
 ) -> None:
