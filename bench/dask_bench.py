@@ -1,7 +1,8 @@
 """`make bench-dask`: the same workload on the local pool and on Dask, same output, how fast.
 
-Builds bench/speed.py's workload of real news (``--mb``, 30 MB by default) and cleans it with
-``cleaner clean`` (the default ``--scope corpus``), each run a process of its own:
+Builds bench/speed.py's workload of real news (``--mb``; by default 40 MB, one round of its
+corpora) and cleans it with ``cleaner clean`` (``--scope corpus``), each run a process of its
+own:
 
 - ``-j 2``: the local pool, the reference output;
 - ``--engine dask -j 2``: a LocalCluster of 2 worker processes started by the run, as a user
@@ -10,7 +11,8 @@ Builds bench/speed.py's workload of real news (``--mb``, 30 MB by default) and c
   script, fresh for each): the speed-up from 1 to 2 Dask workers, the client's peak memory
   (the run's process holds no worker there) and each worker's, asked of the workers after
   the run; once more on 2 workers with ``--scope document``, where the client holds no
-  corpus-wide index, only the batches in flight. Peaks are VmHWM, each process's own.
+  corpus-wide index, only the batches in flight, and on the fixtures, where it holds next to
+  nothing (its fixed cost: Python, Arrow, Dask). Peaks are VmHWM, each process's own.
 
 Every run's three files must be byte for byte the local pool's; it prints wall times, the
 Dask/local ratio and the speed-up. This machine's speed drifts between runs: a ratio within
@@ -42,6 +44,7 @@ from cleaner.dask_engine import dask_engine
 from cleaner.write import output_paths
 
 MiB = 1024 * 1024
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "news"
 
 
 @dataclass
@@ -100,7 +103,7 @@ def on_cluster(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mb", type=float, default=30.0, help="workload size (default 30)")
+    parser.add_argument("--mb", type=float, default=40.0, help="workload size (default 40)")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args(argv)
     if not corpora.available():
@@ -116,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         one, one_peaks = on_cluster(1, shards, work / "one.parquet")
         two, two_peaks = on_cluster(2, shards, work / "two.parquet")
         batches, batch_peaks = on_cluster(2, shards, work / "doc.parquet", "--scope", "document")
+        idle, _ = on_cluster(2, [FIXTURES], work / "fixtures.parquet", "--scope", "document")
         local_doc = run(shards, work / "local-doc.parquet", "-j", "2", "--scope", "document")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -130,10 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("--scheduler, 1 Dask worker", one, "client"),
         ("--scheduler, 2 Dask workers", two, "client"),
         ("--scheduler, 2 workers, --scope document", batches, "client"),
+        ("the same on fixtures/news (26 documents)", idle, "client"),
     ]
     print(f"{'run':<44} {'seconds':>8} {'MB/s':>6} {'peak RSS':>10}")
     for name, done, whose in rows:
-        rate = n_bytes / 1e6 / done.seconds
+        rate = done.summary["bytes_in"] / 1e6 / done.seconds
         print(f"{name:<44} {done.seconds:8.1f} {rate:6.2f} {done.peak_mb:7.0f} MB ({whose})")
     ratio, running = started.seconds / local.seconds, two.seconds / local.seconds
     print(f"workers' peak RSS: 1 worker {one_peaks[0]:.0f} MB; 2 workers "
@@ -144,6 +149,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"speed-up from 1 to 2 Dask workers: {one.seconds / two.seconds:.2f}x")
     print(f"client: corpus-wide index {index / documents:.0f} bytes per document "
           f"({documents:,} documents, {index / MiB:.1f} MiB)")  # fmt: skip
+    # Stage seconds are summed over workers: the per-batch work is the same whatever their
+    # number, and --scope corpus adds the corpus-wide pass, run in the client, to deduplicate.
+    stages = one.summary["seconds_by_stage"]
+    corpus_pass = stages["deduplicate"] - batches.summary["seconds_by_stage"]["deduplicate"]
+    per_document = sum(t for stage, t in stages.items() if stage != "write") - corpus_pass
+    rates = ", ".join(f"{stage} {n_bytes / 1e6 / t:.1f}" for stage, t in stages.items() if t)
+    print(f"one worker, per-document stages: {n_bytes / 1e6 / per_document:.2f} MB/s, "
+          f"{documents / per_document:,.0f} documents/s (by stage, MB/s: {rates})")  # fmt: skip
+    print(f"corpus-wide pass in the client: about {corpus_pass:.1f} s, "
+          f"{documents / corpus_pass:,.0f} documents/s")  # fmt: skip
     print(f"identical output, --scope corpus: {same}; --scope document: {same_doc}")
     return 0 if same and same_doc else 1
 

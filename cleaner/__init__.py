@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 # `cleaner fix` starts without Arrow, Parquet or pandas.
 _HOMES = {
     "DedupOptions": "cleaner.deduplicate",
+    "DaskEngine": "cleaner.dask_engine",
     "Document": "cleaner.document",
     "Rejected": "cleaner.document",
     "Removal": "cleaner.document",
@@ -31,6 +32,7 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
+    from cleaner.dask_engine import DaskEngine
     from cleaner.deduplicate import DedupOptions
     from cleaner.document import Document, Rejected, Removal
     from cleaner.engine import InProcess, LocalPool
@@ -48,6 +50,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DaskEngine",
     "DedupOptions",
     "Document",
     "InProcess",
