@@ -95,6 +95,21 @@ def test_against_an_earlier_corpus_comes_out_byte_identical_on_dask(
     assert on_dask == local
 
 
+def test_corpora_cleaned_on_dask_merge_into_the_local_pool_s_corpus(
+    engine: DaskEngine, tmp_path: Path
+) -> None:
+    inputs = real_news()
+    merged = []
+    for name, running in (("local", cleaner.LocalPool(2)), ("dask", engine)):
+        halves = [tmp_path / f"{name}{n}.parquet" for n in range(2)]
+        for half, part in zip(halves, (inputs[::2], inputs[1::2]), strict=True):
+            cleaner.clean(part, half, engine=running)
+        (tmp_path / name).mkdir()
+        cleaner.merge(halves, tmp_path / name / "c.parquet")
+        merged.append(listing(tmp_path / name))
+    assert merged[1] == merged[0]
+
+
 def test_results_come_in_input_order_and_at_most_two_per_thread_ahead(engine: DaskEngine) -> None:
     taken = 0
 
