@@ -115,7 +115,7 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
         stack.enter_context(silence_logging_cmgr(logging.CRITICAL))
         if scheduler is None:
             stack.callback(_reap_resource_tracker)
-            with _stops_ignored():  # the workers inherit it: a Ctrl-C is this process's
+            with _stops_ignored():
                 cluster = stack.enter_context(
                     LocalCluster(
                         n_workers=workers or default_workers(),
@@ -185,6 +185,13 @@ def _reap_resource_tracker() -> None:
 
 @contextmanager
 def _stops_ignored() -> Iterator[None]:
+    """SIGINT and SIGTERM ignored while a local cluster starts (a second or two).
+
+    Its worker processes inherit the setting: one born before its preload
+    (:func:`dask_setup`) has run would otherwise die of a Ctrl-C with a traceback of its own.
+    A stop in that moment is lost: no other setting reaches a spawned process (a handler
+    does not survive ``exec``, and the cluster's thread that spawns them runs unblocked).
+    """
     previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in _STOPS}
     try:
         yield
