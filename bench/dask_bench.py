@@ -151,9 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"({documents:,} documents, {index / MiB:.1f} MiB)")  # fmt: skip
     # Stage seconds are summed over workers: the per-batch work is the same whatever their
     # number, and --scope corpus adds the corpus-wide pass, run in the client, to deduplicate.
-    stages = one.summary["seconds_by_stage"]
+    stages = dict(one.summary["seconds_by_stage"])
     corpus_pass = stages["deduplicate"] - batches.summary["seconds_by_stage"]["deduplicate"]
-    per_document = sum(t for stage, t in stages.items() if stage != "write") - corpus_pass
+    stages["deduplicate"] -= corpus_pass
+    per_document = sum(t for stage, t in stages.items() if stage != "write")
     rates = ", ".join(f"{stage} {n_bytes / 1e6 / t:.1f}" for stage, t in stages.items() if t)
     print(f"one worker, per-document stages: {n_bytes / 1e6 / per_document:.2f} MB/s, "
           f"{documents / per_document:,.0f} documents/s (by stage, MB/s: {rates})")  # fmt: skip
