@@ -8,15 +8,16 @@ own:
 - ``--engine dask -j 2``: a LocalCluster of 2 worker processes started by the run, as a user
   runs it (its start-up counts);
 - ``--scheduler`` on a LocalCluster already running, of 1 worker and of 2 (started by this
-  script, fresh for each): the speed-up from 1 to 2 Dask workers, the client's peak memory
+  script): the speed-up from 1 to 2 Dask workers, the client's peak memory
   (the run's process holds no worker there) and each worker's, asked of the workers after
   the run; once more on 2 workers with ``--scope document``, where the client holds no
   corpus-wide index, only the batches in flight, and on the fixtures, where it holds next to
   nothing (its fixed cost: Python, Arrow, Dask). Peaks are VmHWM, each process's own.
 
-Every run's three files must be byte for byte the local pool's; it prints wall times, the
-Dask/local ratio and the speed-up. This machine's speed drifts between runs: a ratio within
-one invocation says more than any single figure.
+These four run ``--rounds`` times (3 by default), back to back in each round, and the figures
+are medians of rounds, because this machine's speed drifts between runs. Every run's three
+files must be byte for byte the local pool's; it prints wall times, the Dask/local ratios,
+the speed-up and the memory figures.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import corpora
 from bench.speed import build_workload
-from cleaner.dask_engine import dask_engine
+from cleaner.dask_engine import DaskEngine, dask_engine
 from cleaner.write import output_paths
 
 MiB = 1024 * 1024
@@ -91,67 +92,93 @@ def own_peak_mb() -> float:
     return peak_mb(Path("/proc/self/status").read_text())
 
 
-def on_cluster(
-    workers: int, shards: Sequence[Path], out: Path, *options: str
-) -> tuple[Run, list[float]]:
-    """A run through ``--scheduler`` on a fresh LocalCluster; the workers' peak RSS after."""
-    with dask_engine(workers=workers) as engine:
-        done = run(shards, out, "--scheduler", engine.address, *options)
-        peaks: dict[str, float] = engine.client.run(own_peak_mb)
-    return done, sorted(peaks.values())
+def worker_peaks(engine: DaskEngine) -> list[float]:
+    """Each worker's peak RSS so far, in MB."""
+    peaks: dict[str, float] = engine.client.run(own_peak_mb)
+    return sorted(peaks.values())
+
+
+def against(runs: Sequence[Run], others: Sequence[Run]) -> list[float]:
+    """Each round's wall time of ``runs`` over that of ``others``."""
+    return [run.seconds / other.seconds for run, other in zip(runs, others, strict=True)]
+
+
+def median(values: Sequence[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=40.0, help="workload size (default 40)")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the timed runs")
     args = parser.parse_args(argv)
     if not corpora.available():
         print(f"make bench-dask: skipped, {corpora.missing_message()}")
         return 0
     work = Path(tempfile.mkdtemp(prefix="cleaner-dask-bench-"))
+    timed: dict[str, list[Run]] = {name: [] for name in ("local", "started", "one", "two")}
     try:
         n_files, n_bytes = build_workload(work / "news", args.mb, args.seed)
         shards = sorted((work / "news").iterdir())
         print(f"workload: {n_files:,} files, {n_bytes / 1e6:.1f} MB; load {os.getloadavg()[0]:.1f}")
-        local = run(shards, work / "local.parquet", "-j", "2")
-        started = run(shards, work / "dask.parquet", "--engine", "dask", "-j", "2")
-        one, one_peaks = on_cluster(1, shards, work / "one.parquet")
-        two, two_peaks = on_cluster(2, shards, work / "two.parquet")
-        batches, batch_peaks = on_cluster(2, shards, work / "doc.parquet", "--scope", "document")
-        idle, _ = on_cluster(2, [FIXTURES], work / "fixtures.parquet", "--scope", "document")
+        with dask_engine(workers=1) as one, dask_engine(workers=2) as two:
+            # Each round runs every contender back to back, so that the machine's drift
+            # falls on all of them; the ratios are medians of rounds.
+            for _ in range(max(1, args.rounds)):
+                timed["local"].append(run(shards, work / "local.parquet", "-j", "2"))
+                started = run(shards, work / "dask.parquet", "--engine", "dask", "-j", "2")
+                timed["started"].append(started)
+                for name, engine in (("one", one), ("two", two)):
+                    out = work / f"{name}.parquet"
+                    timed[name].append(run(shards, out, "--scheduler", engine.address))
+            one_peaks, two_peaks = worker_peaks(one), worker_peaks(two)
+        with dask_engine(workers=2) as fresh:
+            batches = run(shards, work / "doc.parquet", "--scheduler", fresh.address,
+                          "--scope", "document")  # fmt: skip
+            batch_peaks = worker_peaks(fresh)
+            idle = run([FIXTURES], work / "fixtures.parquet", "--scheduler", fresh.address)
         local_doc = run(shards, work / "local-doc.parquet", "-j", "2", "--scope", "document")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    same = all(r.files == local.files for r in (started, one, two))
+    reference = timed["local"][0].files
+    same = all(r.files == reference for runs in timed.values() for r in runs)
     same_doc = batches.files == local_doc.files
-    documents = local.summary["documents"]["in"]
-    index = two.summary["index_bytes"]
+    seconds = {name: median([r.seconds for r in runs]) for name, runs in timed.items()}
+    ratios = {name: against(timed[name], timed["local"]) for name in ("started", "two")}
+    one_run, two_run = timed["one"][0], timed["two"][0]
+    documents = one_run.summary["documents"]["in"]
+    index = one_run.summary["index_bytes"]
     rows = [
-        ("local pool, -j 2", local, "writer"),
-        ("--engine dask -j 2 (starts its cluster)", started, "client"),
-        ("--scheduler, 1 Dask worker", one, "client"),
-        ("--scheduler, 2 Dask workers", two, "client"),
-        ("--scheduler, 2 workers, --scope document", batches, "client"),
-        ("the same on fixtures/news (26 documents)", idle, "client"),
-    ]
-    print(f"{'run':<44} {'seconds':>8} {'MB/s':>6} {'peak RSS':>10}")
-    for name, done, whose in rows:
-        rate = done.summary["bytes_in"] / 1e6 / done.seconds
-        print(f"{name:<44} {done.seconds:8.1f} {rate:6.2f} {done.peak_mb:7.0f} MB ({whose})")
-    ratio, running = started.seconds / local.seconds, two.seconds / local.seconds
+        ("local pool, -j 2", seconds["local"], timed["local"][0], "writer"),
+        ("--engine dask -j 2 (starts its cluster)", seconds["started"], timed["started"][0],
+         "client"),
+        ("--scheduler, 1 Dask worker", seconds["one"], one_run, "client"),
+        ("--scheduler, 2 Dask workers", seconds["two"], two_run, "client"),
+        ("--scheduler, 2 workers, --scope document", batches.seconds, batches, "client"),
+        ("the same on fixtures/news (26 documents)", idle.seconds, idle, "client"),
+    ]  # fmt: skip
+    print(f"{'run (median of rounds)':<44} {'seconds':>8} {'MB/s':>6} {'peak RSS':>10}")
+    for name, wall, done, whose in rows:
+        rate = done.summary["bytes_in"] / 1e6 / wall
+        print(f"{name:<44} {wall:8.1f} {rate:6.2f} {done.peak_mb:7.0f} MB ({whose})")
     print(f"workers' peak RSS: 1 worker {one_peaks[0]:.0f} MB; 2 workers "
           f"{' and '.join(f'{p:.0f}' for p in two_peaks)} MB; --scope document "
           f"{' and '.join(f'{p:.0f}' for p in batch_peaks)} MB")  # fmt: skip
-    print(f"Dask/local wall time: {ratio:.2f}x with the cluster's start-up, "
-          f"{running:.2f}x on a running cluster (target <= 1.3x)")  # fmt: skip
-    print(f"speed-up from 1 to 2 Dask workers: {one.seconds / two.seconds:.2f}x")
+    for name, what in (("started", "with the cluster's start-up"), ("two", "on a running cluster")):
+        spread = f"{min(ratios[name]):.2f}x to {max(ratios[name]):.2f}x"
+        print(
+            f"Dask/local wall time {what}: {median(ratios[name]):.2f}x ({spread}; target <= 1.3x)"
+        )
+    speedups = against(timed["one"], timed["two"])
+    print(f"speed-up from 1 to 2 Dask workers: {median(speedups):.2f}x "
+          f"({min(speedups):.2f}x to {max(speedups):.2f}x)")  # fmt: skip
     print(f"client: corpus-wide index {index / documents:.0f} bytes per document "
           f"({documents:,} documents, {index / MiB:.1f} MiB)")  # fmt: skip
     # Stage seconds are summed over workers: the per-batch work is the same whatever their
     # number, and --scope corpus adds the corpus-wide pass, run in the client, to deduplicate.
-    stages = dict(one.summary["seconds_by_stage"])
+    stages = dict(one_run.summary["seconds_by_stage"])
     corpus_pass = stages["deduplicate"] - batches.summary["seconds_by_stage"]["deduplicate"]
     stages["deduplicate"] -= corpus_pass
     per_document = sum(t for stage, t in stages.items() if stage != "write")
@@ -160,7 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{documents / per_document:,.0f} documents/s (by stage, MB/s: {rates})")  # fmt: skip
     print(f"corpus-wide pass in the client: about {corpus_pass:.1f} s, "
           f"{documents / corpus_pass:,.0f} documents/s")  # fmt: skip
-    print(f"identical output, --scope corpus: {same}; --scope document: {same_doc}")
+    print(f"identical output, --scope corpus: {same}; --scope document: {same_doc}; "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
     return 0 if same and same_doc else 1
 
 
