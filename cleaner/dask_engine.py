@@ -2,7 +2,8 @@
 
 :class:`DaskEngine` keeps :class:`cleaner.engine.Engine`'s contract on a
 ``distributed.Client``: each item is a task, at most ``2 * workers`` of them submitted ahead
-of the consumer (counting results not yet consumed), the results taken back in input order.
+of the consumer (counting results not yet consumed; the cluster's threads, counted again
+as workers come and go), the results taken back in input order.
 A task holds only what the item holds (a batch of paths, a shard's name), never the data: the
 workers read the files themselves, from a folder every machine sees.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -42,6 +44,9 @@ _END: Any = object()
 # The client's wait for a scheduler that does not answer: long enough for a busy machine,
 # short enough that a wrong address is a prompt error.
 _CONNECT_SECONDS = 10
+# Workers join and leave a cluster during a run (a batch system starts them as jobs): how
+# many tasks to keep ahead is counted again this often, not at every result (a round trip).
+_RECOUNT_SECONDS = 1.0
 
 
 class DaskEngine:
@@ -63,9 +68,11 @@ class DaskEngine:
         in_flight: deque[Future[R]] = deque()
         own: Exception | None = None  # the function's exception, raised in its turn
         try:
-            ahead = 2 * self.workers
             pending = iter(items)
+            counted = -_RECOUNT_SECONDS
             while True:
+                if time.monotonic() - counted >= _RECOUNT_SECONDS:
+                    ahead, counted = 2 * self.workers, time.monotonic()
                 while len(in_flight) < ahead:
                     item = next(pending, _END)
                     if item is _END:
