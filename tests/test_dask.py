@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,14 +163,20 @@ def test_a_worker_killed_in_the_middle_of_a_run_costs_a_retried_task_not_a_resul
     pids: dict[str, int] = engine.client.run(os.getpid)
     killed: list[str] = []
 
-    def kill_a_busy_worker(done: int, total: int | None) -> None:
-        if killed:
-            return
-        busy = [worker for worker, keys in engine.client.processing().items() if keys]
-        killed.append(busy[0])  # tasks are in hand right after a result: one goes with it
-        os.kill(pids[busy[0]], signal.SIGKILL)
+    def kill_a_worker_with_a_task_in_hand() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            busy = [worker for worker, keys in engine.client.processing().items() if keys]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append(busy[0])
+                return
+            time.sleep(0.005)
 
-    cleaner.clean(inputs, tmp_path / "dask.parquet", progress=kill_a_busy_worker, engine=engine)
+    killer = threading.Thread(target=kill_a_worker_with_a_task_in_hand)
+    killer.start()
+    cleaner.clean(inputs, tmp_path / "dask.parquet", engine=engine)
+    killer.join()
     local = {n.replace("local", "c"): b for n, b in listing(tmp_path).items() if "local" in n}
     on_dask = {n.replace("dask", "c"): b for n, b in listing(tmp_path).items() if "dask" in n}
     assert killed and on_dask == local
