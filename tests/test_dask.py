@@ -12,7 +12,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import dask
 import pytest
@@ -199,32 +201,38 @@ def test_a_task_that_kills_every_worker_it_runs_on_is_a_worker_lost() -> None:
 
 @pytest.fixture
 def scheduler(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A scheduler and two single-thread workers started as a user starts them, apart."""
+    """A scheduler and two single-thread workers started as a user starts them, apart; each
+    command in a session of its own, so that the teardown kills its workers with it."""
     dask_cli = str(Path(sys.executable).parent / "dask")
     address_file = tmp_path / "scheduler.json"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    apart: dict[str, Any] = {
+        "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True
+    }  # fmt: skip
     started = [
         subprocess.Popen(
             [dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
-             "--dashboard-address", ":0", "--scheduler-file", str(address_file)],
-            **quiet,
+             "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(address_file)],
+            **apart,
         )
     ]  # fmt: skip
     try:
+        deadline = time.monotonic() + 60
         while not address_file.exists():
+            assert started[0].poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         time.sleep(0.2)  # written, then filled
         started.append(
             subprocess.Popen(
                 [dask_cli, "worker", "--scheduler-file", str(address_file),
                  "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
-                **quiet,
+                **apart,
             )
         )  # fmt: skip
         yield json.loads(address_file.read_text())["address"], started[0]
     finally:
         for process in started:
-            process.kill()
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
