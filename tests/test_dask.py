@@ -4,6 +4,7 @@ lost scheduler, Ctrl-C and SIGTERM end the run with one line and leave earlier o
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -127,6 +128,25 @@ def test_results_come_in_input_order_and_at_most_two_per_thread_ahead(engine: Da
         results.append(result)
         assert taken - len(results) < 2 * engine.workers
     assert results == [n * n for n in range(30)]
+
+
+@pytest.mark.slow
+def test_workers_that_join_during_a_run_get_tasks_ahead_too() -> None:
+    with dask_engine(workers=1) as engine:
+        results = engine.map(slow_square, range(400))
+        assert next(results) == 0
+        engine.client.cluster.scale(3)
+        engine.client.wait_for_workers(3)
+        time.sleep(1.5)  # the threads are counted again each second
+        list(itertools.islice(results, 10))
+        held = len(engine.client.run_on_scheduler(tasks_held_names))
+        results.close()
+    # 2 per thread, less the one just taken back (released by the scheduler soon after)
+    assert held >= 2 * 3 - 1
+
+
+def tasks_held_names(dask_scheduler: Scheduler) -> list[str]:
+    return [str(key) for key in dask_scheduler.tasks]
 
 
 def test_an_error_in_a_task_reaches_the_consumer_in_its_turn(engine: DaskEngine) -> None:
