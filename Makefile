@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench eval identical clean
+.PHONY: run test test-slow lint bench bench-dask eval identical clean
 
 $(BIN)/cleaner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(BIN)/cleaner: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(BIN)/cleaner
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $@
 
 run: $(BIN)/cleaner
@@ -36,7 +36,7 @@ eval: $(BIN)/cleaner
 	$(BIN)/python -m bench.evaluate_html
 
 $(VENV)/.bench: $(BIN)/cleaner
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench,dask]'
 	touch $@
 
 bench: $(VENV)/.bench
@@ -44,6 +44,11 @@ bench: $(VENV)/.bench
 	$(BIN)/python -m bench.speed_html
 	$(BIN)/python -m bench.index_memory
 	$(BIN)/python -m bench.incremental
+	$(BIN)/python -m bench.dask_bench
+
+# The local pool against a 2-worker Dask LocalCluster on one workload: a few minutes.
+bench-dask: $(VENV)/.bench
+	$(BIN)/python -m bench.dask_bench
 
 # The bench workload through every way of running the cleaner, each output file hashed:
 # make identical MANIFEST=before.txt, then after a change

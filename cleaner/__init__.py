@@ -18,6 +18,7 @@ TYPE_CHECKING = False
 # `cleaner fix` starts without Arrow, Parquet or pandas.
 _HOMES = {
     "DedupOptions": "cleaner.deduplicate",
+    "DaskEngine": "cleaner.dask_engine",
     "Document": "cleaner.document",
     "Rejected": "cleaner.document",
     "Removal": "cleaner.document",
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cleaner.chain import clean_file, clean_text
+    from cleaner.dask_engine import DaskEngine
     from cleaner.deduplicate import DedupOptions
     from cleaner.document import Document, Rejected, Removal
     from cleaner.engine import InProcess, LocalPool
@@ -61,6 +63,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DaskEngine",
     "DedupOptions",
     "Document",
     "InProcess",

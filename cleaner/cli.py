@@ -38,6 +38,7 @@ from cleaner.terminal import shown
 # What only some commands need is imported by them: `cleaner fix`, a filter in shell
 # pipelines, starts without the progress bar, the explanations or the report.
 if TYPE_CHECKING:
+    from cleaner.engine import Engine
     from cleaner.explain import Diff, Explanation
 
 
@@ -109,6 +110,11 @@ class Keep(str, Enum):
     newest = "newest"
 
 
+class EngineKind(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 Threshold = Annotated[
     float,
     typer.Option(
@@ -138,6 +144,30 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but er
 FollowSymlinks = Annotated[
     bool,
     typer.Option("--follow-symlinks", help="Read symbolic links that lead out of an input folder."),
+]
+Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        "-j",
+        min=0,
+        help="Worker processes (of a local Dask cluster too); 0: one per core.",
+    ),
+]
+EngineOption = Annotated[
+    EngineKind,
+    typer.Option(
+        "--engine",
+        help="local: worker processes of this machine; dask: a Dask cluster, started on this "
+        "machine unless --scheduler names one.",
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        help="Address of a running Dask scheduler (tcp://HOST:8786, tls://...); implies "
+        "--engine dask. Its workers must see the inputs and the output's folder at the same paths."
+    ),
 ]
 StdinFormatOption = Annotated[
     StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
@@ -280,9 +310,9 @@ def clean_command(
     max_paragraphs: Annotated[
         int, _limit("Most paragraphs in one document", "too_many_paragraphs")
     ] = LIMITS.max_paragraphs,
-    workers: Annotated[
-        int, typer.Option("--workers", "-j", min=0, help="Worker processes; 0 means one per core.")
-    ] = 0,
+    workers: Workers = 0,
+    engine: EngineOption = EngineKind.local,
+    scheduler: Scheduler = None,
     stdin_format: StdinFormatOption = StdinFormat.txt,
     follow_symlinks: FollowSymlinks = False,
     strict: Annotated[
@@ -316,9 +346,8 @@ def clean_command(
         follow_symlinks=follow_symlinks,
         against=tuple(str(path) for path in against or ()),
     )
-    engine = LocalPool(workers)
     show_progress = not quiet and not as_json and err.is_terminal
-    with _failures(output):
+    with _failures(output), _engine(engine, workers, scheduler) as running:
         if show_progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -336,10 +365,10 @@ def clean_command(
                     output,
                     options,
                     lambda done, total: bar.update(task, completed=done, total=total),
-                    engine,
+                    running,
                 )
         else:
-            report = clean(inputs, output, options, engine=engine)
+            report = clean(inputs, output, options, engine=running)
     if not quiet:
         _summary(report, as_json)
     empty = report.nothing_found()
@@ -438,6 +467,18 @@ def _failures(output: Path) -> Iterator[None]:
         _fail(f"{exc}; earlier output left as it was", 1)
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}", 1)
+
+
+@contextmanager
+def _engine(kind: EngineKind, workers: int, scheduler: str | None) -> Iterator[Engine]:
+    """The engine the options name, shut down on leaving (a local Dask cluster with it)."""
+    if kind is EngineKind.local and scheduler is None:
+        yield LocalPool(workers)
+        return
+    from cleaner.dask_engine import dask_engine
+
+    with dask_engine(scheduler, workers) as engine:
+        yield engine
 
 
 @app.command("merge")

@@ -456,7 +456,7 @@ def test_version() -> None:
 
 def test_fix_starts_without_arrow_pandas_or_charset_detection() -> None:
     # `cleaner fix` is a filter in shell pipelines: its start-up is most of its run
-    heavy = ("pyarrow", "pandas", "charset_normalizer", "rich.progress")
+    heavy = ("pyarrow", "pandas", "charset_normalizer", "rich.progress", "distributed")
     code = f"import sys, cleaner.cli; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
