@@ -40,7 +40,7 @@ from typing import Any
 from bench import shared_data
 from bench.workload import SEED, build_workload
 from cleaner.dask_engine import DaskEngine, dask_engine
-from cleaner.write import output_paths
+from cleaner.formats import output_paths
 
 MiB = 1024 * 1024
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "news"
