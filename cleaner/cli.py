@@ -145,6 +145,14 @@ FollowSymlinks = Annotated[
     bool,
     typer.Option("--follow-symlinks", help="Read symbolic links that lead out of an input folder."),
 ]
+Inputs = Annotated[
+    list[str],
+    typer.Argument(help="Folders (read recursively), files, or - for stdin.", metavar="INPUT"),
+]
+Corpora = Annotated[
+    list[Path],
+    typer.Argument(help="Corpora written by cleaner clean, in order.", metavar="CORPUS"),
+]
 Workers = Annotated[
     int,
     typer.Option(
@@ -245,10 +253,7 @@ def _main(
 
 @app.command("clean")
 def clean_command(
-    inputs: Annotated[
-        list[str],
-        typer.Argument(help="Folders (read recursively), files, or - for stdin.", metavar="INPUT"),
-    ],
+    inputs: Inputs,
     output: Output = Path("corpus.parquet"),
     against: Annotated[
         list[Path] | None,
@@ -483,17 +488,17 @@ def _engine(kind: EngineKind, workers: int, scheduler: str | None) -> Iterator[E
 
 @app.command("merge")
 def merge_command(
-    corpora: Annotated[
-        list[Path],
-        typer.Argument(help="Corpora written by cleaner clean, in order.", metavar="CORPUS"),
-    ],
+    corpora: Corpora,
     output: Output = Path("corpus.parquet"),
+    workers: Workers = 0,
+    engine: EngineOption = EngineKind.local,
+    scheduler: Scheduler = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
     """Join corpora into one (-o), de-duplicating documents and boilerplate across them."""
-    with _failures(output):
-        report = merge(corpora, output)
+    with _failures(output), _engine(engine, workers, scheduler) as running:
+        report = merge(corpora, output, engine=running)
     if not quiet:
         _summary(report, as_json)
 

@@ -99,7 +99,7 @@ def test_against_an_earlier_corpus_comes_out_byte_identical_on_dask(
     assert on_dask == local
 
 
-def test_corpora_cleaned_on_dask_merge_into_the_local_pool_s_corpus(
+def test_corpora_cleaned_and_merged_on_dask_are_the_local_pool_s(
     engine: DaskEngine, tmp_path: Path
 ) -> None:
     inputs = real_news()
@@ -109,7 +109,7 @@ def test_corpora_cleaned_on_dask_merge_into_the_local_pool_s_corpus(
         for half, part in zip(halves, (inputs[::2], inputs[1::2]), strict=True):
             cleaner.clean(part, half, engine=running)
         (tmp_path / name).mkdir()
-        cleaner.merge(halves, tmp_path / name / "c.parquet")
+        cleaner.merge(halves, tmp_path / name / "c.parquet", engine=running)
         merged.append(listing(tmp_path / name))
     assert merged[1] == merged[0]
 
