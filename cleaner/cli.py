@@ -319,12 +319,13 @@ def clean_command(
     show_progress = not quiet and not as_json and err.is_terminal
     with _failures(output):
         if show_progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 
+            # In bytes, not files: a run over one large dump advances as it is read.
             with Progress(
                 "[progress.description]{task.description}",
                 BarColumn(),
-                MofNCompleteColumn(),
+                DownloadColumn(),
                 TimeElapsedColumn(),
                 console=err,
                 transient=True,

@@ -21,23 +21,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from cleaner import __version__
-from cleaner.decode import Fields, Record, decode_bytes, records
+from cleaner.decode import Fields, Record, decode_bytes, json_lines, records, unique_key
 from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Meta, Rejected
 from cleaner.errors import InputError
 from cleaner.extract import declared_charset, extract, extraction_options, looks_like_html
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.metadata import detect_language
+from cleaner.pieces import Piece, batched, cut
+from cleaner.pieces import read as read_piece
 from cleaner.repair import ftfy_options, repair
-from cleaner.sources import (
-    STDIN,
-    Source,
-    Walk,
-    batched,
-    open_stream,
-    read_bytes,
-    read_stdin,
-)
+from cleaner.sources import STDIN, Source, Walk, open_stream, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
 
 # Arrow, Parquet and the process pool are imported by the calls that write or schedule
@@ -113,6 +107,19 @@ class BatchResult:
     paragraphs_out: int
     removed: Counter[str]
     skipped_records: int = 0  # WARC records that are not HTML pages
+    stored: int = 0  # the bytes of the files as stored that the batch accounts for (progress)
+    part: Part | None = None  # for a piece of a file that was cut: to name its records
+
+
+@dataclass
+class Part:
+    """A piece of a file that was cut, as the process collecting the pieces needs it to name
+    their records over the whole file (see :mod:`cleaner.pieces`)."""
+
+    name: str  # the file's
+    last: bool
+    documents: list[int | None]  # the line of each corpus row's record
+    rejects: list[int | None]  # the line of each reject's record; None for lines lost
 
 
 @dataclass
@@ -333,16 +340,18 @@ def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatc
 def documents_in(source: Source, options: Options) -> list[Document | Rejected]:
     """One file's documents as a run reads them, each de-duplicated inside itself, and the
     records of it that cannot be documents. Raises :class:`Rejected` for an unusable file."""
-    found = _read_documents(source, options, Stopwatch())[0]
+    found = _read_documents(Piece(source), options, Stopwatch())[0]
     _deduplicate_all([d for d in found if isinstance(d, Document)], options, Stopwatch())
     return found
 
 
 def _read_documents(
-    source: Source, options: Options, clock: Stopwatch
-) -> tuple[list[Document | Rejected], int, int]:
-    """One file's documents and rejected records, the bytes read, and the records of a WARC
-    that are not pages. Raises :class:`Rejected` for an unusable file."""
+    piece: Piece, options: Options, clock: Stopwatch
+) -> tuple[list[Document | Rejected], int, int, list[int | None] | None]:
+    """A piece's documents and rejected records, the bytes read, the records of a WARC that
+    are not pages, and, for a piece of a file that was cut, the line of each record (None for
+    lines lost). Raises :class:`Rejected` for an unusable file."""
+    source = piece.source
     if source.kind == "warc":
         from cleaner.warc import Archive  # FastWARC: for web archives only
 
@@ -350,16 +359,55 @@ def _read_documents(
             archive = Archive(stream, options.max_file_bytes, options.max_decompressed_bytes)
             # Streamed: each record's page is extracted before the next one is read.
             found = list(_documents_of(source, _timed(archive, clock, "read"), options, clock))
-        return found, archive.bytes_read, archive.skipped
+        return found, archive.bytes_read, archive.skipped, None
     with clock("read"):
-        data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
+        parts = read_piece(piece, options.max_file_bytes, options.max_decompressed_bytes)
+        if parts is None:
+            data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
+    if parts is None:
+        with clock("decode"):
+            whole = list(_records_of(source, data, options))
+        return list(_documents_of(source, whole, options, clock)), len(data), 0, None
+    fields = Fields(options.text_field, options.id_field, options.fields)
+    numbered: list[tuple[int, Record | Rejected]] = []
     with clock("decode"):
-        records = list(_records_of(source, data, options))
-    return list(_documents_of(source, records, options, clock)), len(data), 0
+        for part in parts:
+            assert part.data is not None
+            text, encoding = decode_bytes(part.data, head=part.head)
+            oversized = part.rejects(options.max_file_bytes)
+            for line, record in json_lines(text, fields, part.line, oversized):
+                if isinstance(record, Record):
+                    record = replace(record, encoding=encoding)
+                numbered.append((line, record))
+    lines: list[int | None] = [line for line, _ in numbered]
+    if piece.whole:  # named here, as a whole read names them
+        seen: set[str | None] = set()
+        found_records = [_named(record, line, seen) for line, record in numbered]
+        if not numbered and parts[-1].damage is None:
+            found_records.append(Rejected("empty", "no JSON records, only blank lines"))
+    else:
+        found_records = [record for _, record in numbered]
+    lost = parts[-1].damaged()
+    if lost is not None:
+        found_records.append(lost)
+        lines.append(None)
+    found = list(_documents_of(source, found_records, options, clock))
+    size = sum(len(part.data or b"") for part in parts)
+    return found, size, 0, None if piece.whole else lines
 
 
-def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
-    """Read, decode, repair, split, fingerprint and de-duplicate a batch of files."""
+def _named(record: Record | Rejected, line: int, seen: set[str | None]) -> Record | Rejected:
+    key = unique_key(record.key, line, seen)
+    if key == record.key:
+        return record
+    if isinstance(record, Rejected):
+        record.key = key
+        return record
+    return replace(record, key=key)
+
+
+def process_batch(pieces: Sequence[Piece], options: Options) -> BatchResult:
+    """Read, decode, repair, split, fingerprint and de-duplicate a batch of pieces of files."""
     from cleaner.deduplicate_corpus import summarise
     from cleaner.write import documents_table, reject_row
 
@@ -367,22 +415,26 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
     rejects: list[dict[str, Any]] = []
     bytes_in = skipped_records = 0
     clock = Stopwatch()
-    for source in sources:
+    part: Part | None = None
+    for piece in pieces:
+        source = piece.source
         try:
-            found, read, skipped = _read_documents(source, options, clock)
+            found, read, skipped, lines = _read_documents(piece, options, clock)
         except Rejected as exc:
-            rejects.append(reject_row(source.name, source.name, exc))
-            continue
+            found, read, skipped, lines = [exc], 0, 0, None if piece.whole else [None]
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
-            rejects.append(reject_row(source.name, source.name, _internal(exc)))
-            continue
+            found, read, skipped, lines = [_internal(exc)], 0, 0, None if piece.whole else [None]
         bytes_in += read
         skipped_records += skipped
-        for item in found:
+        if lines is not None:
+            part = Part(source.name, piece.last, [], [])
+        for n, item in enumerate(found):
             if isinstance(item, Rejected):
                 rejects.append(reject_row(source.name, _doc_id(source, item.key), item))
             else:
                 docs.append(item)
+            if part is not None and lines is not None:
+                (part.documents if isinstance(item, Document) else part.rejects).append(lines[n])
     fp = _deduplicate_all(docs, options, clock)
     with clock("deduplicate"):
         index = summarise(docs, fp)
@@ -392,7 +444,7 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         table,
         index,
         rejects,
-        len(sources),
+        sum(piece.last for piece in pieces),
         bytes_in,
         dict(clock.seconds),
         len(docs),
@@ -400,7 +452,51 @@ def process_batch(sources: Sequence[Source], options: Options) -> BatchResult:
         sum(len(d.paragraphs_in) - len(d.removed) for d in docs),
         Counter(r.reason for d in docs for r in d.removed),
         skipped_records,
+        sum(piece.stored for piece in pieces),
+        part,
     )
+
+
+class _Names:
+    """The doc_ids of the records of files that were cut, made unique over each whole file
+    as a whole read makes them (``7@12``), as the pieces' results come back in order."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, set[str | None]] = {}
+        self.records: Counter[str] = Counter()
+
+    def __call__(self, result: BatchResult) -> BatchResult:
+        from cleaner.write import reject_row
+
+        part = result.part
+        if part is None:
+            return result
+        seen = self.seen.setdefault(part.name, set())
+        ids = result.table.column("doc_id").to_pylist()
+        rows: list[tuple[int, bool, int]] = [
+            (line, True, n) for n, line in enumerate(part.documents) if line is not None
+        ]
+        rows += [(line, False, n) for n, line in enumerate(part.rejects) if line is not None]
+        renamed = False
+        for line, document, n in sorted(rows):
+            doc_id = ids[n] if document else result.rejects[n]["doc_id"]
+            named = unique_key(doc_id, line, seen)
+            if named != doc_id:
+                if document:
+                    ids[n], renamed = named, True
+                else:
+                    result.rejects[n]["doc_id"] = named
+        self.records[part.name] += len(rows)
+        if renamed:
+            column = result.table.schema.get_field_index("doc_id")
+            result.table = result.table.set_column(column, "doc_id", [ids])
+        if part.last:
+            del self.seen[part.name]
+            found = self.records.pop(part.name)
+            if not found and None not in part.rejects:  # nothing lost, nothing found
+                empty = Rejected("empty", "no JSON records, only blank lines")
+                result.rejects.append(reject_row(part.name, part.name, empty))
+        return result
 
 
 def _timed(items: Iterable[T], clock: Stopwatch, stage: str) -> Iterator[T]:
@@ -434,9 +530,10 @@ def clean(
     """Clean files, folders or ``-`` (stdin) into a Parquet corpus at ``output``.
 
     Writes ``output``, and ``<stem>.rejects.parquet`` and ``<stem>.index.parquet`` beside it,
-    atomically, and returns a :class:`Report`. ``progress(done_files, total_files)`` is called
-    after each batch; ``total_files`` is None while the inputs are still being walked (the
-    first batches are at work before a large folder has been listed to its end). ``engine``
+    atomically, and returns a :class:`Report`. ``progress(done_bytes, total_bytes)`` is called
+    after each batch, in bytes of the files as stored, so that it advances through a large
+    file; ``total_bytes`` is None while the inputs are still being walked (the first batches
+    are at work before a large folder has been listed to its end). ``engine``
     runs the work (:class:`cleaner.LocalPool`, ...; by default this process alone). Raises
     :class:`cleaner.InputError` when an input does not exist, or when a corpus given
     in ``options.against`` is missing, has no index or does not compare, and
@@ -462,7 +559,14 @@ def clean(
     existing = [ExistingCorpus.open(Path(p), fingerprint, "--against ") for p in options.against]
     report = Report(output, skipped=walk.skipped)
     sources = (read_stdin(source, options.max_file_bytes) for source in walk)
-    batches = batched(sources, BATCH_FILES, BATCH_BYTES)
+    pieces = (
+        piece
+        for source in sources
+        for piece in cut(source, options.max_file_bytes, options.max_decompressed_bytes)
+    )
+    batches = batched(pieces, BATCH_FILES, BATCH_BYTES)
+    names = _Names()
+    stored = 0
     work = partial(process_batch, options=options)
     clock = Stopwatch()
     parts: list[CorpusIndex] = []
@@ -470,7 +574,7 @@ def clean(
         spill = None
         if options.dedup.scope == "corpus":
             spill = stack.enter_context(closing(writer.spill()))
-        for result in engine.map(work, batches):
+        for result in map(names, engine.map(work, batches)):
             with clock("write"):
                 if spill is None:
                     writer.add_corpus_table(result.table)
@@ -491,8 +595,9 @@ def clean(
             report.paragraphs_out += result.paragraphs_out
             report.removed.update(result.removed)
             report.rejects.update(row["reason"] for row in result.rejects)
+            stored += result.stored
             if progress is not None:
-                progress(report.files, walk.found if walk.done else None)
+                progress(stored, walk.found_bytes if walk.done else None)
         report.documents_out = report.documents - report.rejected
         if spill is not None:
             rows = SpilledRows(spill.read(), CorpusIndex.concat(parts, options.dedup.num_perm))

@@ -21,6 +21,7 @@ import cleaner
 from cleaner.decode import Fields, Record, decode_bytes, records
 from cleaner.document import Rejected
 from cleaner.fingerprint import normalize
+from cleaner.pieces import Piece
 from cleaner.pipeline import Options, process_batch
 from cleaner.repair import repair_lines
 from cleaner.sources import Source, portable_name
@@ -246,7 +247,7 @@ def test_every_document_read_is_in_the_corpus_or_the_rejects_and_can_be_written(
 ) -> None:
     name = portable_name(os.fsdecode(raw_name))
     source = Source("-", name, kind, payload=data, size=len(data))
-    result = process_batch([source], Options(max_paragraphs=50))
+    result = process_batch([Piece(source)], Options(max_paragraphs=50))
     outputs = result.documents + len(result.rejects)
     if kind == "article":
         assert outputs == 1

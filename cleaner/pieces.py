@@ -1,0 +1,369 @@
+"""Pieces: a file of JSON lines cut into runs of whole lines, each read on its own.
+
+A scraper's dump can be gigabytes in one file. Held whole, it would cost one worker many
+times its size while the others wait; so a JSON Lines file larger than ``PIECE_BYTES`` is cut
+into pieces of about that size that end at line ends, and each piece is a unit of work that
+any worker can take. A piece of a plain file is a byte range (a path and two offsets travel,
+and the worker reads its own bytes); a gzip stream cannot be entered in the middle, so the
+reading process decompresses it and gives each piece its bytes (about a three-hundredth of
+the work of cleaning them: the workers stay the bottleneck). Memory then depends on the piece
+size, not the file size.
+
+A piece reads as the same records, with the same line numbers, text and encoding, as the
+whole file does (:func:`cleaner.decode.json_lines` numbers lines from the piece's first;
+:func:`cleaner.decode.decode_bytes` judges a byte-order mark and NUL bytes on the file's
+first bytes). Only making repeated ids unique (``7@12``) needs the records before; the
+process that collects the pieces' results in order does it (:func:`cleaner.decode.unique_key`).
+
+The limits keep their meaning, per record: a line longer than ``--max-file-bytes`` is a
+``too_large`` reject named by its line, and the lines around it are read; a gzipped file
+stops at ``--max-decompressed-bytes`` once decompressed (a gzip bomb costs no more), keeping
+the lines before; a file cut short (a truncated download) keeps every complete line, and
+what is lost is one reject with the reason, named by the line where it begins.
+
+A JSON array, a ``.json`` file holding one object over several lines, UTF-16/32 text (where a
+newline byte is not a line end) and standard input are read whole, as one piece.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import IO
+
+from cleaner.document import Rejected
+from cleaner.sources import Source, open_regular
+
+RECORD_KINDS = ("records", "json")
+# A piece's records are a batch of their own: large enough that its few milliseconds of
+# collecting in the writing process stay small beside its cleaning, small enough to spread.
+PIECE_BYTES = 1 << 20
+_CHUNK = 1 << 20
+_HEAD = 64 * 1024  # what of a file's start says whether it is read by lines
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of whole lines of a file, or the whole file, as a unit of work."""
+
+    source: Source
+    start: int = 0  # offset of its first byte in the file, decompressed; 0 for the first piece
+    stop: int | None = None  # offset after its last byte; None: the end of the file
+    line: int = 1  # the number of its first line
+    data: bytes | None = None  # its bytes, once read (by the reading process, for gzip)
+    # For a piece after the first, the file's first bytes: a byte-order mark or not (by_lines
+    # found no NUL byte in the file's head, so these few tell decode_bytes all it needs).
+    head: bytes | None = None
+    oversized: tuple[tuple[int, int], ...] = ()  # (line, bytes) of lines left out for size
+    damage: tuple[str, str, int] | None = None  # (reason, detail, line): why the file stops here
+    last: bool = True  # the file's last piece
+    stored: int = 0  # the bytes of the file as stored that it accounts for (progress)
+
+    @property
+    def size(self) -> int:
+        """The bytes a worker holds for it, which batches are cut by."""
+        if self.data is not None:
+            return len(self.data)
+        return (self.source.size if self.stop is None else self.stop) - self.start
+
+    @property
+    def whole(self) -> bool:
+        """Whether it is its whole file (else the reading process cut the file)."""
+        return self.start == 0 and self.last
+
+    def rejects(self, max_record_bytes: int) -> dict[int, Rejected]:
+        """The rejects of its lines left out for their size, by line number."""
+        detail = f"a record of {{:,}} bytes, more than {max_record_bytes:,} (--max-file-bytes)"
+        return {
+            line: Rejected("too_large", detail.format(size), key=str(line))
+            for line, size in self.oversized
+        }
+
+    def damaged(self) -> Rejected | None:
+        """What was lost after it, as a reject: named by its first line, or the file when
+        nothing before it could be read."""
+        if self.damage is None:
+            return None
+        reason, detail, line = self.damage
+        if line == 1:
+            return Rejected(reason, detail)
+        return Rejected(reason, f"{detail}; line {line:,} and after are lost", key=str(line))
+
+
+def batched(pieces: Iterable[Piece], files: int, size: int) -> Iterator[list[Piece]]:
+    """Cut pieces, in order, into batches of at most ``files`` pieces and ``size`` bytes.
+
+    A batch is what one worker holds in memory at a time, so it is bounded by bytes as well
+    as by count; a piece larger than ``size`` is a batch of its own, and so is each piece of
+    a file that was cut, whose records the collecting process names (see the module).
+
+    >>> sized = [Piece(Source(f"{n}.txt", f"{n}.txt", "article", size=n)) for n in (5, 5, 9, 1)]
+    >>> [len(batch) for batch in batched(sized, files=3, size=10)]
+    [2, 2]
+    """
+    current: list[Piece] = []
+    held = 0
+    for piece in pieces:
+        alone = not piece.whole or (current and not current[-1].whole)
+        if current and (len(current) >= files or held + piece.size > size or alone):
+            yield current
+            current, held = [], 0
+        current.append(piece)
+        held += piece.size
+    if current:
+        yield current
+
+
+def by_lines(head: bytes, kind: str) -> bool:
+    """Whether a file of ``kind`` that starts with ``head`` is read a line at a time.
+
+    JSON lines are; a JSON array is not, nor a ``.json`` file whose first line is not a
+    whole JSON value (an object written over several lines), nor text with NUL bytes or a
+    UTF-16/32 byte-order mark.
+
+    >>> by_lines(b'{"text": "a"}\\n{"text": "b"}\\n', "records"), by_lines(b"[{}]", "records")
+    (True, False)
+    >>> by_lines(b'{\\n  "text": "a"\\n}\\n', "json"), by_lines(b'{"text": "a"}\\n', "json")
+    (False, True)
+    """
+    if kind not in RECORD_KINDS or b"\x00" in head or head.startswith(_WIDE_BOMS):
+        return False
+    text = head.decode("utf-8", "replace").lstrip("\ufeff")
+    stripped = text.lstrip(" \t\r\n")
+    if stripped.startswith("["):
+        return False
+    if kind == "json" and stripped.startswith("{"):
+        # Read whole, such a file is a single object when it parses as one, numbered 1; read
+        # by lines, it is the same only when that object is the whole of line 1.
+        first = text.partition("\n")[0]
+        try:
+            json.loads(first)
+        except (ValueError, RecursionError):
+            return False
+        return text.startswith("{")
+    return True
+
+
+def cut(
+    source: Source,
+    max_record_bytes: int,
+    max_decompressed_bytes: int,
+    piece_bytes: int | None = None,
+) -> Iterator[Piece]:
+    """The pieces of a source, in order: the whole file as one piece unless it is a file of
+    JSON lines larger than ``piece_bytes`` (default ``PIECE_BYTES``), as stored. Whatever
+    goes wrong while cutting is left to the worker that reads the piece, which says what."""
+    piece_bytes = piece_bytes or PIECE_BYTES
+    whole = Piece(source, stored=source.size)
+    if (
+        source.kind not in RECORD_KINDS
+        or source.problem is not None
+        or source.payload is not None
+        or source.size <= piece_bytes
+    ):
+        yield whole
+        return
+    try:
+        stream = open_regular(source.path)
+    except (OSError, Rejected):
+        yield whole
+        return
+    with stream:
+        if source.gzipped:
+            yield from _cut_gzip(
+                source, stream, piece_bytes, max_record_bytes, max_decompressed_bytes
+            )
+            return
+        head = stream.read(_HEAD)
+        if not by_lines(head, source.kind):
+            yield whole
+            return
+        size = os.fstat(stream.fileno()).st_size
+        start, line = 0, 1
+        while True:
+            stop, lines = _line_end(stream, start, start + piece_bytes)
+            last = stop >= size
+            yield Piece(
+                source,
+                start,
+                None if last else stop,
+                line,
+                head=head[: len(codecs.BOM_UTF8)] if start else None,
+                last=last,
+                stored=(size if last else stop) - start,
+            )
+            if last:
+                return
+            start, line = stop, line + lines
+
+
+def _line_end(stream: IO[bytes], start: int, target: int) -> tuple[int, int]:
+    """The offset just after the first line end at or after ``target - 1`` (or the end of
+    the file), and the line ends from ``start`` to it."""
+    stream.seek(start)
+    block = stream.read(target - start)
+    lines = block.count(b"\n")
+    if len(block) < target - start or block.endswith(b"\n"):
+        return start + len(block), lines
+    offset = target
+    while chunk := stream.read(_CHUNK):
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return offset + found + 1, lines + 1
+        offset += len(chunk)
+    return offset, lines
+
+
+def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> list[Piece] | None:
+    """A worker's read of a piece: the piece, or the pieces of a gzipped file too small to
+    have been cut, with their bytes; None when its file is not read by lines
+    (:func:`by_lines`) but whole. Raises :class:`Rejected` for a file that cannot be read."""
+    if piece.data is not None:
+        return [piece]
+    source = piece.source
+    if source.problem is not None:
+        raise Rejected(*source.problem)
+    if source.kind not in RECORD_KINDS or source.payload is not None:
+        return None
+    try:
+        with open_regular(source.path) as stream:
+            if source.gzipped:
+                found = list(_cut_gzip(source, stream, 0, max_record_bytes, max_decompressed_bytes))
+                return None if found[0].data is None else found
+            if piece.whole and not by_lines(stream.read(_HEAD), source.kind):
+                return None
+            stream.seek(piece.start)
+            lines = _Lines(stream, max_record_bytes, piece.start, piece.stop, piece.line)
+            (data, _, oversized, _), *_ = lines.pieces(0)
+    except OSError as exc:
+        raise Rejected("unreadable", exc.strerror or str(exc)) from None
+    return [replace(piece, data=data, oversized=oversized, damage=lines.damage)]
+
+
+def _cut_gzip(
+    source: Source,
+    raw: IO[bytes],
+    piece_bytes: int,
+    max_record_bytes: int,
+    max_decompressed_bytes: int,
+) -> Iterator[Piece]:
+    """The pieces of a gzipped file of JSON lines, decompressed here as they are read
+    (``piece_bytes`` 0: all in one); the whole file as one piece, not read, when it is not
+    JSON lines."""
+    unzipped = gzip.GzipFile(fileobj=raw)
+    try:
+        head = unzipped.peek(_HEAD)[:_HEAD]
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # damaged from the start
+        damage = ("bad_gzip", str(exc) or type(exc).__name__, 1)
+        yield Piece(source, data=b"", damage=damage, stored=source.size)
+        return
+    if not by_lines(head, source.kind):
+        yield Piece(source, stored=source.size)
+        return
+    lines = _Lines(unzipped, max_record_bytes, limit=max_decompressed_bytes)
+    stored = 0
+    pending: Piece | None = None
+    for data, line, oversized, start in lines.pieces(piece_bytes):
+        if pending is not None:
+            yield pending
+        now = min(raw.tell(), source.size)
+        pending = Piece(
+            source,
+            start,
+            line=line,
+            data=data,
+            head=head[: len(codecs.BOM_UTF8)] if start else None,
+            oversized=oversized,
+            last=False,
+            stored=now - stored,
+        )
+        stored = now
+    assert pending is not None  # a last piece, even for an empty file
+    rest = pending.stored + source.size - stored
+    yield replace(pending, damage=lines.damage, last=True, stored=rest)
+
+
+Pieces = Iterator[tuple[bytes, int, tuple[tuple[int, int], ...], int]]
+
+
+class _Lines:
+    """A stream's lines from ``start`` to ``stop`` (the end: None), cut into runs of whole
+    lines. A line longer than ``max_record_bytes`` is skipped, never held: its line end
+    stays, so that the lines after keep their numbers. The stream stops at ``limit`` bytes
+    (decompressed, for gzip) or at damage, which ``damage`` then says, with the first line
+    lost: the one being read."""
+
+    def __init__(
+        self,
+        stream: IO[bytes] | gzip.GzipFile,
+        max_record_bytes: int,
+        start: int = 0,
+        stop: int | None = None,
+        line: int = 1,
+        limit: int | None = None,
+    ) -> None:
+        self.stream = stream
+        self.max_record_bytes = max_record_bytes
+        self.offset = start
+        self.stop = stop
+        self.line = line
+        self.limit = limit
+        self.damage: tuple[str, str, int] | None = None
+
+    def pieces(self, piece_bytes: int) -> Pieces:
+        """(bytes, first line, lines left out, start) of each run of at least
+        ``piece_bytes`` bytes (0: one run of them all), and of the rest, even if empty."""
+        parts: list[bytes] = []
+        oversized: list[tuple[int, int]] = []
+        held, line, start = 0, self.line, self.offset
+        while (self.stop is None or self.offset < self.stop) and (part := self._line()):
+            if len(part) > self.max_record_bytes and not part.endswith(b"\n"):
+                size = self._skip(len(part))
+                if size is None:
+                    break
+                oversized.append((self.line, size))
+                part = b"\n"
+            parts.append(part)
+            held += len(part)
+            self.line += 1
+            if piece_bytes and held >= piece_bytes:
+                yield b"".join(parts), line, tuple(oversized), start
+                parts, oversized = [], []
+                held, line, start = 0, self.line, self.offset
+        yield b"".join(parts), line, tuple(oversized), start
+
+    def _line(self, size: int = -1) -> bytes:
+        """The next line, at most ``size`` bytes of it (default: the record limit and one),
+        or b"" at the end, at the limit or at damage."""
+        if self.damage is not None:
+            return b""
+        try:
+            part = self.stream.readline(self.max_record_bytes + 1 if size < 0 else size)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            return self._lose("bad_gzip", str(exc) or type(exc).__name__)
+        except OSError as exc:
+            return self._lose("unreadable", exc.strerror or str(exc))
+        self.offset += len(part)
+        if self.limit is not None and self.offset > self.limit:
+            what = f"more than {self.limit:,} bytes once decompressed"
+            return self._lose("too_large_decompressed", f"{what} (--max-decompressed-bytes)")
+        return part
+
+    def _skip(self, size: int) -> int | None:
+        """The size of a line too long to hold, read to its end; None when the stream
+        stopped inside it."""
+        while rest := self._line(_CHUNK):
+            size += len(rest)
+            if rest.endswith(b"\n"):
+                return size - 1
+        return None if self.damage is not None else size
+
+    def _lose(self, reason: str, detail: str) -> bytes:
+        self.damage = (reason, detail, self.line)
+        return b""
