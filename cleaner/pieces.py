@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
+import itertools
 import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import IO
+from typing import IO, Any
 
 from cleaner.document import Rejected
 from cleaner.sources import Source, open_regular
@@ -160,47 +162,106 @@ def cut(
     JSON lines larger than ``piece_bytes`` (default ``PIECE_BYTES``), as stored. Whatever
     goes wrong while cutting is left to the worker that reads the piece, which says what."""
     piece_bytes = piece_bytes or PIECE_BYTES
-    whole = Piece(source, stored=source.size)
     if (
-        source.kind not in RECORD_KINDS
+        source.kind not in (*RECORD_KINDS, "warc")
         or source.problem is not None
         or source.payload is not None
         or source.size <= piece_bytes
     ):
-        yield whole
+        yield Piece(source, stored=source.size)
         return
     try:
         stream = open_regular(source.path)
     except (OSError, Rejected):
-        yield whole
+        yield Piece(source, stored=source.size)
         return
     with stream:
-        if source.gzipped:
+        if source.kind == "warc":
+            yield from _cut_warc(source, stream, piece_bytes)
+        elif source.gzipped:
             yield from _cut_gzip(
                 source, stream, piece_bytes, max_record_bytes, max_decompressed_bytes
             )
+        else:
+            yield from _cut_lines(source, stream, piece_bytes)
+
+
+def _cut_lines(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[Piece]:
+    """The pieces of a plain file of JSON lines: byte ranges ending at line ends, found by
+    reading the file here a block at a time (counting its lines as it goes)."""
+    head = stream.read(_HEAD)
+    if not by_lines(head, source.kind):
+        yield Piece(source, stored=source.size)
+        return
+    size = os.fstat(stream.fileno()).st_size
+    start, line = 0, 1
+    while True:
+        stop, lines = _line_end(stream, start, start + piece_bytes)
+        last = stop >= size
+        yield Piece(
+            source,
+            start,
+            None if last else stop,
+            line,
+            head=head[: len(codecs.BOM_UTF8)] if start else None,
+            last=last,
+            stored=(size if last else stop) - start,
+        )
+        if last:
             return
-        head = stream.read(_HEAD)
-        if not by_lines(head, source.kind):
-            yield whole
-            return
-        size = os.fstat(stream.fileno()).st_size
-        start, line = 0, 1
-        while True:
-            stop, lines = _line_end(stream, start, start + piece_bytes)
-            last = stop >= size
-            yield Piece(
-                source,
-                start,
-                None if last else stop,
-                line,
-                head=head[: len(codecs.BOM_UTF8)] if start else None,
-                last=last,
-                stored=(size if last else stop) - start,
-            )
-            if last:
-                return
-            start, line = stop, line + lines
+        start, line = stop, line + lines
+
+
+def _cut_warc(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[Piece]:
+    """The pieces of a WARC file: runs of records, each starting where a record does, found
+    by reading the records' headers here (their bodies are skipped, not parsed). A
+    ``.warc.gz`` is cut only when each record is a gzip member of its own, as crawlers write
+    them, since a worker can start reading only at a member's start; damage ends the cutting,
+    and the last piece, which holds it, says what it is."""
+    from fastwarc.warc import ArchiveIterator
+
+    starts = []
+    try:
+        for record in ArchiveIterator(stream, parse_http=False, fsspec_args=False):
+            starts.append(record.stream_pos)
+    except OSError:
+        pass
+    if not starts or any(b <= a for a, b in itertools.pairwise(starts)):
+        yield Piece(source, stored=source.size)  # one gzip member: read whole, in one go
+        return
+    cuts = [0]
+    for start in starts:
+        if start - cuts[-1] >= piece_bytes:
+            cuts.append(start)
+    for start, stop in zip(cuts, [*cuts[1:], None], strict=True):
+        size = (source.size if stop is None else stop) - start
+        yield Piece(source, start, stop, last=stop is None, stored=size)
+
+
+class Range(io.RawIOBase):
+    """A piece of a file from its start to its stop, for a reader that reads to the end: the
+    stream is left where the piece starts, and its position stays the file's."""
+
+    def __init__(self, stream: IO[bytes], piece: Piece) -> None:
+        stream.seek(piece.start)
+        self.stream = stream
+        self.stop = piece.stop
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        want = len(buffer)
+        if self.stop is not None:
+            want = min(want, self.stop - self.stream.tell())
+        if want <= 0:
+            return 0
+        data = self.stream.read(want)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def tell(self) -> int:
+        return self.stream.tell()
 
 
 def _line_end(stream: IO[bytes], start: int, target: int) -> tuple[int, int]:

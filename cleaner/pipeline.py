@@ -28,7 +28,7 @@ from cleaner.errors import InputError
 from cleaner.extract import declared_charset, extract, extraction_options, looks_like_html
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME, Fingerprints, fingerprint
 from cleaner.metadata import detect_language
-from cleaner.pieces import Piece, batched, cut
+from cleaner.pieces import Piece, Range, batched, cut
 from cleaner.pieces import read as read_piece
 from cleaner.repair import ftfy_options, repair
 from cleaner.sources import STDIN, Source, Walk, open_stream, read_bytes, read_stdin
@@ -356,7 +356,8 @@ def _read_documents(
         from cleaner.warc import Archive  # FastWARC: for web archives only
 
         with open_stream(source) as stream:
-            archive = Archive(stream, options.max_file_bytes, options.max_decompressed_bytes)
+            ranged = stream if piece.whole else Range(stream, piece)
+            archive = Archive(ranged, options.max_file_bytes, options.max_decompressed_bytes)
             # Streamed: each record's page is extracted before the next one is read.
             found = list(_documents_of(source, _timed(archive, clock, "read"), options, clock))
         return found, archive.bytes_read, archive.skipped, None

@@ -21,12 +21,13 @@ from cleaner import pieces
 from cleaner.pieces import cut, read
 from cleaner.sources import Walk
 from cleaner.write import index_path, rejects_path
-from tests import dumps
+from tests import dumps, warcs
 
 T = TypeVar("T")
 R = TypeVar("R")
 REFERENCE = Path(__file__).parent / "cases" / "pieces_reference.json"
 NO_LIMIT = 1 << 40
+STORY = "The harbour bridge closes for repairs in June, the council said on Monday. " * 3
 
 
 def outputs(out: Path) -> list[bytes]:
@@ -233,3 +234,31 @@ def test_pieces_hold_every_byte_once_numbered_from_their_first_line(
     ]
     assert [part.last for part in found] == [False] * (len(found) - 1) + [True]
     assert sum(part.stored for part in found) == path.stat().st_size
+
+
+@pytest.mark.parametrize("packing", ["plain", "members", "one member"])
+def test_a_warc_cut_in_pieces_gives_the_corpus_of_the_whole_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packing: str
+) -> None:
+    records = [warcs.warcinfo()]
+    for n in range(40):
+        body = f"<html><body><article><p>Story {n}: {STORY}</p></article></body></html>"
+        records += [warcs.request(f"https://news.example/{n}")]
+        records += [warcs.response(f"https://news.example/{n}", body.encode())]
+    records[30] = warcs.response("https://news.example/gone", b"x", status="404 Not Found")
+    data = {
+        "plain": b"".join(records),
+        "members": warcs.gzipped(records),
+        "one member": gzip.compress(b"".join(records)),
+    }[packing]
+    (tmp_path / "in").mkdir()
+    name = "crawl.warc" if packing == "plain" else "crawl.warc.gz"
+    (tmp_path / "in" / name).write_bytes(data[:-300])  # cut short: damage in the last piece
+    whole = clean(tmp_path / "in", tmp_path / "whole.parquet")
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 1000)
+    (source,) = Walk([str(tmp_path / "in")])
+    cut_in = len(list(cut(source, NO_LIMIT, NO_LIMIT)))
+    assert cut_in == 1 if packing == "one member" else cut_in > 5
+    report = clean(tmp_path / "in", tmp_path / "cut.parquet", workers=2)
+    assert outputs(tmp_path / "cut.parquet") == outputs(tmp_path / "whole.parquet")
+    assert report.skipped_records == whole.skipped_records > 30
