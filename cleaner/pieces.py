@@ -32,7 +32,6 @@ import gzip
 import io
 import itertools
 import json
-import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -188,16 +187,37 @@ def cut(
 
 def _cut_lines(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[Piece]:
     """The pieces of a plain file of JSON lines: byte ranges ending at line ends, found by
-    reading the file here a block at a time (counting its lines as it goes)."""
+    reading the file here once, a block at a time, before the first piece goes out: its
+    lines are counted, and it must be UTF-8 throughout (else it is read whole, as one text)."""
     head = stream.read(_HEAD)
+    stream.seek(0)
     if not by_lines(head, source.kind):
         yield Piece(source, stored=source.size)
         return
-    size = os.fstat(stream.fileno()).st_size
-    start, line = 0, 1
-    while True:
-        stop, lines = _line_end(stream, start, start + piece_bytes)
-        last = stop >= size
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    cuts: list[tuple[int, int, int]] = []  # start, stop, first line
+    start = offset = 0
+    first = line = 1  # the piece's first line, the line being read
+    while block := stream.read(_CHUNK):
+        try:
+            utf8.decode(block)
+        except UnicodeDecodeError:
+            yield Piece(source, stored=source.size)
+            return
+        at = 0
+        while (look := start + piece_bytes - 1 - offset) < len(block):
+            end = block.find(b"\n", max(look, at))
+            if end < 0:
+                break
+            cuts.append((start, offset + end + 1, first))
+            line += block.count(b"\n", at, end + 1)
+            first, start, at = line, offset + end + 1, end + 1
+        line += block.count(b"\n", at)
+        offset += len(block)
+    if start < offset or not cuts:
+        cuts.append((start, offset, first))
+    for n, (start, stop, line) in enumerate(cuts):
+        last = n == len(cuts) - 1
         yield Piece(
             source,
             start,
@@ -205,11 +225,8 @@ def _cut_lines(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[
             line,
             head=head[: len(codecs.BOM_UTF8)] if start else None,
             last=last,
-            stored=(size if last else stop) - start,
+            stored=(max(stop, source.size) if last else stop) - start,
         )
-        if last:
-            return
-        start, line = stop, line + lines
 
 
 def _cut_warc(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[Piece]:
@@ -264,23 +281,6 @@ class Range(io.RawIOBase):
         return self.stream.tell()
 
 
-def _line_end(stream: IO[bytes], start: int, target: int) -> tuple[int, int]:
-    """The offset just after the first line end at or after ``target - 1`` (or the end of
-    the file), and the line ends from ``start`` to it."""
-    stream.seek(start)
-    block = stream.read(target - start)
-    lines = block.count(b"\n")
-    if len(block) < target - start or block.endswith(b"\n"):
-        return start + len(block), lines
-    offset = target
-    while chunk := stream.read(_CHUNK):
-        found = chunk.find(b"\n")
-        if found >= 0:
-            return offset + found + 1, lines + 1
-        offset += len(chunk)
-    return offset, lines
-
-
 def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> list[Piece] | None:
     """A worker's read of a piece: the piece, or the pieces of a gzipped file too small to
     have been cut, with their bytes; None when its file is not read by lines
@@ -316,7 +316,7 @@ def _cut_gzip(
 ) -> Iterator[Piece]:
     """The pieces of a gzipped file of JSON lines, decompressed here as they are read
     (``piece_bytes`` 0: all in one); the whole file as one piece, not read, when it is not
-    JSON lines."""
+    JSON lines, or, when it is to be cut, not UTF-8 throughout (checked in a first pass)."""
     unzipped = gzip.GzipFile(fileobj=raw)
     try:
         head = unzipped.peek(_HEAD)[:_HEAD]
@@ -324,9 +324,13 @@ def _cut_gzip(
         damage = ("bad_gzip", str(exc) or type(exc).__name__, 1)
         yield Piece(source, data=b"", damage=damage, stored=source.size)
         return
-    if not by_lines(head, source.kind):
+    if not by_lines(head, source.kind) or (
+        piece_bytes and not _utf8(unzipped, max_decompressed_bytes)
+    ):
         yield Piece(source, stored=source.size)
         return
+    raw.seek(0)
+    unzipped = gzip.GzipFile(fileobj=raw)
     lines = _Lines(unzipped, max_record_bytes, limit=max_decompressed_bytes)
     stored = 0
     pending: Piece | None = None
@@ -348,6 +352,22 @@ def _cut_gzip(
     assert pending is not None  # a last piece, even for an empty file
     rest = pending.stored + source.size - stored
     yield replace(pending, damage=lines.damage, last=True, stored=rest)
+
+
+def _utf8(stream: gzip.GzipFile, limit: int) -> bool:
+    """Whether a stream is UTF-8 up to ``limit`` bytes, or to where it is damaged: a file
+    in another encoding is decoded whole, with one encoding for all its records."""
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    read = 0
+    try:
+        while read < limit and (block := stream.read(min(_CHUNK, limit - read))):
+            utf8.decode(block)
+            read += len(block)
+    except UnicodeDecodeError:
+        return False
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+        pass  # the cutting pass says what is wrong, where
+    return True
 
 
 Pieces = Iterator[tuple[bytes, int, tuple[tuple[int, int], ...], int]]
@@ -392,7 +412,7 @@ class _Lines:
                 part = b"\n"
             parts.append(part)
             held += len(part)
-            self.line += 1
+            self.line += part.endswith(b"\n")  # a line without its end is the last
             if piece_bytes and held >= piece_bytes:
                 yield b"".join(parts), line, tuple(oversized), start
                 parts, oversized = [], []

@@ -93,6 +93,13 @@ def build(folder: Path) -> dict[str, int]:
         [json.loads(x) for x in _records(rng, 40) if x.endswith("}")][:30]
     ).encode()
     files["blank.jsonl"] = b"\n \n\t\n" * 50
+    # Not UTF-8: read whole, so that one encoding is found for all of the file's records.
+    russian = (FIXTURES / "003_moscow_metro_cp1251.txt").read_bytes().decode("cp1251")
+    lines = [
+        json.dumps({"id": n, "text": f"{russian} ({n})"}, ensure_ascii=False) for n in range(60)
+    ]
+    files["cp1251.jsonl"] = "\n".join(lines).encode("cp1251")
+    files["cp1251.jsonl.gz"] = gzip.compress(files["cp1251.jsonl"], mtime=0)
     lines = {}
     for name, data in files.items():
         (folder / name).write_bytes(data)

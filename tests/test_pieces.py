@@ -62,6 +62,7 @@ def test_a_file_cut_in_pieces_gives_the_corpus_of_the_whole_file(
     monkeypatch.setattr(pieces, "PIECE_BYTES", piece_bytes)
     cut_files = [s.name for s in Walk([str(folder)]) if len(list(cut(s, NO_LIMIT, NO_LIMIT))) > 1]
     assert {"feed.jsonl", "wire.jsonl.gz", "bom.jsonl", "lines.json"} <= set(cut_files)
+    assert not {"cp1251.jsonl", "cp1251.jsonl.gz"} & set(cut_files)  # read whole: not UTF-8
     clean(folder, tmp_path / "cut.parquet", workers)
     assert outputs(tmp_path / "cut.parquet") == outputs(tmp_path / "whole.parquet")
 
