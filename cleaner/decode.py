@@ -217,6 +217,29 @@ def json_lines(
         yield number, _record(item, number, fields)
 
 
+def json_elements(
+    text: str,
+    fields: Fields = Fields(),
+    first: int = 1,
+    oversized: Mapping[int, Rejected] | None = None,
+) -> Iterator[tuple[int, Record | Rejected]]:
+    """The records of a run of a JSON array's elements (the text between two commas, or a
+    bracket and a comma) with their positions, counted from ``first``; keys not yet made
+    unique, and ``oversized`` as for :func:`json_lines`.
+
+    >>> [(n, r.key) for n, r in json_elements(' {"text": "a"}, {"id": 4, "text": "b"}', first=7)]
+    [(7, '7'), (8, '4')]
+    """
+    try:
+        items = json.loads(f"[{text}]")
+    except _JSON_ERRORS as exc:  # parsed once already, when the array was cut
+        yield first, Rejected("bad_json", f"not a JSON array: {exc}", key=str(first))
+        return
+    for position, item in enumerate(items, first):
+        yield position, _record(item, position, fields)
+    yield from (oversized or {}).items()
+
+
 def unique_key(key: str | None, position: int, seen: set[str | None]) -> str | None:
     """``key``, or ``key@position`` when an earlier record of the file has it; remembered.
 

@@ -32,6 +32,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -58,12 +59,13 @@ class Piece:
     stop: int | None = None  # offset after its last byte; None: the end of the file
     line: int = 1  # the number of its first line
     data: bytes | None = None  # its bytes, once read (by the reading process, for gzip)
-    # For a piece after the first, the file's first bytes: a byte-order mark or not (by_lines
+    # For a piece after the first, the file's first bytes: a byte-order mark or not (shape
     # found no NUL byte in the file's head, so these few tell decode_bytes all it needs).
     head: bytes | None = None
     oversized: tuple[tuple[int, int], ...] = ()  # (line, bytes) of lines left out for size
     damage: tuple[str, str, int] | None = None  # (reason, detail, line): why the file stops here
     last: bool = True  # the file's last piece
+    array: bool = False  # elements of a JSON array (``line`` the first one's number), not lines
     stored: int = 0  # the bytes of the file as stored that it accounts for (progress)
 
     @property
@@ -79,22 +81,23 @@ class Piece:
         return self.start == 0 and self.last
 
     def rejects(self, max_record_bytes: int) -> dict[int, Rejected]:
-        """The rejects of its lines left out for their size, by line number."""
+        """The rejects of its records left out for their size, by position."""
         detail = f"a record of {{:,}} bytes, more than {max_record_bytes:,} (--max-file-bytes)"
         return {
-            line: Rejected("too_large", detail.format(size), key=str(line))
-            for line, size in self.oversized
+            at: Rejected("too_large", detail.format(size), key=str(at))
+            for at, size in self.oversized
         }
 
     def damaged(self) -> Rejected | None:
-        """What was lost after it, as a reject: named by its first line, or the file when
+        """What was lost after it, as a reject: named by its first record, or the file when
         nothing before it could be read."""
         if self.damage is None:
             return None
-        reason, detail, line = self.damage
-        if line == 1:
+        reason, detail, at = self.damage
+        if at == 1:
             return Rejected(reason, detail)
-        return Rejected(reason, f"{detail}; line {line:,} and after are lost", key=str(line))
+        what = "element" if self.array else "line"
+        return Rejected(reason, f"{detail}; {what} {at:,} and after are lost", key=str(at))
 
 
 def batched(pieces: Iterable[Piece], files: int, size: int) -> Iterator[list[Piece]]:
@@ -121,24 +124,24 @@ def batched(pieces: Iterable[Piece], files: int, size: int) -> Iterator[list[Pie
         yield current
 
 
-def by_lines(head: bytes, kind: str) -> bool:
-    """Whether a file of ``kind`` that starts with ``head`` is read a line at a time.
+def shape(head: bytes, kind: str) -> str | None:
+    """How a file of ``kind`` that starts with ``head`` is read in pieces: ``"lines"`` (JSON
+    lines), ``"array"`` (a JSON array, element by element), or None: whole (a ``.json`` file
+    whose first line is not a whole JSON value, such as an object written over several
+    lines; text with NUL bytes or a UTF-16/32 byte-order mark, where a newline byte is not a
+    line end).
 
-    JSON lines are; a JSON array is not, nor a ``.json`` file whose first line is not a
-    whole JSON value (an object written over several lines), nor text with NUL bytes or a
-    UTF-16/32 byte-order mark.
-
-    >>> by_lines(b'{"text": "a"}\\n{"text": "b"}\\n', "records"), by_lines(b"[{}]", "records")
-    (True, False)
-    >>> by_lines(b'{\\n  "text": "a"\\n}\\n', "json"), by_lines(b'{"text": "a"}\\n', "json")
-    (False, True)
+    >>> shape(b'{"text": "a"}\\n{"text": "b"}\\n', "records"), shape(b" [{}]", "records")
+    ('lines', 'array')
+    >>> shape(b'{\\n  "text": "a"\\n}\\n', "json"), shape(b'{"text": "a"}\\n', "json")
+    (None, 'lines')
     """
     if kind not in RECORD_KINDS or b"\x00" in head or head.startswith(_WIDE_BOMS):
-        return False
+        return None
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     stripped = text.lstrip(" \t\r\n")
     if stripped.startswith("["):
-        return False
+        return "array"
     if kind == "json" and stripped.startswith("{"):
         # Read whole, such a file is a single object when it parses as one, numbered 1; read
         # by lines, it is the same only when that object is the whole of line 1.
@@ -146,9 +149,9 @@ def by_lines(head: bytes, kind: str) -> bool:
         try:
             json.loads(first)
         except (ValueError, RecursionError):
-            return False
-        return text.startswith("{")
-    return True
+            return None
+        return "lines" if text.startswith("{") else None
+    return "lines"
 
 
 def cut(
@@ -182,18 +185,32 @@ def cut(
                 source, stream, piece_bytes, max_record_bytes, max_decompressed_bytes
             )
         else:
-            yield from _cut_lines(source, stream, piece_bytes)
+            yield from _cut_plain(source, stream, piece_bytes, max_record_bytes)
 
 
-def _cut_lines(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[Piece]:
+def _cut_plain(
+    source: Source, stream: IO[bytes], piece_bytes: int, max_record_bytes: int
+) -> Iterator[Piece]:
+    """The pieces of a plain file: byte ranges, found by reading it here (:func:`_cut_lines`,
+    :func:`_cut_array`)."""
+    head = stream.read(_HEAD)
+    stream.seek(0)
+    found = shape(head, source.kind)
+    if found == "lines":
+        yield from _cut_lines(source, stream, piece_bytes, head)
+    elif found == "array" and _utf8(stream, source.size):
+        stream.seek(0)
+        yield from _cut_array(
+            source, stream, stream, head, piece_bytes, max_record_bytes, packed=False
+        )
+    else:
+        yield Piece(source, stored=source.size)
+
+
+def _cut_lines(source: Source, stream: IO[bytes], piece_bytes: int, head: bytes) -> Iterator[Piece]:
     """The pieces of a plain file of JSON lines: byte ranges ending at line ends, found by
     reading the file here once, a block at a time, before the first piece goes out: its
     lines are counted, and it must be UTF-8 throughout (else it is read whole, as one text)."""
-    head = stream.read(_HEAD)
-    stream.seek(0)
-    if not by_lines(head, source.kind):
-        yield Piece(source, stored=source.size)
-        return
     utf8 = codecs.getincrementaldecoder("utf-8")()
     cuts: list[tuple[int, int, int]] = []  # start, stop, first line
     start = offset = 0
@@ -284,7 +301,7 @@ class Range(io.RawIOBase):
 def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> list[Piece] | None:
     """A worker's read of a piece: the piece, or the pieces of a gzipped file too small to
     have been cut, with their bytes; None when its file is not read by lines
-    (:func:`by_lines`) but whole. Raises :class:`Rejected` for a file that cannot be read."""
+    (:func:`shape`) but whole. Raises :class:`Rejected` for a file that cannot be read."""
     if piece.data is not None:
         return [piece]
     source = piece.source
@@ -297,7 +314,11 @@ def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> li
             if source.gzipped:
                 found = list(_cut_gzip(source, stream, 0, max_record_bytes, max_decompressed_bytes))
                 return None if found[0].data is None else found
-            if piece.whole and not by_lines(stream.read(_HEAD), source.kind):
+            if piece.array:
+                assert piece.stop is not None  # the parts of an array end where an element does
+                stream.seek(piece.start)
+                return [replace(piece, data=stream.read(piece.stop - piece.start))]
+            if piece.whole and shape(stream.read(_HEAD), source.kind) != "lines":
                 return None
             stream.seek(piece.start)
             lines = _Lines(stream, max_record_bytes, piece.start, piece.stop, piece.line)
@@ -324,13 +345,21 @@ def _cut_gzip(
         damage = ("bad_gzip", str(exc) or type(exc).__name__, 1)
         yield Piece(source, data=b"", damage=damage, stored=source.size)
         return
-    if not by_lines(head, source.kind) or (
-        piece_bytes and not _utf8(unzipped, max_decompressed_bytes)
+    found = shape(head, source.kind)
+    if (
+        found is None
+        or (found == "array" and not piece_bytes)
+        or (piece_bytes and not _utf8(unzipped, max_decompressed_bytes))
     ):
         yield Piece(source, stored=source.size)
         return
     raw.seek(0)
     unzipped = gzip.GzipFile(fileobj=raw)
+    if found == "array":
+        yield from _cut_array(
+            source, raw, unzipped, head, piece_bytes, max_record_bytes, max_decompressed_bytes
+        )
+        return
     lines = _Lines(unzipped, max_record_bytes, limit=max_decompressed_bytes)
     stored = 0
     pending: Piece | None = None
@@ -354,7 +383,165 @@ def _cut_gzip(
     yield replace(pending, damage=lines.damage, last=True, stored=rest)
 
 
-def _utf8(stream: gzip.GzipFile, limit: int) -> bool:
+_LEAD = re.compile("[\ufeff \t\n\r]*")
+_SPACE = re.compile("[ \t\n\r]*")
+_VALUE = json.JSONDecoder()
+
+
+def _cut_array(
+    source: Source,
+    raw: IO[bytes],
+    stream: IO[bytes] | gzip.GzipFile,
+    head: bytes,
+    piece_bytes: int,
+    max_record_bytes: int,
+    limit: int | None = None,
+    packed: bool = True,
+) -> Iterator[Piece]:
+    """The pieces of a JSON array, UTF-8 throughout: runs of whole elements, found by parsing
+    the array here as it is read (the elements are parsed again by the workers, which keep
+    them). A piece is the text between the commas before and after its elements, which
+    reads as an array inside brackets: a byte range of a plain file, the bytes themselves
+    for ``packed`` (gzip). An element over ``max_record_bytes`` is a piece of its own that
+    holds only its size; damage ends the array, its complete elements kept."""
+    text = _Text(stream, limit)
+    i = text.skip(_LEAD, 0) + 1  # after the "[" that shape() found
+    start = end = i  # the piece's first character, the end of its last element
+    first = element = 1  # the piece's first element, the element being read
+    stored = 0
+    damage: tuple[str, str, int] | None = None
+
+    def piece(last: bool, oversized: tuple[tuple[int, int], ...] = ()) -> Piece:
+        nonlocal stored
+        offset = text.offset(start)
+        data = text.text[start:end].encode()
+        now = source.size if last else min(raw.tell(), source.size)
+        found = Piece(
+            source,
+            offset,
+            None if packed else offset + len(data),
+            first,
+            data if packed else None,
+            head[: len(codecs.BOM_UTF8)],
+            oversized=oversized,
+            damage=damage if last else None,
+            last=last,
+            stored=now - stored,
+            array=True,
+        )
+        stored = now
+        return found
+
+    while True:
+        i = text.skip(_SPACE, i)
+        if text.text[i : i + 1] == "]" and element == 1:  # an empty array
+            break
+        try:
+            stop = _VALUE.raw_decode(text.text, i)[1]
+        except json.JSONDecodeError as exc:
+            held = len(text.text) - i
+            if exc.msg.startswith("Unterminated") or exc.pos >= len(text.text) - 8:
+                if held > max_record_bytes:
+                    what = f"a record of more than {max_record_bytes:,} bytes (--max-file-bytes)"
+                    damage = ("too_large", what, element)
+                    break
+                if text.more():
+                    continue
+            damage = ("bad_json", f"not a JSON array: {exc.msg}", element)
+            break
+        except RecursionError as exc:
+            damage = ("bad_json", f"not a JSON array: {exc}", element)
+            break
+        if stop == len(text.text) and text.more():
+            continue  # a number may go on in the next block
+        size = stop - i
+        if size * 4 > max_record_bytes:  # a character is 1 to 4 bytes
+            size = len(text.text[i:stop].encode())
+        if size > max_record_bytes:  # a piece of its own, that holds only its size
+            if end > start:
+                yield piece(last=False)
+            start = end = i
+            first = element
+            yield piece(last=False, oversized=((element, size),))
+            start = end = i = stop
+            first = element + 1
+        else:
+            end = i = stop
+        element += 1
+        i = text.skip(_SPACE, i)
+        after = text.text[i : i + 1]
+        if after == ",":
+            i += 1
+            if end == start:  # nothing in the piece yet (an element left out): it starts here
+                start = end = i
+            elif end - start >= piece_bytes:
+                yield piece(last=False)
+                text.drop(i)
+                start = end = i = 0
+                first = element
+            continue
+        if after == "]":
+            if text.skip(_SPACE, i + 1) < len(text.text):
+                damage = ("bad_json", "not a JSON array: Extra data after it", element)
+            break
+        damage = ("bad_json", "not a JSON array: Expecting ',' delimiter", element)
+        break
+    if text.damage is not None and damage is not None and damage[0] == "bad_json":
+        damage = (*text.damage, element)  # the stream's own damage is why the array ends
+    yield piece(last=True)
+
+
+class _Text:
+    """A UTF-8 stream's text, decoded a block at a time as it is needed, held from the last
+    ``drop`` on; reading stops at ``limit`` bytes (decompressed) or at damage."""
+
+    def __init__(self, stream: IO[bytes] | gzip.GzipFile, limit: int | None) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.utf8 = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        self.base = 0  # the offset in the stream of the text's first character
+        self.read = 0
+        self.ended = False
+        self.damage: tuple[str, str] | None = None
+
+    def more(self) -> bool:
+        """Read another block; False at the end."""
+        if self.ended:
+            return False
+        try:
+            block = self.stream.read(_CHUNK)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            self.damage, block = ("bad_gzip", str(exc) or type(exc).__name__), b""
+        except OSError as exc:
+            self.damage, block = ("unreadable", exc.strerror or str(exc)), b""
+        self.read += len(block)
+        if self.limit is not None and self.read > self.limit:
+            block = block[: len(block) - (self.read - self.limit)]
+            what = f"more than {self.limit:,} bytes once decompressed (--max-decompressed-bytes)"
+            self.damage = ("too_large_decompressed", what)
+        if self.damage is not None or not block:
+            self.ended = True
+        self.text += self.utf8.decode(block)
+        return bool(block)
+
+    def skip(self, pattern: re.Pattern[str], i: int) -> int:
+        """The index after what ``pattern`` matches at ``i``, reading on while it matches to
+        the end of the text."""
+        while True:
+            i = pattern.match(self.text, i).end()  # type: ignore[union-attr]
+            if i < len(self.text) or not self.more():
+                return i
+
+    def offset(self, i: int) -> int:
+        return self.base + len(self.text[:i].encode())
+
+    def drop(self, i: int) -> None:
+        self.base = self.offset(i)
+        self.text = self.text[i:]
+
+
+def _utf8(stream: IO[bytes] | gzip.GzipFile, limit: int) -> bool:
     """Whether a stream is UTF-8 up to ``limit`` bytes, or to where it is damaged: a file
     in another encoding is decoded whole, with one encoding for all its records."""
     utf8 = codecs.getincrementaldecoder("utf-8")()

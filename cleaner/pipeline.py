@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from cleaner import __version__
-from cleaner.decode import Fields, Record, decode_bytes, json_lines, records, unique_key
+from cleaner.decode import (
+    Fields,
+    Record,
+    decode_bytes,
+    json_elements,
+    json_lines,
+    records,
+    unique_key,
+)
 from cleaner.deduplicate import DedupOptions, deduplicate
 from cleaner.document import Document, Meta, Rejected
 from cleaner.errors import InputError
@@ -376,7 +384,8 @@ def _read_documents(
             assert part.data is not None
             text, encoding = decode_bytes(part.data, head=part.head)
             oversized = part.rejects(options.max_file_bytes)
-            for line, record in json_lines(text, fields, part.line, oversized):
+            parse = json_elements if part.array else json_lines
+            for line, record in parse(text, fields, part.line, oversized):
                 if isinstance(record, Record):
                     record = replace(record, encoding=encoding)
                 numbered.append((line, record))

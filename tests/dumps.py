@@ -92,6 +92,11 @@ def build(folder: Path) -> dict[str, int]:
     files["array.json"] = json.dumps(
         [json.loads(x) for x in _records(rng, 40) if x.endswith("}")][:30]
     ).encode()
+    array = [json.loads(x) for x in _records(rng, 60) if x.endswith("}")]
+    spaced = json.dumps(array, indent=1, ensure_ascii=False).encode()
+    files["spaced_array.json.gz"] = gzip.compress(
+        codecs.BOM_UTF8 + b" \n" + spaced + b"\n", mtime=0
+    )
     files["blank.jsonl"] = b"\n \n\t\n" * 50
     # Not UTF-8: read whole, so that one encoding is found for all of the file's records.
     russian = (FIXTURES / "003_moscow_metro_cp1251.txt").read_bytes().decode("cp1251")

@@ -61,7 +61,9 @@ def test_a_file_cut_in_pieces_gives_the_corpus_of_the_whole_file(
     clean(folder, tmp_path / "whole.parquet")
     monkeypatch.setattr(pieces, "PIECE_BYTES", piece_bytes)
     cut_files = [s.name for s in Walk([str(folder)]) if len(list(cut(s, NO_LIMIT, NO_LIMIT))) > 1]
-    assert {"feed.jsonl", "wire.jsonl.gz", "bom.jsonl", "lines.json"} <= set(cut_files)
+    cut_in_any_case = {"feed.jsonl", "wire.jsonl.gz", "bom.jsonl", "lines.json", "array.json"}
+    assert cut_in_any_case <= set(cut_files)
+    assert ("spaced_array.json.gz" in cut_files) == (piece_bytes < 1000)
     assert not {"cp1251.jsonl", "cp1251.jsonl.gz"} & set(cut_files)  # read whole: not UTF-8
     clean(folder, tmp_path / "cut.parquet", workers)
     assert outputs(tmp_path / "cut.parquet") == outputs(tmp_path / "whole.parquet")
@@ -263,3 +265,23 @@ def test_a_warc_cut_in_pieces_gives_the_corpus_of_the_whole_archive(
     report = clean(tmp_path / "in", tmp_path / "cut.parquet", workers=2)
     assert outputs(tmp_path / "cut.parquet") == outputs(tmp_path / "whole.parquet")
     assert report.skipped_records == whole.skipped_records > 30
+
+
+@pytest.mark.parametrize("name", ["dump.json", "dump.json.gz"])
+def test_a_json_array_cut_short_keeps_its_elements_and_rejects_a_large_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    items = [
+        {"id": f"s{n}", "text": f"Story {n} of the dump, with some words."} for n in range(300)
+    ]
+    items[40]["text"] = "word " * 1000
+    text = json.dumps(items, indent=2)
+    data = text[: text.index('"id": "s250"')].encode()  # cut inside element 251
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 500)
+    found = rejects(tmp_path / "in", tmp_path / "c.parquet", max_file_bytes=1000)
+    assert found.reason.to_dict() == {f"{name}#41": "too_large", f"{name}#251": "bad_json"}
+    assert "element 251 and after are lost" in found.loc[f"{name}#251"].detail
+    kept = pd.read_parquet(tmp_path / "c.parquet").doc_id.tolist()
+    assert kept == [f"{name}#s{n}" for n in range(250) if n != 40]
