@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench eval clean
+.PHONY: run test test-slow lint bench bench-large eval clean
 
 $(BIN)/cleaner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/speed_html.py
 	$(BIN)/python bench/index_memory.py
 	$(BIN)/python bench/incremental.py
+
+# One JSON Lines dump of 0.3 GB and one of 1 GB (and its gzipped copy), written once into
+# build/large/, cleaned with 1 and 2 workers: half an hour on two cores, so not part of bench.
+bench-large: $(VENV)/.bench
+	$(BIN)/python bench/large_dump.py
 
 clean:
 	rm -rf build .venv .mypy_cache .pytest_cache .ruff_cache
