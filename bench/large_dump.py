@@ -96,20 +96,25 @@ class Run:
     cpu_seconds: float
     peak_mb: float  # the largest process: the run or one of its workers
     parent_peak_mb: float  # the run's own process, sampled from /proc
+    parent_cpu_seconds: float  # of which the run's own process (reading, cutting, writing)
     documents: int
     rejected: int
     load: float
 
 
-def _sample_peak(pid: int, peaks: list[int]) -> None:
-    """Record the largest VmHWM of ``pid`` until it ends (VmHWM is the kernel's own peak)."""
-    status = Path(f"/proc/{pid}/status")
+def _sample(pid: int, peaks: list[int], cpu: list[float]) -> None:
+    """Record the VmHWM of ``pid`` (the kernel's own peak) and its own CPU seconds until it
+    ends (a zombie keeps them until it is reaped)."""
+    status, stat = Path(f"/proc/{pid}/status"), Path(f"/proc/{pid}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
     while True:
         try:
             for line in status.read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peaks.append(int(line.split()[1]))
-        except OSError:  # gone
+            fields = stat.read_text().rpartition(")")[2].split()
+            cpu.append((int(fields[11]) + int(fields[12])) / ticks)  # utime, stime
+        except (OSError, IndexError, ValueError):  # gone
             return
         time.sleep(0.2)
 
@@ -123,10 +128,12 @@ def run(path: Path, out: Path, workers: int, scope: str) -> Run:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE)
     peaks: list[int] = []
-    sampler = threading.Thread(target=_sample_peak, args=(process.pid, peaks), daemon=True)
+    cpu: list[float] = []
+    sampler = threading.Thread(target=_sample, args=(process.pid, peaks, cpu), daemon=True)
     sampler.start()
     assert process.stdout is not None
     summary = process.stdout.read()
+    time.sleep(0.5)  # the last samples, of the process ended but not yet reaped
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
@@ -137,6 +144,7 @@ def run(path: Path, out: Path, workers: int, scope: str) -> Run:
         usage.ru_utime + usage.ru_stime,
         usage.ru_maxrss / 1024,
         max(peaks, default=0) / 1024,
+        max(cpu, default=0.0),
         report["documents"]["in"],
         report["documents"]["rejected"],
         load,
@@ -164,8 +172,7 @@ def main() -> int:
             inputs.append((gzipped(path), records))
     out = args.folder / "out"
     out.mkdir(exist_ok=True)
-    header = "file  scope  workers  load  seconds  MB/s  CPU s  peak MB (parent)  documents/records"
-    print(header)
+    print("file  scope  workers  load  seconds  MB/s  CPU s (parent)  peak MB (parent)  documents")
     for path, records in inputs:
         size = path.stat().st_size
         for scope in args.scope:
@@ -177,7 +184,8 @@ def main() -> int:
                 print(
                     f"{path.name} ({size / 1e6:,.0f} MB)  {scope}  -j {workers}  "
                     f"{done.load:.2f}  {done.seconds:.1f}  {size / 1e6 / done.seconds:.2f}  "
-                    f"{done.cpu_seconds:.1f}  {done.peak_mb:,.0f} ({done.parent_peak_mb:,.0f})  "
+                    f"{done.cpu_seconds:.1f} ({done.parent_cpu_seconds:.1f})  "
+                    f"{done.peak_mb:,.0f} ({done.parent_peak_mb:,.0f})  "
                     f"{done.documents:,}/{records:,}{lost}",
                     flush=True,
                 )
