@@ -1,28 +1,37 @@
-"""Pieces: a file of JSON lines cut into runs of whole lines, each read on its own.
+"""Pieces: a file of records cut into runs of whole records, each read on its own.
 
 A scraper's dump can be gigabytes in one file. Held whole, it would cost one worker many
-times its size while the others wait; so a JSON Lines file larger than ``PIECE_BYTES`` is cut
-into pieces of about that size that end at line ends, and each piece is a unit of work that
-any worker can take. A piece of a plain file is a byte range (a path and two offsets travel,
-and the worker reads its own bytes); a gzip stream cannot be entered in the middle, so the
-reading process decompresses it and gives each piece its bytes (about a three-hundredth of
-the work of cleaning them: the workers stay the bottleneck). Memory then depends on the piece
-size, not the file size.
+times its size while the others wait; so a file of records larger than ``PIECE_BYTES`` is
+cut into pieces of about that size that end where a record does, and each piece is a unit of
+work that any worker can take. Memory then depends on the piece size, not the file size.
 
-A piece reads as the same records, with the same line numbers, text and encoding, as the
-whole file does (:func:`cleaner.decode.json_lines` numbers lines from the piece's first;
-:func:`cleaner.decode.decode_bytes` judges a byte-order mark and NUL bytes on the file's
-first bytes). Only making repeated ids unique (``7@12``) needs the records before; the
-process that collects the pieces' results in order does it (:func:`cleaner.decode.unique_key`).
+- JSON lines: a piece of a plain file is a byte range ending at a line end (a path and two
+  offsets travel, and the worker reads its own bytes). A gzip stream cannot be entered in the
+  middle, so the reading process decompresses it and gives each piece its bytes: inflating is
+  a few hundredths of the work of cleaning what comes out, so the workers stay the bottleneck.
+- A JSON array: the reading process parses it as it reads, to find where elements end; a
+  piece is the text between two commas (a range, or the bytes for gzip), parsed again by its
+  worker, which keeps the records.
+- WARC: pieces start where records do (:func:`_cut_warc`).
 
-The limits keep their meaning, per record: a line longer than ``--max-file-bytes`` is a
-``too_large`` reject named by its line, and the lines around it are read; a gzipped file
-stops at ``--max-decompressed-bytes`` once decompressed (a gzip bomb costs no more), keeping
-the lines before; a file cut short (a truncated download) keeps every complete line, and
-what is lost is one reject with the reason, named by the line where it begins.
+A piece reads as the same records, with the same line or element numbers, text and encoding,
+as the whole file does (:func:`cleaner.decode.json_lines` and
+:func:`cleaner.decode.json_elements` number from the piece's first;
+:func:`cleaner.decode.decode_bytes` judges a byte-order mark on the file's first bytes). A
+file is cut only when it is UTF-8 throughout, which the cutting checks: one in another
+encoding is read whole, so that one encoding is found for all its records. Only making
+repeated ids unique (``7@12``) needs the records before; the process that collects the
+pieces' results in order does it (:func:`cleaner.decode.unique_key`).
 
-A JSON array, a ``.json`` file holding one object over several lines, UTF-16/32 text (where a
-newline byte is not a line end) and standard input are read whole, as one piece.
+The limits keep their meaning, per record: a record longer than ``--max-file-bytes`` is a
+``too_large`` reject named by its position, and the records around it are read (a line is
+skipped as it is read, never held); a gzipped file stops at ``--max-decompressed-bytes``
+once decompressed (a gzip bomb costs no more), keeping the records before; a file cut short
+(a truncated download) keeps every complete record, and what is lost is one reject with the
+reason, named by the record where it begins.
+
+A ``.json`` file holding one object over several lines, UTF-16/32 text (where a newline byte
+is not a line end) and standard input are read whole, as one piece.
 """
 
 from __future__ import annotations
@@ -52,18 +61,18 @@ _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, cod
 
 @dataclass(frozen=True)
 class Piece:
-    """A run of whole lines of a file, or the whole file, as a unit of work."""
+    """A run of whole records of a file, or the whole file, as a unit of work."""
 
     source: Source
     start: int = 0  # offset of its first byte in the file, decompressed; 0 for the first piece
     stop: int | None = None  # offset after its last byte; None: the end of the file
-    line: int = 1  # the number of its first line
+    line: int = 1  # the number of its first line (or element)
     data: bytes | None = None  # its bytes, once read (by the reading process, for gzip)
     # For a piece after the first, the file's first bytes: a byte-order mark or not (shape
     # found no NUL byte in the file's head, so these few tell decode_bytes all it needs).
     head: bytes | None = None
-    oversized: tuple[tuple[int, int], ...] = ()  # (line, bytes) of lines left out for size
-    damage: tuple[str, str, int] | None = None  # (reason, detail, line): why the file stops here
+    oversized: tuple[tuple[int, int], ...] = ()  # (line, bytes) of records left out for size
+    damage: tuple[str, str, int] | None = None  # (reason, detail, line): why the file ends here
     last: bool = True  # the file's last piece
     array: bool = False  # elements of a JSON array (``line`` the first one's number), not lines
     stored: int = 0  # the bytes of the file as stored that it accounts for (progress)
@@ -161,8 +170,9 @@ def cut(
     piece_bytes: int | None = None,
 ) -> Iterator[Piece]:
     """The pieces of a source, in order: the whole file as one piece unless it is a file of
-    JSON lines larger than ``piece_bytes`` (default ``PIECE_BYTES``), as stored. Whatever
-    goes wrong while cutting is left to the worker that reads the piece, which says what."""
+    records (JSON lines, a JSON array, WARC) larger than ``piece_bytes`` (default
+    ``PIECE_BYTES``), as stored. Whatever goes wrong while cutting is left to the worker
+    that reads the piece, which says what."""
     piece_bytes = piece_bytes or PIECE_BYTES
     if (
         source.kind not in (*RECORD_KINDS, "warc")
