@@ -54,7 +54,10 @@ RECORD_KINDS = ("records", "json")
 # A piece's records are a batch of their own: large enough that its few milliseconds of
 # collecting in the writing process stay small beside its cleaning, small enough to spread.
 PIECE_BYTES = 1 << 20
-_CHUNK = 1 << 20
+# Blocks read while cutting. Small: decoding blocks of a MiB to check that they are UTF-8
+# left the reading process's heap at a quarter of the file's size (the large strings of
+# mixed sizes fragment it); 64 KiB stays at a few MiB.
+_CHUNK = 1 << 16
 _HEAD = 64 * 1024  # what of a file's start says whether it is read by lines
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
