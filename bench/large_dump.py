@@ -5,8 +5,9 @@ Writes JSON Lines dumps of real news (BBC, Reuters, Russian Telegram posts from
 `make eval`, so that no two rounds are the same text) of 0.3 GB and 1 GB, and a gzipped copy
 of the big one, into ``build/large/`` (kept between runs: writing them takes minutes), then
 runs ``cleaner clean`` on each file alone, as a process of its own, with 1 and 2 workers, and
-prints for each: wall time, MB/s, CPU seconds (the process and its workers), the peak
-resident memory of the largest process, and documents found against the records written.
+prints for each: wall time, MB/s (of the JSON, decompressed), CPU seconds (the process and
+its workers), the peak resident memory of the largest process, and documents found against
+the records written.
 
 Peak memory: ``os.wait4`` on the run reports the largest of the process and the workers it
 reaped (Linux folds a reaped child's peak into its parent's ``ru_maxrss`` for children);
@@ -100,6 +101,7 @@ class Run:
     documents: int
     rejected: int
     load: float
+    bytes_in: int  # read, decompressed
 
 
 def _sample(pid: int, peaks: list[int], cpu: list[float]) -> None:
@@ -148,6 +150,7 @@ def run(path: Path, out: Path, workers: int, scope: str) -> Run:
         report["documents"]["in"],
         report["documents"]["rejected"],
         load,
+        report["bytes_in"],
     )
 
 
@@ -183,7 +186,8 @@ def main() -> int:
                 lost = "" if done.documents == records else "  RECORDS LOST"
                 print(
                     f"{path.name} ({size / 1e6:,.0f} MB)  {scope}  -j {workers}  "
-                    f"{done.load:.2f}  {done.seconds:.1f}  {size / 1e6 / done.seconds:.2f}  "
+                    f"{done.load:.2f}  {done.seconds:.1f}  "
+                    f"{done.bytes_in / 1e6 / done.seconds:.2f}  "
                     f"{done.cpu_seconds:.1f} ({done.parent_cpu_seconds:.1f})  "
                     f"{done.peak_mb:,.0f} ({done.parent_peak_mb:,.0f})  "
                     f"{done.documents:,}/{records:,}{lost}",
