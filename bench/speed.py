@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import corpora
 from bench.evaluate import DEFECTS
 from cleaner import DedupOptions
-from cleaner.pipeline import STAGES
+from cleaner.tally import STAGES
 
 SHARDS = 10
 SEED = 5

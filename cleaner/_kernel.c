@@ -26,22 +26,17 @@ static inline int is_word(unsigned char c) {
            (c >= 'a' && c <= 'z') || c == '_';
 }
 
+/* MurmurHash3's finalizers, 64 and 32 bits */
 static inline uint64_t fmix64(uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xFF51AFD7ED558CCDULL;
-    k ^= k >> 33;
-    k *= 0xC4CEB9FE1A85EC53ULL;
-    k ^= k >> 33;
-    return k;
+    k = (k ^ (k >> 33)) * 0xFF51AFD7ED558CCDULL;
+    k = (k ^ (k >> 33)) * 0xC4CEB9FE1A85EC53ULL;
+    return k ^ (k >> 33);
 }
 
 static inline uint32_t fmix32(uint32_t h) {
-    h ^= h >> 16;
-    h *= 0x85EBCA6BU;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35U;
-    h ^= h >> 16;
-    return h;
+    h = (h ^ (h >> 16)) * 0x85EBCA6BU;
+    h = (h ^ (h >> 13)) * 0xC2B2AE35U;
+    return h ^ (h >> 16);
 }
 
 /* min over permutations; cloned for AVX2 where the CPU has it, plain SSE2 otherwise */

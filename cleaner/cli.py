@@ -23,14 +23,16 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cleaner import __version__
+from cleaner.chain import clean_file, file_kind
 from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import LocalPool
 from cleaner.errors import InputError, WorkerLost
 from cleaner.metadata import COLUMNS
-from cleaner.pipeline import Options, Report, clean, documents_in, merge
-from cleaner.sources import STDIN, Source, classify, listing, read_stdin
+from cleaner.options import Options, cleaner_version
+from cleaner.pipeline import clean, merge
+from cleaner.sources import STDIN, listing
+from cleaner.tally import Report
 from cleaner.terminal import shown
 
 # What only some commands need is imported by them: `cleaner fix`, a filter in shell
@@ -55,8 +57,9 @@ class _OneLineErrors(typer.core.TyperGroup):
             if message:  # else typer has printed the help a bare command asks for
                 _say(f"error: {message[:1].lower()}{message[1:]}{where}")
             sys.exit(exc.exit_code)
-        except typer.Abort:
-            sys.exit(1)
+        except typer.Abort:  # click's form of a Ctrl-C before the command's own handlers
+            _say("error: interrupted")
+            sys.exit(130)
         sys.exit(code or 0)
 
 
@@ -149,6 +152,11 @@ DEFAULT_SCOPE, DEFAULT_KEEP = Scope(DEFAULTS.scope), Keep(DEFAULTS.keep)
 LIMITS = Options()
 
 
+def _limit(what: str, reason: str) -> Any:
+    """A limit's option: what it bounds, and the reject reason past it."""
+    return typer.Option(min=1, help=f"{what}; else {reason}.")
+
+
 def _fail(message: str, code: int) -> NoReturn:
     err.print(f"error: {shown(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -192,7 +200,7 @@ def _stops_raise_once() -> Iterator[None]:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"cleaner {__version__}")
+        typer.echo(f"cleaner {cleaner_version()}")
         raise typer.Exit()
 
 
@@ -222,7 +230,7 @@ def clean_command(
     text_field: Annotated[
         str | None,
         typer.Option(
-            help="JSON field holding the text [default: the first of text, maintext, "
+            help="JSON field holding the text \\[default: the first of text, maintext, "
             "plaintext, body that holds a string]."
         ),
     ] = None,
@@ -264,20 +272,13 @@ def clean_command(
         ),
     ] = DEFAULTS.boilerplate_min_docs,
     max_file_bytes: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Largest file to read, as stored (compressed, for .gz); else too_large."
-        ),
+        int, _limit("Largest file to read, as stored (compressed, for .gz)", "too_large")
     ] = LIMITS.max_file_bytes,
     max_decompressed_bytes: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Most bytes a .gz file may expand to; else too_large_decompressed."
-        ),
+        int, _limit("Most bytes a .gz file may expand to", "too_large_decompressed")
     ] = LIMITS.max_decompressed_bytes,
     max_paragraphs: Annotated[
-        int,
-        typer.Option(min=1, help="Most paragraphs in one document; else too_many_paragraphs."),
+        int, _limit("Most paragraphs in one document", "too_many_paragraphs")
     ] = LIMITS.max_paragraphs,
     workers: Annotated[
         int, typer.Option("--workers", "-j", min=0, help="Worker processes; 0 means one per core.")
@@ -311,7 +312,7 @@ def clean_command(
         max_file_bytes=max_file_bytes,
         max_decompressed_bytes=max_decompressed_bytes,
         max_paragraphs=max_paragraphs,
-        stdin_kind="article" if stdin_format is StdinFormat.txt else "records",
+        stdin_format=stdin_format.value,
         follow_symlinks=follow_symlinks,
         against=tuple(str(path) for path in against or ()),
     )
@@ -603,37 +604,33 @@ def fix_command(
             "record); .gz read transparently; - for stdin."
         ),
     ] = STDIN,
-    threshold: Threshold = DEFAULTS.threshold,
-    shingle_size: ShingleSize = DEFAULTS.shingle_size,
-    containment: Containment = DEFAULTS.containment,
-    min_words: MinWords = DEFAULTS.min_words,
     stdin_format: StdinFormatOption = StdinFormat.txt,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say on stderr what was removed, and why.")
     ] = False,
+    threshold: Threshold = DEFAULTS.threshold,
+    shingle_size: ShingleSize = DEFAULTS.shingle_size,
+    containment: Containment = DEFAULTS.containment,
+    min_words: MinWords = DEFAULTS.min_words,
 ) -> None:
     """Print an article's repaired, de-duplicated paragraphs, separated by blank lines; of
     JSON Lines, one {"id", "text"} record per document."""
-    if file != STDIN and not Path(file).is_file():
-        _fail(f"input not found: {file}", 2)
     dedup = DedupOptions(
         threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
     )
-    options = Options(dedup=dedup)
-    if file == STDIN:
-        kind, gzipped = ("article" if stdin_format is StdinFormat.txt else "records"), False
-    else:
-        kind, gzipped = classify(Path(file).name) or ("article", file.lower().endswith(".gz"))
-    source = Source(file, file, kind, gzipped)
+    options = Options(dedup=dedup, stdin_format=stdin_format.value)
+    kind = file_kind(file, options)[0]
     try:
-        found = documents_in(read_stdin(source, options.max_file_bytes), options)
+        found = clean_file(file, options)
+    except InputError as exc:
+        _fail(str(exc), 2)
     except Rejected as exc:
         _fail(f"{file}: {exc.reason}: {exc.detail}", 1)
     # On a terminal the text is shown, not obeyed; in a pipe it is the product, as it is.
     show = shown if sys.stdout.isatty() else str
     for item in found:
         if isinstance(item, Rejected):
-            if kind == "records":
+            if kind in ("records", "json"):
                 _say(f"{file}#{item.key}: {item.reason}: {item.detail}")
             elif item.reason != "empty":  # an empty article prints nothing
                 _fail(f"{file}: {item.reason}: {item.detail}", 1)
@@ -645,8 +642,8 @@ def fix_command(
                     f"{item.doc_id}: removed [{r.index}] {r.reason}, repeats {what} "
                     f"(Jaccard {r.similarity:.3f}): {r.paragraph}"
                 )
-        if kind == "records":
-            key = item.doc_id.removeprefix(f"{source.name}#")
+        if kind in ("records", "json"):
+            key = item.doc_id.removeprefix(f"{file}#")
             record = json.dumps({"id": key, "text": item.text}, ensure_ascii=False)
             sys.stdout.write(show(record) + "\n")
         elif item.paragraphs:

@@ -33,7 +33,17 @@ from numpy.typing import NDArray
 
 from cleaner.compiled import compiled
 from cleaner.document import Removal
-from cleaner.fingerprint import Fingerprints, normalize, numbers, overlap, shingles, words
+from cleaner.fingerprint import (
+    NUM_PERM,
+    SEED,
+    SHINGLE_SIZE,
+    Fingerprints,
+    normalize,
+    numbers,
+    overlap,
+    shingles,
+    words,
+)
 
 CONTAINED_MIN = 8  # shingles a copy needs before containment alone can make it a repeat
 EXACT = "exact_duplicate"
@@ -43,9 +53,9 @@ NEAR = "near_duplicate"
 @dataclass(frozen=True)
 class DedupOptions:
     threshold: float = 0.9  # exact Jaccard similarity that makes a near repeat
-    shingle_size: int = 2
-    num_perm: int = 128
-    seed: int = 1
+    shingle_size: int = SHINGLE_SIZE
+    num_perm: int = NUM_PERM
+    seed: int = SEED
     # A copy trimmed (a sentence dropped) or extended (a dateline added) has a low Jaccard
     # similarity but lies almost wholly inside the other: containment catches it.
     containment: float = 0.85

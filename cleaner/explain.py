@@ -23,7 +23,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cleaner.deduplicate import DedupOptions
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
 from cleaner.errors import InputError
@@ -137,15 +136,10 @@ def _read_again(
 ) -> Document | None:
     """The document ``doc_id`` of source ``name`` as the run saw it, read again from under
     one of ``inputs``; None when it is not found there (moved, or read from stdin)."""
-    from cleaner.pipeline import Options, documents_in
+    from cleaner.chain import documents_in
+    from cleaner.options import Options
 
-    options = recorded["options"]
-    limits = ("text_field", "id_field", "max_file_bytes", "max_decompressed_bytes")
-    dedup = {k: v for k, v in options.items() if k in DedupOptions.__dataclass_fields__}
-    run = Options(
-        **{k: options[k] for k in limits if k in options},
-        dedup=DedupOptions(**dedup),
-    )
+    run = Options.from_recorded(recorded["options"])
     for root in map(Path, inputs):
         path = root if root.is_file() and root.name == name else root / name
         kind = classify(path.name)

@@ -384,11 +384,18 @@ def sequence_hash(values: NDArray[np.uint64], ends: NDArray[np.int64]) -> NDArra
     return h
 
 
+# The scheme's defaults, which DedupOptions takes as its own: words per shingle, permutations
+# and the seed that draws them.
+SHINGLE_SIZE = 2
+NUM_PERM = 128
+SEED = 1
+
+
 def fingerprint(
     paragraphs: Sequence[str],
-    num_perm: int = 128,
-    seed: int = 1,
-    k: int = 3,
+    num_perm: int = NUM_PERM,
+    seed: int = SEED,
+    k: int = SHINGLE_SIZE,
     kernel: Kernel | None = None,
 ) -> Fingerprints:
     """Keys, shingles and MinHash signatures of a batch of paragraphs."""

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cleaner.pipeline import Options, clean
+from cleaner.options import Options
+from cleaner.pipeline import clean
 from cleaner.write import rejects_path
 
 if TYPE_CHECKING:

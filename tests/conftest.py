@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,11 +15,20 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+
+def examples(times: float) -> int:
+    """The loaded profile's number of examples, scaled: for a property whose inputs are cheap
+    and whose counterexamples are rare (one character among thousands), so that a profile
+    that asks for fewer or more examples still gets fewer or more of them."""
+    return max(1, round(settings.default.max_examples * times))
+
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "news"
 # As in bench/corpora.py: a checkout that is not beside ../shared (a worktree) points at the data.
 SHARED_DATA = Path(os.environ.get("CLEANER_DATA") or ROOT.parent / "shared" / "data")
 EXAMPLE = "000_2fcd4aba767f3dc8.txt"
+CASES = Path(__file__).resolve().parent / "cases"
 
 
 def shared(*parts: str) -> Path:
@@ -30,3 +41,16 @@ def shared(*parts: str) -> Path:
 
 def read_corpus(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path).set_index("doc_id", drop=False)
+
+
+def cases(name: str, label: str = "label") -> list[Any]:
+    """The cases of ``tests/cases/NAME`` as parameters of one test, each named by its label.
+
+    A case with an ``xfail`` field (why it fails) is a known failure, run as
+    ``xfail(strict=True)``: the day it passes, the suite says so and the field goes.
+    """
+    params = []
+    for case in json.loads((CASES / name).read_text(encoding="utf-8")):
+        marks = [pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else []
+        params.append(pytest.param(case, id=case[label], marks=marks))
+    return params

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DOCUMENT = "document"
+CASES = Path(__file__).resolve().parent / "cases"
+FEED = "json/feed.jsonl"
 _VOCABULARY = """
 the council said on monday that the budget for the new metro line would rise by about a third
 after engineers found the tunnels under the river needed more work than planned officials told
@@ -154,7 +156,6 @@ def build_hostile(
         sparse[at:at] = b"\x00"
     h.write("NUL bytes inside text", "nul/stray_nuls.txt", bytes(sparse), DOCUMENT)
     h.write("NUL bytes inside text", "nul/nul_padded_tail.txt", good[:200] + bytes(4096), "binary")
-    h.write("NUL bytes inside text", "nul/only_nuls.txt", bytes(5000), "binary")
 
     line = b" ".join(rng.choice(WORDS).encode() for _ in range(1000))
     body = (line + b" ") * (long_line_bytes // (len(line) + 1) + 1)
@@ -163,8 +164,6 @@ def build_hostile(
     for n in range(tiny_files):
         name = f"tiny/{n // 1000:03d}/{n:06d}.txt"
         h.write("many tiny files", name, f"Item {n}.".encode(), DOCUMENT)
-    h.write("empty and blank files", "tiny/empty.txt", b"", "empty")
-    h.write("empty and blank files", "tiny/blank.md", " \n\t\r\n\u00a0\n".encode(), "empty")
 
     h.deep = root / "deep"
     nested = h.deep
@@ -191,7 +190,6 @@ def build_hostile(
 
     os.mkfifo(root / "named_pipe.txt")
     h.add("a named pipe", "named_pipe.txt", "unreadable")
-    h.skip("a CSV and other formats", "sources.csv", b"url,date\n")
 
     kind = "no read permission"
     h.write(kind, "locked/locked.txt", good, "unreadable" if permissions_enforced else DOCUMENT)
@@ -215,52 +213,8 @@ def build_hostile(
         h.write("file names with spaces, newlines and invalid UTF-8", raw, good, DOCUMENT)
     h.skip("file names with spaces, newlines and invalid UTF-8", "names/skip\nme.csv", b"a,b\n")
 
-    lines = [
-        json.dumps({"id": "ok1", "text": "A fine record.\n\nWith two paragraphs."}),
-        '{"id": "cut", "text": "The writer died mid-rec',
-        "not json at all",
-        "[1, 2, 3]",
-        json.dumps({"id": "no_text"}),
-        json.dumps({"id": "number", "text": 42}),
-        '{"id": "\\ud800", "text": "A lone surrogate in the id."}',
-        '{"id": "lone_in_text", "text": "Half a pair: \\udc00 here."}',
-        json.dumps(
-            {"id": "sep", "text": "Line\u2028separator and\u0085NEL inside."}, ensure_ascii=False
-        ),
-        '{"id": "deep", "text": ' + "[" * 100_000 + "]" * 100_000 + "}",
-        '{"id": 1' + "0" * 5000 + ', "text": "huge number"}',
-        json.dumps({"id": "crlf", "text": "Windows line end."}) + "\r",
-        json.dumps({"id": "ok2", "text": "Last record, no newline at the end."}),
-    ]
-    outcomes = {
-        "ok1": DOCUMENT,
-        "2": "bad_json",
-        "3": "bad_json",
-        "4": "bad_record",
-        "no_text": "bad_record",
-        "number": "bad_record",
-        "\\ud800": DOCUMENT,
-        "lone_in_text": DOCUMENT,
-        "sep": DOCUMENT,
-        "10": "bad_json",
-        "11": "bad_json",
-        "crlf": DOCUMENT,
-        "ok2": DOCUMENT,
-    }
-    h.put("json/feed.jsonl", "\n".join(lines).encode())
-    for key, outcome in outcomes.items():
-        h.add("JSON Lines with broken lines", f"json/feed.jsonl#{key}", outcome)
-    h.write(
-        "JSON Lines with broken lines",
-        "json/broken_array.json",
-        b'[{"text": "a"}, {"te',
-        "bad_json",
-    )
-    h.write("JSON Lines with broken lines", "json/deep_array.json", b"[" * 100_000, "bad_json")
-
     packed = gzip.compress(good)
     h.write("truncated gzip", "gzip/truncated.txt.gz", packed[: len(packed) // 2], "bad_gzip")
-    h.write("truncated gzip", "gzip/not_gzip.txt.gz", good, "bad_gzip")
     h.write("truncated gzip", "gzip/fine.txt.gz", packed, DOCUMENT)
     h.write("gzip bomb", "gzip/bomb.txt.gz", _zeros_gzip(bomb_bytes), "too_large_decompressed")
 
@@ -272,7 +226,30 @@ def build_hostile(
     many = "\n".join(f"Line {n} of a log." for n in range(max_paragraphs + 1))
     h.write("too many paragraphs", "limits/log.txt", many.encode(), "too_many_paragraphs")
     _web(h, good.decode(), bomb_bytes)
+    write_cases(h)
     return h
+
+
+def case_bytes(content: str | list[str | list[str | int]]) -> bytes:
+    """A case's content in UTF-8: a string, or pieces, of which ``[piece, n]`` is n copies."""
+    pieces = [content] if isinstance(content, str) else content
+    return "".join(p if isinstance(p, str) else str(p[0]) * int(p[1]) for p in pieces).encode()
+
+
+def write_cases(h: Hostile) -> None:
+    """The damage that is a fixed content (tests/cases/hostile_files.json), and a JSON Lines
+    feed of every kind of broken line (tests/cases/hostile_json_lines.json), in its order:
+    a line without an id is keyed by its position."""
+    for case in json.loads((CASES / "hostile_files.json").read_text(encoding="utf-8")):
+        data = case_bytes(case["content"])
+        if case["outcome"] == "unsupported":
+            h.skip(case["kind"], case["name"], data)
+        else:
+            h.write(case["kind"], case["name"], data, case["outcome"])
+    lines = json.loads((CASES / "hostile_json_lines.json").read_text(encoding="utf-8"))
+    h.put(FEED, b"\n".join(case_bytes(case["line"]) for case in lines))
+    for case in lines:
+        h.add("JSON Lines with broken lines", f"{FEED}#{case['key']}", case["outcome"])
 
 
 def _page(body: str, prologue: str = "<!DOCTYPE html>") -> bytes:
@@ -294,12 +271,8 @@ def _web(h: Hostile, good: str, bomb_bytes: int) -> None:
     xxe = '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
     h.write(kind, "web/xxe.html", _page(good + "\n\n&x;", xxe), DOCUMENT)
     h.write(kind, "web/page_saved_as.txt", _page(good), DOCUMENT)
-    shell = b"<!DOCTYPE html><html><body><div id=app></div><script>go()</script></body></html>"
-    h.write(kind, "web/script_only.html", shell, "no_main_text")
     h.write(kind, "web/truncated.html.gz", gzip.compress(_page(good))[:40], "bad_gzip")
     kind = "WARC files: not a WARC, empty, a gzip bomb in a record"
-    h.write(kind, "web/not_a_warc.warc", good.encode(), "bad_warc")
-    h.write(kind, "web/empty.warc", b"", "empty")
     records = [
         warcs.warcinfo(),
         warcs.response("https://x.example/a", _page(good)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.metadata
 import json
 import re
 import subprocess
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 from cleaner.write import document_of
-from tests.conftest import EXAMPLE, FIXTURES, read_corpus
+from tests.conftest import EXAMPLE, FIXTURES, ROOT, read_corpus
 
 runner = CliRunner()
 
@@ -172,6 +173,20 @@ def test_summary_adds_up_one_line_per_reason(fixture_run: tuple[Path, str]) -> N
     assert "MB/s" not in summary  # 11 KB in a fraction of a second: start-up, not speed
 
 
+def test_summary_of_the_fixtures_is_the_one_the_readme_shows(
+    fixture_run: tuple[Path, str],
+) -> None:
+    out, summary = fixture_run
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (shown,) = re.findall(r"```\n(files read .*?)```", readme, re.DOTALL)
+
+    def figures(text: str, folder: str) -> list[str]:
+        lines = [line for line in text.splitlines() if not line.startswith("seconds ")]
+        return [line.replace(folder, "build/") for line in lines]
+
+    assert figures(summary, f"{out.parent}/") == figures(shown, "build/")
+
+
 def test_json_summary_is_the_same_figures_on_stdout(tmp_path: Path) -> None:
     out = tmp_path / "c.parquet"
     args = ["clean", str(FIXTURES), "-o", str(out), "-j", "1", "--json"]
@@ -236,7 +251,7 @@ def test_metadata_records_version_and_every_output_option(tmp_path: Path) -> Non
     args = ["clean", str(FIXTURES / EXAMPLE), "-o", str(out), "-q", "--threshold", "0.7"]
     assert runner.invoke(app, [*args, "--shingle-size", "4"]).exit_code == 0
     meta = json.loads(pq.read_schema(out).metadata[b"cleaner"])
-    assert meta["version"]
+    assert meta["version"] == importlib.metadata.version("cleaner")
     assert meta["options"]["threshold"] == 0.7
     assert meta["options"]["shingle_size"] == 4
     assert meta["fingerprint"]["scheme"].startswith("datasketch-affine32")
@@ -260,7 +275,8 @@ def test_strict_exits_1_when_anything_was_rejected(tmp_path: Path) -> None:
         app, ["clean", str(FIXTURES), "-o", str(tmp_path / "c.parquet"), "-q", "--strict"]
     )
     assert result.exit_code == 1
-    assert "rejected" in result.output
+    rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
+    assert result.stderr == f"error: {len(rejects)} input(s) rejected (--strict)\n"
     clean_only = runner.invoke(
         app, ["clean", str(FIXTURES / EXAMPLE), "-o", str(tmp_path / "d.parquet"), "-q", "--strict"]
     )
@@ -434,7 +450,8 @@ def test_fix_on_binary_input_is_one_line_exit_1() -> None:
 
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
-    assert result.exit_code == 0 and result.output.startswith("cleaner ")
+    assert result.exit_code == 0
+    assert result.output == f"cleaner {importlib.metadata.version('cleaner')}\n"
 
 
 def test_fix_starts_without_arrow_pandas_or_charset_detection() -> None:

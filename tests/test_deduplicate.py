@@ -22,13 +22,10 @@ from cleaner.deduplicate import (
 )
 from cleaner.fingerprint import fingerprint, normalize
 from cleaner.fingerprint import words as words_of
-from tests.conftest import shared
-
-PAIRS = json.loads((Path(__file__).parent / "cases" / "paragraph_pairs.json").read_text())
-STRUCTURE = json.loads((Path(__file__).parent / "cases" / "list_structure.json").read_text())
+from tests.conftest import cases, shared
 
 
-@pytest.mark.parametrize("case", PAIRS, ids=[c["label"] for c in PAIRS])
+@pytest.mark.parametrize("case", cases("paragraph_pairs.json"))
 def test_paragraph_pair(case: dict[str, str]) -> None:
     doc = clean_text(f"{case['first']}\n\nIn between.\n\n{case['second']}")
     if case["expect"] == "kept":
@@ -54,33 +51,14 @@ def test_first_occurrence_is_kept_and_all_later_ones_point_to_it() -> None:
     assert [(r.index, r.repeats_index, r.repeats) for r in doc.removed] == [(2, 0, b), (4, 0, b)]
 
 
-def test_a_line_a_list_repeats_stays_while_a_doubled_line_goes() -> None:
-    fixtures = (
-        "A v B\nC v D\nWinners meet in final match\nE v F\nG v H\nWinners meet in final match"
-    )
-    assert clean_text(fixtures).removed == []
-    doubled = clean_text("Markets rally\nMarkets rally\nShares rose across Asia on Monday.")
-    assert [(r.index, r.reason) for r in doubled.removed] == [(1, "exact_duplicate")]
-    lead = "Top seeds South Africa return to the scene of their most embarrassing failure."
-    block = clean_text(f"Match report\n{lead}\nA v B\nC v D\nMatch report\n{lead}")
-    assert [r.index for r in block.removed] == [4, 5]  # a block repeated is a scraper's repeat
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c["xfail"]))
-        if "xfail" in c
-        else c
-        for c in STRUCTURE
-    ],
-    ids=[c["label"] for c in STRUCTURE],
-)
+@pytest.mark.parametrize("case", cases("list_structure.json"))
 def test_lists_keep_their_repeats_while_scrapers_repeats_go(case: dict[str, Any]) -> None:
     """Pages laid out like real ones: nominees under each award category, a letters page, a
     fixture list, standings; and the repeats a scraper makes, among them and among prose."""
     doc = clean_text("\n".join(case["lines"]))
     assert [r.index for r in doc.removed] == case["removed"]
+    if "reasons" in case:
+        assert [r.reason for r in doc.removed] == case["reasons"]
 
 
 def test_a_paragraph_is_compared_only_with_kept_paragraphs() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import cleaner
 from cleaner.deduplicate_corpus import CorpusIndex, summarise
 from cleaner.document import Document
 from cleaner.fingerprint import fingerprint, overlap
-from tests.conftest import read_corpus, shared
+from tests.conftest import cases, read_corpus, shared
 
 
 def words(start: int, stop: int, stem: str = "word") -> str:
@@ -24,7 +23,7 @@ def words(start: int, stop: int, stem: str = "word") -> str:
 
 
 def jaccard(a: str, b: str) -> float:
-    fp = fingerprint([a, b], k=cleaner.DedupOptions().shingle_size)
+    fp = fingerprint([a, b])
     return overlap(fp.shingle_set(0), fp.shingle_set(1))[0]
 
 
@@ -107,16 +106,6 @@ def test_a_paragraph_two_articles_share_stays_even_when_one_was_scraped_twice(
     assert duplicates(rejects) == {"a_again.txt": "a.txt"}
     assert "boilerplate" not in report.removed
     assert all(quote in doc.paragraphs.tolist() for doc in corpus.itertuples())
-
-
-def test_short_documents_go_only_when_their_words_are_the_same(tmp_path: Path) -> None:
-    folder = write(
-        tmp_path / "in",
-        {"a.txt": ["Video."], "b.txt": ["VIDEO!"], "c.txt": ["Photo of the day."]},
-    )
-    folder.joinpath("d.txt").write_text("Photo of the night.", encoding="utf-8")
-    _, rejects, _ = clean(folder)
-    assert duplicates(rejects) == {"b.txt": "a.txt"}
 
 
 def test_a_document_of_boilerplate_only_is_rejected_as_empty(tmp_path: Path) -> None:
@@ -203,54 +192,23 @@ def test_bbc_byte_identical_files_keep_one_copy_each(tmp_path: Path) -> None:
         assert min(members) in kept or min(members) in dropped
 
 
-def test_templated_reports_that_differ_in_their_figures_stay_apart(tmp_path: Path) -> None:
-    report = (
-        "The Federal Reserve entered the government securities market to supply temporary "
-        "reserves to the banking system via {0} billion dlrs of customer repurchase "
-        "agreements, a spokesman said. Federal funds were trading at {1} pct when the Fed "
-        "began its temporary and indirect supply of reserves to the banking system. Dealers "
-        "said the operation was expected and had little effect on the market, which had "
-        "been waiting for a signal from the central bank about the course of interest rates."
-    )
-    folder = write(
-        tmp_path / "in",
-        {"mon.txt": [report.format("1.5", "6-1/4")], "tue.txt": [report.format("2.5", "6-3/8")]},
-    )
-    assert jaccard(*(report.format(*f) for f in (("1.5", "6-1/4"), ("2.5", "6-3/8")))) >= 0.85
-    assert duplicates(clean(folder)[1]) == {}
-
-
-def test_emoji_and_markdown_do_not_make_a_cross_post_a_different_document(
-    tmp_path: Path,
-) -> None:
-    text = "Курс евро на бирже превысил сто рублей впервые с марта, сообщили трейдеры."
-    folder = write(tmp_path / "in", {"a.txt": [text], "b.txt": ["⚡️__" + text + "__ 🇷🇺"]})
-    _, rejects, _ = clean(folder)
-    assert duplicates(rejects) == {"b.txt": "a.txt"}
-    assert rejects.similarity.max() == 1.0
-
-
-def test_short_posts_equal_but_for_their_footers_are_duplicates(tmp_path: Path) -> None:
-    footers = {c: f"Subscribe to the {c} channel for the news first." for c in ("red", "blue")}
-    articles = {
-        f"{c}{n}.txt": [words(10 * n, 10 * n + 7, c), footer]
-        for c, footer in footers.items()
-        for n in range(3)
-    }
-    articles["red_video.txt"] = ["Video of the fire.", footers["red"]]
-    articles["z_blue_video.txt"] = ["Video of the fire!", footers["blue"]]
-    _, rejects, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
-    assert duplicates(rejects) == {"z_blue_video.txt": "red_video.txt"}
-
-
-DOCUMENT_PAIRS = json.loads((Path(__file__).parent / "cases" / "document_pairs.json").read_text())
-
-
-@pytest.mark.parametrize("case", DOCUMENT_PAIRS, ids=[c["label"] for c in DOCUMENT_PAIRS])
+@pytest.mark.parametrize("case", cases("document_pairs.json"))
 def test_document_pair(case: dict[str, Any], tmp_path: Path) -> None:
-    folder = write(tmp_path / "in", {"a.txt": case["first"], "b.txt": case["second"]})
-    found = duplicates(clean(folder)[1])
-    assert found == ({"b.txt": "a.txt"} if case["expect"] == "duplicate" else {})
+    """``expect``: ``duplicate`` (the second goes) or ``kept``; ``similarity``: the one the
+    reject records; ``above_threshold``: the pair is as similar as --document-threshold, so
+    that what keeps it apart is a rule of agreement, not a low similarity; ``beside``: other
+    documents of the run (footers are boilerplate only in company), ``options`` its options."""
+    beside = {f"other{n}.txt": paragraphs for n, paragraphs in enumerate(case.get("beside", []))}
+    documents = {"a.txt": case["first"], "b.txt": case["second"], **beside}
+    rejects = clean(write(tmp_path / "in", documents), **case.get("options", {}))[1]
+    assert duplicates(rejects) == ({"b.txt": "a.txt"} if case["expect"] == "duplicate" else {})
+    if "similarity" in case:
+        assert rejects.similarity.tolist() == [case["similarity"]]
+    if case.get("above_threshold"):
+        fp = fingerprint([*case["first"], *case["second"]])
+        first, second = np.arange(len(case["first"])), np.arange(len(case["second"]))
+        similarity = overlap(fp.shingle_union(first), fp.shingle_union(second + len(first)))[0]
+        assert similarity >= cleaner.DedupOptions().document_threshold
 
 
 def test_a_recurring_line_with_figures_is_the_news_of_templated_reports(tmp_path: Path) -> None:

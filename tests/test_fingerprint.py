@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from cleaner import fingerprint as fpmod
 from cleaner.fingerprint import (
+    SHINGLE_SIZE,
     fingerprint,
     normalize,
     numbers,
@@ -92,7 +93,7 @@ def test_lean_minhash_from_stored_signature_estimates_the_same_jaccard() -> None
     for _ in range(50):
         i, j = rng.sample(range(len(paragraphs)), 2)
         ours = [LeanMinHash(seed=1, hashvalues=fp.signatures[x], scheme="affine32") for x in (i, j)]
-        theirs = [_datasketch(paragraphs[x], 3) for x in (i, j)]
+        theirs = [_datasketch(paragraphs[x], SHINGLE_SIZE) for x in (i, j)]
         assert ours[0].jaccard(ours[1]) == theirs[0].jaccard(theirs[1])
 
 
@@ -100,7 +101,7 @@ def test_shingle_sets_are_the_hashes_of_the_shingle_strings() -> None:
     paragraphs = _paragraphs()
     fp = fingerprint(paragraphs)
     for i, paragraph in enumerate(paragraphs):
-        folded = {shingle_hash32(s) for s in shingles(normalize(paragraph), 3)}
+        folded = {shingle_hash32(s) for s in shingles(normalize(paragraph), SHINGLE_SIZE)}
         ours = fp.shingle_set(i)
         assert {(h ^ (h >> 32)) & 0xFFFFFFFF for h in ours} == folded
         assert (fp.shingle_counts()[i] > 0) == bool(folded)
@@ -127,7 +128,7 @@ needs_kernel = pytest.mark.skipif(
 )
 
 
-def _same(paragraphs: list[str], k: int = 3) -> None:
+def _same(paragraphs: list[str], k: int = SHINGLE_SIZE) -> None:
     fast = fingerprint(paragraphs, k=k)
     slow = fingerprint(paragraphs, k=k, kernel=fpmod._python_kernel)
     assert np.array_equal(fast.signatures, slow.signatures)

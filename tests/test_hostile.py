@@ -13,19 +13,24 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+import cleaner
 from cleaner.write import rejects_path
+from tests.conftest import cases
 from tests.hostile import (
     DOCUMENT,
+    FEED,
     Hostile,
     build_hostile,
     measured,
     permission_guard,
     permissions_can_be_enforced,
     remove_deep,
+    write_cases,
 )
 
 MiB = 1024 * 1024
@@ -131,6 +136,30 @@ def test_odd_file_names_are_stored_readably(small: Hostile, tmp_path: Path) -> N
     assert "json/feed.jsonl#\\ud800" in ids  # an id spelling a lone surrogate
     assert result.returncode == 0, result.stderr
     assert outcomes(out)[0]["names/skip\nme.csv"] == "unsupported"
+
+
+@pytest.fixture(scope="module")
+def case_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What became of each input of the hostile cases in tests/cases, cleaned on their own."""
+    hostile = Hostile(tmp_path_factory.mktemp("cases") / "in")
+    write_cases(hostile)
+    out = hostile.root.parent / "c.parquet"
+    cleaner.clean([str(hostile.root)], out)
+    return outcomes(out)[0]
+
+
+@pytest.mark.parametrize("case", cases("hostile_files.json"))
+def test_a_damaged_file_ends_where_it_must(
+    case: dict[str, Any], case_outcomes: dict[str, str]
+) -> None:
+    assert case_outcomes[case["name"]] == case["outcome"]
+
+
+@pytest.mark.parametrize("case", cases("hostile_json_lines.json"))
+def test_a_broken_json_line_ends_where_it_must(
+    case: dict[str, Any], case_outcomes: dict[str, str]
+) -> None:
+    assert case_outcomes[f"{FEED}#{case['key']}"] == case["outcome"]
 
 
 @pytest.mark.slow

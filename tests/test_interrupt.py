@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import cleaner
-from tests.conftest import FIXTURES, SHARED_DATA
+from tests.conftest import FIXTURES, ROOT, SHARED_DATA
 from tests.hostile import article
 from tests.terminal import CTRL_C, SIGTERM, Stopped, listing, stop_in_terminal
 
@@ -246,3 +247,38 @@ def test_a_run_stopped_from_a_terminal_exits_at_once_and_leaves_everything_as_it
     stop, twice = KINDS[kind]
     tally = stop_many(jobs[command], earlier, tmp_path, stop, tries, seed=seed, twice=twice)
     check(tally, f"{command} {kind}, {news} news", jobs[command], capsys)
+
+
+def _frames(screen: str) -> list[str]:
+    """The files of a traceback's frames on the screen."""
+    return re.findall(r'File "([^"]+)"', screen)
+
+
+def test_a_ctrl_c_while_the_command_starts_ends_it_in_one_line(tmp_path: Path) -> None:
+    """Before a run has begun (Python importing the command, typer parsing its options) a
+    Ctrl-C ends it as quietly as during the run: exit 130 with one line, or killed by the
+    signal itself before Python has a handler for it; never a traceback through cleaner's
+    code or the libraries it imports. Only a Ctrl-C inside Python's own start-up (its
+    bootstrap and `site`), before any of that runs, still gets Python's traceback."""
+    rng = random.Random(1)
+    endings = []
+    for n in range(12):
+        at = rng.uniform(0.0, 0.5)  # a start-up takes about 0.3-0.6 s on this machine
+        out = tmp_path / f"c{n}.parquet"
+        result = stop_in_terminal(
+            ["clean", str(FIXTURES), "-o", str(out)], lambda: True, [(at, CTRL_C)]
+        )
+        endings.append((round(at, 3), result.status, result.last_line))
+        # Python's start-up: `site` and the .pth files it runs (Python names it when it
+        # fails), and `-m`'s runpy finding the package (frozen frames alone)
+        frames = _frames(result.screen)
+        start_up = "Fatal Python error: init_import_site" in result.screen or (
+            frames != [] and all(f.startswith("<frozen ") for f in frames)
+        )
+        ours = [f for f in frames if "site-packages" in f or f.startswith(str(ROOT))]
+        assert start_up or ours == [], (at, result.screen)
+        if result.stops_sent and not start_up:
+            assert result.status == 130
+            assert result.last_line.split(";")[0] in ("error: interrupted", ""), result.screen
+            assert not out.exists()
+    assert sum(status == 130 for _, status, _ in endings) >= 6, endings

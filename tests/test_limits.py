@@ -73,12 +73,6 @@ def test_json_records_end_at_newlines_only(tmp_path: Path) -> None:
     assert pd.read_parquet(tmp_path / "c.parquet").doc_id.tolist() == ["feed.jsonl#a"]
 
 
-@pytest.mark.parametrize("data", [b"", b"\n \n", b"[]", b"\xef\xbb\xbf\n"])
-def test_a_records_file_without_records_is_an_empty_reject(tmp_path: Path, data: bytes) -> None:
-    rejects = clean_folder(tmp_path, {"feed.jsonl": data})
-    assert rejects.loc["feed.jsonl"].reason == "empty"
-
-
 def test_utf8_cut_inside_its_last_character_keeps_the_article(tmp_path: Path) -> None:
     text = "Городские власти сообщили о запуске новой линии метро. " * 20 + "Конец"
     folder = tmp_path / "in"

@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 import subprocess
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -91,9 +93,18 @@ def test_the_page_loads_nothing_and_runs_nothing(fixtures_report: Path) -> None:
 def test_the_page_renders_with_the_runs_numbers(fixtures_report: Path, tmp_path: Path) -> None:
     dom = rendered(fixtures_report)
     assert "<title>cleaner report: corpus.parquet</title>" in dom
-    for figure in ("documents kept", "documents rejected", "removed: boilerplate"):
-        assert figure in dom
-    assert "<b>20</b>documents kept" in dom and "<b>6</b>documents rejected" in dom
+    corpus = pd.read_parquet(fixtures_report.with_name("corpus.parquet"))
+    rejects = pd.read_parquet(fixtures_report.with_name("corpus.rejects.parquet"))
+    removed = Counter(r["reason"] for removals in corpus.removed for r in removals)
+    figures = {
+        "documents kept": len(corpus),
+        "documents rejected": len(rejects),
+        "paragraphs kept": corpus.n_paragraphs_out.sum(),
+        **{f"removed: {reason}": n for reason, n in removed.items()},
+    }
+    assert len(figures) == 6  # the fixtures remove paragraphs for three reasons
+    for label, n in figures.items():
+        assert f"<b>{n}</b>{label}" in dom
     assert "Subscribe to our channel for the morning briefing" in dom  # boilerplate, 10 docs
     assert "<del>largest</del>" in dom and "<ins>biggest</ins>" in dom  # the near repeat
     shot = tmp_path / "report.png"

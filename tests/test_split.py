@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from cleaner import split
 from cleaner.split import split_by_layout, split_paragraphs
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, examples
 
 
 def test_blank_line_blocks_with_hard_wrapped_lines() -> None:
@@ -74,7 +74,7 @@ def test_fast_layouts_equal_the_line_by_line_split_on_real_news() -> None:
         _both([line.strip() for line in text.split("\n")])  # the same text without indents
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(5), deadline=None)
 @given(st.lists(st.sampled_from(["", " ", "\t", "\u00a0", "a", "b c", " d", "\u3000e", "f "])))
 def test_fast_layouts_equal_the_line_by_line_split_on_any_layout(lines: list[str]) -> None:
     _both(lines)
@@ -94,7 +94,7 @@ needs_kernel = pytest.mark.skipif(
 
 
 @needs_kernel
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(5), deadline=None)
 @given(
     st.text(
         st.one_of(st.sampled_from(list(" \n\t\r\x0b\x1c\x85\xa0\u2028\u3000ab")), st.characters())
