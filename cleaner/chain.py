@@ -22,8 +22,9 @@ from cleaner.decode import (
     decode_bytes,
     json_elements,
     json_lines,
+    made_unique,
+    no_records,
     records,
-    unique_key,
 )
 from cleaner.deduplicate import deduplicate
 from cleaner.document import Document, Rejected
@@ -216,9 +217,9 @@ def _read_documents(
     lines: list[int | None] = [line for line, _ in numbered]
     if piece.whole:  # named here, as a whole read names them
         seen: set[str | None] = set()
-        found_records = [_named(record, line, seen) for line, record in numbered]
+        found_records = [made_unique(record, line, seen) for line, record in numbered]
         if not numbered and parts[-1].damage is None:
-            found_records.append(Rejected("empty", "no JSON records, only blank lines"))
+            found_records.append(no_records())
     else:
         found_records = [record for _, record in numbered]
     lost = parts[-1].damaged()
@@ -228,16 +229,6 @@ def _read_documents(
     found = list(_documents_of(source, found_records, options, clock))
     size = sum(len(part.data or b"") for part in parts)
     return found, size, 0, None if piece.whole else lines
-
-
-def _named(record: Record | Rejected, line: int, seen: set[str | None]) -> Record | Rejected:
-    key = unique_key(record.key, line, seen)
-    if key == record.key:
-        return record
-    if isinstance(record, Rejected):
-        record.key = key
-        return record
-    return replace(record, key=key)
 
 
 def process_batch(pieces: Sequence[Piece], options: Options) -> BatchResult:

@@ -163,7 +163,7 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
             yield Rejected("bad_json", f"not a JSON array: {exc}")
             return
         for position, item in enumerate(items, 1):
-            yield _once(_record(item, position, fields), position, seen)
+            yield made_unique(_record(item, position, fields), position, seen)
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
@@ -178,9 +178,14 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
     found = False
     for number, record in json_lines(text, fields):
         found = True
-        yield _once(record, number, seen)
+        yield made_unique(record, number, seen)
     if not found:
-        yield Rejected("empty", "no JSON records, only blank lines")
+        yield no_records()
+
+
+def no_records() -> Rejected:
+    """The reject of a file of JSON lines without a single record."""
+    return Rejected("empty", "no JSON records, only blank lines")
 
 
 def json_lines(
@@ -253,7 +258,10 @@ def unique_key(key: str | None, position: int, seen: set[str | None]) -> str | N
     return key
 
 
-def _once(found: Record | Rejected, position: int, seen: set[str | None]) -> Record | Rejected:
+def made_unique(
+    found: Record | Rejected, position: int, seen: set[str | None]
+) -> Record | Rejected:
+    """A record with its key made unique in its file (:func:`unique_key`)."""
     key = unique_key(found.key, position, seen)
     if key == found.key:
         return found

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cleaner.chain import BATCH_BYTES, BATCH_FILES, BatchResult, process_batch
-from cleaner.decode import unique_key
-from cleaner.document import Rejected
+from cleaner.decode import no_records, unique_key
 from cleaner.errors import InputError
 from cleaner.options import Options, metadata
 from cleaner.pieces import batched, cut
@@ -166,8 +165,7 @@ class _Names:
             del self.seen[part.name]
             found = self.records.pop(part.name)
             if not found and None not in part.rejects:  # nothing lost, nothing found
-                empty = Rejected("empty", "no JSON records, only blank lines")
-                result.rejects.append(reject_row(part.name, part.name, empty))
+                result.rejects.append(reject_row(part.name, part.name, no_records()))
         return result
 
 
