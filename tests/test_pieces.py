@@ -7,6 +7,10 @@ import gzip
 import io
 import json
 import pickle
+import random
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +26,8 @@ from cleaner.pieces import cut, read
 from cleaner.sources import Walk
 from cleaner.write import index_path, rejects_path
 from tests import dumps, warcs
+from tests.conftest import FIXTURES
+from tests.hostile import measured
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -285,3 +291,22 @@ def test_a_json_array_cut_short_keeps_its_elements_and_rejects_a_large_one(
     assert "element 251 and after are lost" in found.loc[f"{name}#251"].detail
     kept = pd.read_parquet(tmp_path / "c.parquet").doc_id.tolist()
     assert kept == [f"{name}#s{n}" for n in range(250) if n != 40]
+
+
+@pytest.mark.slow
+def test_memory_depends_on_the_piece_not_on_the_size_of_the_dump(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    words = (FIXTURES / "000_2fcd4aba767f3dc8.txt").read_text().split()
+    peaks = {}
+    for megabytes in (20, 80):
+        dump = tmp_path / f"dump{megabytes}.jsonl"
+        with dump.open("w") as out:
+            while out.tell() < megabytes * 1_000_000:
+                paragraphs = [" ".join(rng.choices(words, k=60)) for _ in range(5)]
+                out.write(json.dumps({"text": "\n\n".join(paragraphs)}) + "\n")
+        command = [str(Path(sys.executable).with_name("cleaner")), "clean", str(dump), "-q"]
+        command += ["-o", str(tmp_path / f"c{megabytes}.parquet"), "-j", "2"]
+        command += ["--scope", "document"]
+        done = subprocess.run(measured(command), capture_output=True, text=True, check=True)
+        peaks[megabytes] = int(re.findall(r"peak_rss_kib=(\d+)", done.stderr)[-1])
+    assert peaks[80] < 1.15 * peaks[20], peaks  # four times the input, the same peak
