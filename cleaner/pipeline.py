@@ -29,6 +29,8 @@ from cleaner.sources import STDIN, Walk, classify, read_stdin
 from cleaner.tally import Report, Stopwatch
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from cleaner.corpora import Outcome
     from cleaner.deduplicate_corpus import CorpusIndex
     from cleaner.engine import Engine
@@ -130,10 +132,11 @@ def clean(
 
 class _Names:
     """The doc_ids of the records of files that were cut, made unique over each whole file
-    as a whole read makes them (``7@12``), as the pieces' results come back in order."""
+    as a whole read makes them (``7@12``: :func:`cleaner.decode.unique_key`), as the pieces'
+    results come back in order."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, set[str | None]] = {}
+        self.seen: dict[str, _Seen] = {}
         self.records: Counter[str] = Counter()
 
     def __call__(self, result: BatchResult) -> BatchResult:
@@ -142,31 +145,61 @@ class _Names:
         part = result.part
         if part is None:
             return result
-        seen = self.seen.setdefault(part.name, set())
+        seen = self.seen.setdefault(part.name, _Seen())
         ids = result.table.column("doc_id").to_pylist()
-        rows: list[tuple[int, bool, int]] = [
-            (line, True, n) for n, line in enumerate(part.documents) if line is not None
-        ]
-        rows += [(line, False, n) for n, line in enumerate(part.rejects) if line is not None]
+        rows = sorted(
+            [(line, True, n) for n, line in enumerate(part.documents) if line is not None]
+            + [(line, False, n) for n, line in enumerate(part.rejects) if line is not None]
+        )
+        found = [ids[n] if document else result.rejects[n]["doc_id"] for _, document, n in rows]
+        here: set[str | None] = set()  # the piece's own, named
         renamed = False
-        for line, document, n in sorted(rows):
-            doc_id = ids[n] if document else result.rejects[n]["doc_id"]
-            named = unique_key(doc_id, line, seen)
+        for (line, document, n), doc_id, earlier in zip(rows, found, seen.have(found), strict=True):
+            named = unique_key(doc_id, line, here) if not earlier else f"{doc_id}@{line}"
+            here.add(named)
             if named != doc_id:
                 if document:
                     ids[n], renamed = named, True
                 else:
                     result.rejects[n]["doc_id"] = named
+        seen.add(here)
         self.records[part.name] += len(rows)
         if renamed:
             column = result.table.schema.get_field_index("doc_id")
             result.table = result.table.set_column(column, "doc_id", [ids])
         if part.last:
             del self.seen[part.name]
-            found = self.records.pop(part.name)
-            if not found and None not in part.rejects:  # nothing lost, nothing found
+            if not self.records.pop(part.name) and None not in part.rejects:
                 result.rejects.append(reject_row(part.name, part.name, no_records()))
         return result
+
+
+class _Seen:
+    """The doc_ids a file's records have had so far, as 64-bit hashes in sorted runs that
+    merge as they grow (a log-structured set): 8 bytes an id where a set of the strings takes
+    about 110, so that a file of ten million records keeps 80 MB, not a gigabyte. Two ids
+    share a hash with probability about n²/2⁶⁵ (3e-8 for a million records in one file),
+    the only way it differs from a set of the ids."""
+
+    def __init__(self) -> None:
+        self.runs: list[NDArray[np.int64]] = []
+
+    def have(self, ids: Sequence[str | None]) -> NDArray[np.bool_]:
+        """Which of ``ids`` were added before."""
+        hashes = np.array([hash(doc_id) for doc_id in ids], dtype=np.int64)
+        found = np.zeros(len(ids), dtype=bool)
+        for run in self.runs:
+            at = np.searchsorted(run, hashes).clip(max=len(run) - 1)
+            found |= run[at] == hashes
+        return found
+
+    def add(self, ids: set[str | None]) -> None:
+        if not ids:
+            return
+        self.runs.append(np.sort(np.array([hash(doc_id) for doc_id in ids], dtype=np.int64)))
+        while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+            last = self.runs.pop()
+            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]))
 
 
 def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:
