@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench bench-large eval clean
+.PHONY: run test test-slow lint bench bench-large eval identical clean
 
 $(BIN)/cleaner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(BIN)/cleaner
 	$(BIN)/cleaner clean fixtures/news -o build/corpus.parquet
 
 test: $(VENV)/.dev lint
-	$(BIN)/python -m pytest -q --doctest-modules -m "not slow" cleaner tests
+	$(BIN)/python -m pytest -q --doctest-modules -m "not slow" cleaner tests bench
 
 # The full-size hostile folder (a 200 MB line, 50,000 files), many SIGKILLs: a few minutes.
 test-slow: $(VENV)/.dev
@@ -30,24 +30,33 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check cleaner tests bench
 	$(BIN)/mypy cleaner
 
+# The benchmarks are the package `bench`, run from the repository root.
 eval: $(BIN)/cleaner
-	$(BIN)/python bench/evaluate.py
-	$(BIN)/python bench/evaluate_html.py
+	$(BIN)/python -m bench.evaluate
+	$(BIN)/python -m bench.evaluate_html
 
 $(VENV)/.bench: $(BIN)/cleaner
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
 bench: $(VENV)/.bench
-	$(BIN)/python bench/speed.py
-	$(BIN)/python bench/speed_html.py
-	$(BIN)/python bench/index_memory.py
-	$(BIN)/python bench/incremental.py
+	$(BIN)/python -m bench.speed
+	$(BIN)/python -m bench.speed_html
+	$(BIN)/python -m bench.index_memory
+	$(BIN)/python -m bench.incremental
+
+# The bench workload through every way of running the cleaner, each output file hashed:
+# make identical MANIFEST=before.txt, then after a change
+# make identical MANIFEST=after.txt COMPARE=before.txt (exit 1 if any file differs).
+MANIFEST ?= build/identical.txt
+identical: $(BIN)/cleaner
+	mkdir -p $(dir $(MANIFEST))
+	$(BIN)/python -m bench.identical --manifest $(MANIFEST) $(if $(COMPARE),--compare $(COMPARE))
 
 # One JSON Lines dump of 0.3 GB and one of 1 GB (and its gzipped copy), written once into
 # build/large/, cleaned with 1 and 2 workers: half an hour on two cores, so not part of bench.
 bench-large: $(VENV)/.bench
-	$(BIN)/python bench/large_dump.py
+	$(BIN)/python -m bench.large_dump
 
 clean:
 	rm -rf build .venv .mypy_cache .pytest_cache .ruff_cache

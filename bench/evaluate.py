@@ -20,7 +20,7 @@ cleaned with ``scope="document"``: corpus-wide de-duplication would drop them as
 documents. Corpus-wide de-duplication is scored on its own, on the duplicates the real corpora
 hold, by ``bench/evaluate_documents.py``; ``make eval`` prints both (``--part`` picks one).
 
-Run as a script (``python bench/evaluate.py``) or import it as ``bench.evaluate``.
+Run from the repository root: ``python -m bench.evaluate`` (``--help`` for the options).
 """
 
 from __future__ import annotations
@@ -28,14 +28,10 @@ from __future__ import annotations
 import argparse
 import calendar
 import difflib
-import html
-import html.entities
 import itertools
-import json
 import re
 import sys
 import tempfile
-import textwrap
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,33 +39,30 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from random import Random
-from typing import Any, Literal
+from typing import Any
 
-import ftfy
-import ftfy.bad_codecs  # registers the "sloppy-windows-1252" codec
-import pandas as pd
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
-from rich.text import Text
-
-# Run as a script, only bench/ is on the path; the repository root makes `bench` importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cleaner
-from bench import corpora, evaluate_documents
-from bench.evaluate_documents import share
+from bench import evaluate_documents, harness, shared_data
+from bench.defects import DEFECTS, Defect, same
+from bench.harness import (
+    Example,
+    Outcome,
+    Removal,
+    examples_table,
+    f1,
+    fmt,
+    met,
+    run_cleaner,
+    share,
+    speed_line,
+)
 from cleaner import fingerprint
 
 DEFAULT_CASES = 120  # per subtype: ~1,700 cases, a few MB, a few seconds of cleaning
-DEFAULT_SEED = 20240601
 MIN_PARAGRAPHS = 3
-# A one-word change to a shorter paragraph can make it a different statement ("rose"/"fell"),
-# which the negatives test; edited copies are taken from paragraphs at least this long.
-MIN_EDIT_WORDS = 12
-# A misspelt word leaves a paragraph the same statement, however short; the cleaner compares
-# paragraphs of 5 words or more.
-MIN_TYPO_WORDS = 6
 MAX_PAIRS_PER_GROUP = 3  # look-alike pairs taken from one template
 SWEEP_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(9))
 SWEEP_SHINGLES = (1, 2, 3, 4, 5)
@@ -107,7 +100,7 @@ def load_articles() -> dict[str, list[Article]]:
             Article(corpus, name, tuple(paragraphs), 1 if corpus == "bbc" else 0)
             for name, paragraphs in load()
         ]
-        for corpus, load in corpora.DOCUMENTS.items()
+        for corpus, load in shared_data.DOCUMENTS.items()
     }
 
 
@@ -151,288 +144,6 @@ def clean_pool(articles: Iterable[Article]) -> list[Article]:
         and not has_exact_repeat(a.paragraphs)
         and not self_repeating(a.paragraphs)
     ]
-
-
-# --- Defects: how a copy differs from its original --------------------------------------------
-
-Transform = Callable[[str, Sequence[str], Random], str | None]
-
-_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-_ALPHA_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
-
-
-def same(paragraph: str, article: Sequence[str], rng: Random) -> str:
-    """An exact copy."""
-    return paragraph
-
-
-def _smart_quotes(text: str) -> str:
-    """Straight quotes to typographic ones: opening after a space or bracket, else closing."""
-    out = []
-    for i, char in enumerate(text):
-        opening = i == 0 or text[i - 1].isspace() or text[i - 1] in "([{"
-        if char == '"':
-            out.append("“" if opening else "”")
-        elif char == "'":
-            out.append("‘" if opening else "’")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-_STRAIGHTEN = str.maketrans("‘’“”", "''\"\"")
-
-
-def quotes(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """Curly quotes straightened, or straight quotes curled."""
-    straight = paragraph.translate(_STRAIGHTEN)
-    if straight != paragraph:
-        return straight
-    return _smart_quotes(paragraph) if ("'" in paragraph or '"' in paragraph) else None
-
-
-def guillemets(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """«Guillemets» as “quotes” or "quotes", or double quotes as «guillemets»."""
-    if "«" in paragraph or "»" in paragraph:
-        left, right = rng.choice([("“", "”"), ('"', '"')])
-        return paragraph.replace("«", left).replace("»", right)
-    curled = _smart_quotes(paragraph)
-    if "“" in curled or "”" in curled:
-        return curled.replace("“", "«").replace("”", "»")
-    return None
-
-
-def odd_spaces(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """Some spaces non-breaking or doubled, as HTML-to-text conversion leaves them."""
-    spaces = [m.start() for m in re.finditer(" ", paragraph)]
-    if not spaces:
-        return None
-    chosen = set(rng.sample(spaces, min(len(spaces), rng.randint(1, 4))))
-    variants = ("\u00a0", "  ", "\u00a0 ")
-    return "".join(rng.choice(variants) if i in chosen else c for i, c in enumerate(paragraph))
-
-
-def _entity(char: str, rng: Random) -> str:
-    if char == "'":
-        return rng.choice(("&#39;", "&#x27;", "&apos;"))
-    if char in '&<>"':
-        return html.escape(char)
-    if ord(char) < 128:
-        return char
-    name = html.entities.codepoint2name.get(ord(char))
-    return f"&{name};" if name and rng.random() < 0.5 else f"&#{ord(char)};"
-
-
-def entities(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """Markup characters and non-ASCII ones as HTML entities (``&amp;``, ``&#8217;``...)."""
-    escaped = "".join(_entity(c, rng) for c in paragraph)
-    return escaped if escaped != paragraph else None
-
-
-def mojibake(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """UTF-8 bytes read as Windows-1252, the commonest mojibake ("Â£", "Ð¿Ñ€Ð¸...").
-
-    Decoded with ftfy's "sloppy" cp1252, which keeps the five bytes cp1252 leaves undefined
-    as the C1 controls a real mis-decoding browser or database yields, so the damage is the
-    realistic, reversible kind; a copy ftfy's own decoder cannot undo is not used.
-    """
-    if paragraph.isascii():
-        return None
-    broken = paragraph.encode("utf-8").decode("sloppy-windows-1252")
-    return broken if ftfy.fix_encoding(broken) == paragraph else None
-
-
-def hard_wrapped(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """The copy broken into lines of about 70 characters within its block."""
-    lines = textwrap.wrap(
-        paragraph, width=rng.randint(60, 76), break_long_words=False, break_on_hyphens=False
-    )
-    return "\n".join(lines) if len(lines) > 1 else None
-
-
-def word_changed(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """One common word replaced by another common word of the same article.
-
-    Not a figure and not a name (a capitalised word): paragraphs that differ only in their
-    figures or names are different news (the templated negatives), not edited copies.
-    """
-    targets = [m for m in _ALPHA_WORD.finditer(paragraph) if m.group().islower()]
-    vocabulary: list[str] = list(
-        dict.fromkeys(w for p in article for w in _ALPHA_WORD.findall(p) if w.islower())
-    )
-    if not targets:
-        return None
-    target = rng.choice(targets)
-    choices = [w for w in vocabulary if w.casefold() != target.group().casefold()]
-    if not choices:
-        return None
-    return paragraph[: target.start()] + rng.choice(choices) + paragraph[target.end() :]
-
-
-DATELINES_EN = (
-    "MOSCOW (Reuters) - ",
-    "LONDON, March 3 (Reuters) - ",
-    "WASHINGTON (AP) — ",
-    "By Jane Smith, BBC News | ",
-    "By John Doe, Business reporter, BBC News. ",
-)
-DATELINES_RU = (
-    "МОСКВА, 12 мар — РИА Новости. ",
-    "МОСКВА, 3 марта. /ТАСС/. ",
-    "Автор: Анна Смирнова, Би-би-си. ",
-)
-
-
-def dateline(paragraph: str, article: Sequence[str], rng: Random) -> str:
-    """A dateline or byline glued to the front, as a second rendering of a lead shows it."""
-    pool = DATELINES_RU if _CYRILLIC.search(paragraph) else DATELINES_EN
-    return rng.choice(pool) + paragraph
-
-
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”»’']))\s+(?=[«\"“(]?[A-ZА-ЯЁ])")
-
-
-def last_sentence_dropped(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """The paragraph without its trailing sentence, as an editor's trim leaves it."""
-    sentences = _SENTENCE_END.split(paragraph)
-    return " ".join(sentences[:-1]) if len(sentences) > 1 else None
-
-
-# Format characters scrapers leave inside words: soft hyphens (German and Russian pages
-# hyphenated for the browser), zero-width spaces and joiners, word joiners, a BOM, bidi marks.
-INVISIBLE = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e")
-_LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
-
-
-def invisible(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """Invisible characters inside one to four words (one to three in each)."""
-    found = list(_LONG_WORD.finditer(paragraph))
-    if not found:
-        return None
-    out, last = [], 0
-    for match in sorted(
-        rng.sample(found, min(len(found), rng.randint(1, 4))), key=lambda m: m.start()
-    ):
-        word = list(match.group())
-        for _ in range(rng.randint(1, 3)):
-            word.insert(rng.randint(1, len(word) - 1), rng.choice(INVISIBLE))
-        out += [paragraph[last : match.start()], "".join(word)]
-        last = match.end()
-    return "".join(out) + paragraph[last:]
-
-
-_TYPO_WORD = re.compile(r"\b[^\W\d_]{6,}\b")
-
-
-def _misspell(
-    paragraph: str, rng: Random, change: Callable[[str, Random], str | None]
-) -> str | None:
-    """``change`` made to one long word (six letters or more), a name as often as not."""
-    found = list(_TYPO_WORD.finditer(paragraph))
-    capitalised = [m for m in found if m.group()[0].isupper() and m.start() > 0]
-    pool = capitalised if capitalised and rng.random() < 0.5 else found
-    for match in rng.sample(pool, len(pool)):
-        new = change(match.group(), rng)
-        if new is not None and new != match.group():
-            return paragraph[: match.start()] + new + paragraph[match.end() :]
-    return None
-
-
-def _transpose(word: str, rng: Random) -> str | None:
-    at = rng.randint(1, len(word) - 2)
-    return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
-
-
-# What OCR reads for what was printed (both ways), and single-letter confusions.
-OCR_CONFUSIONS = (
-    ("m", "rn"),
-    ("rn", "m"),
-    ("d", "cl"),
-    ("w", "vv"),
-    ("l", "1"),
-    ("l", "I"),
-    ("I", "l"),
-    ("e", "c"),
-    ("c", "e"),
-    ("o", "0"),
-    ("h", "li"),
-    ("u", "ii"),
-    ("i", "l"),
-    ("S", "5"),
-    ("о", "0"),
-    ("е", "с"),
-    ("с", "е"),
-    ("п", "н"),
-    ("ш", "щ"),
-    ("и", "н"),
-)
-
-
-def _ocr(word: str, rng: Random) -> str | None:
-    spots = [
-        (i, a, b) for a, b in OCR_CONFUSIONS for i in range(1, len(word)) if word.startswith(a, i)
-    ]
-    if not spots:
-        return None
-    i, a, b = rng.choice(spots)
-    return word[:i] + b + word[i + len(a) :]
-
-
-def _typo(word: str, rng: Random) -> str | None:
-    """A typist's slip: a letter dropped, doubled or struck for its neighbour."""
-    at = rng.randint(1, len(word) - 2)
-    kind = rng.choice(("drop", "double", "strike"))
-    if kind == "drop":
-        return word[:at] + word[at + 1 :]
-    if kind == "double":
-        return word[:at] + word[at] + word[at:]
-    return word[:at] + word[at + 1] + word[at + 1 :]
-
-
-def transposed(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """Two adjacent letters swapped in one long word, sometimes a name."""
-    return _misspell(paragraph, rng, _transpose)
-
-
-def ocr_error(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """One OCR misreading (rn/m, cl/d, l/1, e/c...) in one long word, sometimes a name."""
-    return _misspell(paragraph, rng, _ocr)
-
-
-def typo(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
-    """One letter dropped, doubled or replaced by its neighbour in one long word or name."""
-    return _misspell(paragraph, rng, _typo)
-
-
-@dataclass(frozen=True)
-class Defect:
-    """One kind of injected copy: what it changes, which paragraph, and where the copy goes."""
-
-    label: str  # "category/subtype"
-    transform: Transform
-    source: Literal["lead", "any"] = "any"
-    # "next": right after its original; "later": two or more paragraphs on; "after": either
-    placement: Literal["next", "later", "after"] = "after"
-    min_words: int = 0
-
-
-DEFECTS = (
-    Defect("exact/lead-doubled", same, source="lead", placement="next"),
-    Defect("exact/repeated-later", same, placement="later"),
-    Defect("rendering/quotes", quotes),
-    Defect("rendering/guillemets", guillemets),
-    Defect("rendering/spaces", odd_spaces),
-    Defect("rendering/entities", entities),
-    Defect("rendering/mojibake", mojibake),
-    Defect("rendering/hard-wrapped", hard_wrapped),
-    Defect("rendering/invisible", invisible),
-    Defect("edit/word-changed", word_changed, min_words=MIN_EDIT_WORDS),
-    Defect("edit/dateline", dateline, source="lead", min_words=MIN_EDIT_WORDS),
-    Defect("edit/last-sentence-dropped", last_sentence_dropped, min_words=MIN_EDIT_WORDS),
-    Defect("edit/typo-transposed", transposed, min_words=MIN_TYPO_WORDS),
-    Defect("edit/typo-ocr", ocr_error, min_words=MIN_TYPO_WORDS),
-    Defect("edit/typo-letter", typo, min_words=MIN_TYPO_WORDS),
-)
 
 
 # --- Cases ------------------------------------------------------------------------------------
@@ -878,44 +589,6 @@ def write_cases(cases: Sequence[Case], folder: Path) -> dict[str, Case]:
     return by_id
 
 
-@dataclass
-class Output:
-    """What the cleaner made of one case."""
-
-    paragraphs: list[str]  # as the cleaner read them (repaired), removed ones included
-    removed: list[dict[str, Any]]
-
-
-def read_output(path: Path) -> dict[str, Output]:
-    frame = pd.read_parquet(path, columns=["doc_id", "paragraphs", "removed", "n_paragraphs_in"])
-    outputs: dict[str, Output] = {}
-    for doc_id, kept, removed, n_in in frame.itertuples(index=False):
-        removals = [dict(r) for r in removed]
-        by_index = {int(r["index"]): str(r["paragraph"]) for r in removals}
-        kept_iter = iter(kept)
-        paragraphs = [by_index[i] if i in by_index else next(kept_iter) for i in range(n_in)]
-        outputs[doc_id] = Output(paragraphs, removals)
-    return outputs
-
-
-@dataclass
-class Run:
-    outputs: dict[str, Output]
-    seconds: float
-    megabytes: float
-
-
-def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Run:
-    """Clean the case folder with the public library call and read the corpus back."""
-    with tempfile.TemporaryDirectory(prefix="cleaner-eval-out-") as out_dir:
-        out = Path(out_dir) / "corpus.parquet"
-        report = cleaner.clean(
-            [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
-        )
-        outputs = read_output(out)
-    return Run(outputs, report.seconds, report.bytes_in / 1e6)
-
-
 # --- Scoring ----------------------------------------------------------------------------------
 
 
@@ -945,8 +618,7 @@ class Tally:
 
     @property
     def f1(self) -> float | None:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p is not None and r is not None and p + r else None
+        return f1(self.precision, self.recall)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -957,19 +629,6 @@ class Tally:
             "recall": self.recall,
             "f1": self.f1,
         }
-
-
-@dataclass
-class Example:
-    """A false positive or a miss, with the paragraph it was (or should have been) matched to."""
-
-    kind: Literal["false positive", "miss"]
-    case: str
-    label: str
-    left: str  # the removed paragraph, or the copy left in place
-    right: str  # the kept paragraph it was taken for, or the original it copies
-    similarity: float
-    note: str
 
 
 @dataclass
@@ -1001,19 +660,21 @@ def similarity(a: str, b: str, k: int) -> tuple[float, str]:
     return value, "figures agree" if agree else "figures differ"
 
 
-def score(cases: dict[str, Case], outputs: dict[str, Output], shingle_size: int) -> Scores:
+def score(cases: dict[str, Case], outcome: Outcome, shingle_size: int) -> Scores:
+    """Each removal labelled against the truth: a true positive when it removes an injected
+    copy, a false positive otherwise; an injected copy left in is a miss."""
     categories: dict[str, Tally] = defaultdict(Tally)
     subtypes: dict[str, Tally] = defaultdict(Tally)
     scores = Scores(categories, subtypes, [], [], [], [])
     for doc_id, case in cases.items():
-        output = outputs.get(doc_id)
-        if output is None:
+        document = outcome.documents.get(doc_id)
+        if document is None:
             scores.unread.append(doc_id)
             continue
-        if len(output.paragraphs) != len(case.paragraphs):
+        if len(document.paragraphs_in) != len(case.paragraphs):
             scores.mismatched.append(doc_id)
             continue
-        removed = {int(r["index"]): r for r in output.removed}
+        removed = {r.index: r for r in document.removed}
         hits = len(removed.keys() & case.copies.keys())
         for tally in (categories[case.category], subtypes[case.label]):
             tally.cases += 1
@@ -1021,7 +682,7 @@ def score(cases: dict[str, Case], outputs: dict[str, Output], shingle_size: int)
             tally.removed += len(removed)
             tally.true_positives += hits
             tally.corpora[case.corpus] = tally.corpora.get(case.corpus, 0) + 1
-        _collect_examples(scores, doc_id, case, output, removed, shingle_size)
+        _collect_examples(scores, doc_id, case, document.paragraphs_in, removed, shingle_size)
     return scores
 
 
@@ -1029,29 +690,24 @@ def _collect_examples(
     scores: Scores,
     doc_id: str,
     case: Case,
-    output: Output,
-    removed: dict[int, dict[str, Any]],
+    text: list[str],
+    removed: dict[int, Removal],
     shingle_size: int,
 ) -> None:
-    text = output.paragraphs
     for index, removal in sorted(removed.items()):
         if index not in case.copies:
-            other = int(removal["repeats_index"])
-            note = f"{removal['reason']}\n{_role(case, index)}\nfor {_role(case, other)}"
+            other = removal.repeats_index
+            note = f"{removal.reason}\n{_role(case, index)}\nfor {_role(case, other)}"
+            figures: dict[str, float | None] = {"similarity": removal.similarity}
             example = Example(
-                "false positive",
-                doc_id,
-                case.label,
-                text[index],
-                text[other],
-                float(removal["similarity"]),
-                note,
+                "false positive", case.label, doc_id, text[index], text[other], figures, note
             )
             scores.false_positives.append(example)
     for copy, original in sorted(case.copies.items()):
         if copy not in removed:
             value, why = similarity(text[copy], text[original], shingle_size)
-            example = Example("miss", doc_id, case.label, text[copy], text[original], value, why)
+            figures = {"similarity": value}
+            example = Example("miss", case.label, doc_id, text[copy], text[original], figures, why)
             scores.misses.append(example)
 
 
@@ -1064,10 +720,6 @@ def _role(case: Case, index: int) -> str:
 
 
 # --- Reporting --------------------------------------------------------------------------------
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def target_text(category: str) -> str:
@@ -1096,15 +748,14 @@ def category_table(scores: Scores, dedup: cleaner.DedupOptions) -> Table:
         table.add_column(column, justify="right")
     for category, title in CATEGORIES.items():
         tally = scores.categories.get(category, Tally())
-        met = target_met(category, tally)
         table.add_row(
             title,
             *_counts(tally),
-            _fmt(tally.precision),
-            _fmt(tally.recall),
-            _fmt(tally.f1),
+            fmt(tally.precision),
+            fmt(tally.recall),
+            fmt(tally.f1),
             target_text(category),
-            Text("yes", "green") if met else Text("no", "red"),
+            met(target_met(category, tally)),
         )
     return table
 
@@ -1128,9 +779,7 @@ def subtype_table(scores: Scores) -> Table:
     for label in sorted(scores.subtypes, key=_label_order):
         tally = scores.subtypes[label]
         corpora_text = " ".join(f"{c} {n}" for c, n in sorted(tally.corpora.items()))
-        table.add_row(
-            label, *_counts(tally), _fmt(tally.precision), _fmt(tally.recall), corpora_text
-        )
+        table.add_row(label, *_counts(tally), fmt(tally.precision), fmt(tally.recall), corpora_text)
     return table
 
 
@@ -1138,50 +787,8 @@ def _label_order(label: str) -> tuple[int, str]:
     return list(CATEGORIES).index(label.split("/")[0]), label
 
 
-def _diff(left: str, right: str, limit: int = 600) -> tuple[Text, Text]:
-    """Both texts with the words that differ highlighted, trimmed for a terminal."""
-    a, b = left.split(), right.split()
-    out_a, out_b = Text(), Text()
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        style = None if op == "equal" else "bold red"
-        out_a.append(" ".join(a[i1:i2]) + (" " if i2 > i1 else ""), style)
-        out_b.append(" ".join(b[j1:j2]) + (" " if j2 > j1 else ""), style)
-    for text in (out_a, out_b):
-        text.rstrip()
-        text.truncate(limit, overflow="ellipsis")
-    return out_a, out_b
-
-
-def spread(examples: Sequence[Example], count: int) -> list[Example]:
-    """The first ``count`` examples taking one subtype after another, so each kind shows."""
-    by_label: dict[str, list[Example]] = defaultdict(list)
-    for example in examples:
-        by_label[example.label].append(example)
-    queues = [by_label[label] for label in sorted(by_label, key=_label_order)]
-    chosen: list[Example] = []
-    for rank in range(max(map(len, queues), default=0)):
-        chosen.extend(queue[rank] for queue in queues if rank < len(queue))
-    return chosen[:count]
-
-
-def examples_table(title: str, examples: Sequence[Example], show: int, left: str) -> Table:
-    right = "kept paragraph it was taken for" if left == "removed" else "original it copies"
-    shown = spread(examples, show)
-    table = Table(title=f"{title}: {len(shown)} of {len(examples)}", title_justify="left")
-    table.add_column("case", max_width=24)
-    table.add_column(left, ratio=1)
-    table.add_column(right, ratio=1)
-    table.add_column("similarity", justify="right", max_width=18)
-    for example in shown:
-        a, b = _diff(example.left, example.right)
-        table.add_row(
-            f"{example.case}\n{example.label}", a, b, f"{example.similarity:.2f}\n{example.note}"
-        )
-    return table
-
-
 def report(
-    console: Console, scores: Scores, run: Run, dedup: cleaner.DedupOptions, show: int
+    console: Console, scores: Scores, outcome: Outcome, dedup: cleaner.DedupOptions, show: int
 ) -> None:
     console.print(category_table(scores, dedup))
     console.print(subtype_table(scores))
@@ -1192,21 +799,21 @@ def report(
             f"{', '.join((scores.mismatched + scores.unread)[:5])}[/red]"
         )
     if show:
-        if scores.false_positives:
-            console.print(
-                examples_table("False positives", scores.false_positives, show, "removed")
-            )
-        if scores.misses:
-            console.print(examples_table("Misses", scores.misses, show, "copy left in"))
-    rate = run.megabytes / run.seconds if run.seconds else float("nan")
-    console.print(
-        f"cleaner: {len(run.outputs)} documents, {run.megabytes:.2f} MB in {run.seconds:.2f} s "
-        f"= {rate:.2f} MB/s"
-    )
+        for title, found, columns in (
+            (
+                "False positives",
+                scores.false_positives,
+                ("removed", "kept paragraph it was taken for"),
+            ),
+            ("Misses", scores.misses, ("copy left in", "original it copies")),
+        ):
+            if found:
+                console.print(examples_table(title, found, show, columns, _label_order))
+    console.print(speed_line(outcome))
 
 
 def scores_json(
-    scores: Scores, run: Run, dedup: cleaner.DedupOptions, examples: bool = True
+    scores: Scores, outcome: Outcome, dedup: cleaner.DedupOptions, examples: bool = True
 ) -> dict[str, Any]:
     """The scores as plain data, with every false positive and miss if ``examples``."""
     result = {
@@ -1215,8 +822,8 @@ def scores_json(
         "subtypes": {s: t.as_dict() for s, t in scores.subtypes.items()},
         "mismatched": scores.mismatched,
         "unread": scores.unread,
-        "seconds": run.seconds,
-        "megabytes": run.megabytes,
+        "seconds": outcome.seconds,
+        "megabytes": outcome.megabytes,
     }
     if examples:
         result["false_positives"] = [asdict(e) for e in scores.false_positives]
@@ -1224,78 +831,45 @@ def scores_json(
     return result
 
 
-# --- Sweep ------------------------------------------------------------------------------------
-
-
 def sweep(
     console: Console, folder: Path, cases: dict[str, Case], workers: int, containment: float
 ) -> list[dict[str, Any]]:
     """Every threshold x shingle size on the same cases, one compact row each."""
-    table = Table(
-        title="Sweep: precision/recall per category, removals among negatives, "
+
+    def measure(setting: tuple[int, float]) -> tuple[list[str], dict[str, Any]]:
+        k, threshold = setting
+        dedup = cleaner.DedupOptions(
+            threshold=threshold, shingle_size=k, containment=containment, scope="document"
+        )
+        outcome = run_cleaner(folder, dedup, workers)
+        scores = score(cases, outcome, k)
+        tallies = {c: scores.categories.get(c, Tally()) for c in CATEGORIES}
+        cells = [_pr(tallies[c]) for c in ("exact", "rendering", "edit")]
+        targets = "".join(CATEGORIES[c][0] if target_met(c, t) else "·" for c, t in tallies.items())
+        negatives = str(tallies["negative"].removed)
+        row = [str(k), f"{threshold:.2f}", *cells, negatives, targets, f"{outcome.seconds:.1f}"]
+        return row, scores_json(scores, outcome, dedup, examples=False)
+
+    return harness.sweep(
+        console,
+        "Sweep: precision/recall per category, removals among negatives, "
         "targets met (e=exact r=rendering s=small edits n=negatives), cleaner seconds",
-        title_justify="left",
+        ("k", "threshold", "exact", "rendering", "small edits", "negatives", "met", "s"),
+        [(k, t) for k in SWEEP_SHINGLES for t in SWEEP_THRESHOLDS],
+        measure,
     )
-    columns = ("k", "threshold", "exact", "rendering", "small edits", "negatives", "met", "s")
-    for column in columns:
-        table.add_column(column, justify="right")
-    settings = [(k, t) for k in SWEEP_SHINGLES for t in SWEEP_THRESHOLDS]
-    rows = []
-    # The bar shows on a terminal only and vanishes; a log gets just the table.
-    with Progress(
-        console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()
-    ) as progress:
-        task = progress.add_task("sweeping", total=len(settings))
-        for k, threshold in settings:
-            dedup = cleaner.DedupOptions(
-                threshold=threshold, shingle_size=k, containment=containment, scope="document"
-            )
-            run = run_cleaner(folder, dedup, workers)
-            scores = score(cases, run.outputs, k)
-            tallies = {c: scores.categories.get(c, Tally()) for c in CATEGORIES}
-            cells = [_pr(tallies[c]) for c in ("exact", "rendering", "edit")]
-            met = "".join(CATEGORIES[c][0] if target_met(c, t) else "·" for c, t in tallies.items())
-            negatives = str(tallies["negative"].removed)
-            table.add_row(str(k), f"{threshold:.2f}", *cells, negatives, met, f"{run.seconds:.1f}")
-            rows.append(scores_json(scores, run, dedup, examples=False))
-            progress.advance(task)
-    console.print(table)
-    return rows
 
 
 def _pr(tally: Tally) -> str:
-    return f"{_fmt(tally.precision)}/{_fmt(tally.recall)}"
+    return f"{fmt(tally.precision)}/{fmt(tally.recall)}"
 
 
 # --- Command line -----------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    defaults = cleaner.DedupOptions()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=defaults.threshold,
-        help=f"Jaccard threshold for DedupOptions (default {defaults.threshold})",
-    )
-    parser.add_argument(
-        "--shingle-size",
-        type=int,
-        default=defaults.shingle_size,
-        help=f"words per shingle for DedupOptions (default {defaults.shingle_size})",
-    )
-    parser.add_argument(
-        "--containment",
-        type=float,
-        default=defaults.containment,
-        help=f"containment threshold for DedupOptions (default {defaults.containment})",
-    )
+    parser = harness.parser(__doc__)
     parser.add_argument("--cases", type=int, default=DEFAULT_CASES, help="cases per subtype")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the sample")
-    parser.add_argument("--workers", type=int, default=1, help="cleaner worker processes")
-    parser.add_argument("--show", type=int, default=5, help="false positives and misses shown")
-    parser.add_argument("--json", type=Path, help="also write the scores here as JSON")
     parser.add_argument(
         "--sweep",
         action="store_true",
@@ -1317,20 +891,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    console = Console(width=None if sys.stdout.isatty() else 140)
-    if not corpora.available():
-        print(f"eval skipped: {corpora.missing_message()}")
-        return 0
-    started = time.perf_counter()
-    result: dict[str, Any] = {}
-    if args.part in ("all", "paragraphs"):
-        result["paragraphs"] = paragraphs(console, args)
-    if args.part in ("all", "documents"):
-        result["documents"] = evaluate_documents.run(console, args)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    console.print(f"total {time.perf_counter() - started:.1f} s")
-    return 0
+    parts = {"paragraphs": paragraphs, "documents": evaluate_documents.run}
+    chosen = [(name, part) for name, part in parts.items() if args.part in ("all", name)]
+    return harness.main(args, chosen, width=140)
 
 
 def paragraphs(console: Console, args: argparse.Namespace) -> Any:
@@ -1351,10 +914,10 @@ def paragraphs(console: Console, args: argparse.Namespace) -> Any:
             containment=args.containment,
             scope="document",
         )
-        run = run_cleaner(folder, dedup, args.workers)
-        scores = score(by_id, run.outputs, dedup.shingle_size)
-        report(console, scores, run, dedup, args.show)
-        return scores_json(scores, run, dedup)
+        outcome = run_cleaner(folder, dedup, args.workers)
+        scores = score(by_id, outcome, dedup.shingle_size)
+        report(console, scores, outcome, dedup, args.show)
+        return scores_json(scores, outcome, dedup)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ document that loses every paragraph is rejected and so is not in the corpus: one
 reference run (``scope="document"``) read whole counts as *lost*, unless it was nothing but
 channel footers, and its paragraphs count as removals.
 
-Run through ``bench/evaluate.py`` (``make eval``) or alone: ``python bench/evaluate_documents.py``.
+Run through ``python -m bench.evaluate`` (``make eval``) or alone:
+``python -m bench.evaluate_documents``.
 """
 
 from __future__ import annotations
@@ -89,16 +90,24 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-# Run as a script, only bench/ is on the path; the repository root makes `bench` importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import cleaner
-from bench import corpora
+from bench import harness, shared_data
+from bench.harness import (
+    DEFAULT_SEED,
+    Example,
+    Outcome,
+    examples_table,
+    f1,
+    fmt,
+    met,
+    run_cleaner,
+    share,
+    speed_line,
+)
 from cleaner import fingerprint
 
 CHARSET = "charset_dataset_multiencoding"
@@ -145,7 +154,6 @@ SWEEP_THRESHOLDS = (0.7, 0.8, 0.9)
 SWEEP_MIN_DOCS = (2, 3, 5, 10)
 # (min precision, min recall) of document clusters on the labelled cases
 TARGET = (0.99, 0.95)
-DEFAULT_SEED = 20240601  # draws the injected re-scrapes and footers (evaluate.py's --seed)
 
 Pair = tuple[str, str]
 
@@ -280,8 +288,8 @@ def union_find(pairs: Iterable[Pair]) -> dict[str, str]:
 
 
 def write_bbc(folder: Path, truth: Truth) -> None:
-    root = corpora.data_dir() / corpora.BBC
-    for path in corpora.bbc_files():
+    root = shared_data.data_dir() / shared_data.BBC
+    for path in shared_data.bbc_files():
         rel = path.relative_to(root / "bbc").as_posix()
         target = folder / "bbc" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -341,7 +349,7 @@ def write_reuters(folder: Path, truth: Truth) -> None:
     out.mkdir(parents=True, exist_ok=True)
     wires: list[Wire] = []
     files: dict[str, list[str]] = defaultdict(list)
-    for path in corpora.reuters_files():
+    for path in shared_data.reuters_files():
         records = _records_of(path)
         name = f"{path.stem}.jsonl"
         for record in records:
@@ -358,18 +366,18 @@ def write_reuters(folder: Path, truth: Truth) -> None:
     label_reuters(wires, truth)
 
 
-def _records_of(path: Path) -> list[corpora.ReutersRecord]:
+def _records_of(path: Path) -> list[shared_data.ReutersRecord]:
     """The records of one SGML file (the loader reads all files in order; keep this one's)."""
     return [r for r in _all_reuters() if r.newid in _newids(path)]
 
 
-_REUTERS_CACHE: list[corpora.ReutersRecord] = []
+_REUTERS_CACHE: list[shared_data.ReutersRecord] = []
 _NEWID_CACHE: dict[Path, set[int]] = {}
 
 
-def _all_reuters() -> list[corpora.ReutersRecord]:
+def _all_reuters() -> list[shared_data.ReutersRecord]:
     if not _REUTERS_CACHE:
-        _REUTERS_CACHE.extend(corpora.reuters_records())
+        _REUTERS_CACHE.extend(shared_data.reuters_records())
     return _REUTERS_CACHE
 
 
@@ -440,12 +448,12 @@ def write_telegram(folder: Path, truth: Truth) -> None:
     out = folder / "telegram"
     out.mkdir(parents=True, exist_ok=True)
     posts: list[tuple[str, str, list[str]]] = []  # doc_id, channel, paragraphs
-    for path in corpora.telegram_files():
+    for path in shared_data.telegram_files():
         lines = []
         name = f"{path.stem}.jsonl"
         for post in json.loads(path.read_text(encoding="utf-8")):
             text = post.get("text")
-            if not isinstance(text, str) or not corpora.blank_line_paragraphs(text):
+            if not isinstance(text, str) or not shared_data.blank_line_paragraphs(text):
                 continue
             record = {
                 "id": post.get("message_id"),
@@ -456,7 +464,7 @@ def write_telegram(folder: Path, truth: Truth) -> None:
             lines.append(json.dumps(record, ensure_ascii=False))
             doc_id = f"telegram/{name}#{post.get('message_id')}"
             truth.add(Doc(doc_id, "telegram", path.stem, str(post.get("channel") or "")))
-            posts.append((doc_id, path.stem, corpora.blank_line_paragraphs(text)))
+            posts.append((doc_id, path.stem, shared_data.blank_line_paragraphs(text)))
         (out / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     label_telegram(posts, truth)
 
@@ -511,7 +519,7 @@ def charset_body(data: bytes, codec: str) -> str:
 
 
 def write_charset(folder: Path, truth: Truth) -> None:
-    root = corpora.data_dir() / CHARSET / "files"
+    root = shared_data.data_dir() / CHARSET / "files"
     if not root.is_dir():
         truth.notes.append(f"{root} not found: no charset documents")
         return
@@ -635,7 +643,7 @@ def inject(folder: Path, truth: Truth, seed: int) -> None:
         truth.dated[token_key(text)] = kind
         footed.update(chosen)
         for doc_id in chosen:
-            paragraphs = corpora.blank_line_paragraphs(store.text(doc_id) or "")
+            paragraphs = shared_data.blank_line_paragraphs(store.text(doc_id) or "")
             at = len(paragraphs) if where == "end" else min(1, len(paragraphs))
             store.replace(doc_id, "\n\n".join([*paragraphs[:at], text, *paragraphs[at:]]))
     store.flush()
@@ -648,7 +656,7 @@ def inject(folder: Path, truth: Truth, seed: int) -> None:
             if truth.docs[d].corpus == corpus and sizes[d] >= RESCRAPE_MIN_WORDS and d not in footed
         )
         for n, doc_id in enumerate(rng.sample(pool, min(RESCRAPES, len(pool)))):
-            paragraphs = corpora.blank_line_paragraphs(store.text(doc_id) or "")
+            paragraphs = shared_data.blank_line_paragraphs(store.text(doc_id) or "")
             name = f"{corpus}-{n:03d}.txt"
             (out / name).write_text("\n\n".join(updated(paragraphs, rng)) + "\n", encoding="utf-8")
             truth.add(Doc(f"updates/{name}", "updates", corpus))
@@ -705,46 +713,11 @@ class _Store:
 # --- Running the cleaner ----------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    """What one run of the cleaner made of the folder."""
-
-    paragraphs: dict[str, list[str]]  # kept doc_id -> every paragraph as read, removed included
-    removed: dict[str, list[dict[str, Any]]]  # kept doc_id -> its removal structs
-    order: list[str]  # kept doc_ids in corpus order
-    rejects: dict[str, dict[str, Any]]  # doc_id -> its reject row
-    seconds: float
-    megabytes: float
-
-
-def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Outcome:
-    with tempfile.TemporaryDirectory(prefix="cleaner-eval-docs-out-") as out_dir:
-        out = Path(out_dir) / "corpus.parquet"
-        report = cleaner.clean(
-            [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
-        )
-        frame = pd.read_parquet(out, columns=["doc_id", "paragraphs", "removed", "n_paragraphs_in"])
-        rejects = pd.read_parquet(out.with_name(f"{out.stem}.rejects.parquet"))
-    outcome = Outcome({}, {}, [], {}, report.seconds, report.bytes_in / 1e6)
-    for doc_id, kept, removed, n_in in frame.itertuples(index=False):
-        removals = [dict(r) for r in removed]
-        by_index = {int(r["index"]): str(r["paragraph"]) for r in removals}
-        rest = iter(kept)
-        outcome.paragraphs[doc_id] = [
-            by_index[i] if i in by_index else next(rest) for i in range(n_in)
-        ]
-        outcome.removed[doc_id] = removals
-        outcome.order.append(doc_id)
-    for row in rejects.to_dict("records"):
-        outcome.rejects[str(row["doc_id"])] = {str(k): v for k, v in row.items()}
-    return outcome
-
-
 def predicted_clusters(outcome: Outcome) -> dict[str, list[str]]:
     """Kept doc_id -> the documents dropped as its duplicates."""
     clusters: dict[str, list[str]] = defaultdict(list)
     for doc_id, row in outcome.rejects.items():
-        if row.get("reason") == "duplicate_document" and row.get("duplicate_of"):
+        if row["reason"] == "duplicate_document" and row["duplicate_of"]:
             clusters[str(row["duplicate_of"])].append(doc_id)
     return dict(clusters)
 
@@ -767,22 +740,9 @@ class Texts:
         kept = [p for p in paragraphs if not skip or token_key(p) not in skip]
         return [w for p in (kept or paragraphs) for w in tokens(p)]
 
-
-def share(part: float, whole: float) -> float | None:
-    """``part / whole``, or None when there is no whole (a precision with nothing removed)."""
-    return part / whole if whole else None
-
-
-@dataclass
-class Example:
-    kind: str  # "false positive", "miss"
-    label: str
-    a: str
-    b: str
-    similarity: float | None  # the cleaner's, if it compared them
-    ratio: float
-    jaccard: float | None
-    note: str
+    def excerpt(self, doc_id: str, limit: int = 260) -> str:
+        text = " ¶ ".join(self.paragraphs.get(doc_id, []))
+        return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -847,8 +807,7 @@ class DocScores:
 
     @property
     def f1(self) -> float | None:
-        p, r = self.total.precision, self.recall
-        return 2 * p * r / (p + r) if p is not None and r is not None and p + r else None
+        return f1(self.total.precision, self.recall)
 
     def met(self) -> bool:
         return (self.total.precision or 0.0) >= TARGET[0] and (self.recall or 0.0) >= TARGET[1]
@@ -883,7 +842,7 @@ def score_documents(
         adjudicated=[],
         clusters=len(clusters),
         dropped=sum(map(len, clusters.values())),
-        unread=[d for d in truth.docs if d not in outcome.paragraphs and d not in outcome.rejects],
+        unread=[d for d in truth.docs if d not in outcome.documents and d not in outcome.rejects],
         keep_order_violations=[],
     )
     similarity = {
@@ -895,8 +854,12 @@ def score_documents(
     def example(kind: str, label: str, p: Pair, note: str) -> Example:
         a, b = p
         wa, wb = texts.words(a, truth.footers), texts.words(b, truth.footers)
-        jac = document_jaccard(texts, a, b, boilerplate_keys, shingle_size)
-        return Example(kind, label, a, b, similarity.get(p), ratio(wa, wb), jac, note)
+        figures = {
+            "cleaner": similarity.get(p),  # if it compared them
+            "≈Jaccard": document_jaccard(texts, a, b, boilerplate_keys, shingle_size),
+            "ratio": ratio(wa, wb),
+        }
+        return Example(kind, label, f"{a}\n{b}", texts.excerpt(a), texts.excerpt(b), figures, note)
 
     for name, holding in _docs_by_set(truth_pairs).items():
         scores.sets[name].docs = len(holding)
@@ -927,7 +890,7 @@ def score_documents(
             scores.false_positives.append(negative)
         else:
             judged = example("false positive", f"unlabelled/{_corpus_of(truth, *p)}", p, "")
-            if judged.ratio >= NEAR_RATIO:
+            if (judged.figures["ratio"] or 0.0) >= NEAR_RATIO:
                 tally.adjudicated += 1
                 judged.kind, judged.note = "adjudicated", "near-duplicate by ratio"
                 scores.adjudicated.append(judged)
@@ -956,7 +919,7 @@ def _miss_note(p: Pair, outcome: Outcome, predicted: dict[Pair, str]) -> str:
         row = outcome.rejects.get(doc_id)
         if row is not None and row.get("reason") != "duplicate_document":
             notes.append(f"rejected: {row.get('reason')}")
-        elif doc_id not in outcome.paragraphs and row is None:
+        elif doc_id not in outcome.documents and row is None:
             notes.append("missing")
     if notes:
         return " + ".join(sorted(set(notes)))
@@ -968,7 +931,7 @@ def _head(doc_id: str, outcome: Outcome) -> str | None:
     row = outcome.rejects.get(doc_id)
     if row is not None and row.get("reason") == "duplicate_document":
         return str(row.get("duplicate_of"))
-    return doc_id if doc_id in outcome.paragraphs else None
+    return doc_id if doc_id in outcome.documents else None
 
 
 def paragraph_key(paragraph: str) -> str:
@@ -1072,28 +1035,27 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
 
     removals: list[BoilerRemoval] = []
     wrong_first = footer_paragraphs = footer_removed = 0
-    for doc_id, removed in outcome.removed.items():
-        boiler = [r for r in removed if r.get("reason") == "boilerplate"]
+    for doc_id, document in outcome.documents.items():
+        boiler = [r for r in document.removed if r.reason == "boilerplate"]
         for r in boiler:
-            of = None if r.get("repeats_doc") is None else str(r["repeats_doc"])
-            removals.append(removal(doc_id, str(r["paragraph"]), of))
+            removals.append(removal(doc_id, r.paragraph, r.repeats_doc))
             # It names the first other document holding it that stays in the corpus.
             others = [
                 d
-                for d in holders.get(paragraph_key(str(r["paragraph"])), [])
-                if d != doc_id and d in outcome.paragraphs
+                for d in holders.get(paragraph_key(r.paragraph), [])
+                if d != doc_id and d in outcome.documents
             ]
-            wrong_first += bool(others) and of != others[0]
+            wrong_first += bool(others) and r.repeats_doc != others[0]
         if _corpus(truth, doc_id) == "telegram":
-            removed_at = {int(r["index"]) for r in boiler}
-            for i, p in enumerate(outcome.paragraphs[doc_id]):
+            removed_at = {r.index for r in boiler}
+            for i, p in enumerate(document.paragraphs_in):
                 if token_key(p) in truth.footers:
                     footer_paragraphs += 1
                     footer_removed += i in removed_at
     gone = [
         d
         for d, row in outcome.rejects.items()
-        if row.get("reason") != "duplicate_document" and d in texts.paragraphs
+        if row["reason"] != "duplicate_document" and d in texts.paragraphs
     ]
     footer_only = [
         d for d in gone if all(token_key(p) in truth.footers for p in texts.paragraphs[d])
@@ -1124,9 +1086,9 @@ def _dated_footers(truth: Truth, outcome: Outcome, gone: set[str]) -> dict[str, 
             if doc_id in gone:
                 tally[0] += 1
                 tally[1] += 1
-            elif doc_id in outcome.paragraphs:
-                removed = {int(r["index"]) for r in outcome.removed[doc_id]}
-                for i, p in enumerate(outcome.paragraphs[doc_id]):
+            elif doc_id in outcome.documents:
+                removed = {r.index for r in outcome.documents[doc_id].removed}
+                for i, p in enumerate(outcome.paragraphs(doc_id)):
                     if token_key(p) == keys[kind]:
                         tally[0] += 1
                         tally[1] += i in removed
@@ -1146,15 +1108,15 @@ class Result:
     dedup: cleaner.DedupOptions
     documents: DocScores
     boilerplate: BoilerScores
-    seconds: float
-    megabytes: float
+    outcome: Outcome
 
 
 def reference_texts(folder: Path, workers: int) -> Texts:
     """Every document as the cleaner reads it: one run with documents left alone."""
     outcome = run_cleaner(folder, cleaner.DedupOptions(scope="document"), workers)
-    order = {d: i for i, d in enumerate(outcome.order)}
-    return Texts(outcome.paragraphs, order, set(outcome.rejects))
+    paragraphs = {d: document.paragraphs_in for d, document in outcome.documents.items()}
+    order = {d: i for i, d in enumerate(paragraphs)}
+    return Texts(paragraphs, order, set(outcome.rejects))
 
 
 def evaluate(
@@ -1164,15 +1126,7 @@ def evaluate(
     boiler = score_boilerplate(truth, outcome, texts, dedup.boilerplate_min_docs)
     keys = {paragraph_key(r.text) for r in boiler.removals}
     documents = score_documents(truth, outcome, texts, keys, dedup.shingle_size, dedup.keep)
-    return Result(dedup, documents, boiler, outcome.seconds, outcome.megabytes)
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def _met(ok: bool) -> Text:
-    return Text("yes", "green") if ok else Text("no", "red")
+    return Result(dedup, documents, boiler, outcome)
 
 
 def sets_table(scores: DocScores, dedup: cleaner.DedupOptions) -> Table:
@@ -1188,7 +1142,7 @@ def sets_table(scores: DocScores, dedup: cleaner.DedupOptions) -> Table:
     for name, title in LABELLED.items():
         t = scores.sets[name]
         table.add_row(
-            title, str(t.docs), str(t.pairs), str(t.found), str(t.pairs - t.found), _fmt(t.recall)
+            title, str(t.docs), str(t.pairs), str(t.found), str(t.pairs - t.found), fmt(t.recall)
         )
     pairs = sum(t.pairs for t in scores.sets.values())
     found = sum(t.found for t in scores.sets.values())
@@ -1198,7 +1152,7 @@ def sets_table(scores: DocScores, dedup: cleaner.DedupOptions) -> Table:
         str(pairs),
         str(found),
         str(pairs - found),
-        _fmt(scores.recall),
+        fmt(scores.recall),
         style="bold",
     )
     return table
@@ -1226,12 +1180,12 @@ def precision_table(scores: DocScores) -> Table:
             str(t.related),
             str(t.negative),
             str(t.unlabelled),
-            _fmt(t.precision_labels),
-            _fmt(t.precision),
-            _fmt(scores.recall) if last else "",
-            _fmt(scores.f1) if last else "",
+            fmt(t.precision_labels),
+            fmt(t.precision),
+            fmt(scores.recall) if last else "",
+            fmt(scores.f1) if last else "",
             f"P≥{TARGET[0]:g} R≥{TARGET[1]:g}" if last else "",
-            _met(scores.met()) if last else "",
+            met(scores.met()) if last else "",
             style="bold" if last else None,
         )
     return table
@@ -1246,7 +1200,7 @@ def negatives_table(scores: DocScores) -> Table:
         table.add_column(column, justify="right")
     for name, title in NEGATIVE.items():
         t = scores.negatives[name]
-        table.add_row(title, str(t.pairs), str(t.found), _met(t.found == 0))
+        table.add_row(title, str(t.pairs), str(t.found), met(t.found == 0))
     for name, title in RELATED.items():
         t = scores.related[name]
         table.add_row(f"[dim]{title} (related)[/dim]", str(t.pairs), str(t.found), "")
@@ -1289,12 +1243,12 @@ def boilerplate_table(boiler: BoilerScores) -> Table:
     table.add_row(
         "all",
         *_boiler_cells(boiler.removals),
-        _fmt(boiler.precision),
-        _fmt(boiler.recall),
+        fmt(boiler.precision),
+        fmt(boiler.recall),
         str(len(boiler.below_min_docs)),
         str(len(boiler.two_articles)),
         str(len(boiler.lost)),
-        _met(ok),
+        met(ok),
         style="bold",
     )
     return table
@@ -1314,11 +1268,11 @@ def dated_table(boiler: BoilerScores) -> Table:
             f"{kind}: {DATED_FOOTERS[kind][0][:50]}",
             str(present),
             str(removed),
-            _fmt(share(removed, present)),
+            fmt(share(removed, present)),
         )
     present = sum(p for p, _ in boiler.dated.values())
     removed = sum(r for _, r in boiler.dated.values())
-    table.add_row("all", str(present), str(removed), _fmt(share(removed, present)), style="bold")
+    table.add_row("all", str(present), str(removed), fmt(share(removed, present)), style="bold")
     return table
 
 
@@ -1339,41 +1293,6 @@ def has_figure(text: str) -> bool:
     """Whether a paragraph states a figure: a number or a number word, as the cleaner's
     paragraph rule reads them ("Qtly div 10 cts vs 10 cts prior", "Record Nov Five")."""
     return bool(fingerprint.numbers(fingerprint.normalize(text)))
-
-
-def _excerpt(texts: Texts, doc_id: str, limit: int = 260) -> str:
-    text = " ¶ ".join(texts.paragraphs.get(doc_id, []))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def spread(examples: Sequence[Example], count: int) -> list[Example]:
-    """The first ``count`` examples, one label after another, so each kind shows."""
-    by_label: dict[str, list[Example]] = defaultdict(list)
-    for e in examples:
-        by_label[e.label].append(e)
-    queues = [by_label[label] for label in sorted(by_label)]
-    chosen: list[Example] = []
-    for rank in range(max(map(len, queues), default=0)):
-        chosen.extend(q[rank] for q in queues if rank < len(q))
-    return chosen[:count]
-
-
-def examples_table(title: str, examples: Sequence[Example], texts: Texts, show: int) -> Table:
-    shown = spread(examples, show)
-    table = Table(title=f"{title}: {len(shown)} of {len(examples)}", title_justify="left")
-    table.add_column("pair", max_width=30)
-    table.add_column("first", ratio=1)
-    table.add_column("second", ratio=1)
-    table.add_column("measures", justify="right", max_width=22)
-    for e in shown:
-        measures = (
-            f"cleaner {_fmt(e.similarity)}\n≈Jaccard {_fmt(e.jaccard)}\nratio {e.ratio:.3f}"
-            f"\n{e.note}"
-        )
-        table.add_row(
-            f"{e.label}\n{e.a}\n{e.b}", _excerpt(texts, e.a), _excerpt(texts, e.b), measures
-        )
-    return table
 
 
 def boilerplate_examples(boiler: BoilerScores, show: int) -> Table:
@@ -1440,26 +1359,16 @@ def report(console: Console, result: Result, texts: Texts, show: int) -> None:
             "first other one holding the paragraph in the corpus[/yellow]"
         )
     if show:
-        if scores.false_positives:
-            console.print(examples_table("False positives", scores.false_positives, texts, show))
-        if scores.misses:
-            console.print(examples_table("Misses", scores.misses, texts, show))
-        if scores.adjudicated:
-            console.print(
-                examples_table(
-                    "Adjudicated (unlabelled, counted as true)",
-                    scores.adjudicated,
-                    texts,
-                    min(show, 3),
-                )
-            )
+        for title, found, count in (
+            ("False positives", scores.false_positives, show),
+            ("Misses", scores.misses, show),
+            ("Adjudicated (unlabelled, counted as true)", scores.adjudicated, min(show, 3)),
+        ):
+            if found:
+                console.print(examples_table(title, found, count, ("first", "second"), limit=260))
         if boiler.removals:
             console.print(boilerplate_examples(boiler, show))
-    rate = result.megabytes / result.seconds if result.seconds else float("nan")
-    console.print(
-        f"cleaner: {len(texts.paragraphs)} documents, {result.megabytes:.1f} MB in "
-        f"{result.seconds:.1f} s = {rate:.2f} MB/s"
-    )
+    console.print(speed_line(result.outcome))
 
 
 def result_json(result: Result, examples: bool = True) -> dict[str, Any]:
@@ -1497,8 +1406,8 @@ def result_json(result: Result, examples: bool = True) -> dict[str, Any]:
             "wrong_first": boiler.wrong_first,
             "dated": boiler.dated,
         },
-        "seconds": result.seconds,
-        "megabytes": result.megabytes,
+        "seconds": result.outcome.seconds,
+        "megabytes": result.outcome.megabytes,
     }
     if examples:
         data["false_positives"] = [asdict(e) for e in scores.false_positives]
@@ -1522,54 +1431,55 @@ def sweep(
     thresholds: Sequence[float],
     min_docs: Sequence[int],
 ) -> list[dict[str, Any]]:
-    table = Table(
-        title="Sweep: document clusters (P with adjudication / P labels only / R / F1, "
-        "negative pairs clustered) and boilerplate (P vs footers / R, removals of a paragraph "
-        "in <= 2 articles, documents lost whole), cleaner seconds",
-        title_justify="left",
-    )
-    columns = (
-        "threshold",
-        "min docs",
-        "P",
-        "P labels",
-        "R",
-        "F1",
-        "neg",
-        "met",
-        "BP P",
-        "BP R",
-        "BP removals",
-        "<=2 art",
-        "docs lost",
-        "s",
-    )
-    for column in columns:
-        table.add_column(column, justify="right")
-    rows = []
-    for threshold, docs in itertools.product(thresholds, min_docs):
+    """Every document threshold x boilerplate_min_docs on the same folder, a row each."""
+
+    def measure(setting: tuple[float, int]) -> tuple[list[str | Text], dict[str, Any]]:
+        threshold, docs = setting
         dedup = _replace(base, document_threshold=threshold, boilerplate_min_docs=docs)
         result = evaluate(folder, truth, texts, dedup, workers)
         s, b = result.documents, result.boilerplate
-        table.add_row(
+        row: list[str | Text] = [
             f"{threshold:.2f}",
             str(docs),
-            _fmt(s.total.precision),
-            _fmt(s.total.precision_labels),
-            _fmt(s.recall),
-            _fmt(s.f1),
+            fmt(s.total.precision),
+            fmt(s.total.precision_labels),
+            fmt(s.recall),
+            fmt(s.f1),
             str(s.total.negative),
-            _met(s.met()),
-            _fmt(b.precision),
-            _fmt(b.recall),
+            met(s.met()),
+            fmt(b.precision),
+            fmt(b.recall),
             str(len(b.removals)),
             str(len(b.two_articles)),
             str(len(b.lost)),
-            f"{result.seconds:.1f}",
-        )
-        rows.append(result_json(result, examples=False))
-    console.print(table)
-    return rows
+            f"{result.outcome.seconds:.1f}",
+        ]
+        return row, result_json(result, examples=False)
+
+    return harness.sweep(
+        console,
+        "Sweep: document clusters (P with adjudication / P labels only / R / F1, "
+        "negative pairs clustered) and boilerplate (P vs footers / R, removals of a paragraph "
+        "in <= 2 articles, documents lost whole), cleaner seconds",
+        (
+            "threshold",
+            "min docs",
+            "P",
+            "P labels",
+            "R",
+            "F1",
+            "neg",
+            "met",
+            "BP P",
+            "BP R",
+            "BP removals",
+            "<=2 art",
+            "docs lost",
+            "s",
+        ),
+        list(itertools.product(thresholds, min_docs)),
+        measure,
+    )
 
 
 def _replace(dedup: cleaner.DedupOptions, **changes: Any) -> cleaner.DedupOptions:
@@ -1680,31 +1590,13 @@ def run(console: Console, args: argparse.Namespace) -> Any:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    defaults = cleaner.DedupOptions()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--threshold", type=float, default=defaults.threshold)
-    parser.add_argument("--shingle-size", type=int, default=defaults.shingle_size)
-    parser.add_argument("--containment", type=float, default=defaults.containment)
-    parser.add_argument("--workers", type=int, default=1, help="cleaner worker processes")
-    parser.add_argument("--show", type=int, default=5, help="false positives and misses shown")
-    parser.add_argument("--json", type=Path, help="also write the scores here as JSON")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the injections")
+    parser = harness.parser(__doc__)
     add_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    console = Console(width=None if sys.stdout.isatty() else 160)
-    if not corpora.available():
-        print(f"eval skipped: {corpora.missing_message()}")
-        return 0
-    started = time.perf_counter()
-    result = run(console, args)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    console.print(f"total {time.perf_counter() - started:.1f} s")
-    return 0
+    return harness.main(parse_args(argv), [("documents", run)], width=160)
 
 
 if __name__ == "__main__":

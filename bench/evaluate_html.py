@@ -35,7 +35,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -44,16 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-# Run as a script, only bench/ is on the path; the repository root makes `bench` importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import cleaner
-from bench import corpora
-from cleaner.write import document_of
+from bench import harness, shared_data
 
 FUNDUS = "fundus_eval_news_html"
 TRAFILATURA = "trafilatura_eval_html"
@@ -175,29 +169,23 @@ class CleanerRun:
     rejects: Counter[str]
 
 
-def run_cleaner(
-    folder: Path, out: Path, scope: str, workers: int, min_docs: int = 10
-) -> CleanerRun:
+def clean_pages(folder: Path, scope: str, workers: int, min_docs: int = 10) -> CleanerRun:
     dedup = cleaner.DedupOptions(scope=scope, boilerplate_min_docs=min_docs)
-    started = time.perf_counter()
-    report = cleaner.clean(
-        [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
-    )
-    seconds = time.perf_counter() - started
-    rows = pq.read_table(out).to_pylist()
+    outcome = harness.run_cleaner(folder, dedup, workers)
+    documents = outcome.documents
     removed = [
-        (row["doc_id"], r["paragraph"])
-        for row in rows
-        for r in row["removed"]
-        if r["reason"] == "boilerplate"
+        (doc_id, r.paragraph)
+        for doc_id, document in documents.items()
+        for r in document.removed
+        if r.reason == "boilerplate"
     ]
-    texts = {row["doc_id"]: row["text"] for row in rows}
+    texts = {doc_id: document.text for doc_id, document in documents.items()}
     # A page removed as a duplicate is still in the corpus, as the page kept instead.
-    for reject in pq.read_table(out.with_name(f"{out.stem}.rejects.parquet")).to_pylist():
+    for doc_id, reject in outcome.rejects.items():
         if reject["duplicate_of"] in texts:
-            texts[reject["doc_id"]] = texts[reject["duplicate_of"]]
-    extracted = {row["doc_id"]: "\n\n".join(document_of(row).paragraphs_in) for row in rows}
-    return CleanerRun(texts, extracted, seconds, removed, report.rejects)
+            texts[doc_id] = texts[reject["duplicate_of"]]
+    extracted = {d: "\n\n".join(document.paragraphs_in) for d, document in documents.items()}
+    return CleanerRun(texts, extracted, outcome.seconds, removed, outcome.report.rejects)
 
 
 def flat_folder(pages: Sequence[Page], into: Path) -> Path:
@@ -246,9 +234,7 @@ def evaluate_set(
     runs = [("document", 10), ("corpus", 10), ("corpus", 3)]
     result: dict[str, Any] = {"pages": len(pages), "plain_seconds": plain_seconds}
     for scope, min_docs in runs:
-        run = run_cleaner(
-            folder, tmp / f"{title}-{scope}-{min_docs}.parquet", scope, workers, min_docs
-        )
+        run = clean_pages(folder, scope, workers, min_docs)
         name = f"cleaner --scope {scope}" + (
             f" --boilerplate-min-docs {min_docs}" if scope == "corpus" else ""
         )
@@ -288,7 +274,7 @@ def evaluate_set(
 
 def run(console: Console, args: argparse.Namespace) -> dict[str, Any]:
     """Both sets, scored and printed; the JSON-able result."""
-    root = corpora.data_dir()
+    root = shared_data.data_dir()
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cleaner-eval-html-") as name:
         tmp = Path(name)

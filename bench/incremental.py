@@ -28,9 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import corpora
+from bench import shared_data
 from cleaner.corpora import ExistingCorpus
 
 CLEAN = [sys.executable, "-m", "cleaner", "clean", "-q"]
@@ -41,8 +39,8 @@ def write_documents(root: Path, share: float, seed: int) -> tuple[int, int]:
     ``share`` of them, ``root/new``. Returns (documents, new documents)."""
     rng = random.Random(seed)
     total = new = 0
-    documents = [("bbc/" + name, p) for name, p in corpora.bbc_documents()]
-    documents += [(f"reuters/{name}.txt", p) for name, p in corpora.reuters_documents()]
+    documents = [("bbc/" + name, p) for name, p in shared_data.bbc_documents()]
+    documents += [(f"reuters/{name}.txt", p) for name, p in shared_data.reuters_documents()]
     for name, paragraphs in documents:
         text = "\n\n".join(paragraphs) + "\n"
         part = "new" if rng.random() < share else "old"
@@ -67,8 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("-j", "--workers", type=int, default=2)
     args = parser.parse_args(argv)
-    if not corpora.available():
-        print(f"incremental bench skipped: {corpora.missing_message()}")
+    if not shared_data.available():
+        print(f"incremental bench skipped: {shared_data.missing_message()}")
         return 0
     with tempfile.TemporaryDirectory(prefix="cleaner-incremental-") as tmp:
         root = Path(tmp)

@@ -14,13 +14,10 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from random import Random
 
 import numpy as np
 from numpy.typing import NDArray
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cleaner import DedupOptions
 from cleaner.deduplicate_corpus import CorpusIndex, decide, summarise

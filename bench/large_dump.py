@@ -32,10 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import corpora
-from bench.speed import _with_defect
+from bench import shared_data
+from bench.workload import _with_defect
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20
@@ -46,7 +44,7 @@ def write_dump(path: Path, target_bytes: int, seed: int) -> int:
     rng = random.Random(seed)
     documents = [
         (corpus, name, paragraphs)
-        for corpus, load in corpora.DOCUMENTS.items()
+        for corpus, load in shared_data.DOCUMENTS.items()
         for name, paragraphs in load()
     ]
     written = records = round_ = 0
@@ -162,8 +160,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--only", choices=["plain", "gzip"], nargs="+", default=["plain", "gzip"])
     args = parser.parse_args()
-    if not corpora.available():
-        print(f"bench-large skipped: {corpora.missing_message()}")
+    if not shared_data.available():
+        print(f"bench-large skipped: {shared_data.missing_message()}")
         return 0
     args.folder.mkdir(parents=True, exist_ok=True)
     inputs = []

@@ -40,71 +40,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import corpora
-from bench.evaluate import DEFECTS
+from bench import shared_data
+from bench.workload import SEED, SHARDS, build_workload
 from cleaner import DedupOptions
 from cleaner.tally import STAGES
 
-SHARDS = 10
-SEED = 5
 K = DedupOptions().shingle_size  # cleaner's default, used by every contender
 NUM_PERM = 128
-
-
-# --- Workload ----------------------------------------------------------------------------------
-
-
-def _with_defect(paragraphs: list[str], rng: random.Random) -> list[str]:
-    """A copy of an article with one repeated paragraph, as scrapers produce them."""
-    defect = rng.choice(DEFECTS)
-    source = 0 if defect.source == "lead" else rng.randrange(len(paragraphs))
-    copy = defect.transform(paragraphs[source], paragraphs, rng)
-    if copy is None:
-        return paragraphs
-    where = source + 1 if defect.placement == "next" else rng.randint(source + 1, len(paragraphs))
-    return [*paragraphs[:where], copy, *paragraphs[where:]]
-
-
-def build_workload(folder: Path, target_mb: float, seed: int) -> tuple[int, int]:
-    """Write rounds of the three corpora into SHARDS sub-folders until ``target_mb`` is reached.
-
-    Articles become ``.txt`` files (a tenth of the Telegram posts in cp1251, the rest UTF-8),
-    and Telegram channels also become ``.jsonl.gz`` feeds. Returns (files, bytes).
-    """
-    rng = random.Random(seed)
-    documents = [
-        (name, paragraphs) for name, load in corpora.DOCUMENTS.items() for _, paragraphs in load()
-    ]
-    files = written = 0
-    round_ = 0
-    while written < target_mb * 1e6:
-        feeds: dict[int, list[str]] = {}
-        for n, (corpus, paragraphs) in enumerate(documents):
-            article = _with_defect(paragraphs, rng) if rng.random() < 0.5 else paragraphs
-            text = "\n\n".join(article) + "\n"
-            shard = folder / f"shard{(n + round_) % SHARDS}" / f"r{round_}" / corpus
-            if corpus == "telegram" and rng.random() < 0.5:
-                feeds.setdefault(n % 24, []).append(
-                    json.dumps({"id": n, "text": text}, ensure_ascii=False)
-                )
-                continue
-            shard.mkdir(parents=True, exist_ok=True)
-            encoding = "cp1251" if corpus == "telegram" and rng.random() < 0.2 else "utf-8"
-            data = text.encode(encoding, errors="replace")
-            (shard / f"{n:06d}.txt").write_bytes(data)
-            files += 1
-            written += len(data)
-        for channel, lines in feeds.items():
-            shard = folder / f"shard{channel % SHARDS}" / f"r{round_}"
-            shard.mkdir(parents=True, exist_ok=True)
-            data = ("\n".join(lines) + "\n").encode("utf-8")
-            (shard / f"channel{channel:02d}.jsonl.gz").write_bytes(gzip.compress(data, 1, mtime=0))
-            files += 1
-            written += len(data)
-        round_ += 1
-    return files, written
 
 
 # --- The baseline ------------------------------------------------------------------------------
@@ -301,8 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the headline ratios")
     parser.add_argument("--keep", type=Path, help="build the workload here and keep it")
     args = parser.parse_args(argv)
-    if not corpora.available():
-        print(f"make bench: skipped, {corpora.missing_message()}")
+    if not shared_data.available():
+        print(f"make bench: skipped, {shared_data.missing_message()}")
         return 0
 
     from rich.console import Console

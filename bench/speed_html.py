@@ -33,10 +33,7 @@ from typing import NamedTuple
 from rich.console import Console
 from rich.table import Table
 
-# Run as a script, only bench/ is on the path; the repository root makes `bench` importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import corpora
+from bench import shared_data
 from tests import warcs
 
 SETS = (("fundus_eval_news_html", "html"), ("trafilatura_eval_html", "cache"))
@@ -123,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="rounds of each measure (best)")
     args = parser.parse_args(argv)
     console = Console(width=None)
-    root = corpora.data_dir()
+    root = shared_data.data_dir()
     if not all((root / name).is_dir() for name, _ in SETS):
         print(f"HTML speed skipped: {', '.join(n for n, _ in SETS)} not found in {root}")
         return 0

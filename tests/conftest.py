@@ -25,7 +25,7 @@ def examples(times: float) -> int:
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "news"
-# As in bench/corpora.py: a checkout that is not beside ../shared (a worktree) points at the data.
+# As in bench/shared_data.py: a checkout not beside ../shared (a worktree) points at the data.
 SHARED_DATA = Path(os.environ.get("CLEANER_DATA") or ROOT.parent / "shared" / "data")
 EXAMPLE = "000_2fcd4aba767f3dc8.txt"
 CASES = Path(__file__).resolve().parent / "cases"
