@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench bench-dask eval identical clean
+.PHONY: run test test-slow lint bench bench-dask bench-large eval identical clean
 
 $(BIN)/cleaner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ MANIFEST ?= build/identical.txt
 identical: $(BIN)/cleaner
 	mkdir -p $(dir $(MANIFEST))
 	$(BIN)/python -m bench.identical --manifest $(MANIFEST) $(if $(COMPARE),--compare $(COMPARE))
+
+# One JSON Lines dump of 0.3 GB and one of 1 GB (and its gzipped copy), written once into
+# build/large/, cleaned with 1 and 2 workers: half an hour on two cores, so not part of bench.
+bench-large: $(VENV)/.bench
+	$(BIN)/python -m bench.large_dump
 
 clean:
 	rm -rf build .venv .mypy_cache .pytest_cache .ruff_cache

@@ -16,13 +16,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cleaner.decode import Fields, Record, decode_bytes, records
+from cleaner.decode import (
+    Fields,
+    Record,
+    decode_bytes,
+    json_elements,
+    json_lines,
+    made_unique,
+    no_records,
+    records,
+)
 from cleaner.deduplicate import deduplicate
 from cleaner.document import Document, Rejected
 from cleaner.extract import declared_charset, extract, looks_like_html
 from cleaner.fingerprint import Fingerprints, fingerprint
 from cleaner.metadata import detect_language
 from cleaner.options import Options
+from cleaner.pieces import Piece, Range
+from cleaner.pieces import read as read_piece
 from cleaner.repair import repair
 from cleaner.sources import STDIN, Source, classify, open_stream, read_bytes, read_stdin
 from cleaner.split import split_paragraphs
@@ -43,11 +54,11 @@ BATCH_FILES = 1024
 
 @dataclass(frozen=True)
 class Batch:
-    """A shard of the per-batch stage: some sources, and the staging folder where its rows
+    """A shard of the per-batch stage: some pieces of files, and the staging folder where its rows
     and its index part go (see :func:`cleaner.corpus_steps.part_files`)."""
 
     number: int
-    sources: Sequence[Source]
+    pieces: Sequence[Piece]
     staging: str
 
 
@@ -67,6 +78,19 @@ class BatchResult:
     paragraphs_out: int
     removed: Counter[str]
     skipped_records: int = 0  # WARC records that are not HTML pages
+    stored: int = 0  # the bytes of the files as stored that the batch accounts for (progress)
+    part: Part | None = None  # for a piece of a file that was cut: to name its records
+
+
+@dataclass
+class Part:
+    """A piece of a file that was cut, as the process collecting the pieces needs it to name
+    their records over the whole file (see :mod:`cleaner.pieces`)."""
+
+    name: str  # the file's
+    last: bool
+    documents: list[int | None]  # the line of each corpus row's record
+    rejects: list[int | None]  # the line of each reject's record; None for lines lost
 
 
 def _documents_of(
@@ -155,61 +179,98 @@ def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatc
 def documents_in(source: Source, options: Options) -> list[Document | Rejected]:
     """One file's documents as a run reads them, each de-duplicated inside itself, and the
     records of it that cannot be documents. Raises :class:`Rejected` for an unusable file."""
-    found = _read_documents(source, options, Stopwatch())[0]
+    found = _read_documents(Piece(source), options, Stopwatch())[0]
     _deduplicate_all([d for d in found if isinstance(d, Document)], options, Stopwatch())
     return found
 
 
 def _read_documents(
-    source: Source, options: Options, clock: Stopwatch
-) -> tuple[list[Document | Rejected], int, int]:
-    """One file's documents and rejected records, the bytes read, and the records of a WARC
-    that are not pages. Raises :class:`Rejected` for an unusable file."""
+    piece: Piece, options: Options, clock: Stopwatch
+) -> tuple[list[Document | Rejected], int, int, list[int | None] | None]:
+    """A piece's documents and rejected records, the bytes read, the records of a WARC that
+    are not pages, and, for a piece of a file that was cut, the line of each record (None for
+    lines lost). Raises :class:`Rejected` for an unusable file."""
+    source = piece.source
     if source.kind == "warc":
         from cleaner.warc import Archive  # FastWARC: for web archives only
 
         with open_stream(source) as stream:
-            archive = Archive(stream, options.max_file_bytes, options.max_decompressed_bytes)
+            ranged = stream if piece.whole else Range(stream, piece)
+            archive = Archive(ranged, options.max_file_bytes, options.max_decompressed_bytes)
             # Streamed: each record's page is extracted before the next one is read.
             found = list(_documents_of(source, _timed(archive, clock, "read"), options, clock))
-        return found, archive.bytes_read, archive.skipped
+        return found, archive.bytes_read, archive.skipped, None
     with clock("read"):
-        data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
+        parts = read_piece(piece, options.max_file_bytes, options.max_decompressed_bytes)
+        if parts is None:
+            data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
+    if parts is None:
+        with clock("decode"):
+            whole = list(_records_of(source, data, options))
+        return list(_documents_of(source, whole, options, clock)), len(data), 0, None
+    fields = Fields(options.text_field, options.id_field, options.fields)
+    numbered: list[tuple[int, Record | Rejected]] = []
     with clock("decode"):
-        records = list(_records_of(source, data, options))
-    return list(_documents_of(source, records, options, clock)), len(data), 0
+        for part in parts:
+            assert part.data is not None
+            text, encoding = decode_bytes(part.data, head=part.head)
+            oversized = part.rejects(options.max_file_bytes)
+            parse = json_elements if part.array else json_lines
+            for line, record in parse(text, fields, part.line, oversized):
+                if isinstance(record, Record):
+                    record = replace(record, encoding=encoding)
+                numbered.append((line, record))
+    lines: list[int | None] = [line for line, _ in numbered]
+    if piece.whole:  # named here, as a whole read names them
+        seen: set[str | None] = set()
+        found_records = [made_unique(record, line, seen) for line, record in numbered]
+        if not numbered and parts[-1].damage is None:
+            found_records.append(no_records())
+    else:
+        found_records = [record for _, record in numbered]
+    lost = parts[-1].damaged()
+    if lost is not None:
+        found_records.append(lost)
+        lines.append(None)
+    found = list(_documents_of(source, found_records, options, clock))
+    size = sum(len(part.data or b"") for part in parts)
+    return found, size, 0, None if piece.whole else lines
 
 
 def process_batch(batch: Batch, options: Options) -> BatchResult:
-    """Read, decode, repair, split, fingerprint and de-duplicate a batch of files, and leave
-    their rows and their index part in the staging folder."""
+    """Read, decode, repair, split, fingerprint and de-duplicate a batch of pieces of files,
+    and leave their rows and their index part in the staging folder."""
     import numpy as np
 
     from cleaner.corpus_index import summarise
     from cleaner.corpus_steps import part_files
     from cleaner.formats import documents_table, index_table, reject_row, write_ipc
 
-    sources = batch.sources
+    pieces = batch.pieces
     docs: list[Document] = []
     rejects: list[dict[str, Any]] = []
     bytes_in = skipped_records = 0
     clock = Stopwatch()
-    for source in sources:
+    part: Part | None = None
+    for piece in pieces:
+        source = piece.source
         try:
-            found, read, skipped = _read_documents(source, options, clock)
+            found, read, skipped, lines = _read_documents(piece, options, clock)
         except Rejected as exc:
-            rejects.append(reject_row(source.name, source.name, exc))
-            continue
+            found, read, skipped, lines = [exc], 0, 0, None if piece.whole else [None]
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence
-            rejects.append(reject_row(source.name, source.name, _internal(exc)))
-            continue
+            found, read, skipped, lines = [_internal(exc)], 0, 0, None if piece.whole else [None]
         bytes_in += read
         skipped_records += skipped
-        for item in found:
+        if lines is not None:
+            part = Part(source.name, piece.last, [], [])
+        for n, item in enumerate(found):
             if isinstance(item, Rejected):
                 rejects.append(reject_row(source.name, _doc_id(source, item.key), item))
             else:
                 docs.append(item)
+            if part is not None and lines is not None:
+                (part.documents if isinstance(item, Document) else part.rejects).append(lines[n])
     fp = _deduplicate_all(docs, options, clock)
     with clock("deduplicate"):
         index = summarise(docs, fp)
@@ -222,7 +283,7 @@ def process_batch(batch: Batch, options: Options) -> BatchResult:
         str(rows),
         str(index_part),
         rejects,
-        len(sources),
+        sum(piece.last for piece in pieces),
         bytes_in,
         dict(clock.seconds),
         len(docs),
@@ -230,6 +291,8 @@ def process_batch(batch: Batch, options: Options) -> BatchResult:
         sum(len(d.paragraphs_in) - len(d.removed) for d in docs),
         Counter(r.reason for d in docs for r in d.removed),
         skipped_records,
+        sum(piece.stored for piece in pieces),
+        part,
     )
 
 

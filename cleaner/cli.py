@@ -354,12 +354,13 @@ def clean_command(
     show_progress = not quiet and not as_json and err.is_terminal
     with _failures(output), _engine(engine, workers, scheduler) as running:
         if show_progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 
+            # In bytes, not files: a run over one large dump advances as it is read.
             with Progress(
                 "[progress.description]{task.description}",
                 BarColumn(),
-                MofNCompleteColumn(),
+                DownloadColumn(),
                 TimeElapsedColumn(),
                 console=err,
                 transient=True,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,11 +33,16 @@ _STRAY_NULS = 0.1
 _JSON_ERRORS = (ValueError, RecursionError)
 
 
-def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
+def decode_bytes(
+    data: bytes, declared: str | None = None, head: bytes | None = None
+) -> tuple[str, str]:
     """Return ``(text, encoding)`` for a file's bytes.
 
     ``declared`` is the encoding the file says it is in (a page's ``<meta charset>``): bytes
-    that are not UTF-8 are decoded with it when they can be, before any guessing.
+    that are not UTF-8 are decoded with it when they can be, before any guessing. ``head``:
+    the first bytes of the file when ``data`` is a later piece of it (see
+    :mod:`cleaner.pieces`); a byte-order mark and the share of NUL bytes are the file's, so
+    that UTF-8 pieces decode to the same text, with the same encoding, as the whole file.
 
     >>> decode_bytes("Новости дня: всё спокойно.".encode("cp1251"))
     ('Новости дня: всё спокойно.', 'cp1251')
@@ -50,9 +55,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     >>> decode_bytes("Всё спокойно".encode()[:-1])
     ('Всё спокойн', 'utf-8')
     """
-    if data.startswith(codecs.BOM_UTF8):
+    start = data if head is None else head
+    if start.startswith(codecs.BOM_UTF8):
         try:
-            return _utf8(data[3:]), "utf-8-sig"
+            return _utf8(data[3:] if head is None else data), "utf-8-sig"
         except UnicodeDecodeError:
             pass
     else:
@@ -61,7 +67,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
         else:
-            sniff = data[:_SNIFF]
+            sniff = start[:_SNIFF]
             if sniff.count(b"\x00") < _STRAY_NULS * len(sniff):
                 return text, "utf-8"
     if b"\x00" in data[:_SNIFF] and not data.startswith(_BOMS):
@@ -157,7 +163,7 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
             yield Rejected("bad_json", f"not a JSON array: {exc}")
             return
         for position, item in enumerate(items, 1):
-            yield _once(_record(item, position, fields), position, seen)
+            yield made_unique(_record(item, position, fields), position, seen)
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
@@ -169,13 +175,41 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
         else:
             yield _record(item, 1, fields)
             return
+    found = False
+    for number, record in json_lines(text, fields):
+        found = True
+        yield made_unique(record, number, seen)
+    if not found:
+        yield no_records()
+
+
+def no_records() -> Rejected:
+    """The reject of a file of JSON lines without a single record."""
+    return Rejected("empty", "no JSON records, only blank lines")
+
+
+def json_lines(
+    text: str,
+    fields: Fields = Fields(),
+    first: int = 1,
+    oversized: Mapping[int, Rejected] | None = None,
+) -> Iterator[tuple[int, Record | Rejected]]:
+    """The records of JSON Lines text with their line numbers, counted from ``first``; keys
+    are not yet made unique (:func:`records` does it, or, for a file read in pieces, the
+    process that puts the pieces together). ``oversized`` holds the rejects of lines left
+    out for their size, by line number: each comes in its line's turn.
+
+    >>> [(n, r.key) for n, r in json_lines('{"id": 7, "text": "a"}\\n\\n[1]', first=4)]
+    [(4, '7'), (6, '6')]
+    """
     # Lines end at "\n" only: str.splitlines would also cut at U+2028 and U+0085, which JSON
     # allows unescaped inside strings.
-    found = False
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(text.split("\n"), first):
+        if oversized and number in oversized:
+            yield number, oversized[number]
+            continue
         if not line.strip():
             continue
-        found = True
         try:
             item = json.loads(line)
         except _JSON_ERRORS as exc:
@@ -183,24 +217,58 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
                 why = f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
             else:
                 why = str(exc)
-            yield _once(
-                Rejected("bad_json", f"line {number}: {why}", key=str(number)), number, seen
-            )
+            yield number, Rejected("bad_json", f"line {number}: {why}", key=str(number))
             continue
-        yield _once(_record(item, number, fields), number, seen)
-    if not found:
-        yield Rejected("empty", "no JSON records, only blank lines")
+        yield number, _record(item, number, fields)
 
 
-def _once(found: Record | Rejected, position: int, seen: set[str | None]) -> Record | Rejected:
-    if found.key in seen:
-        key = f"{found.key}@{position}"
-        if isinstance(found, Rejected):
-            found.key = key
-        else:
-            found = replace(found, key=key)
-    seen.add(found.key)
-    return found
+def json_elements(
+    text: str,
+    fields: Fields = Fields(),
+    first: int = 1,
+    oversized: Mapping[int, Rejected] | None = None,
+) -> Iterator[tuple[int, Record | Rejected]]:
+    """The records of a run of a JSON array's elements (the text between two commas, or a
+    bracket and a comma) with their positions, counted from ``first``; keys not yet made
+    unique, and ``oversized`` as for :func:`json_lines`.
+
+    >>> [(n, r.key) for n, r in json_elements(' {"text": "a"}, {"id": 4, "text": "b"}', first=7)]
+    [(7, '7'), (8, '4')]
+    """
+    try:
+        items = json.loads(f"[{text}]")
+    except _JSON_ERRORS as exc:  # parsed once already, when the array was cut
+        yield first, Rejected("bad_json", f"not a JSON array: {exc}", key=str(first))
+        return
+    for position, item in enumerate(items, first):
+        yield position, _record(item, position, fields)
+    yield from (oversized or {}).items()
+
+
+def unique_key(key: str | None, position: int, seen: set[str | None]) -> str | None:
+    """``key``, or ``key@position`` when an earlier record of the file has it; remembered.
+
+    >>> seen = set()
+    >>> [unique_key(k, n, seen) for n, k in enumerate(["7", "8", "7"], 1)]
+    ['7', '8', '7@3']
+    """
+    if key in seen:
+        key = f"{key}@{position}"
+    seen.add(key)
+    return key
+
+
+def made_unique(
+    found: Record | Rejected, position: int, seen: set[str | None]
+) -> Record | Rejected:
+    """A record with its key made unique in its file (:func:`unique_key`)."""
+    key = unique_key(found.key, position, seen)
+    if key == found.key:
+        return found
+    if isinstance(found, Rejected):
+        found.key = key
+        return found
+    return replace(found, key=key)
 
 
 def _record(item: Any, position: int, fields: Fields) -> Record | Rejected:

@@ -10,20 +10,29 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import replace
 from functools import partial
+from hashlib import blake2b
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cleaner.chain import BATCH_BYTES, BATCH_FILES, Batch, process_batch
+import numpy as np
+
+from cleaner.chain import BATCH_BYTES, BATCH_FILES, Batch, BatchResult, process_batch
+from cleaner.decode import no_records, unique_key
 from cleaner.errors import InputError
 from cleaner.options import Options, metadata
-from cleaner.sources import STDIN, Walk, batched, classify, read_stdin
+from cleaner.pieces import batched, cut
+from cleaner.sources import STDIN, Walk, classify, read_stdin
 from cleaner.tally import Report, Stopwatch
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+    from numpy.typing import NDArray
+
     from cleaner.corpus_index import CorpusIndex
     from cleaner.corpus_steps import Outcome
     from cleaner.engine import Engine
@@ -39,9 +48,10 @@ def clean(
     """Clean files, folders or ``-`` (stdin) into a Parquet corpus at ``output``.
 
     Writes ``output``, and ``<stem>.rejects.parquet`` and ``<stem>.index.parquet`` beside it,
-    atomically, and returns a :class:`Report`. ``progress(done_files, total_files)`` is called
-    after each batch; ``total_files`` is None while the inputs are still being walked (the
-    first batches are at work before a large folder has been listed to its end). ``engine``
+    atomically, and returns a :class:`Report`. ``progress(done_bytes, total_bytes)`` is called
+    after each batch, in bytes of the files as stored, so that it advances through a large
+    file; ``total_bytes`` is None while the inputs are still being walked (the first batches
+    are at work before a large folder has been listed to its end). ``engine``
     runs the work (:class:`cleaner.LocalPool`, ...; by default this process alone). Raises
     :class:`cleaner.InputError` when an input does not exist, or when a corpus given
     in ``options.against`` is missing, has no index or does not compare, and
@@ -74,7 +84,14 @@ def clean(
     existing = [ExistingCorpus.open(Path(p), fingerprint, "--against ") for p in options.against]
     report = Report(output, skipped=walk.skipped)
     sources = (read_stdin(source, options.max_file_bytes) for source in walk)
-    batches = batched(sources, BATCH_FILES, BATCH_BYTES)
+    pieces = (
+        piece
+        for source in sources
+        for piece in cut(source, options.max_file_bytes, options.max_decompressed_bytes)
+    )
+    batches = batched(pieces, BATCH_FILES, BATCH_BYTES)
+    names = _Names()
+    stored = 0
     work = partial(process_batch, options=options)
     clock = Stopwatch()
     across = options.dedup.scope == "corpus"
@@ -86,7 +103,7 @@ def clean(
         shards = (Batch(n, batch, str(staging.path)) for n, batch in enumerate(batches))
         for result in engine.map(work, shards):
             with clock("write"):
-                index_part = read_ipc(result.index)
+                index_part = names(result, read_ipc(result.index))
                 if across:  # the rows wait in their part files for the corpus-wide pass
                     parts.append(read_index(index_part, options.dedup.num_perm))
                     doc_ids.append(index_part.column("doc_id"))
@@ -106,8 +123,9 @@ def clean(
             report.paragraphs_out += result.paragraphs_out
             report.removed.update(result.removed)
             report.rejects.update(row["reason"] for row in result.rejects)
+            stored += result.stored
             if progress is not None:
-                progress(report.files, walk.found if walk.done else None)
+                progress(stored, walk.found_bytes if walk.done else None)
         report.documents_out = report.documents - report.rejected
         if across:
             index = CorpusIndex.concat(parts, options.dedup.num_perm)
@@ -123,6 +141,96 @@ def clean(
     report.seconds = time.perf_counter() - started
     report.stages = dict(clock.seconds)
     return report
+
+
+class _Names:
+    """The doc_ids of the records of files that were cut, made unique over each whole file
+    as a whole read makes them (``7@12``: :func:`cleaner.decode.unique_key`), as the pieces'
+    results come back in order."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, _Seen] = {}
+        self.records: Counter[str] = Counter()
+
+    def __call__(self, result: BatchResult, index_part: pa.Table) -> pa.Table:
+        """The batch's index part with its records named; its rows' part file and its
+        rejects renamed alike (a rename is rare: an id that a file repeats)."""
+        from cleaner.formats import read_ipc, reject_row, write_ipc
+
+        part = result.part
+        if part is None:
+            return index_part
+        seen = self.seen.setdefault(part.name, _Seen())
+        ids = index_part.column("doc_id").to_pylist()
+        rows = sorted(
+            [(line, True, n) for n, line in enumerate(part.documents) if line is not None]
+            + [(line, False, n) for n, line in enumerate(part.rejects) if line is not None]
+        )
+        found = [ids[n] if document else result.rejects[n]["doc_id"] for _, document, n in rows]
+        here: set[str | None] = set()  # the piece's own, named
+        renamed = False
+        for (line, document, n), doc_id, earlier in zip(rows, found, seen.have(found), strict=True):
+            named = unique_key(doc_id, line, here) if not earlier else f"{doc_id}@{line}"
+            here.add(named)
+            if named != doc_id:
+                if document:
+                    ids[n], renamed = named, True
+                else:
+                    result.rejects[n]["doc_id"] = named
+        seen.add(here)
+        self.records[part.name] += len(rows)
+        if renamed:
+            index_part = _with_doc_ids(index_part, ids)
+            # the rows are memory-mapped from their file: the renamed ones go to a new file
+            renamed_rows = f"{result.rows}.renamed"
+            write_ipc(Path(renamed_rows), _with_doc_ids(read_ipc(result.rows), ids))
+            os.replace(renamed_rows, result.rows)
+        if part.last:
+            del self.seen[part.name]
+            if not self.records.pop(part.name) and None not in part.rejects:
+                result.rejects.append(reject_row(part.name, part.name, no_records()))
+        return index_part
+
+
+def _with_doc_ids(table: pa.Table, doc_ids: list[str]) -> pa.Table:
+    column = table.schema.get_field_index("doc_id")
+    return table.set_column(column, "doc_id", [doc_ids])
+
+
+class _Seen:
+    """The doc_ids a file's records have had so far, as 64-bit hashes in sorted runs that
+    merge as they grow (a log-structured set): 8 bytes an id where a set of the strings takes
+    about 110, so that a file of ten million records keeps 80 MB, not a gigabyte. Two ids
+    share a hash with probability about n²/2⁶⁵ (3e-8 for a million records in one file),
+    the only way it differs from a set of the ids; the hash is the same in every run, so a
+    run's output does not depend on Python's hash seed."""
+
+    def __init__(self) -> None:
+        self.runs: list[NDArray[np.int64]] = []
+
+    def have(self, ids: Sequence[str | None]) -> NDArray[np.bool_]:
+        """Which of ``ids`` were added before."""
+        hashes = _hashes(ids)
+        found = np.zeros(len(ids), dtype=bool)
+        for run in self.runs:
+            at = np.searchsorted(run, hashes).clip(max=len(run) - 1)
+            found |= run[at] == hashes
+        return found
+
+    def add(self, ids: set[str | None]) -> None:
+        if not ids:
+            return
+        self.runs.append(np.sort(_hashes(ids)))
+        while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+            last = self.runs.pop()
+            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]))
+
+
+def _hashes(ids: Iterable[str | None]) -> NDArray[np.int64]:
+    """64-bit hashes of doc_ids, the same in every process and run (None, a record without
+    an id, hashes as the empty string, which no named record has)."""
+    digests = b"".join(blake2b((i or "").encode(), digest_size=8).digest() for i in ids)
+    return np.frombuffer(digests, dtype=np.int64)
 
 
 def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:

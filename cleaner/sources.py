@@ -100,9 +100,10 @@ class Walk:
     """The sources of some inputs, found while they are iterated, in path order.
 
     Work can start on the first files before a large folder has been walked to its end.
-    ``found`` counts the sources so far, ``done`` tells that the walk has ended, and
-    ``skipped`` counts the files of formats not read so far, by extension. Inputs that do not
-    exist, or that are given twice, raise :class:`InputError` here, before anything is read.
+    ``found`` counts the sources so far and ``found_bytes`` their sizes, ``done`` tells that
+    the walk has ended, and ``skipped`` counts the files of formats not read so far, by
+    extension. Inputs that do not exist, or that are given twice, raise :class:`InputError`
+    here, before anything is read.
 
     Names: with one input, a file is named by its file name and a folder's files by their
     path relative to it; with several, each input is named by the last components of its path
@@ -131,12 +132,14 @@ class Walk:
         self.own = own or _nothing
         self.skipped: Counter[str] = Counter()
         self.found = 0
+        self.found_bytes = 0  # their sizes, as stored
         self.done = False
 
     def __iter__(self) -> Iterator[Source]:
         for item, label in zip(self.inputs, self.labels, strict=True):
             for source in self._sources(item, label):
                 self.found += 1
+                self.found_bytes += source.size
                 yield source
         self.done = True
 
@@ -337,28 +340,6 @@ def _size(file: os.DirEntry[str] | Path) -> int:
         return 0
 
 
-def batched(sources: Iterable[Source], files: int, size: int) -> Iterator[list[Source]]:
-    """Cut sources, in order, into batches of at most ``files`` files and ``size`` bytes.
-
-    A batch is what one worker holds in memory at a time, so it is bounded by bytes as well
-    as by count; a file larger than ``size`` is a batch of its own.
-
-    >>> sized = [Source(f"{n}.txt", f"{n}.txt", "article", size=n) for n in (5, 5, 9, 1)]
-    >>> [len(batch) for batch in batched(sized, files=3, size=10)]
-    [2, 2]
-    """
-    current: list[Source] = []
-    held = 0
-    for source in sources:
-        if current and (len(current) >= files or held + source.size > size):
-            yield current
-            current, held = [], 0
-        current.append(source)
-        held += source.size
-    if current:
-        yield current
-
-
 def read_stdin(source: Source, max_file_bytes: int) -> Source:
     """Read standard input into the source, so that any process can handle it."""
     if source.path != STDIN or source.payload is not None:
@@ -422,6 +403,13 @@ def open_stream(source: Source) -> Iterator[IO[bytes]]:
         raise Rejected("unreadable", exc.strerror or str(exc)) from None
     with open(fd, "rb") as stream:
         yield stream
+
+
+def open_regular(path: str) -> IO[bytes]:
+    """A regular file opened for reading (buffered); a named pipe or a device is a
+    :class:`Rejected`, refused without blocking."""
+    fd, _ = _open(path)
+    return open(fd, "rb")
 
 
 def _gunzipped(stream: IO[bytes], max_decompressed_bytes: int) -> bytes:

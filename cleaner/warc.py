@@ -16,6 +16,7 @@ take for a URL, so nothing is fetched.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -34,7 +35,7 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml")
 class Archive:
     """The page records of a WARC stream; ``skipped`` and ``bytes_read`` count as it is read."""
 
-    stream: IO[bytes]
+    stream: IO[bytes] | io.RawIOBase
     max_record_bytes: int
     max_decoded_bytes: int
     skipped: int = 0

@@ -25,6 +25,7 @@ from cleaner.document import Rejected
 from cleaner.fingerprint import normalize
 from cleaner.formats import REJECTS_SCHEMA, read_ipc
 from cleaner.options import Options
+from cleaner.pieces import Piece
 from cleaner.repair import repair_lines
 from cleaner.sources import Source, portable_name
 from cleaner.split import split_paragraphs
@@ -249,7 +250,7 @@ def test_every_document_read_is_in_the_corpus_or_the_rejects_and_can_be_written(
     name = portable_name(os.fsdecode(raw_name))
     source = Source("-", name, kind, payload=data, size=len(data))
     with tempfile.TemporaryDirectory() as staging:
-        result = process_batch(Batch(0, [source], staging), Options(max_paragraphs=50))
+        result = process_batch(Batch(0, [Piece(source)], staging), Options(max_paragraphs=50))
         docs = read_ipc(result.rows).to_pylist()  # built with the corpus schema: writable
     outputs = result.documents + len(result.rejects)
     if kind == "article":
