@@ -458,10 +458,24 @@ def _say(line: str) -> None:
 
 
 @contextmanager
+def _stops_unmasked() -> Iterator[None]:
+    """A stop raised while a C extension module is imported (pyarrow imports pandas on the
+    first conversion that may need it) reaches us as a SystemError "returned a result with
+    an exception set" over it: the stop it carries is raised instead."""
+    try:
+        yield
+    except SystemError as exc:
+        stop = exc.__cause__ or exc.__context__
+        if isinstance(stop, KeyboardInterrupt | _Terminated):
+            raise stop from None
+        raise
+
+
+@contextmanager
 def _failures(output: Path) -> Iterator[None]:
     """Every way a run can fail, as one line on stderr and its exit status."""
     try:
-        with _stops_raise_once():
+        with _stops_raise_once(), _stops_unmasked():
             yield
     except InputError as exc:
         _fail(str(exc), 2)

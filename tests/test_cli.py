@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from cleaner.cli import app
@@ -460,3 +461,16 @@ def test_fix_starts_without_arrow_pandas_or_charset_detection() -> None:
     code = f"import sys, cleaner.cli; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_stop_that_surfaces_as_a_system_error_is_still_a_stop() -> None:
+    """Ctrl-C while a C extension module is being imported (pyarrow importing pandas in the
+    middle of a run) reaches Python as a SystemError over the KeyboardInterrupt: exit 130."""
+    from cleaner import cli
+
+    with pytest.raises(typer.Exit) as ended, cli._failures(Path("c.parquet")):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as stop:
+            raise SystemError("<class 'x'> returned a result with an exception set") from stop
+    assert ended.value.exit_code == 130
