@@ -77,8 +77,13 @@ class Staging:
             raise
 
     def close(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-        os.close(self.fd)
+        try:
+            shutil.rmtree(self.path, ignore_errors=True)
+        except BaseException:  # a stop cut the removal short (the CLI ignores a second one)
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+        finally:
+            os.close(self.fd)
 
 
 def remove_stale(target: Path, before: float) -> None:

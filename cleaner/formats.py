@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# pyarrow imports pandas itself, lazily, on the first conversion that may involve it: in
+# the middle of a run, where a Ctrl-C landing in that import left pandas half-initialised
+# and the clean-up after it failed with a traceback. Imported here, with Arrow, before a run
+# begins.
+import pandas  # noqa: F401
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
