@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import stat
 import tempfile
 from collections.abc import Callable
@@ -59,31 +60,52 @@ class LockedTemp:
         os.close(self.fd)
 
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
 class Staging:
     """A temporary folder beside ``target`` for the files the steps of a run hand each other.
 
     Named and locked like a :class:`LockedTemp` (so a killed run's folder is swept too), and
-    removed with all it holds by :meth:`close`, whether the run succeeded or failed.
+    removed with all it holds when the ``with`` block ends, whether the run succeeded or
+    failed. It is made on entering the block, with SIGINT and SIGTERM held back, so that no
+    stop can fall between making it and the block that removes it.
     """
 
     def __init__(self, target: Path) -> None:
-        name = tempfile.mkdtemp(dir=target.parent, prefix=temp_prefix(target), suffix=STAGING)
-        self.path = Path(name)
-        self.fd = os.open(name, os.O_RDONLY)
+        self.target = target
+
+    def __enter__(self) -> Staging:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
         try:
+            name = tempfile.mkdtemp(
+                dir=self.target.parent, prefix=temp_prefix(self.target), suffix=STAGING
+            )
+            self.path = Path(name)
+            self.fd = os.open(name, os.O_RDONLY)
             fcntl.flock(self.fd, fcntl.LOCK_EX)
-        except BaseException:
-            self.close()
-            raise
+        finally:
+            try:  # a stop held back is raised here, as soon as it is let through
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            except BaseException:
+                self.close()
+                raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
+        """Remove the folder and all it holds; what of it was made, if making it failed."""
         try:
-            shutil.rmtree(self.path, ignore_errors=True)
+            if hasattr(self, "path"):
+                shutil.rmtree(self.path, ignore_errors=True)
         except BaseException:  # a stop cut the removal short (the CLI ignores a second one)
             shutil.rmtree(self.path, ignore_errors=True)
             raise
         finally:
-            os.close(self.fd)
+            if hasattr(self, "fd"):
+                os.close(self.fd)
 
 
 def remove_stale(target: Path, before: float) -> None:

@@ -12,7 +12,6 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import closing
 from dataclasses import replace
 from functools import partial
 from hashlib import blake2b
@@ -99,7 +98,7 @@ def clean(
     doc_ids: list[pa.ChunkedArray] = []
     rows: list[RowFile] = []
     # The staging folder goes before the writer commits or abandons the outputs.
-    with CorpusWriter(output, metadata(options)) as writer, closing(Staging(output)) as staging:
+    with CorpusWriter(output, metadata(options)) as writer, Staging(output) as staging:
         shards = (Batch(n, batch, str(staging.path)) for n, batch in enumerate(batches))
         for result in engine.map(work, shards):
             with clock("write"):
@@ -277,7 +276,7 @@ def merge(
     options = replace(Options.from_recorded(first.metadata["options"]), against=())
     report = Report(Path(output))
     clock = Stopwatch()
-    with CorpusWriter(output, metadata(options)) as writer, closing(Staging(output)) as staging:
+    with CorpusWriter(output, metadata(options)) as writer, Staging(output) as staging:
         for corpus in opened:
             kept = pq.read_table(corpus.path, columns=["n_paragraphs_out"]).column(0)
             report.paragraphs_out += pc.sum(kept).as_py() or 0
