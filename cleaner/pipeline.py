@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cleaner.chain import BATCH_BYTES, BATCH_FILES, Batch, BatchResult, process_batch
+from cleaner.chain import BATCH_BYTES, BATCH_FILES, Batch, BatchResult, file_kind, process_batch
 from cleaner.decode import no_records, unique_key
 from cleaner.errors import InputError
 from cleaner.options import Options, metadata
 from cleaner.pieces import batched, cut
-from cleaner.sources import STDIN, Walk, classify, read_stdin
+from cleaner.sources import STDIN, Walk, read_stdin
 from cleaner.tally import Report, Stopwatch
 
 if TYPE_CHECKING:
@@ -72,9 +72,8 @@ def clean(
     started = time.perf_counter()
     if options.against and options.dedup.scope != "corpus":
         raise InputError("--against compares documents across corpora: it needs --scope corpus")
-    stdin_kind = classify(f"{STDIN}.{options.stdin_format}")
-    assert stdin_kind is not None  # Options allows only formats that are read
-    walk = Walk(inputs, stdin_kind[0], options.follow_symlinks, own_files(output))
+    stdin_kind = file_kind(STDIN, options)[0]
+    walk = Walk(inputs, stdin_kind, options.follow_symlinks, own_files(output))
     folders = [item for item in inputs if item != STDIN and os.path.isdir(item)]
     files = [item for item in inputs if item != STDIN and item not in folders]
     against = [path for corpus in options.against for path in output_paths(Path(corpus))]
