@@ -26,7 +26,7 @@ from cleaner.dask_engine import DaskEngine, dask_engine
 from cleaner.deduplicate import DedupOptions
 from tests.conftest import FIXTURES, shared
 from tests.terminal import CLEANER, CTRL_C, SIGTERM, listing, stop_in_terminal
-from tests.test_engine import fail_on_seven, slow_square
+from tests.test_engine import fail_on_seven, slow_square, taken_ahead
 from tests.test_interrupt import EXPECTED, LIMIT, generate_feeds
 
 
@@ -115,18 +115,8 @@ def test_corpora_cleaned_and_merged_on_dask_are_the_local_pool_s(
 
 
 def test_results_come_in_input_order_and_at_most_two_per_thread_ahead(engine: DaskEngine) -> None:
-    taken = 0
-
-    def items() -> Iterator[int]:
-        nonlocal taken
-        for n in range(30):
-            taken += 1
-            yield n
-
-    results = []
-    for result in engine.map(slow_square, items()):
-        results.append(result)
-        assert taken - len(results) < 2 * engine.workers
+    results, ahead = taken_ahead(engine)
+    assert ahead < 2 * engine.workers
     assert results == [n * n for n in range(30)]
 
 
