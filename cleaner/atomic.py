@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import signal
 import stat
 import tempfile
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from cleaner.formats import output_paths
+from cleaner.stops import made_whole
 
 STAGING = ".staging.tmp"  # how a Staging folder's name ends
 
@@ -32,19 +32,22 @@ def temp_prefix(target: Path) -> str:
 
 
 class LockedTemp:
-    """A new temporary file beside ``target``, locked until :meth:`release`."""
+    """A new temporary file beside ``target``, locked until :meth:`release`.
+
+    Made with stops held back (:func:`~cleaner.stops.made_whole`): a Ctrl-C cannot leave a
+    file that no one will remove.
+    """
 
     def __init__(self, target: Path, suffix: str = ".tmp") -> None:
+        self.replaced = False
+        made_whole(lambda: self._make(target, suffix), self.release)
+
+    def _make(self, target: Path, suffix: str) -> None:
         self.fd, name = tempfile.mkstemp(
             dir=target.parent, prefix=temp_prefix(target), suffix=suffix
         )
         self.path = Path(name)
-        self.replaced = False
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-        except BaseException:
-            self.release()
-            raise
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
 
     def replace(self, target: Path) -> None:
         """Put the file in ``target``'s place, with the mode any new file would get (mkstemp
@@ -54,13 +57,13 @@ class LockedTemp:
         self.replaced = True
 
     def release(self) -> None:
-        """Unlock the file, removing it unless it has replaced its target."""
-        if not self.replaced:
+        """Unlock the file, removing it unless it has replaced its target (what of it was
+        made, if making it failed)."""
+        if hasattr(self, "path") and not self.replaced:
             self.path.unlink(missing_ok=True)
-        os.close(self.fd)
-
-
-_STOPS = {signal.SIGINT, signal.SIGTERM}
+        if hasattr(self, "fd"):
+            os.close(self.fd)
+            del self.fd
 
 
 class Staging:
@@ -76,21 +79,16 @@ class Staging:
         self.target = target
 
     def __enter__(self) -> Staging:
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-        try:
-            name = tempfile.mkdtemp(
-                dir=self.target.parent, prefix=temp_prefix(self.target), suffix=STAGING
-            )
-            self.path = Path(name)
-            self.fd = os.open(name, os.O_RDONLY)
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-        finally:
-            try:  # a stop held back is raised here, as soon as it is let through
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            except BaseException:
-                self.close()
-                raise
+        made_whole(self._make, self.close)
         return self
+
+    def _make(self) -> None:
+        name = tempfile.mkdtemp(
+            dir=self.target.parent, prefix=temp_prefix(self.target), suffix=STAGING
+        )
+        self.path = Path(name)
+        self.fd = os.open(name, os.O_RDONLY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -106,6 +104,7 @@ class Staging:
         finally:
             if hasattr(self, "fd"):
                 os.close(self.fd)
+                del self.fd
 
 
 def remove_stale(target: Path, before: float) -> None:

@@ -36,12 +36,12 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from queue import SimpleQueue
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from cleaner.errors import WorkerLost
+from cleaner.stops import STOPS, stops_held
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,7 +49,6 @@ R = TypeVar("R")
 # Workers start by forking: they need nothing pickled but their batches, and start at once.
 _FORK = multiprocessing.get_context("fork")
 _REAP_SECONDS = 1.0  # how long a stop waits for killed workers to be reaped, all together
-_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Engine(Protocol):
@@ -129,7 +128,10 @@ class _Worker(Generic[T, R]):
         self.held: deque[_Batch[R]] = deque()  # sent, result not yet back, in order
 
     def start(self) -> None:
-        with _stops_held():
+        # A stop raised in the middle of a fork is lost (inside fork's hooks) or loses the
+        # worker (before its process handle is kept); and the child runs this process's
+        # handlers until it ignores both signals, so they must not raise there either.
+        with stops_held():
             self.process.start()
         self.child_batches.close()
         self.child_results.close()
@@ -197,7 +199,7 @@ def _work(
     results: Connection,
     theirs: list[Connection],
 ) -> None:
-    for stop in _STOPS:
+    for stop in STOPS:  # held back while it was born (see stops_held)
         signal.signal(stop, signal.SIG_IGN)
     for end in theirs:
         end.close()
@@ -227,28 +229,6 @@ def _take(batches: Connection, queue: SimpleQueue[Any]) -> None:
             queue.put(batches.recv())
         except (EOFError, OSError):  # the engine has stopped, or its process is gone
             os._exit(0)
-
-
-@contextmanager
-def _stops_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait while a worker is born, and are handled as usual after.
-
-    A KeyboardInterrupt raised in the middle of a fork is lost (inside fork's hooks) or loses
-    the worker (before its process handle is kept); and the child runs this process's handlers
-    until it ignores both signals, so they must not raise there either.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers run in the main thread only
-        return
-    caught: list[int] = []
-    previous = {stop: signal.signal(stop, lambda n, _: caught.append(n)) for stop in _STOPS}
-    try:
-        yield
-    finally:
-        for stop, action in previous.items():
-            signal.signal(stop, signal.SIG_DFL if action is None else action)
-        for signum in caught:
-            signal.raise_signal(signum)
 
 
 def _stop(crew: list[_Worker[Any, Any]]) -> None:

@@ -39,6 +39,7 @@ from cleaner.formats import (
     rejects_path,
 )
 from cleaner.sources import classify
+from cleaner.stops import made_whole
 
 ROW_GROUP = 4096
 ROW_GROUP_BYTES = 64 * 1024 * 1024  # keeps the rows held before a flush bounded in memory
@@ -196,7 +197,12 @@ class CorpusWriter:
         self.output = output
         # An option given as undecodable bytes (a lone surrogate) stays as its JSON escape.
         text = json.dumps(metadata, sort_keys=True, ensure_ascii=False)
-        encoded = text.encode("utf-8", "backslashreplace")
+        self.encoded = text.encode("utf-8", "backslashreplace")
+        self.made: list[Path] = []
+        self.tables: list[_TableWriter] = []
+
+    def _open(self) -> None:
+        output = self.output
         # Folders made for the output go again if the run fails: it leaves nothing new behind.
         self.made = [p for p in (output.parent, *output.parent.parents) if not p.exists()]
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -205,18 +211,12 @@ class CorpusWriter:
             remove_stale(target, started)
         # Renamed into place in this order, the corpus last: a corpus is never newer than
         # the rejects and index beside it.
-        self.tables: list[_TableWriter] = []
-        try:
-            for target, schema, settings in (
-                (rejects_path(output), REJECTS_SCHEMA, REJECTS_PARQUET),
-                (index_path(output), INDEX_SCHEMA, INDEX_PARQUET),
-                (output, CORPUS_SCHEMA, CORPUS_PARQUET),
-            ):
-                self.tables.append(_TableWriter(target, schema, encoded, settings))
-        except BaseException:
-            self._abandon()
-            raise
-        self.rejects, self.index, self.corpus = self.tables
+        for target, schema, settings in (
+            (rejects_path(output), REJECTS_SCHEMA, REJECTS_PARQUET),
+            (index_path(output), INDEX_SCHEMA, INDEX_PARQUET),
+            (output, CORPUS_SCHEMA, CORPUS_PARQUET),
+        ):
+            self.tables.append(_TableWriter(target, schema, self.encoded, settings))
         self.pending_rejects: list[dict[str, Any]] = []
 
     def add_corpus_table(self, table: pa.Table) -> None:
@@ -239,6 +239,9 @@ class CorpusWriter:
         self.index.add_table(table)
 
     def __enter__(self) -> CorpusWriter:
+        """Open the temporary files, stops held back (:func:`~cleaner.stops.made_whole`)."""
+        made_whole(self._open, self._abandon)
+        self.rejects, self.index, self.corpus = self.tables
         return self
 
     def __exit__(
