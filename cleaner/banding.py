@@ -13,8 +13,10 @@ them. Every candidate left is verified exactly by the level that asked for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,9 +60,43 @@ _BAND_MIX = np.random.RandomState(0x5EED).randint(1, 1 << 62, 1024, dtype=np.uin
 
 def band_keys(signatures: NDArray[np.uint32], band: int, rows: int) -> NDArray[np.uint64]:
     """One 64-bit key per signature for its rows of ``band``: equal rows, equal keys."""
-    block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-    keys: NDArray[np.uint64] = (block * _BAND_MIX[:rows]).sum(axis=1) ^ block[:, 0]
+    return fold_rows(signatures[:, band * rows : (band + 1) * rows])
+
+
+def fold_rows(block: NDArray[np.uint32]) -> NDArray[np.uint64]:
+    """One 64-bit key per row of a band's block of signature entries (signatures x rows)."""
+    wide = block.astype(np.uint64)
+    keys: NDArray[np.uint64] = (wide * _BAND_MIX[: block.shape[1]]).sum(axis=1) ^ wide[:, 0]
     return keys
+
+
+class Signatures(Protocol):
+    """Signatures as banding reads them: a band's keys for all, whole ones for some pairs;
+    in memory (:class:`SignatureArray`) or on disk (read a band or a chunk at a time)."""
+
+    def __len__(self) -> int: ...
+
+    def band_keys(self, band: int, rows: int) -> NDArray[np.uint64]: ...
+
+    def agreement(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.float64]: ...
+
+
+@dataclass(frozen=True)
+class SignatureArray:
+    """Signatures in memory; ``salt`` (:func:`group_salt`) folded into their band keys."""
+
+    signatures: NDArray[np.uint32]
+    salt: NDArray[np.uint64] | None = None
+
+    def __len__(self) -> int:
+        return len(self.signatures)
+
+    def band_keys(self, band: int, rows: int) -> NDArray[np.uint64]:
+        keys = band_keys(self.signatures, band, rows)
+        return keys if self.salt is None else keys ^ self.salt
+
+    def agreement(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.float64]:
+        return agreement(self.signatures, a, b)
 
 
 def group_salt(groups: NDArray[np.int64]) -> NDArray[np.uint64]:
@@ -116,14 +152,25 @@ def candidate_pairs(
     looked at (a shard of the work: the union over all shards is the whole answer). Returned
     as two arrays, sorted by ``i`` then ``j``, each pair once.
     """
+    salt = None if groups is None else group_salt(groups)
+    chosen = range(bands) if band_range is None else band_range
+    return banded_pairs(SignatureArray(signatures, salt), chosen, rows, min_agree, window)
+
+
+def banded_pairs(
+    signatures: Signatures,
+    bands: Iterable[int],
+    rows: int,
+    min_agree: float = 0.0,
+    window: int | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """:func:`candidate_pairs` over the given ``bands`` of signatures held anywhere."""
     n = len(signatures)
-    salt = np.zeros(n, dtype=np.uint64) if groups is None else group_salt(groups)
     found = [np.empty(0, dtype=np.int64)]
-    for band in (range(bands) if band_range is None else band_range) if n > 1 else ():
-        keys = band_keys(signatures, band, rows) ^ salt
-        for a, b in equal_key_pairs(keys, window):
+    for band in bands if n > 1 else ():
+        for a, b in equal_key_pairs(signatures.band_keys(band, rows), window):
             if min_agree > 0:
-                near = agreement(signatures, a, b) >= min_agree
+                near = signatures.agreement(a, b) >= min_agree
                 a, b = a[near], b[near]
             found.append(a * n + b)
     codes = np.unique(np.concatenate(found))

@@ -12,11 +12,12 @@ carrying it are (:func:`exempt`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner.corpus_index import CorpusIndex, Reader, read_chunks
+from cleaner.corpus_index import CorpusIndex, Reader, in_chunks, read_chunks, release
 from cleaner.fingerprint import masked_figures, normalize, states_figures
 
 
@@ -41,10 +42,10 @@ def exempt(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDAr
     """Those of some recurring paragraph hashes whose paragraphs are data, not boilerplate:
     lone words (:func:`_lone_word`), and paragraphs stating figures that are lines of a
     template (:func:`_templated`). Judged on one paragraph of each, read back."""
-    known, first = np.unique(index.paragraph_hash, return_index=True)
-    rows = first[np.searchsorted(known, hashes)]
+    rows = _first_rows(index, hashes)
     docs = index.paragraph_doc[rows]
     position = rows - np.searchsorted(index.paragraph_doc, docs)
+    release(index)
     lone = np.zeros(len(hashes), dtype=bool)
     figured = np.zeros(len(hashes), dtype=bool)
     for chunk, paragraphs in read_chunks(read, np.unique(docs)):
@@ -57,6 +58,28 @@ def exempt(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDAr
     templated = _templated(index, hashes[figured], plain, read)
     found: NDArray[np.uint64] = np.sort(np.concatenate([hashes[lone], templated]))
     return found
+
+
+def _rows_of(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """The paragraphs (rows of the index) whose hash is one of ``hashes``, ascending."""
+    found = [np.empty(0, dtype=np.int64)]
+    for part in in_chunks(index, len(index.paragraph_hash)):
+        found.append(np.flatnonzero(np.isin(index.paragraph_hash[part], hashes)) + part.start)
+    return np.concatenate(found)
+
+
+def _first_rows(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """The first paragraph (row of the index) of each of ``hashes`` (distinct, sorted, each
+    in the index)."""
+    first = np.full(len(hashes), -1, dtype=np.int64)
+    for part in in_chunks(index, len(index.paragraph_hash)):
+        h = index.paragraph_hash[part]
+        at = np.flatnonzero(np.isin(h, hashes))
+        found, where = np.unique(h[at], return_index=True)
+        slot = np.searchsorted(hashes, found)
+        new = first[slot] < 0
+        first[slot[new]] = at[where[new]] + part.start
+    return first
 
 
 def _templated(
@@ -75,7 +98,7 @@ def _templated(
     without figures, ``boiler``, aside) recur with other figures among the documents that
     carry such lines.
     """
-    rows = np.flatnonzero(np.isin(index.paragraph_hash, hashes))
+    rows = _rows_of(index, hashes)
     if not len(rows):
         return hashes
     carriers = np.unique(index.paragraph_doc[rows])
@@ -90,6 +113,7 @@ def _templated(
                 for h, p in zip(own, paragraphs, strict=True)
                 if h and h not in boiler_set
             ]
+        release(index)
     by_hash: dict[int, list[int]] = {}
     for h, doc in zip(
         index.paragraph_hash[rows].tolist(), index.paragraph_doc[rows].tolist(), strict=True
@@ -120,14 +144,56 @@ def boilerplate(
     exempted: NDArray[np.uint64] | None = None,
 ) -> Boilerplate:
     """The kept paragraphs of ``alive`` documents whose words recur in ``min_docs`` of them,
-    but for those whose hash is ``exempted``."""
-    rows = np.flatnonzero((index.paragraph_hash != 0) & alive[index.paragraph_doc])
-    if exempted is not None and len(exempted):
-        rows = rows[~np.isin(index.paragraph_hash[rows], exempted)]
-    h, d = index.paragraph_hash[rows], index.paragraph_doc[rows]
-    i = index.paragraph_index[rows]
+    but for those whose hash is ``exempted``; in order of hash, document and position.
+
+    Counted a range of hash values at a time, each range about ``PARTITION`` paragraphs
+    (hashes are uniform): a hash's paragraphs all fall in one range, so each range is
+    counted on its own and the ranges, in order, give the order of the whole, while a
+    process holds one range's paragraphs, not the corpus's (the index may be on disk).
+    """
+    ranges = max(1, -(-len(index.paragraph_hash) // PARTITION))
+    edges = [k * (1 << 64) // ranges for k in range(ranges + 1)]
+    found = [
+        _recurring(*_paragraphs_between(index, low, high, alive, exempted), min_docs)
+        for low, high in pairwise(edges)
+    ]
+    return Boilerplate(*(np.concatenate([getattr(f, n) for f in found]) for n in _FIELDS))
+
+
+PARTITION = 1 << 19  # paragraphs counted at a time (about 50 MB of work arrays)
+_FIELDS = ("doc", "index", "other_doc", "other_index", "hashes")
+
+
+def _paragraphs_between(
+    index: CorpusIndex,
+    low: int,
+    high: int,
+    alive: NDArray[np.bool_],
+    exempted: NDArray[np.uint64] | None,
+) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.int32]]:
+    """Hash, document and position of the kept paragraphs of ``alive`` documents whose hash
+    is in ``[low, high)`` and not 0 nor ``exempted``, read a chunk at a time."""
+    hashes, docs, positions = [np.empty(0, np.uint64)], [np.empty(0, np.int64)], []
+    positions.append(np.empty(0, np.int32))
+    for part in in_chunks(index, len(index.paragraph_hash)):
+        h, d = index.paragraph_hash[part], index.paragraph_doc[part]
+        rows = np.flatnonzero((h >= np.uint64(low)) & (h <= np.uint64(high - 1)) & (h != 0))
+        rows = rows[alive[d[rows]]]
+        if exempted is not None and len(exempted):
+            rows = rows[~np.isin(h[rows], exempted)]
+        hashes.append(h[rows])
+        docs.append(d[rows])
+        positions.append(index.paragraph_index[part][rows])
+    return np.concatenate(hashes), np.concatenate(docs), np.concatenate(positions)
+
+
+def _recurring(
+    h: NDArray[np.uint64], d: NDArray[np.int64], i: NDArray[np.int32], min_docs: int
+) -> Boilerplate:
+    """:func:`boilerplate` over some paragraphs (hash, document, position), every paragraph
+    of each of their hashes among them."""
     order = np.lexsort((i, d, h))
-    rows, h, d, i = rows[order], h[order], d[order], i[order]
+    h, d, i = h[order], d[order], i[order]
     new_hash = np.r_[True, h[1:] != h[:-1]] if len(h) else np.empty(0, dtype=bool)
     new_doc = new_hash | np.r_[True, d[1:] != d[:-1]] if len(h) else new_hash
     group = np.cumsum(new_hash) - 1

@@ -88,10 +88,19 @@ def keep_decision(
     The first ``read_only`` documents are never removed.
     """
     removed: dict[int, tuple[int, float]] = {}
-    for r, o, s in zip(root.tolist(), other.tolist(), similarity.tolist(), strict=True):
-        if not math.isnan(s) and r not in removed and o not in removed and o >= read_only:
-            removed[o] = (r, s)
-    for copy, head in zip(texts.tolist(), head_of.tolist(), strict=True):
-        if copy != head and copy >= read_only:
-            removed[copy] = removed.get(head, (head, 1.0))
+    for part in _chunks(len(root)):
+        pairs = (root[part].tolist(), other[part].tolist(), similarity[part].tolist())
+        for r, o, s in zip(*pairs, strict=True):
+            if not math.isnan(s) and r not in removed and o not in removed and o >= read_only:
+                removed[o] = (r, s)
+    for part in _chunks(len(texts)):
+        for copy, head in zip(texts[part].tolist(), head_of[part].tolist(), strict=True):
+            if copy != head and copy >= read_only:
+                removed[copy] = removed.get(head, (head, 1.0))
     return removed
+
+
+def _chunks(total: int, size: int = 1 << 16) -> list[slice]:
+    """Slices of ``range(total)``: arrays go to Python lists a chunk at a time, since a list
+    takes about five times the memory of its array."""
+    return [slice(start, start + size) for start in range(0, total, size)]

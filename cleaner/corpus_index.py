@@ -12,9 +12,11 @@ alone, but for the few documents it reads back (a :data:`Reader`); its file form
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +26,8 @@ from cleaner.fingerprint import Fingerprints, sequence_hash
 from cleaner.metadata import url_hash
 
 READ_CHUNK = 4096  # documents read back and fingerprinted at a time
+# Rows of an index on disk read at a time by a pass over all of them: 32 MiB of signatures.
+MAPPED_CHUNK = 1 << 16
 
 # ``read(documents)``: the kept paragraphs of each of the given documents (ascending numbers
 # in the index), in order, boilerplate included.
@@ -80,6 +84,79 @@ class CorpusIndex:
             [p.paragraph_doc + offset for p, offset in zip(parts, offsets, strict=False)]
         )
         return cls(**values)
+
+
+class IndexFiles:
+    """A corpus index on disk, one file of raw values per field in ``folder``, written a part
+    at a time (:meth:`append`) and memory-mapped by whoever reads it (:meth:`open`).
+
+    The corpus-wide pass keeps the index here instead of in a process: a memory map costs
+    nothing until read, and a pass over a whole field reads it a chunk at a time
+    (:func:`in_chunks`), releasing each chunk's pages after it.
+    """
+
+    def __init__(self, folder: Path, num_perm: int) -> None:
+        self.folder, self.num_perm = folder, num_perm
+
+    def create(self) -> IndexFiles:
+        """Make the folder, with every field empty."""
+        self.folder.mkdir()
+        for f in fields(CorpusIndex):
+            (self.folder / f"{f.name}.bin").touch()
+        return self
+
+    def append(self, part: CorpusIndex) -> None:
+        """Documents numbered on after those already in."""
+        documents = self.documents
+        for f in fields(CorpusIndex):
+            values = getattr(part, f.name)
+            if f.name == "paragraph_doc":
+                values = values + documents
+            with open(self.folder / f"{f.name}.bin", "ab") as out:
+                out.write(np.ascontiguousarray(values).tobytes())
+
+    @property
+    def documents(self) -> int:
+        return (self.folder / "text_hash.bin").stat().st_size // 8
+
+    @property
+    def paragraphs(self) -> int:
+        return (self.folder / "paragraph_hash.bin").stat().st_size // 8
+
+    def open(self) -> CorpusIndex:
+        """The index, memory-mapped: each field is read only where it is touched."""
+        empty = CorpusIndex.empty(self.num_perm)
+        values = {}
+        for f in fields(CorpusIndex):
+            like = getattr(empty, f.name)
+            path = self.folder / f"{f.name}.bin"
+            size = path.stat().st_size // like.itemsize
+            shape = (size // self.num_perm, self.num_perm) if like.ndim == 2 else (size,)
+            # numpy cannot map an empty file
+            values[f.name] = np.memmap(path, like.dtype, "r", shape=shape) if size else like
+        return CorpusIndex(**values)
+
+
+def in_chunks(index: CorpusIndex, total: int, size: int = MAPPED_CHUNK) -> Iterator[slice]:
+    """``range(total)`` in slices of ``size``, the pages of the index's memory maps released
+    after each (:func:`release`): a pass over a field of an index on disk holds a chunk of it
+    at a time, not the field."""
+    for start in range(0, total, size):
+        yield slice(start, min(start + size, total))
+        release(index)
+
+
+def release(index: CorpusIndex) -> None:
+    """Drop the pages of the memory maps under the index's fields from this process (they stay
+    in the page cache, read again at the next touch): the pages a map has touched count in
+    the process's resident memory until it is closed or they are released. Fields in memory
+    are left alone."""
+    for f in fields(index):
+        base = getattr(index, f.name)
+        while base is not None and not isinstance(base, mmap.mmap):
+            base = getattr(base, "base", None)
+        if base is not None and not base.closed and hasattr(mmap, "MADV_DONTNEED"):
+            base.madvise(mmap.MADV_DONTNEED)
 
 
 def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:

@@ -33,20 +33,27 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from cleaner.banding import lsh_bands
+from cleaner.banding import fold_rows, lsh_bands
 from cleaner.clustering import keep_decision, preference, same_text
-from cleaner.corpus_index import CorpusIndex, Reader, read_chunks
+from cleaner.corpus_index import (
+    MAPPED_CHUNK,
+    CorpusIndex,
+    IndexFiles,
+    Reader,
+    in_chunks,
+    read_chunks,
+)
 from cleaner.deduplicate import DedupOptions
 from cleaner.deduplicate_corpus import (
     BOILERPLATE,
@@ -80,17 +87,31 @@ def part_files(staging: Path, number: int) -> tuple[Path, Path]:
     return staging / f"rows-{number:06d}.arrow", staging / f"index-{number:06d}.arrow"
 
 
-def _save_index(index: CorpusIndex, folder: Path) -> None:
-    folder.mkdir()
-    for f in fields(index):
-        np.save(folder / f"{f.name}.npy", getattr(index, f.name))
+class Summaries:
+    """The index and the doc_ids of the pass's documents, gathered in the staging folder a
+    part at a time, in the order the documents are numbered (``index/``, ``doc_ids.arrow``):
+    what the steps read, and the driver never holds whole."""
+
+    def __init__(self, staging: Path, num_perm: int) -> None:
+        self.index = IndexFiles(staging / "index", num_perm).create()
+        self.doc_ids = pa.ipc.new_file(str(staging / DOC_IDS), _DOC_IDS_SCHEMA)
+
+    def add(self, index: CorpusIndex, doc_ids: pa.ChunkedArray) -> None:
+        self.index.append(index)
+        for chunk in doc_ids.cast(pa.string()).chunks:
+            self.doc_ids.write_batch(pa.record_batch([chunk], schema=_DOC_IDS_SCHEMA))
+
+    def close(self) -> None:
+        self.doc_ids.close()
 
 
-def _load_index(folder: Path) -> CorpusIndex:
-    """The index the driver saved, memory-mapped: each step reads only what it touches."""
-    return CorpusIndex(
-        **{f.name: np.load(folder / f"{f.name}.npy", mmap_mode="r") for f in fields(CorpusIndex)}
-    )
+DOC_IDS = "doc_ids.arrow"
+_DOC_IDS_SCHEMA = pa.schema([("doc_id", pa.string())])
+
+
+def _index(folder: Path, options: DedupOptions) -> CorpusIndex:
+    """The index the driver gathered, memory-mapped: each step reads only what it touches."""
+    return IndexFiles(folder / "index", options.num_perm).open()
 
 
 @dataclass(frozen=True)
@@ -124,7 +145,7 @@ class FindBoilerplate(Shard):
     are data (``exempted.npy``, ``candidates.npy``)."""
 
     def run(self) -> int:
-        index = _load_index(self.folder / "index")
+        index = _index(self.folder, self.options)
         exempted, candidates = boilerplate_candidates(index, self.options, self.read)
         np.save(self.folder / "exempted.npy", exempted)
         np.save(self.folder / "candidates.npy", candidates)
@@ -139,8 +160,8 @@ class FindPairs(Shard):
     bands: range = range(0)
 
     def run(self) -> int:
-        signatures = np.load(self.folder / "head_signatures.npy", mmap_mode="r")
-        urls = np.load(self.folder / "head_urls.npy", mmap_mode="r")
+        urls = np.load(self.folder / "head_urls.npy")
+        signatures = HeadSignatures(self.folder)
         first, second = document_candidates(signatures, urls, self.options, self.bands)
         np.save(self.folder / f"pairs-{self.bands.start:04d}.npy", first * len(urls) + second)
         return len(first)
@@ -182,8 +203,8 @@ class Decide(Shard):
     verified: tuple[str, ...] = ()
 
     def run(self) -> tuple[int, int]:
-        index = _load_index(self.folder / "index")
-        doc_ids = read_ipc(self.folder / "doc_ids.arrow").column("doc_id")
+        index = _index(self.folder, self.options)
+        doc_ids = read_ipc(self.folder / DOC_IDS).column("doc_id")
         root, other, _ = np.load(self.folder / "pairs.npy")
         similarity = np.concatenate([np.empty(0), *(np.load(path) for path in self.verified)])
         texts, head_of = np.load(self.folder / "texts.npy")
@@ -359,55 +380,54 @@ def _apply(
 
 def across_documents(
     sets: Sequence[DocumentSet],
+    summaries: Summaries,
     read_only: int,
     writer: CorpusWriter,
     options: DedupOptions,
     engine: Engine,
-    staging: Path,
 ) -> Outcome:
     """Decide the corpus-wide removals over the documents of ``sets`` (numbered across them,
     in order), then write the rows of all but the first ``read_only`` documents with the
     decisions applied, and their index. Read-only documents (``--against``) count as any
-    other but are never removed nor edited; they come first. The steps run on ``engine``,
-    handing files to each other in ``staging``.
+    other but are never removed nor edited; they come first. ``summaries`` holds the index
+    and doc_ids of all of them, in the staging folder where the steps, run on ``engine``,
+    hand files to each other.
+
+    This process holds a few numbers per document, no more: each document's rank, its text's
+    head (:func:`cleaner.clustering.same_text`) and the columns of the index those read
+    (``text_hash``, ``url_hash``, ``shingles``, and ``chars`` or the dates for ``--keep``);
+    the pairs; and a chunk of the index while it copies it out.
     """
-    starts = np.cumsum([0, *(s.index.documents for s in sets)])
-    doc_ids = pa.chunked_array([c for s in sets for c in s.doc_ids.chunks], type=pa.string())
+    summaries.close()
+    staging = summaries.index.folder.parent
+    starts = np.cumsum([0, *(s.documents for s in sets)])
+    doc_ids = read_ipc(staging / DOC_IDS).column("doc_id")
     _refuse_repeated_ids(doc_ids, [s.described for s in sets], starts)
     rows = tuple(file for s in sets for file in s.rows)
 
     started = time.perf_counter()
-    index = CorpusIndex.concat([s.index for s in sets], options.num_perm)
-    _save_index(index, staging / "index")
-    write_ipc(staging / "doc_ids.arrow", pa.table({"doc_id": doc_ids}))
+    index = summaries.index.open()
     rank = preference(index, options.keep, read_only)
     # Documents with the same words in the same order are settled without LSH: each text's
     # preferred copy stands for the others, which follow wherever it goes.
     texts, heads, head_of = same_text(index.text_hash, rank)
     np.save(staging / "texts.npy", np.stack([texts, head_of]))
-    np.save(staging / "head_signatures.npy", index.signatures[heads])
+    del texts, head_of  # the workers this process starts next would carry them too
+    bands, band_rows = lsh_bands(band_aim(options), options.num_perm)
+    _save_signatures(summaries.index, heads, staging, bands, band_rows)
     np.save(staging / "head_urls.npy", index.url_hash[heads])
-    bands = lsh_bands(band_aim(options), options.num_perm)[0]
     cuts = np.linspace(0, bands, min(bands, engine.workers) + 1).astype(int).tolist()
     finders: list[Shard] = [FindBoilerplate(str(staging), options, rows)]
     finders += [FindPairs(str(staging), options, rows, range(a, b)) for a, b in pairwise(cuts)]
     list(engine.map(run_step, finders))
-    codes = np.unique(
-        np.concatenate(
-            [np.empty(0, dtype=np.int64)]
-            + [np.load(staging / f"pairs-{a:04d}.npy") for a in cuts[:-1]]
-        )
-    )
-    n = max(len(heads), 1)
-    a, b = heads[codes // n], heads[codes % n]
-    root, other, same_url = ordered_pairs(index, a, b, rank)
-    np.save(staging / "pairs.npy", np.stack([root, other, same_url.astype(np.int64)]))
-    slices = _slices(index.shingles[root] + index.shingles[other], engine.workers)
+    slices = _save_pairs(staging, cuts[:-1], index, heads, rank, engine.workers)
     verifiers = [VerifyPairs(str(staging), options, rows, a, b, read_only) for a, b in slices]
     list(engine.map(run_step, verifiers))
     verified = tuple(str(staging / f"verified-{a:09d}.npy") for a, _ in slices)
     list(engine.map(run_step, [Decide(str(staging), options, rows, read_only, verified)]))
     outcome = Outcome(index.nbytes, time.perf_counter() - started)
+    documents = index.documents
+    del index, rank, heads
 
     appliers = []
     first = int(starts[0])
@@ -423,9 +443,98 @@ def across_documents(
     # The index keeps each document's paragraphs as de-duplication inside it left them,
     # boilerplate included: later runs count boilerplate over every document.
     gone = np.array(outcome.documents_removed, dtype=np.int64)
-    kept = np.setdiff1d(np.arange(read_only, index.documents), gone).astype(np.int64)
-    writer.add_index_table(index_table(index, kept, doc_ids.take(indices(kept))))
+    kept = np.setdiff1d(np.arange(read_only, documents), gone).astype(np.int64)
+    index = summaries.index.open()
+    for part in in_chunks(index, len(kept)):
+        writer.add_index_table(index_table(index, kept[part], doc_ids.take(indices(kept[part]))))
     return outcome
+
+
+def _save_pairs(
+    staging: Path,
+    firsts: Sequence[int],
+    index: CorpusIndex,
+    heads: NDArray[np.int64],
+    rank: NDArray[np.int64],
+    workers: int,
+) -> list[tuple[int, int]]:
+    """The candidate pairs that the :class:`FindPairs` shards found (their first bands,
+    ``firsts``), as documents, in the order the decision takes them (``pairs.npy``); returned,
+    the slices of them to verify. Nothing of them stays in this process."""
+    found = [np.load(staging / f"pairs-{a:04d}.npy") for a in firsts]
+    codes = np.unique(np.concatenate([np.empty(0, dtype=np.int64), *found]))
+    del found
+    n = max(len(heads), 1)
+    a, b = heads[codes // n], heads[codes % n]
+    del codes
+    root, other, same_url = ordered_pairs(index, a, b, rank)
+    del a, b
+    np.save(staging / "pairs.npy", np.stack([root, other, same_url.astype(np.int64)]))
+    return _slices(index.shingles[root] + index.shingles[other], workers)
+
+
+def _save_signatures(
+    files: IndexFiles, documents: NDArray[np.int64], staging: Path, bands: int, rows: int
+) -> None:
+    """The signatures of some documents (the heads), a chunk at a time, twice: by document
+    (``head_signatures.npy``), for the agreement of pairs, and by band (``head_bands.npy``,
+    bands x documents x rows), so that a shard of :class:`FindPairs` reads a band at a time,
+    not every signature whole (see :class:`HeadSignatures`)."""
+    n = len(documents)
+    with open(staging / ROWS, "wb") as by_row, open(staging / BANDS, "wb") as by_band:
+        _header(by_row, (n, files.num_perm))
+        _header(by_band, (bands, n, rows))
+        at = by_band.tell()
+        index = files.open()
+        for part in in_chunks(index, n):
+            block = np.ascontiguousarray(index.signatures[documents[part]])
+            by_row.write(block.tobytes())
+            for band in range(bands):
+                by_band.seek(at + 4 * rows * (band * n + part.start))
+                by_band.write(block[:, band * rows : (band + 1) * rows].tobytes())
+
+
+ROWS, BANDS = "head_signatures.npy", "head_bands.npy"
+
+
+def _header(out: BinaryIO, shape: tuple[int, ...]) -> None:
+    """The header of a ``.npy`` file of uint32 values, whose values are then written."""
+    descr = np.lib.format.dtype_to_descr(np.dtype(np.uint32))
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+
+
+@dataclass(frozen=True)
+class HeadSignatures:
+    """The heads' signatures as :func:`_save_signatures` left them, read a band or a chunk of
+    pairs at a time, each through a memory map of its own dropped after it (see
+    :class:`cleaner.corpus_index.IndexFiles`): a shard holds a band's keys, not every
+    signature (a :class:`cleaner.banding.Signatures`)."""
+
+    folder: Path
+
+    def __len__(self) -> int:
+        return int(np.load(self.folder / ROWS, mmap_mode="r").shape[0])
+
+    def band_keys(self, band: int, rows: int) -> NDArray[np.uint64]:
+        block = np.load(self.folder / BANDS, mmap_mode="r")[band]
+        keys = np.empty(len(block), dtype=np.uint64)
+        for start in range(0, len(block), MAPPED_CHUNK):
+            keys[start : start + MAPPED_CHUNK] = fold_rows(block[start : start + MAPPED_CHUNK])
+        return keys
+
+    def agreement(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.float64]:
+        agree = np.empty(len(a))
+        for start in range(0, len(a), PAIRS_MAPPED):
+            part = slice(start, start + PAIRS_MAPPED)
+            signatures = np.load(self.folder / ROWS, mmap_mode="r")
+            agree[part] = (signatures[a[part]] == signatures[b[part]]).mean(axis=1)
+        return agree
+
+
+# Pairs compared through one map of the signatures: each pair may touch two pages of it.
+PAIRS_MAPPED = 4096
 
 
 def _slices(costs: NDArray[np.int64], workers: int) -> list[tuple[int, int]]:

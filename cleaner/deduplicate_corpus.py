@@ -47,7 +47,14 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner.banding import ESTIMATE_SLACK, candidate_pairs, equal_key_pairs, lsh_bands
+from cleaner.banding import (
+    ESTIMATE_SLACK,
+    SignatureArray,
+    Signatures,
+    banded_pairs,
+    equal_key_pairs,
+    lsh_bands,
+)
 from cleaner.boilerplate import Boilerplate, boilerplate, exempt
 from cleaner.clustering import keep_decision, oriented, preference, same_text
 from cleaner.corpus_index import CorpusIndex, Reader
@@ -91,7 +98,8 @@ def decide(
     exempted, candidates = boilerplate_candidates(index, options, read)
     rank = preference(index, options.keep, read_only)
     texts, heads, head_of = same_text(index.text_hash, rank)
-    first, second = document_candidates(index.signatures[heads], index.url_hash[heads], options)
+    signatures = SignatureArray(index.signatures[heads])
+    first, second = document_candidates(signatures, index.url_hash[heads], options)
     root, other, same_url = ordered_pairs(index, heads[first], heads[second], rank)
     similarity = verify(root, other, same_url, candidates, options, read, read_only)
     duplicates = keep_decision(root, other, similarity, texts, head_of, read_only)
@@ -158,7 +166,7 @@ def band_aim(options: DedupOptions) -> float:
 
 
 def document_candidates(
-    signatures: NDArray[np.uint32],
+    signatures: Signatures,
     urls: NDArray[np.uint64],
     options: DedupOptions,
     band_range: range | None = None,
@@ -171,9 +179,8 @@ def document_candidates(
     """
     aim = band_aim(options)
     bands, rows = lsh_bands(aim, options.num_perm)
-    first, second = candidate_pairs(
-        signatures, bands, rows, None, aim - ESTIMATE_SLACK, WINDOW, band_range
-    )
+    chosen = range(bands) if band_range is None else band_range
+    first, second = banded_pairs(signatures, chosen, rows, aim - ESTIMATE_SLACK, WINDOW)
     if band_range is not None and band_range.start != 0:
         return first, second
     return _same_url(urls, first, second)

@@ -87,11 +87,10 @@ def read_paragraphs(files: Sequence[RowFile], documents: NDArray[np.int64]) -> l
 
 @dataclass
 class DocumentSet:
-    """Documents for the corpus-wide pass: their index and doc_ids, their rows, and where
-    they come from (for a message)."""
+    """Documents for the corpus-wide pass: how many, their rows, and where they come from
+    (for a message); their index and doc_ids go to :class:`cleaner.corpus_steps.Summaries`."""
 
-    index: CorpusIndex
-    doc_ids: pa.ChunkedArray
+    documents: int
     rows: tuple[RowFile, ...]
     described: str
 
@@ -149,7 +148,7 @@ class ExistingCorpus:
             RowFile(str(self.path), corpus.metadata.row_group(g).num_rows, g)
             for g in range(corpus.num_row_groups)
         )
-        return DocumentSet(self.index, self.doc_ids, rows, str(self.path))
+        return DocumentSet(self.index.documents, rows, str(self.path))
 
 
 def indices(rows: Sequence[int] | NDArray[np.int64]) -> pa.Array:

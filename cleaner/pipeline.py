@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from numpy.typing import NDArray
 
-    from cleaner.corpus_index import CorpusIndex
     from cleaner.corpus_steps import Outcome
     from cleaner.engine import Engine
 
@@ -56,11 +55,9 @@ def clean(
     in ``options.against`` is missing, has no index or does not compare, and
     :class:`cleaner.WorkerLost` when a worker process dies (killed, out of memory).
     """
-    import pyarrow as pa
 
     from cleaner.atomic import Staging, own_files
-    from cleaner.corpus_index import CorpusIndex
-    from cleaner.corpus_steps import across_documents
+    from cleaner.corpus_steps import Summaries, across_documents
     from cleaner.document_sets import DocumentSet, ExistingCorpus, RowFile
     from cleaner.engine import InProcess
     from cleaner.formats import output_paths, read_index, read_ipc
@@ -92,19 +89,21 @@ def clean(
     stored = 0
     work = partial(process_batch, options=options)
     clock = Stopwatch()
+    num_perm = options.dedup.num_perm
     across = options.dedup.scope == "corpus"
-    parts: list[CorpusIndex] = []
-    doc_ids: list[pa.ChunkedArray] = []
     rows: list[RowFile] = []
     # The staging folder goes before the writer commits or abandons the outputs.
     with CorpusWriter(output, metadata(options)) as writer, Staging(output) as staging:
+        if across:
+            summaries = Summaries(staging.path, options.dedup.num_perm)
+            for corpus in existing:
+                summaries.add(corpus.index, corpus.doc_ids)
         shards = (Batch(n, batch, str(staging.path)) for n, batch in enumerate(batches))
         for result in engine.map(work, shards):
             with clock("write"):
                 index_part = names(result, read_ipc(result.index))
                 if across:  # the rows wait in their part files for the corpus-wide pass
-                    parts.append(read_index(index_part, options.dedup.num_perm))
-                    doc_ids.append(index_part.column("doc_id"))
+                    summaries.add(read_index(index_part, num_perm), index_part.column("doc_id"))
                     rows.append(RowFile(result.rows, result.documents))
                 else:
                     writer.add_corpus_table(read_ipc(result.rows))
@@ -126,13 +125,11 @@ def clean(
                 progress(stored, walk.found_bytes if walk.done else None)
         report.documents_out = report.documents - report.rejected
         if across:
-            index = CorpusIndex.concat(parts, options.dedup.num_perm)
-            parts.clear()
-            ids = pa.chunked_array([c for part in doc_ids for c in part.chunks], pa.string())
-            run = DocumentSet(index, ids, tuple(rows), "this run's inputs")
+            documents = sum(row_file.documents for row_file in rows)
+            run = DocumentSet(documents, tuple(rows), "this run's inputs")
             read_only = sum(corpus.index.documents for corpus in existing)
             sets = [*(corpus.document_set() for corpus in existing), run]
-            outcome = across_documents(sets, read_only, writer, options.dedup, engine, staging.path)
+            outcome = across_documents(sets, summaries, read_only, writer, options.dedup, engine)
             _count(report, outcome, clock)
         closing_at = time.perf_counter()  # the rest of "write": flush, fsync, rename
     clock.seconds["write"] += time.perf_counter() - closing_at
@@ -257,7 +254,7 @@ def merge(
     import pyarrow.parquet as pq
 
     from cleaner.atomic import Staging
-    from cleaner.corpus_steps import across_documents
+    from cleaner.corpus_steps import Summaries, across_documents
     from cleaner.document_sets import ExistingCorpus
     from cleaner.engine import InProcess
     from cleaner.formats import output_paths, rejects_path
@@ -285,10 +282,11 @@ def merge(
             writer.add_rejects(carried)
         report.paragraphs_in = report.paragraphs_out
         report.documents_out = report.documents - report.rejected
+        summaries = Summaries(staging.path, options.dedup.num_perm)
+        for corpus in opened:
+            summaries.add(corpus.index, corpus.doc_ids)
         sets = [corpus.document_set() for corpus in opened]
-        outcome = across_documents(
-            sets, 0, writer, options.dedup, engine or InProcess(), staging.path
-        )
+        outcome = across_documents(sets, summaries, 0, writer, options.dedup, engine or InProcess())
         _count(report, outcome, clock)
     report.seconds = time.perf_counter() - started
     clock.seconds["write"] += report.seconds - clock.seconds["deduplicate"]
