@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from cleaner.banding import fold_rows, lsh_bands
@@ -65,7 +64,7 @@ from cleaner.deduplicate_corpus import (
     ordered_pairs,
 )
 from cleaner.document import Rejected, Removal
-from cleaner.document_sets import DocumentSet, RowFile, indices, read_paragraphs
+from cleaner.document_sets import DocumentSet, RowFile, id_hashes, indices, read_paragraphs
 from cleaner.errors import InputError
 from cleaner.formats import (
     document_of,
@@ -76,7 +75,7 @@ from cleaner.formats import (
     write_ipc,
 )
 from cleaner.verification import verify
-from cleaner.write import CorpusWriter
+from cleaner.write import ROW_GROUP, CorpusWriter
 
 if TYPE_CHECKING:
     from cleaner.engine import Engine
@@ -445,7 +444,7 @@ def across_documents(
     gone = np.array(outcome.documents_removed, dtype=np.int64)
     kept = np.setdiff1d(np.arange(read_only, documents), gone).astype(np.int64)
     index = summaries.index.open()
-    for part in in_chunks(index, len(kept)):
+    for part in in_chunks(index, len(kept), ROW_GROUP):
         writer.add_index_table(index_table(index, kept[part], doc_ids.take(indices(kept[part]))))
     return outcome
 
@@ -486,15 +485,16 @@ def _save_signatures(
         _header(by_band, (bands, n, rows))
         at = by_band.tell()
         index = files.open()
-        for part in in_chunks(index, n):
+        for part in in_chunks(index, n, SIGNATURE_CHUNK):
             block = np.ascontiguousarray(index.signatures[documents[part]])
-            by_row.write(block.tobytes())
+            by_row.write(block.data)
             for band in range(bands):
                 by_band.seek(at + 4 * rows * (band * n + part.start))
                 by_band.write(block[:, band * rows : (band + 1) * rows].tobytes())
 
 
 ROWS, BANDS = "head_signatures.npy", "head_bands.npy"
+SIGNATURE_CHUNK = 1 << 13  # signatures copied at a time: 4 MiB
 
 
 def _header(out: BinaryIO, shape: tuple[int, ...]) -> None:
@@ -552,14 +552,28 @@ def _slices(costs: NDArray[np.int64], workers: int) -> list[tuple[int, int]]:
 def _refuse_repeated_ids(
     doc_ids: pa.ChunkedArray, described: Sequence[str], starts: NDArray[np.int64]
 ) -> None:
-    """A doc_id names one document: two sets with the same one are refused, not merged."""
-    counts = pc.value_counts(doc_ids)
-    repeated = np.flatnonzero(np.asarray(counts.field("counts")) > 1)  # numpy: see _in_range
-    if not len(repeated):
+    """A doc_id names one document: two sets with the same one are refused, not merged.
+
+    Found among 64-bit hashes of the ids (:func:`cleaner.document_sets.id_hashes`), 8 bytes a
+    document where a table of the ids would hold their text; the ids of equal hashes are
+    then compared, so that a collision refuses nothing. The id named is the repeated one that
+    comes first, with the two places it is found first.
+    """
+    hashes = np.concatenate(
+        [np.empty(0, dtype=np.int64), *(id_hashes(chunk.to_pylist()) for chunk in doc_ids.chunks)]
+    )
+    order = np.argsort(hashes, kind="stable")  # equal ids: in ascending rows
+    same = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])
+    rows = [
+        (int(order[k]), int(order[k + 1]))
+        for k in same.tolist()
+        if doc_ids[int(order[k])] == doc_ids[int(order[k + 1])]
+    ]
+    if not rows:
         return
-    doc_id = counts[int(repeated[0])]["values"].as_py()
-    rows = np.flatnonzero(pc.equal(doc_ids, doc_id).to_numpy(zero_copy_only=False))
-    first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in rows[:2])
+    found = min(rows)
+    doc_id = doc_ids[found[0]].as_py()
+    first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in found)
     where = f"twice in {first}" if first == second else f"in {first} and in {second}"
     raise InputError(
         f"doc_id {doc_id!r} is {where}; doc_ids must be unique, so give the inputs' folders"

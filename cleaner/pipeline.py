@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from hashlib import blake2b
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -205,7 +204,9 @@ class _Seen:
 
     def have(self, ids: Sequence[str | None]) -> NDArray[np.bool_]:
         """Which of ``ids`` were added before."""
-        hashes = _hashes(ids)
+        from cleaner.document_sets import id_hashes
+
+        hashes = id_hashes(ids)
         found = np.zeros(len(ids), dtype=bool)
         for run in self.runs:
             at = np.searchsorted(run, hashes).clip(max=len(run) - 1)
@@ -215,17 +216,12 @@ class _Seen:
     def add(self, ids: set[str | None]) -> None:
         if not ids:
             return
-        self.runs.append(np.sort(_hashes(ids)))
+        from cleaner.document_sets import id_hashes
+
+        self.runs.append(np.sort(id_hashes(ids)))
         while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
             last = self.runs.pop()
             self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]))
-
-
-def _hashes(ids: Iterable[str | None]) -> NDArray[np.int64]:
-    """64-bit hashes of doc_ids, the same in every process and run (None, a record without
-    an id, hashes as the empty string, which no named record has)."""
-    digests = b"".join(blake2b((i or "").encode(), digest_size=8).digest() for i in ids)
-    return np.frombuffer(digests, dtype=np.int64)
 
 
 def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:
