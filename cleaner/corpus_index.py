@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -137,26 +138,32 @@ class IndexFiles:
         return CorpusIndex(**values)
 
 
-def in_chunks(index: CorpusIndex, total: int, size: int = MAPPED_CHUNK) -> Iterator[slice]:
-    """``range(total)`` in slices of ``size``, the pages of the index's memory maps released
-    after each (:func:`release`): a pass over a field of an index on disk holds a chunk of it
-    at a time, not the field."""
+def in_chunks(index: CorpusIndex, total: int, size: int = 0) -> Iterator[slice]:
+    """``range(total)`` in slices of ``size`` (``MAPPED_CHUNK`` by default), the pages of the
+    index's memory maps released after each (:func:`release`): a pass over a field of an
+    index on disk holds a chunk of it at a time, not the field."""
+    size = size or MAPPED_CHUNK
     for start in range(0, total, size):
         yield slice(start, min(start + size, total))
         release(index)
 
 
-def release(index: CorpusIndex) -> None:
-    """Drop the pages of the memory maps under the index's fields from this process (they stay
-    in the page cache, read again at the next touch): the pages a map has touched count in
-    the process's resident memory until it is closed or they are released. Fields in memory
-    are left alone."""
-    for f in fields(index):
-        base = getattr(index, f.name)
-        while base is not None and not isinstance(base, mmap.mmap):
-            base = getattr(base, "base", None)
-        if base is not None and not base.closed and hasattr(mmap, "MADV_DONTNEED"):
-            base.madvise(mmap.MADV_DONTNEED)
+def release(*arrays: CorpusIndex | NDArray[Any]) -> None:
+    """Drop the pages of the memory maps under some arrays (or an index's fields) from this
+    process (they stay in the page cache, read again at the next touch; written ones are the
+    file's): the pages a map has touched count in the process's resident memory until it is
+    closed or they are released. Arrays in memory are left alone."""
+    for array in arrays:
+        values = (
+            [getattr(array, f.name) for f in fields(array)]
+            if isinstance(array, CorpusIndex)
+            else [array]
+        )
+        for base in values:
+            while base is not None and not isinstance(base, mmap.mmap):
+                base = getattr(base, "base", None)
+            if base is not None and not base.closed and hasattr(mmap, "MADV_DONTNEED"):
+                base.madvise(mmap.MADV_DONTNEED)
 
 
 def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:

@@ -52,6 +52,7 @@ from cleaner.corpus_index import (
     Reader,
     in_chunks,
     read_chunks,
+    release,
 )
 from cleaner.deduplicate import DedupOptions
 from cleaner.deduplicate_corpus import (
@@ -475,26 +476,40 @@ def _save_pairs(
 def _save_signatures(
     files: IndexFiles, documents: NDArray[np.int64], staging: Path, bands: int, rows: int
 ) -> None:
-    """The signatures of some documents (the heads), a chunk at a time, twice: by document
-    (``head_signatures.npy``), for the agreement of pairs, and by band (``head_bands.npy``,
-    bands x documents x rows), so that a shard of :class:`FindPairs` reads a band at a time,
-    not every signature whole (see :class:`HeadSignatures`)."""
-    n = len(documents)
-    with open(staging / ROWS, "wb") as by_row, open(staging / BANDS, "wb") as by_band:
-        _header(by_row, (n, files.num_perm))
+    """The signatures of some documents (the heads), twice: by document (``head_signatures.npy``),
+    for the agreement of pairs, and by band (``head_bands.npy``, bands x documents x rows), so
+    that a shard of :class:`FindPairs` reads a band at a time (see :class:`HeadSignatures`).
+
+    Both are read and written in order, a chunk at a time: a read through a memory map at
+    random places maps the pages around each one too (the kernel's fault-around), so that
+    gathering the heads' rows in their own order would hold the whole index's signatures.
+    """
+    n, width = len(documents), files.num_perm
+    with open(staging / ROWS, "wb") as out:
+        _header(out, (n, width))
+        out.truncate(out.tell() + 4 * n * width)
+    saved = np.load(staging / ROWS, mmap_mode="r+")
+    index = files.open()
+    order = np.argsort(documents, kind="stable")
+    ascending = documents[order]
+    for part in in_chunks(index, index.documents, SIGNATURE_CHUNK):
+        first, end = np.searchsorted(ascending, [part.start, part.stop])
+        saved[order[first:end]] = index.signatures[ascending[first:end]]
+        release(saved)  # written pages go to the file, which keeps them
+    saved.flush()
+    with open(staging / BANDS, "wb") as by_band:
         _header(by_band, (bands, n, rows))
         at = by_band.tell()
-        index = files.open()
         for part in in_chunks(index, n, SIGNATURE_CHUNK):
-            block = np.ascontiguousarray(index.signatures[documents[part]])
-            by_row.write(block.data)
+            block = np.ascontiguousarray(saved[part])
+            release(saved)
             for band in range(bands):
                 by_band.seek(at + 4 * rows * (band * n + part.start))
                 by_band.write(block[:, band * rows : (band + 1) * rows].tobytes())
 
 
 ROWS, BANDS = "head_signatures.npy", "head_bands.npy"
-SIGNATURE_CHUNK = 1 << 13  # signatures copied at a time: 4 MiB
+SIGNATURE_CHUNK = 1 << 11  # signatures copied at a time: 1 MiB read, up to 8 MiB of pages written
 
 
 def _header(out: BinaryIO, shape: tuple[int, ...]) -> None:

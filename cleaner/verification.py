@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +23,8 @@ from cleaner.corpus_index import Reader, read_chunks
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
 from cleaner.fingerprint import fingerprint, numbers, overlap
 
+# Documents read back at a time to verify pairs: some 10 KB each, their shingles and paragraphs.
+READ_BACK_DOCUMENTS = 4096
 # A note added to a story is short beside it: at most this share of the story's shingles.
 NOTE_SHARE = 0.25
 
@@ -172,23 +175,43 @@ def verify(
     whose document an earlier pair removed is not compared either: comparing costs most of
     the decision, and a slice of later pairs cannot know which documents went before it.
     """
-    involved = np.unique(np.concatenate([root, other]))
-    documents = read_back(involved, candidates, options, read)
-    root_at, other_at = np.searchsorted(involved, root), np.searchsorted(involved, other)
-    agree = np.maximum(
-        documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
-    )
-    worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url
     similarity = np.full(len(root), np.nan)
     removed: set[int] = set()
-    for k in np.flatnonzero(worth & (other >= read_only)).tolist():
-        if first and (int(root[k]) in removed or int(other[k]) in removed):
-            continue
-        found = documents.similarity(int(root_at[k]), int(other_at[k]), options.document_threshold)
-        if found is not None:
-            similarity[k] = found
-            removed.add(int(other[k]))
+    for part in _by_documents(root, other, READ_BACK_DOCUMENTS):
+        involved = np.unique(np.concatenate([root[part], other[part]]))
+        documents = read_back(involved, candidates, options, read)
+        root_at = np.searchsorted(involved, root[part])
+        other_at = np.searchsorted(involved, other[part])
+        agree = np.maximum(
+            documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
+        )
+        worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url[part]
+        for k in np.flatnonzero(worth & (other[part] >= read_only)).tolist():
+            r, o = int(root[part.start + k]), int(other[part.start + k])
+            if first and (r in removed or o in removed):
+                continue
+            threshold = options.document_threshold
+            found = documents.similarity(int(root_at[k]), int(other_at[k]), threshold)
+            if found is not None:
+                similarity[part.start + k] = found
+                removed.add(o)
     return similarity
+
+
+def _by_documents(root: NDArray[np.int64], other: NDArray[np.int64], limit: int) -> list[slice]:
+    """The pairs in consecutive slices, each naming at most ``limit`` documents: a slice's
+    documents are read back together, so a process holds that many, not all those of the
+    pairs (a document of pairs in two slices is read twice)."""
+    cuts, seen = [0], set[int]()
+    step = 1 << 16
+    for start in range(0, len(root), step):
+        chunk = (root[start : start + step].tolist(), other[start : start + step].tolist())
+        for k, (r, o) in enumerate(zip(*chunk, strict=True), start):
+            seen.update((r, o))
+            if len(seen) > limit:
+                cuts.append(k)
+                seen = {r, o}
+    return [slice(a, b) for a, b in pairwise([*cuts, len(root)])]
 
 
 def read_back(

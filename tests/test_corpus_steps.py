@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pyarrow.parquet as pq
 import pytest
 
 import cleaner
+from cleaner import boilerplate, corpus_index, corpus_steps, verification
 from cleaner.formats import output_paths
 
 T = TypeVar("T")
@@ -120,3 +122,38 @@ def test_a_staging_folder_a_killed_run_left_is_swept_by_the_next_run(tmp_path: P
     cleaner.clean([str(FIXTURES)], out)
     assert not left.exists()
     assert (mine / "rows-000000.arrow").exists()
+
+
+def test_a_pass_cut_into_small_pieces_writes_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What bounds the pass's memory (boilerplate counted a range of hashes at a time,
+    verification reading back a few documents at a time, the index on disk read and copied
+    a chunk at a time) changes nothing it writes, however small the pieces."""
+    inputs = tmp_path / "in"
+    _stories(inputs)
+    options = cleaner.Options(dedup=cleaner.DedupOptions(boilerplate_min_docs=3))
+    sources = [str(inputs), str(FIXTURES)]
+    whole = tmp_path / "whole.parquet"
+    report = cleaner.clean(sources, whole, options, engine=cleaner.LocalPool(2))
+    assert report.rejects["duplicate_document"] >= 12 and report.removed["boilerplate"] >= 12
+    monkeypatch.setattr(boilerplate, "PARTITION", 5)
+    monkeypatch.setattr(verification, "READ_BACK_DOCUMENTS", 3)
+    monkeypatch.setattr(corpus_index, "MAPPED_CHUNK", 7)
+    monkeypatch.setattr(corpus_steps, "SIGNATURE_CHUNK", 3)
+    monkeypatch.setattr(corpus_steps, "ROW_GROUP", 5)
+    pieces = tmp_path / "pieces.parquet"
+    cleaner.clean(sources, pieces, options, engine=cleaner.LocalPool(2))
+    assert _files(pieces) == _files(whole)
+
+
+def test_a_doc_id_in_two_sets_is_refused_by_name(tmp_path: Path) -> None:
+    first = tmp_path / "first.parquet"
+    cleaner.clean([str(FIXTURES)], first)
+    again = cleaner.Options(against=(str(first),))
+    with pytest.raises(cleaner.InputError) as refused:
+        cleaner.clean([str(FIXTURES)], tmp_path / "again.parquet", again)
+    message = str(refused.value)
+    assert f"in {first} and in this run's inputs" in message, message
+    named = message.split("'")[1]
+    assert named in pq.read_table(first, columns=["doc_id"]).column(0).to_pylist()
