@@ -43,6 +43,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.speed_html
 	$(BIN)/python -m bench.index_memory
+	$(BIN)/python -m bench.memory_scale
 	$(BIN)/python -m bench.incremental
 	$(BIN)/python -m bench.dask_bench
 

@@ -109,6 +109,12 @@ DOC_IDS = "doc_ids.arrow"
 _DOC_IDS_SCHEMA = pa.schema([("doc_id", pa.string())])
 
 
+def _doc_ids(folder: Path) -> pa.ChunkedArray:
+    """The doc_ids that :class:`Summaries` gathered, memory-mapped; opened for each use, as
+    the pages a map has touched count in the process's memory until it is closed."""
+    return read_ipc(folder / DOC_IDS).column("doc_id")
+
+
 def _index(folder: Path, options: DedupOptions) -> CorpusIndex:
     """The index the driver gathered, memory-mapped: each step reads only what it touches."""
     return IndexFiles(folder / "index", options.num_perm).open()
@@ -204,7 +210,7 @@ class Decide(Shard):
 
     def run(self) -> tuple[int, int]:
         index = _index(self.folder, self.options)
-        doc_ids = read_ipc(self.folder / DOC_IDS).column("doc_id")
+        doc_ids = _doc_ids(self.folder)
         root, other, _ = np.load(self.folder / "pairs.npy")
         similarity = np.concatenate([np.empty(0), *(np.load(path) for path in self.verified)])
         texts, head_of = np.load(self.folder / "texts.npy")
@@ -401,8 +407,7 @@ def across_documents(
     summaries.close()
     staging = summaries.index.folder.parent
     starts = np.cumsum([0, *(s.documents for s in sets)])
-    doc_ids = read_ipc(staging / DOC_IDS).column("doc_id")
-    _refuse_repeated_ids(doc_ids, [s.described for s in sets], starts)
+    _refuse_repeated_ids(_doc_ids(staging), [s.described for s in sets], starts)
     rows = tuple(file for s in sets for file in s.rows)
 
     started = time.perf_counter()
@@ -446,7 +451,8 @@ def across_documents(
     kept = np.setdiff1d(np.arange(read_only, documents), gone).astype(np.int64)
     index = summaries.index.open()
     for part in in_chunks(index, len(kept), ROW_GROUP):
-        writer.add_index_table(index_table(index, kept[part], doc_ids.take(indices(kept[part]))))
+        doc_ids = _doc_ids(staging).take(indices(kept[part]))
+        writer.add_index_table(index_table(index, kept[part], doc_ids))
     return outcome
 
 
