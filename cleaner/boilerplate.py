@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.corpus_index import CorpusIndex, Reader, in_chunks, read_chunks, release
-from cleaner.fingerprint import masked_figures, normalize, states_figures
+from cleaner.fingerprint import masked_figures, normalize, states_figures, string_hashes
 
 
 def _lone_word(key: str) -> bool:
@@ -102,38 +102,59 @@ def _templated(
     if not len(rows):
         return hashes
     carriers = np.unique(index.paragraph_doc[rows])
-    boiler_set = set(boiler.tolist())
-    masked: dict[int, list[tuple[int, str]]] = {}  # carrier -> (hash, masked key) per paragraph
+    # Each paragraph of a carrier (boilerplate without figures aside) as numbers: its
+    # document, its hash, and a hash of its key with figures masked (64 bits, as paragraphs
+    # are told apart everywhere), not the keys' text, of which the carriers hold millions.
+    doc_of, own, keys = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.uint64)], []
+    keys.append(np.empty(0, dtype=np.uint64))
     for chunk, texts in read_chunks(read, carriers):
-        for doc, paragraphs in zip(chunk, texts, strict=True):
-            at = np.searchsorted(index.paragraph_doc, doc)
-            own = index.paragraph_hash[at : at + len(paragraphs)].tolist()
-            masked[doc] = [
-                (h, masked_figures(normalize(p)))
-                for h, p in zip(own, paragraphs, strict=True)
-                if h and h not in boiler_set
-            ]
+        sizes = np.array([len(paragraphs) for paragraphs in texts], dtype=np.int64)
+        # read() gives the paragraphs the index holds: the rows from each document's first
+        firsts = np.searchsorted(index.paragraph_doc, chunk)
+        at = np.repeat(firsts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
+        mine = index.paragraph_hash[at]
+        kept = np.flatnonzero((mine != 0) & ~np.isin(mine, boiler))
+        flat = [p for paragraphs in texts for p in paragraphs]
+        doc_of.append(np.repeat(np.asarray(chunk, dtype=np.int64), sizes)[kept])
+        own.append(mine[kept])
+        masked = [masked_figures(normalize(flat[i])) for i in kept.tolist()]
+        keys.append(string_hashes(masked).view(np.uint64))
         release(index)
-    by_hash: dict[int, list[int]] = {}
-    for h, doc in zip(
-        index.paragraph_hash[rows].tolist(), index.paragraph_doc[rows].tolist(), strict=True
-    ):
-        by_hash.setdefault(h, []).append(doc)
-    variants: dict[str, set[int]] = {}
-    for found in masked.values():
-        for g, key in found:
-            variants.setdefault(key, set()).add(g)
-    templated = []
-    for h, docs in by_hash.items():
-        others = {
-            doc: [(g, key) for g, key in masked[doc] if g != h] for doc in dict.fromkeys(docs)
-        }
-        shares = [
-            sum(len(variants[key]) >= 2 for _, key in found) / len(found) if found else 1.0
-            for found in others.values()
-        ]
-        if float(np.median(shares)) >= 0.5:
-            templated.append(h)
+    d, g, k = np.concatenate(doc_of), np.concatenate(own), np.concatenate(keys)
+    # A key recurs with other figures when two different paragraphs have it.
+    pairs = np.unique(np.stack([k, g]), axis=1)
+    key_values, variants = np.unique(pairs[0], return_counts=True)
+    varied = variants[np.searchsorted(key_values, k)] >= 2
+    # Per document, and per (document, paragraph hash): paragraphs and those whose key varies.
+    per_doc, doc_at = np.unique(d, return_inverse=True)
+    doc_total = np.bincount(doc_at, minlength=len(per_doc))
+    doc_varied = np.bincount(doc_at, weights=varied, minlength=len(per_doc))
+    own_values, own_rank = np.unique(g, return_inverse=True)
+    width = len(own_values)
+    pair_keys, pair_at = np.unique(d * width + own_rank, return_inverse=True)
+    own_total = np.bincount(pair_at, minlength=len(pair_keys))
+    own_varied = np.bincount(pair_at, weights=varied, minlength=len(pair_keys))
+    # Each figure line, in each distinct document carrying it: the share of the document's
+    # other paragraphs whose key varies (1.0 when it has none).
+    line, carrier = index.paragraph_hash[rows], index.paragraph_doc[rows]
+    order = np.lexsort((carrier, line))
+    line, carrier = line[order], carrier[order]
+    distinct = np.r_[True, (line[1:] != line[:-1]) | (carrier[1:] != carrier[:-1])]
+    line, carrier = line[distinct], carrier[distinct]
+    at_doc = np.searchsorted(per_doc, carrier)
+    rank = np.searchsorted(own_values, line).clip(max=width - 1)
+    wanted = carrier * width + rank
+    at_pair = np.searchsorted(pair_keys, wanted).clip(max=len(pair_keys) - 1)
+    found = (own_values[rank] == line) & (pair_keys[at_pair] == wanted)
+    total = doc_total[at_doc] - np.where(found, own_total[at_pair], 0)
+    varying = doc_varied[at_doc] - np.where(found, own_varied[at_pair], 0)
+    shares = np.where(total > 0, varying / np.maximum(total, 1), 1.0)
+    starts = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])
+    templated = [
+        int(line[start])
+        for start, end in pairwise([*starts.tolist(), len(line)])
+        if float(np.median(shares[start:end])) >= 0.5
+    ]
     return np.array(sorted(templated), dtype=np.uint64)
 
 

@@ -66,8 +66,9 @@ from cleaner.deduplicate_corpus import (
     ordered_pairs,
 )
 from cleaner.document import Rejected, Removal
-from cleaner.document_sets import DocumentSet, RowFile, id_hashes, indices, read_paragraphs
+from cleaner.document_sets import DocumentSet, RowFile, indices, read_paragraphs
 from cleaner.errors import InputError
+from cleaner.fingerprint import string_hashes
 from cleaner.formats import (
     document_of,
     documents_table,
@@ -604,13 +605,16 @@ def _refuse_repeated_ids(
 ) -> None:
     """A doc_id names one document: two sets with the same one are refused, not merged.
 
-    Found among 64-bit hashes of the ids (:func:`cleaner.document_sets.id_hashes`), 8 bytes a
+    Found among 64-bit hashes of the ids (:func:`cleaner.fingerprint.string_hashes`), 8 bytes a
     document where a table of the ids would hold their text; the ids of equal hashes are
     then compared, so that a collision refuses nothing. The id named is the repeated one that
     comes first, with the two places it is found first.
     """
     hashes = np.concatenate(
-        [np.empty(0, dtype=np.int64), *(id_hashes(chunk.to_pylist()) for chunk in doc_ids.chunks)]
+        [
+            np.empty(0, dtype=np.int64),
+            *(string_hashes(chunk.to_pylist()) for chunk in doc_ids.chunks),
+        ]
     )
     order = np.argsort(hashes, kind="stable")  # equal ids: in ascending rows
     same = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])

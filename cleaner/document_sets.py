@@ -18,9 +18,8 @@ shingle size: a corpus made with other ones is refused, not compared.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -150,13 +149,6 @@ class ExistingCorpus:
             for g in range(corpus.num_row_groups)
         )
         return DocumentSet(self.index.documents, rows, str(self.path))
-
-
-def id_hashes(ids: Iterable[str | None]) -> NDArray[np.int64]:
-    """64-bit hashes of doc_ids, the same in every process and run (None, a record without
-    an id, hashes as the empty string, which no named record has)."""
-    digests = b"".join(blake2b((i or "").encode(), digest_size=8).digest() for i in ids)
-    return np.frombuffer(digests, dtype=np.int64)
 
 
 def indices(rows: Sequence[int] | NDArray[np.int64]) -> pa.Array:

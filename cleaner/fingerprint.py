@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from hashlib import blake2b
 
 import numpy as np
 from numpy.typing import NDArray
@@ -429,3 +430,10 @@ def overlap(
     else:
         raise TypeError("overlap() compares two sets or two arrays")
     return common / (len(a) + len(b) - common), common / min(len(a), len(b))
+
+
+def string_hashes(texts: Iterable[str | None]) -> NDArray[np.int64]:
+    """64-bit hashes of strings (doc_ids, keys), the same in every process and run (None, a
+    record without an id, hashes as the empty string, which no named record has)."""
+    digests = b"".join(blake2b((t or "").encode(), digest_size=8).digest() for t in texts)
+    return np.frombuffer(digests, dtype=np.int64)

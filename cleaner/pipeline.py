@@ -204,9 +204,9 @@ class _Seen:
 
     def have(self, ids: Sequence[str | None]) -> NDArray[np.bool_]:
         """Which of ``ids`` were added before."""
-        from cleaner.document_sets import id_hashes
+        from cleaner.fingerprint import string_hashes
 
-        hashes = id_hashes(ids)
+        hashes = string_hashes(ids)
         found = np.zeros(len(ids), dtype=bool)
         for run in self.runs:
             at = np.searchsorted(run, hashes).clip(max=len(run) - 1)
@@ -216,9 +216,9 @@ class _Seen:
     def add(self, ids: set[str | None]) -> None:
         if not ids:
             return
-        from cleaner.document_sets import id_hashes
+        from cleaner.fingerprint import string_hashes
 
-        self.runs.append(np.sort(id_hashes(ids)))
+        self.runs.append(np.sort(string_hashes(ids)))
         while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
             last = self.runs.pop()
             self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]))
