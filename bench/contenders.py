@@ -14,6 +14,9 @@ resident memory are measured as cleaner's are, and prints ``{"bytes": ...}``.
   ``update`` and pandas ``to_parquet``: the first baseline `make bench` measured.
 - ``rensa``: duplicate documents across the folder: one Python loop over the documents,
   rensa's ``RMinHash`` over word 5-grams and one ``RMinHashLSH``; no repair, no paragraphs.
+
+It imports cleaner only inside the contenders that take its thresholds: :mod:`bench.peers`
+reads the files with :func:`read_texts` in virtual environments without cleaner.
 """
 
 from __future__ import annotations
@@ -25,12 +28,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from cleaner import DedupOptions
-
 NUM_PERM = 128
 K = 5  # word 5-grams, as datatrove's and text-dedup's MinHash pipelines use by default
-THRESHOLD = DedupOptions().threshold  # paragraphs repeated inside a document
-DOCUMENT_THRESHOLD = DedupOptions().document_threshold  # documents repeated across the folder
 
 _WORD = re.compile(r"\w+")
 
@@ -77,6 +76,9 @@ def lean(files: Sequence[Path], out: Path) -> int:
     import pyarrow.parquet as pq
     from datasketch import MinHash
 
+    from cleaner import DedupOptions  # its threshold for paragraphs repeated in a document
+
+    threshold = DedupOptions().threshold
     sources, texts, size = [], [], 0
     for path, text in _documents(files):
         size += len(text.encode("utf-8"))
@@ -85,7 +87,7 @@ def lean(files: Sequence[Path], out: Path) -> int:
         for paragraph in map(ftfy.fix_text, paragraphs_of(text)):
             m = MinHash(num_perm=NUM_PERM)
             m.update_batch([s.encode("utf-8") for s in shingles(paragraph)])
-            if all(m.jaccard(other) < THRESHOLD for other in hashes):
+            if all(m.jaccard(other) < threshold for other in hashes):
                 kept.append(paragraph)
                 hashes.append(m)
         sources.append(str(path))
@@ -125,7 +127,10 @@ def rensa(files: Sequence[Path], out: Path) -> int:
     import pyarrow.parquet as pq
     from rensa import RMinHash, RMinHashLSH
 
-    lsh = RMinHashLSH(threshold=DOCUMENT_THRESHOLD, num_perm=NUM_PERM, num_bands=16)
+    from cleaner import DedupOptions  # its threshold for duplicate documents
+
+    threshold = DedupOptions().document_threshold
+    lsh = RMinHashLSH(threshold=threshold, num_perm=NUM_PERM, num_bands=16)
     sources, texts, size = [], [], 0
     for n, (path, text) in enumerate(_documents(files)):
         size += len(text.encode("utf-8"))
