@@ -176,7 +176,7 @@ LABELS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=60.0, help="workload size (default 60)")
-    parser.add_argument("--sample", type=float, default=0.03, help="baselines' share of files")
+    parser.add_argument("--sample", type=float, default=0.1, help="baselines' share of files")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every run")
     parser.add_argument(
