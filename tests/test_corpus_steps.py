@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
 import pytest
 
 import cleaner
+from cleaner import formats, write
 from cleaner.formats import output_paths
 
 T = TypeVar("T")
@@ -120,3 +122,40 @@ def test_a_staging_folder_a_killed_run_left_is_swept_by_the_next_run(tmp_path: P
     cleaner.clean([str(FIXTURES)], out)
     assert not left.exists()
     assert (mine / "rows-000000.arrow").exists()
+
+
+def test_a_merge_rejects_in_input_order_however_its_corpora_are_cut_into_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stories with a footer each, and in a second folder the same stories again (without
+    # it), between documents made of footers only: merged, the copies are duplicates and the
+    # footers boilerplate (5 documents have each, 3 or 2 in either folder), which empties the
+    # footers-only documents.
+    footers = [f"Footer {name} of this site, shown under every story that it has" for name in "ABC"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    _stories(first, stories=9, words=600)
+    second.mkdir()
+    for n in range(9):
+        bare = first / f"{n:03d}b.txt"  # the story without _stories' own footer
+        text = f"{bare.read_text(encoding='utf-8')}\n{footers[n % 3]}\n"
+        (first / f"{n:03d}.txt").write_text(text, encoding="utf-8")
+        bare.rename(second / bare.name)
+        if n % 3 == 0:
+            only = f"{footers[n // 3]}\n\n{footers[(n // 3 + 1) % 3]}\n"
+            (second / f"{n:03d}c.txt").write_text(only, encoding="utf-8")
+    options = cleaner.Options(dedup=cleaner.DedupOptions(boilerplate_min_docs=4))
+    merged: dict[int, Path] = {}
+    for rows in (2, write.ROW_GROUP):
+        halves = [tmp_path / f"{folder.name}-{rows}.parquet" for folder in (first, second)]
+        with monkeypatch.context() as patch:
+            patch.setattr(write, "ROW_GROUP", rows)
+            for folder, half in zip((first, second), halves, strict=True):
+                report = cleaner.clean([str(folder)], half, options)
+                assert report.rejected == 0 and not report.removed["boilerplate"]
+        merged[rows] = tmp_path / f"merged-{rows}.parquet"
+        cleaner.merge(halves, merged[rows])
+    rejects = pd.read_parquet(formats.rejects_path(merged[2]))
+    assert rejects["reason"].value_counts().to_dict() == {"duplicate_document": 9, "empty": 3}
+    order = sorted(rejects["doc_id"])  # the second folder's documents, as it holds them
+    assert rejects["doc_id"].tolist() == order
+    assert _files(merged[2]) == _files(merged[write.ROW_GROUP])
