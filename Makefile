@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench bench-dask bench-large eval identical clean
+.PHONY: run test test-slow lint bench bench-peers bench-dask bench-large eval identical clean
 
 $(BIN)/cleaner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,26 @@ bench: $(VENV)/.bench
 	$(BIN)/python -m bench.memory_scale
 	$(BIN)/python -m bench.incremental
 	$(BIN)/python -m bench.dask_bench
+
+# datatrove's and text-dedup's MinHash pipelines on make bench's folder, beside cleaner and
+# rensa: each peer in a virtual environment of its own (they pin packages cleaner does not).
+# datatrove's MinHash steps import regex, tokenizers and orjson without requiring them, and
+# its 0.10 hashes str, which xxhash refuses from 3.6 on. A peer pip cannot install is skipped.
+PEER_PACKAGES_datatrove := datatrove==0.10.1 regex tokenizers orjson "xxhash<3.6" charset-normalizer
+PEER_PACKAGES_text-dedup := text-dedup==0.4.0 charset-normalizer
+PEERS := datatrove text-dedup
+
+build/peers/%/.installed:
+	rm -rf build/peers/$*
+	$(PYTHON) -m venv build/peers/$*
+	build/peers/$*/bin/python -m pip install --quiet $(PEER_PACKAGES_$*) && touch $@
+
+bench-peers: $(VENV)/.bench
+	@mkdir -p build; for peer in $(PEERS); do \
+		$(MAKE) --no-print-directory build/peers/$$peer/.installed >build/peers-$$peer.log 2>&1 \
+		|| echo "make bench-peers: $$peer cannot be installed here (build/peers-$$peer.log); the others still run"; \
+	done
+	$(BIN)/python -m bench.peers
 
 # The local pool against a 2-worker Dask LocalCluster on one workload: a few minutes.
 bench-dask: $(VENV)/.bench

@@ -316,9 +316,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--compare", type=Path, help="compare with this manifest; exit 1 if any file differs"
     )
-    parser.add_argument(
-        "--mb", type=float, default=200.0, help="workload size, MB (default 200, as make bench)"
-    )
+    parser.add_argument("--mb", type=float, default=200.0, help="workload size, MB (default 200)")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the workload")
     parser.add_argument(
         "--cleaner",

@@ -1,201 +1,87 @@
-"""`make bench`: cleaner's speed and memory against the pipeline a user would write.
+"""`make bench`: cleaner's speed and memory against the pipelines a user would write instead.
 
 Builds a workload of real news (BBC, Reuters, Russian Telegram posts from ../shared/data, with
 repeats and rendering defects injected as in `make eval`) in a temporary folder, then runs on
-the same files, in this one invocation:
+the same files, in this one invocation, each run a process of its own
+(:mod:`bench.contenders` says what each peer does):
 
-- the baseline: what a user would write from the card's packages: ``ftfy.fix_text`` on each
-  paragraph, a datasketch ``MinHash(num_perm=128)`` fed shingle by shingle with ``update``,
-  and ``MinHashLSH`` to find repeats, then pandas ``to_parquet``. It is slow, so it runs on a
-  seeded random sample of the files and its MB/s is that sample's (printed as such);
-- the fast peer for the fingerprint stage: rensa, fed shingles made in Python the usual way
-  from the same paragraphs as cleaner's fingerprint stage;
-- ``cleaner clean`` end to end, as a separate process, with 1 and 2 workers, doing the
-  baseline's job (``--scope document``: repeats inside each document); and once more with
-  2 workers and the default ``--scope corpus``, which also removes duplicate documents and
-  boilerplate across the whole folder, work the baseline does not do.
+- the lean baseline, the headline: ``ftfy.fix_text`` per paragraph, datasketch ``MinHash``
+  over word 5-grams fed with ``update_batch``, each paragraph compared with the document's
+  kept ones, pyarrow's Parquet writer. It is slow, so it runs on a seeded random sample of
+  the files and its MB/s is that sample's (printed as such); the heavier first baseline (a
+  ``MinHashLSH`` per document, pandas) beside it, on the same sample;
+- ``cleaner clean --scope document`` (the baselines' job: repeats inside each document) and
+  the default ``--scope corpus`` (also duplicate documents and boilerplate across the folder),
+  each with ``-j 1`` and ``-j 2``;
+- rensa's document-level loop: ``RMinHash`` and ``RMinHashLSH`` over word 5-grams, one
+  Python loop over the documents (duplicate documents only: no repair, no paragraphs).
 
-It prints MB/s and paragraphs/s per stage, end-to-end MB/s, peak resident memory (of the
-largest process), and the ratios against the baseline and rensa; the figures are ratios
-measured in the same run, because this machine's speed drifts by tens of percent. The
-headline ratios are medians of rounds (``--rounds``, 3 by default): in each round the
-baseline and ``cleaner -j 2`` run back to back (and the fingerprint stage and rensa), so
-that a drift of the machine falls on both sides of a ratio; the range is printed beside.
+It prints MB/s per run and per stage, peak resident memory (of the largest process of a run)
+and the ratios between runs. The machine's speed drifts by tens of percent, so every figure
+is a median of rounds (``--rounds``, 3 by default), each round running every contender once,
+one after the other, and each ratio is taken within a round; the range is printed beside,
+and the load average (``os.getloadavg``) at the start and end of each round.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
-import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench import shared_data
+from bench.contenders import paragraphs_of, read_texts
 from bench.workload import SEED, SHARDS, build_workload
 from cleaner import DedupOptions
 from cleaner.tally import STAGES
 
-K = DedupOptions().shingle_size  # cleaner's default, used by every contender
+K = DedupOptions().shingle_size  # cleaner's own shingles, for the signature check
 NUM_PERM = 128
-
-
-# --- The baseline ------------------------------------------------------------------------------
-
-
-@dataclass
-class Timing:
-    seconds: dict[str, float] = field(default_factory=dict)
-    paragraphs: int = 0
-    bytes: int = 0
-
-    def add(self, stage: str, started: float) -> float:
-        now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - started
-        return now
-
-
-_WORD = re.compile(r"\w+")
-
-
-def _shingles(paragraph: str) -> list[str]:
-    tokens = _WORD.findall(paragraph.lower())
-    return [" ".join(tokens[i : i + K]) for i in range(max(1, len(tokens) - K + 1))]
-
-
-def _read_texts(path: Path) -> list[str]:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        text = str(from_bytes(data).best())
-    if ".jsonl" in path.name:
-        return [json.loads(line)["text"] for line in text.splitlines() if line.strip()]
-    return [text]
-
-
-def baseline(files: Sequence[Path], out: Path) -> Timing:
-    """The straightforward pipeline, stage by stage."""
-    import ftfy
-    import pandas as pd
-    from datasketch import MinHash, MinHashLSH
-
-    timing = Timing()
-    rows = []
-    # One MinHashLSH per document, as the user wants repeats within it; its banding is
-    # computed once (an integral in scipy), which a user would soon learn to do too.
-    params = MinHashLSH(threshold=0.8, num_perm=NUM_PERM)
-    bands = (params.b, params.r)
-    for path in files:
-        t = time.perf_counter()
-        texts = _read_texts(path)
-        timing.bytes += sum(len(x.encode("utf-8")) for x in texts)
-        t = timing.add("read+decode", t)
-        for text in texts:
-            paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
-            t = timing.add("split", t)
-            paragraphs = [ftfy.fix_text(p) for p in paragraphs]
-            t = timing.add("repair", t)
-            hashes = []
-            for p in paragraphs:
-                m = MinHash(num_perm=NUM_PERM)
-                for shingle in _shingles(p):
-                    m.update(shingle.encode("utf-8"))
-                hashes.append(m)
-            t = timing.add("fingerprint", t)
-            lsh = MinHashLSH(num_perm=NUM_PERM, params=bands)
-            kept = []
-            for i, (p, m) in enumerate(zip(paragraphs, hashes, strict=True)):
-                if not lsh.query(m):
-                    lsh.insert(str(i), m)
-                    kept.append(p)
-            timing.add("deduplicate", t)
-            timing.paragraphs += len(paragraphs)
-            rows.append({"source": str(path), "text": "\n\n".join(kept), "paragraphs": kept})
-    t = time.perf_counter()
-    pd.DataFrame(rows).to_parquet(out)
-    timing.add("write", t)
-    return timing
-
-
-# --- Fingerprint stage: cleaner against rensa ---------------------------------------------------
-
-
-def fingerprint_race(paragraphs: list[str]) -> tuple[float, float]:
-    """Seconds for cleaner's fingerprint stage and for the rensa path, on the same paragraphs."""
-    from rensa import RMinHash
-
-    from cleaner.fingerprint import fingerprint
-
-    started = time.perf_counter()
-    for i in range(0, len(paragraphs), 4096):  # cleaner's batches are about this size
-        fingerprint(paragraphs[i : i + 4096], NUM_PERM, 1, K)
-    ours = time.perf_counter() - started
-
-    started = time.perf_counter()
-    for paragraph in paragraphs:
-        m = RMinHash(num_perm=NUM_PERM, seed=1)
-        m.update(_shingles(paragraph))
-        m.digest()
-    theirs = time.perf_counter() - started
-    return ours, theirs
-
-
-# --- cleaner as a user runs it ----------------------------------------------------------------
 
 
 @dataclass
 class Run:
     seconds: float
     peak_rss_mb: float
-    report: dict[str, object]
+    output: str  # what the process printed: a JSON summary
 
 
-def run_cleaner(inputs: Sequence[Path], out: Path, workers: int) -> Run:
-    """``cleaner clean`` in a process of its own: wall time and the largest process's peak RSS."""
-    report = out.with_suffix(".report.json")
-    code = (
-        "import json, sys, cleaner;"
-        "d = cleaner.DedupOptions(scope='document');"
-        "o = cleaner.Options(dedup=d);"
-        "e = cleaner.LocalPool(int(sys.argv[2]));"
-        "r = cleaner.clean(sys.argv[3:], sys.argv[1], o, engine=e);"
-        "json.dump({'stages': r.stages, 'bytes': r.bytes_in, 'paragraphs': r.paragraphs_in,"
-        " 'documents': r.documents, 'removed': dict(r.removed), 'rejected': r.rejected},"
-        f" open({str(report)!r}, 'w'))"
-    )
-    command = [sys.executable, "-c", code, str(out), str(workers), *map(str, inputs)]
+def run(command: Sequence[str]) -> Run:
+    """Run ``command`` to its end: wall time, the peak RSS of its largest process, its output."""
     started = time.perf_counter()
-    process = subprocess.Popen(command)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    output = process.stdout.read().decode("utf-8")
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
-        raise SystemExit(f"cleaner failed with status {status}")
-    return Run(seconds, usage.ru_maxrss / 1024, json.loads(report.read_text()))
+        raise SystemExit(f"{' '.join(command[:4])} ... failed with status {status}")
+    return Run(seconds, usage.ru_maxrss / 1024, output)
 
 
-def run_cli(inputs: Sequence[Path], out: Path, workers: int, scope: str = "document") -> Run:
+def run_contender(name: str, listing: Path, out: Path) -> tuple[Run, int]:
+    """A peer of :mod:`bench.contenders` on the files ``listing`` names, and its bytes read."""
+    done = run([sys.executable, "-m", "bench.contenders", name, str(out), str(listing)])
+    return done, int(json.loads(done.output)["bytes"])
+
+
+def run_cli(inputs: Sequence[Path], out: Path, workers: int, scope: str) -> tuple[Run, Any]:
+    """``cleaner clean`` as a user runs it, and the summary it prints with ``--json``."""
     command = [str(Path(sys.executable).with_name("cleaner")), "clean", *map(str, inputs)]
-    command += ["-o", str(out), "-j", str(workers), "-q", "--scope", scope]
-    started = time.perf_counter()
-    process = subprocess.Popen(command)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise SystemExit(f"cleaner failed with status {status}")
-    return Run(time.perf_counter() - started, usage.ru_maxrss / 1024, {})
+    command += ["-o", str(out), "-j", str(workers), "--scope", scope, "--json"]
+    done = run(command)
+    return done, json.loads(done.output)
 
 
 # --- Checks that the speed did not change the results -----------------------------------------
@@ -228,20 +114,74 @@ def signatures_match_datasketch(paragraphs: Sequence[str]) -> tuple[int, int]:
     return len(paragraphs), bad
 
 
+def same_outputs(a: Path, b: Path) -> bool:
+    """Whether two runs wrote the same bytes: corpus, rejects and index."""
+    from cleaner.formats import index_path, rejects_path
+
+    return all(
+        one(a).read_bytes() == one(b).read_bytes()
+        for one in (lambda p: p, rejects_path, index_path)
+    )
+
+
 # --- Report ------------------------------------------------------------------------------------
 
 
-def _rate(amount: float, seconds: float) -> str:
-    return f"{amount / seconds:,.1f}" if seconds > 0 else "-"
+def median_range(values: Sequence[float], digits: int = 1) -> str:
+    """A median with the range beside it.
+
+    >>> median_range([3.0, 1.0, 2.0])
+    '2.0 (1.0 to 3.0)'
+    """
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f} to {max(values):.{digits}f})"
+    )
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+# The runs of a round, in the order they run; the sample's runs first.
+SAMPLE_RUNS = ("lean", "heavy")
+CLEANER_RUNS = {
+    "cleaner --scope document -j 1": ("document", 1),
+    "cleaner --scope document -j 2": ("document", 2),
+    "cleaner --scope corpus -j 1": ("corpus", 1),
+    "cleaner --scope corpus -j 2": ("corpus", 2),
+}
+RATIOS = (
+    ("document -j 2 / lean", "cleaner --scope document -j 2", "lean"),
+    ("document -j 1 / lean", "cleaner --scope document -j 1", "lean"),
+    ("corpus -j 2 / lean", "cleaner --scope corpus -j 2", "lean"),
+    ("corpus -j 1 / lean", "cleaner --scope corpus -j 1", "lean"),
+    ("corpus -j 2 / rensa", "cleaner --scope corpus -j 2", "rensa"),
+    ("corpus -j 1 / rensa", "cleaner --scope corpus -j 1", "rensa"),
+    ("corpus -j 2 / corpus -j 1", "cleaner --scope corpus -j 2", "cleaner --scope corpus -j 1"),
+    (
+        "document -j 2 / document -j 1",
+        "cleaner --scope document -j 2",
+        "cleaner --scope document -j 1",
+    ),
+    ("document -j 2 / heavy", "cleaner --scope document -j 2", "heavy"),
+)
+LABELS = {
+    "lean": "lean baseline (ftfy, MinHash update_batch, pyarrow)",
+    "heavy": "heavy baseline (MinHashLSH per document, pandas)",
+    "rensa": "rensa loop (documents only, no repair)",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mb", type=float, default=200.0, help="workload size (default 200)")
-    parser.add_argument("--sample", type=float, default=0.015, help="baseline's share of files")
+    parser.add_argument("--mb", type=float, default=60.0, help="workload size (default 60)")
+    parser.add_argument("--sample", type=float, default=0.1, help="baselines' share of files")
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the headline ratios")
-    parser.add_argument("--keep", type=Path, help="build the workload here and keep it")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every run")
+    parser.add_argument(
+        "--keep", type=Path, help="build the workload here (or use the one there) and keep it"
+    )
     args = parser.parse_args(argv)
     if not shared_data.available():
         print(f"make bench: skipped, {shared_data.missing_message()}")
@@ -250,121 +190,110 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 110)
     work = args.keep or Path(tempfile.mkdtemp(prefix="cleaner-bench-"))
     try:
         started = time.perf_counter()
-        n_files, n_bytes = build_workload(work / "news", args.mb, args.seed)
-        console.print(
-            f"workload: {n_files:,} files, {n_bytes / 1e6:,.1f} MB in {SHARDS} shards "
-            "(BBC, Reuters, Telegram; repeats injected), "
-            f"built in {time.perf_counter() - started:.0f} s"
-        )
+        if not (work / "news").is_dir():
+            build_workload(work / "news", args.mb, args.seed)
         shards = sorted((work / "news").iterdir())
         files = sorted(p for p in (work / "news").rglob("*") if p.is_file())
         sample = random.Random(args.seed).sample(files, max(1, int(len(files) * args.sample)))
+        listings = {"sample": work / "sample.txt", "all": work / "all.txt"}
+        listings["sample"].write_text("".join(f"{p}\n" for p in sample), encoding="utf-8")
+        listings["all"].write_text("".join(f"{p}\n" for p in files), encoding="utf-8")
 
-        single = run_cleaner(shards, work / "j1.parquet", 1)
-        mb = float(single.report["bytes"]) / 1e6  # type: ignore[arg-type]
-        rounds = []
-        for _ in range(max(1, args.rounds)):
-            timing = baseline(sample, work / "baseline.parquet")
-            run = run_cli(shards, work / "cli2.parquet", 2)
-            rate = timing.bytes / 1e6 / sum(timing.seconds.values())
-            rounds.append((mb / run.seconds / rate, rate, timing, run))
-        rounds.sort(key=lambda r: r[0])
-        ratio2, base_mbs, base, cli2 = rounds[len(rounds) // 2]  # the median round
-        cli1 = run_cli(shards, work / "cli1.parquet", 1)
-        small = run_cli(shards[:1], work / "small.parquet", 1)
-        corpus = run_cli(shards, work / "corpus.parquet", 2, "corpus")
-        same_output = (work / "cli1.parquet").read_bytes() == (work / "cli2.parquet").read_bytes()
+        rates: dict[str, list[float]] = {}
+        peaks: dict[str, list[float]] = {}
+        loads, summaries = [], []
+        sample_mb = mb = 0.0
+        for n in range(max(1, args.rounds)):
+            loads.append(load())
+            seconds: dict[str, float] = {}
+            for name in SAMPLE_RUNS:
+                done, size = run_contender(name, listings["sample"], work / f"{name}.parquet")
+                sample_mb = size / 1e6
+                seconds[name] = done.seconds
+                peaks.setdefault(name, []).append(done.peak_rss_mb)
+            for label, (scope, workers) in CLEANER_RUNS.items():
+                out = work / f"{scope}-j{workers}.parquet"
+                done, summary = run_cli(shards, out, workers, scope)
+                mb = summary["bytes_in"] / 1e6
+                seconds[label] = done.seconds
+                peaks.setdefault(label, []).append(done.peak_rss_mb)
+                if label == "cleaner --scope document -j 1":
+                    summaries.append(summary)
+            done, _ = run_contender("rensa", listings["all"], work / "rensa.parquet")
+            seconds["rensa"] = done.seconds
+            peaks.setdefault("rensa", []).append(done.peak_rss_mb)
+            loads[-1] += f" -> {load()}"
+            for name, took in seconds.items():
+                rates.setdefault(name, []).append((sample_mb if name in SAMPLE_RUNS else mb) / took)
+            if n == 0:
+                console.print(
+                    f"workload: {len(files):,} files, {mb:,.1f} MB in {SHARDS} shards "
+                    "(BBC, Reuters, Telegram; repeats injected); baselines on a "
+                    f"{args.sample:.0%} sample, {len(sample):,} files, {sample_mb:.1f} MB"
+                )
+            console.print(f"round {n + 1}: load average {loads[-1]} (1/5/15 min)")
+        same = {
+            scope: same_outputs(work / f"{scope}-j1.parquet", work / f"{scope}-j2.parquet")
+            for scope in ("document", "corpus")
+        }
+        one_shard, _ = run_cli(shards[:1], work / "shard.parquet", 1, "corpus")
 
-        texts = [t for path in files[:: max(1, len(files) // 3000)] for t in _read_texts(path)]
-        paragraphs = [p for t in texts for p in (" ".join(b.split()) for b in t.split("\n\n")) if p]
-        race_paragraphs = paragraphs * max(1, 150_000 // max(1, len(paragraphs)))
-        races = sorted(
-            (fingerprint_race(race_paragraphs) for _ in range(max(1, args.rounds))),
-            key=lambda race: race[1] / race[0],
-        )
-        ours, rensa_seconds = races[len(races) // 2]
+        texts = [t for path in files[:: max(1, len(files) // 3000)] for t in read_texts(path)]
+        paragraphs = [p for text in texts for p in paragraphs_of(text)]
         checked_lines, repair_diffs = repair_matches_ftfy(texts[:1500])
         checked_sigs, sig_diffs = signatures_match_datasketch(paragraphs[:2000])
 
-        stages = single.report["stages"]
-        assert isinstance(stages, dict)
-        n_par = float(single.report["paragraphs"])  # type: ignore[arg-type]
-
-        table = Table(
-            title="stages, one worker, --scope document (cleaner) / the sample (baseline, "
-            "its median round)"
-        )
-        for column in ("stage", "cleaner MB/s", "cleaner paragraphs/s", "baseline MB/s", "ratio"):
-            table.add_column(column, justify="right")
-        base_stage = {"read": "read+decode", "decode": "read+decode"}
-        for stage in STAGES:
-            seconds = float(stages.get(stage, 0.0))
-            b_seconds = base.seconds.get(base_stage.get(stage, stage), 0.0)
-            b_rate = base.bytes / 1e6 / b_seconds if b_seconds else 0.0
-            c_rate = mb / seconds if seconds else 0.0
-            table.add_row(
-                stage,
-                _rate(mb, seconds),
-                _rate(n_par, seconds),
-                f"{b_rate:,.1f}" if b_rate else "-",
-                f"{c_rate / b_rate:,.1f}x" if b_rate and c_rate and stage not in base_stage else "",
-            )
-        console.print(table)
-
-        end = Table(title="end to end (wall clock, whole process; -j 2, baseline: median round)")
-        for column in ("run", "MB/s", "peak RSS MB", "vs baseline"):
+        rounds = len(loads)
+        end = Table(title=f"end to end, wall clock, medians of {rounds} rounds (range)")
+        for column in ("run", "MB/s", "peak RSS MB (largest)"):
             end.add_column(column, justify="right")
-        end.add_row(
-            f"baseline on a {args.sample:.1%} sample ({base.bytes / 1e6:.1f} MB)",
-            f"{base_mbs:.2f}",
-            "",
-            "1.0x",
-        )
-        for label, run in (
-            ("cleaner -j 1 --scope document", cli1),
-            ("cleaner -j 2 --scope document", cli2),
-            ("cleaner -j 2 --scope corpus (more work)", corpus),
-        ):
-            rate = mb / run.seconds
-            ratio = ratio2 if run is cli2 else rate / base_mbs
-            end.add_row(label, f"{rate:.1f}", f"{run.peak_rss_mb:,.0f}", f"{ratio:.1f}x")
-        end.add_row(
-            f"cleaner -j 1 --scope document, one shard ({mb / SHARDS:.0f} MB)",
-            f"{mb / SHARDS / small.seconds:.1f}",
-            f"{small.peak_rss_mb:,.0f}",
-            "",
-        )
+        for name in rates:
+            digits = 2 if name in SAMPLE_RUNS else 1
+            label = LABELS.get(name, name)
+            end.add_row(label, median_range(rates[name], digits), f"{max(peaks[name]):,.0f}")
         console.print(end)
+
+        ratios = Table(title="ratios of speeds, each within a round: median (range)")
+        for column in ("ratio", f"median of {rounds} rounds (range)"):
+            ratios.add_column(column, justify="right")
+        for label, a, b in RATIOS:
+            each = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
+            ratios.add_row(label, median_range(each) + "x")
+        console.print(ratios)
+
+        summary = sorted(summaries, key=lambda s: float(s["seconds"]))[len(summaries) // 2]
+        stage_seconds = summary["seconds_by_stage"]
+        n_par = float(summary["paragraphs"]["in"])
+        stages = Table(title="stages, cleaner --scope document -j 1 (its median round)")
+        for column in ("stage", "MB/s", "paragraphs/s"):
+            stages.add_column(column, justify="right")
+        for stage in STAGES:
+            took = float(stage_seconds.get(stage, 0.0))
+            if took:
+                stages.add_row(stage, f"{mb / took:,.1f}", f"{n_par / took:,.0f}")
+        console.print(stages)
+
+        corpus_peak = max(peaks["cleaner --scope corpus -j 1"])
         console.print(
-            f"end to end, -j 2 against the baseline run just before it, {len(rounds)} rounds: "
-            f"median {ratio2:.1f}x (range {rounds[0][0]:.1f}x to {rounds[-1][0]:.1f}x; "
-            f"baseline {min(r[1] for r in rounds):.2f} to {max(r[1] for r in rounds):.2f} MB/s)"
-        )
-        n_race = len(race_paragraphs)
-        console.print(
-            f"fingerprint stage on {n_race:,} paragraphs, median of {len(races)} rounds: "
-            f"cleaner {n_race / ours:,.0f}/s, rensa path {n_race / rensa_seconds:,.0f}/s: "
-            f"{rensa_seconds / ours:.1f}x rensa (range {races[0][1] / races[0][0]:.1f}x to "
-            f"{races[-1][1] / races[-1][0]:.1f}x)"
+            f"memory: {SHARDS}x the input needs {corpus_peak / one_shard.peak_rss_mb:.2f}x the "
+            "peak RSS (--scope corpus -j 1, one shard against all)"
         )
         console.print(
-            f"memory: {SHARDS}x the input needs "
-            f"{cli1.peak_rss_mb / small.peak_rss_mb:.2f}x the peak RSS"
+            "identical results: -j 2 output "
+            + ", ".join(f"{'==' if ok else '!='} -j 1's at {s} scope" for s, ok in same.items())
+            + f" (bytes); repair differs from ftfy.fix_text on {repair_diffs} of "
+            f"{checked_lines:,} lines; datasketch reproduces {checked_sigs - sig_diffs:,} of "
+            f"{checked_sigs:,} signatures"
         )
         console.print(
-            f"identical results: -j 2 output {'==' if same_output else '!='} -j 1 output (bytes); "
-            f"repair differs from ftfy.fix_text on {repair_diffs} of {checked_lines:,} lines; "
-            f"datasketch reproduces {checked_sigs - sig_diffs:,} of {checked_sigs:,} signatures"
+            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"load average {load()}; bench took {time.perf_counter() - started:.0f} s"
         )
-        console.print(
-            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
-            f"bench took {time.perf_counter() - started:.0f} s"
-        )
-        return 0 if same_output and not repair_diffs and not sig_diffs else 1
+        return 0 if all(same.values()) and not repair_diffs and not sig_diffs else 1
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

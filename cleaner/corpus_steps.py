@@ -370,12 +370,12 @@ def _apply(
     for removal in removals.to_pylist():
         by_doc.setdefault(removal["doc"] - offset, []).append(removal)
     edited = sorted(by_doc)
-    rejects: list[dict[str, Any]] = []
+    rejects: list[tuple[int, dict[str, Any]]] = []  # by document, to be put in input order
     gone_rows = rows.select(["source", "doc_id", "n_paragraphs_out"]).take(indices(gone))
     for n, row, decided in zip(gone, gone_rows.to_pylist(), duplicates.to_pylist(), strict=True):
         kept_id, similarity = decided["kept_id"], decided["similarity"]
         why = Rejected(DUPLICATE, f"repeats {kept_id} (Jaccard similarity {similarity:.3f})")
-        rejects.append(reject_row(row["source"], row["doc_id"], why, kept_id, similarity))
+        rejects.append((n, reject_row(row["source"], row["doc_id"], why, kept_id, similarity)))
         outcome.paragraphs_removed += row["n_paragraphs_out"]
         outcome.documents_removed.append(offset + n)
     changed, changed_at = [], []
@@ -406,12 +406,15 @@ def _apply(
             changed_at.append(n)
         else:
             why = Rejected("empty", "every paragraph is boilerplate (--boilerplate-min-docs)")
-            rejects.append(reject_row(document.source, document.doc_id, why))
+            rejects.append((n, reject_row(document.source, document.doc_id, why)))
             outcome.documents_removed.append(offset + n)
-    outcome.rejects.update(row["reason"] for row in rejects)
+    # In input order, as the rows: whatever the parts the rows come in (a batch's, a merged
+    # corpus's row group), the rejects come out in the same order.
+    in_order = [row for _, row in sorted(rejects, key=lambda r: r[0])]
+    outcome.rejects.update(row["reason"] for row in in_order)
     untouched = sorted(set(numbers) - set(gone) - set(edited))
     written = pa.concat_tables([rows.take(indices(untouched)), documents_table(changed)])
-    return written.take(np.argsort(untouched + changed_at, kind="stable")), rejects
+    return written.take(np.argsort(untouched + changed_at, kind="stable")), in_order
 
 
 def across_documents(

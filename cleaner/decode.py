@@ -183,17 +183,18 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
         yield no_records()
 
 
+Numbered = Iterator[tuple[int, Record | Rejected]]  # records by line or element number
+Sizes = Mapping[int, Rejected] | None  # the rejects of records left out for their size
+
+
 def no_records() -> Rejected:
     """The reject of a file of JSON lines without a single record."""
     return Rejected("empty", "no JSON records, only blank lines")
 
 
 def json_lines(
-    text: str,
-    fields: Fields = Fields(),
-    first: int = 1,
-    oversized: Mapping[int, Rejected] | None = None,
-) -> Iterator[tuple[int, Record | Rejected]]:
+    text: str, fields: Fields = Fields(), first: int = 1, oversized: Sizes = None
+) -> Numbered:
     """The records of JSON Lines text with their line numbers, counted from ``first``; keys
     are not yet made unique (:func:`records` does it, or, for a file read in pieces, the
     process that puts the pieces together). ``oversized`` holds the rejects of lines left
@@ -223,11 +224,8 @@ def json_lines(
 
 
 def json_elements(
-    text: str,
-    fields: Fields = Fields(),
-    first: int = 1,
-    oversized: Mapping[int, Rejected] | None = None,
-) -> Iterator[tuple[int, Record | Rejected]]:
+    text: str, fields: Fields = Fields(), first: int = 1, oversized: Sizes = None
+) -> Numbered:
     """The records of a run of a JSON array's elements (the text between two commas, or a
     bracket and a comma) with their positions, counted from ``first``; keys not yet made
     unique, and ``oversized`` as for :func:`json_lines`.

@@ -350,6 +350,22 @@ class Fingerprints:
         union: NDArray[np.uint64] = np.unique(np.concatenate([np.empty(0, dtype=_U64), *parts]))
         return union
 
+    def paragraph_sets(self, rows: Sequence[int] | NDArray[np.int64]) -> list[NDArray[np.uint64]]:
+        """``shingle_union([i])`` for each ``i`` of ``rows``, from one sort of them all: each
+        paragraph's shingles are ordered by (paragraph, hash) and repeats within it dropped."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts = np.concatenate([[0], self._ends])[rows]
+        counts = self._ends[rows] - starts
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        values = self._shingles[np.repeat(starts, counts) + within]
+        owner = np.repeat(np.arange(len(rows)), counts)
+        order = np.lexsort((values, owner))
+        values, owner = values[order], owner[order]
+        first = np.ones(len(values), dtype=bool)
+        first[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
+        distinct = np.bincount(owner[first], minlength=len(rows))
+        return np.split(values[first], np.cumsum(distinct)[:-1]) if len(rows) else []
+
     def shingle_counts(self) -> NDArray[np.int64]:
         """Shingles per paragraph, repeats counted: a paragraph of ``n >= k`` words has
         ``n - k + 1``."""

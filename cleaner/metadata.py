@@ -158,7 +158,9 @@ def detect_language(text: str) -> str | None:
     >>> detect_language("ok") is None
     True
     """
-    sample = _LINKS.sub(" ", text[:_DETECT_CHARS])
+    sample = text[:_DETECT_CHARS]
+    if "://" in sample or "www." in sample:  # else _LINKS cannot match: a search saved
+        sample = _LINKS.sub(" ", sample)
     try:
         reliable, _, guesses = pycld2.detect(sample)
     except pycld2.error:  # bytes CLD2 refuses (lone surrogates, some controls)

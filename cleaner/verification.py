@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner.agreement import documents_agree, names
+from cleaner.agreement import documents_agree
+from cleaner.agreement import names as paragraph_names
 from cleaner.banding import ESTIMATE_SLACK, agreement
 from cleaner.corpus_index import Reader, read_chunks
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
@@ -43,9 +45,18 @@ class ReadParagraph:
     """One paragraph of a document read back: what verifying a pair compares."""
 
     shingles: NDArray[np.uint64]  # sorted, distinct
-    figures: tuple[str, ...]
-    names: tuple[str, ...]
+    key: str  # the paragraph as fingerprinted (its figures are read from it)
+    text: str
     candidate: bool  # a boilerplate candidate
+
+    # Figures and names are read only for the pairs whose words agree, a few of them.
+    @cached_property
+    def figures(self) -> tuple[str, ...]:
+        return numbers(self.key)
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        return paragraph_names(self.text)
 
 
 @dataclass
@@ -135,15 +146,31 @@ def _without_notes(
     """``parts`` without the paragraphs at either end that ``other`` (a shingle set) does not
     hold (less than half of their shingles in it); None when those make more than
     ``NOTE_SHARE`` of what is left, which is then another story, not a note."""
-    held = [
-        len(p.shingles) == 0 or 2 * np.isin(p.shingles, other).sum() >= len(p.shingles)
-        for p in parts
-    ]
-    first = next((i for i, h in enumerate(held) if h), len(parts))
-    last = len(parts) - next((i for i, h in enumerate(reversed(held)) if h), len(parts))
+    # Only the paragraphs up to the first held one from each end are looked at: the body
+    # starts and ends there whatever the others hold.
+    first = next((i for i, p in enumerate(parts) if _held(p.shingles, other)), len(parts))
+    if first == len(parts):
+        return None
+    last = len(parts) - next(i for i, p in enumerate(reversed(parts)) if _held(p.shingles, other))
     body = list(parts[first:last])
     notes = sum(len(p.shingles) for p in (*parts[:first], *parts[last:]))
     return body if body and notes <= NOTE_SHARE * len(_union(body)) else None
+
+
+def _held(shingles: NDArray[np.uint64], other: NDArray[np.uint64]) -> bool:
+    """Whether the sorted, distinct set ``other`` holds at least half of ``shingles`` (an
+    empty paragraph is held): a binary search of each, not ``np.isin``'s sort of both.
+
+    >>> other = np.array([2, 3, 5, 7], dtype=np.uint64)
+    >>> _held(np.array([3, 4], dtype=np.uint64), other)
+    True
+    >>> _held(np.array([4, 9, 7], dtype=np.uint64), other)
+    False
+    """
+    if not len(other):
+        return not len(shingles)
+    at = np.minimum(np.searchsorted(other, shingles), len(other) - 1)
+    return 2 * int(np.count_nonzero(other[at] == shingles)) >= len(shingles)
 
 
 def _union(parts: Sequence[ReadParagraph]) -> NDArray[np.uint64]:
@@ -237,13 +264,8 @@ def read_back(
             found.stripped.append(fp.shingle_union(kept))
             found.paragraphs.append(
                 [
-                    ReadParagraph(
-                        fp.shingle_union([i]),
-                        numbers(fp.keys[i]),
-                        names(paragraphs_read[i]),
-                        not wanted[i],
-                    )
-                    for i in rows.tolist()
+                    ReadParagraph(shingles, fp.keys[i], paragraphs_read[i], not wanted[i])
+                    for i, shingles in zip(rows.tolist(), fp.paragraph_sets(rows), strict=True)
                 ]
             )
             found.whole_signatures[n] = fp.signatures[rows].min(axis=0, initial=0xFFFFFFFF)

@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 import cleaner
-from cleaner import boilerplate, corpus_index, corpus_steps, verification
+from cleaner import boilerplate, corpus_index, corpus_steps, formats, verification, write
 from cleaner.formats import output_paths
 
 T = TypeVar("T")
@@ -157,3 +158,40 @@ def test_a_doc_id_in_two_sets_is_refused_by_name(tmp_path: Path) -> None:
     assert f"in {first} and in this run's inputs" in message, message
     named = message.split("'")[1]
     assert named in pq.read_table(first, columns=["doc_id"]).column(0).to_pylist()
+
+
+def test_a_merge_rejects_in_input_order_however_its_corpora_are_cut_into_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stories with a footer each, and in a second folder the same stories again (without
+    # it), between documents made of footers only: merged, the copies are duplicates and the
+    # footers boilerplate (5 documents have each, 3 or 2 in either folder), which empties the
+    # footers-only documents.
+    footers = [f"Footer {name} of this site, shown under every story that it has" for name in "ABC"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    _stories(first, stories=9, words=600)
+    second.mkdir()
+    for n in range(9):
+        bare = first / f"{n:03d}b.txt"  # the story without _stories' own footer
+        text = f"{bare.read_text(encoding='utf-8')}\n{footers[n % 3]}\n"
+        (first / f"{n:03d}.txt").write_text(text, encoding="utf-8")
+        bare.rename(second / bare.name)
+        if n % 3 == 0:
+            only = f"{footers[n // 3]}\n\n{footers[(n // 3 + 1) % 3]}\n"
+            (second / f"{n:03d}c.txt").write_text(only, encoding="utf-8")
+    options = cleaner.Options(dedup=cleaner.DedupOptions(boilerplate_min_docs=4))
+    merged: dict[int, Path] = {}
+    for rows in (2, write.ROW_GROUP):
+        halves = [tmp_path / f"{folder.name}-{rows}.parquet" for folder in (first, second)]
+        with monkeypatch.context() as patch:
+            patch.setattr(write, "ROW_GROUP", rows)
+            for folder, half in zip((first, second), halves, strict=True):
+                report = cleaner.clean([str(folder)], half, options)
+                assert report.rejected == 0 and not report.removed["boilerplate"]
+        merged[rows] = tmp_path / f"merged-{rows}.parquet"
+        cleaner.merge(halves, merged[rows])
+    rejects = pd.read_parquet(formats.rejects_path(merged[2]))
+    assert rejects["reason"].value_counts().to_dict() == {"duplicate_document": 9, "empty": 3}
+    order = sorted(rejects["doc_id"])  # the second folder's documents, as it holds them
+    assert rejects["doc_id"].tolist() == order
+    assert _files(merged[2]) == _files(merged[write.ROW_GROUP])

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cleaner import Options, clean, clean_text
 from cleaner.banding import _NEAR_PAIRS, candidate_pairs, lsh_bands, near_pairs
@@ -208,3 +210,27 @@ def test_an_awards_page_keeps_each_nominee_under_each_category(page: str, tmp_pa
         if counts[" ".join(words_of(normalize(r["paragraph"])))] > 1
     ]
     assert lost == []
+
+
+_TOKENS = ["rose", "pct", "nine", "3", "2.5", "1,200", "x3", "dog:", "'3'", "сто", "half", "-"]
+
+
+@given(
+    st.lists(st.sampled_from(_TOKENS), max_size=8), st.lists(st.sampled_from(_TOKENS), max_size=8)
+)
+def test_figure_replaced_without_figures_skips_only_the_alignment(
+    original: list[str], copy: list[str]
+) -> None:
+    """The fast path of :func:`figure_replaced` (no figure in either text) decides as the
+    alignment does."""
+    from difflib import SequenceMatcher
+
+    from cleaner.agreement import figure_replaced
+    from cleaner.fingerprint import numbers
+
+    matcher = SequenceMatcher(None, original, copy, autojunk=False)
+    aligned = any(
+        op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+    )
+    assert figure_replaced(original, copy) == aligned

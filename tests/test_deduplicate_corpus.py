@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import cleaner
 from cleaner.corpus_index import CorpusIndex, summarise
@@ -277,3 +279,30 @@ def test_the_index_reads_back_as_it_was_written_across_chunks_and_slices() -> No
         assert np.array_equal(back.signatures, index.signatures)
         assert np.array_equal(back.paragraph_hash, index.paragraph_hash)
         assert np.array_equal(back.text_hash, index.text_hash)
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 12), max_size=6), max_size=6),
+    st.lists(st.integers(0, 12), max_size=10),
+)
+def test_notes_found_by_search_are_the_isin_reference(
+    paragraphs: list[list[int]], other: list[int]
+) -> None:
+    """:func:`_without_notes` looks from each end with a binary search: the same body as
+    marking every paragraph held or not with ``np.isin``."""
+    from cleaner.verification import NOTE_SHARE, ReadParagraph, _union, _without_notes
+
+    def as_set(values: list[int]) -> np.ndarray[Any, np.dtype[np.uint64]]:
+        return np.unique(np.array(values, dtype=np.uint64))
+
+    parts = [ReadParagraph(as_set(p), "", "", False) for p in paragraphs]
+    held = [
+        len(p.shingles) == 0 or 2 * np.isin(p.shingles, as_set(other)).sum() >= len(p.shingles)
+        for p in parts
+    ]
+    first = next((i for i, h in enumerate(held) if h), len(parts))
+    last = len(parts) - next((i for i, h in enumerate(reversed(held)) if h), len(parts))
+    body = parts[first:last]
+    notes = sum(len(p.shingles) for p in (*parts[:first], *parts[last:]))
+    expected = body if body and notes <= NOTE_SHARE * len(_union(body)) else None
+    assert _without_notes(parts, as_set(other)) == expected

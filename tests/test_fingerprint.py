@@ -118,6 +118,17 @@ def test_exact_jaccard_and_containment() -> None:
         assert as_arrays == overlap(fp.shingle_set(i), fp.shingle_set(j))
 
 
+@given(st.lists(st.text(alphabet="ab c", max_size=30), max_size=8), st.integers(1, 3))
+def test_paragraph_sets_are_each_paragraphs_union(paragraphs: list[str], k: int) -> None:
+    fp = fingerprint(paragraphs, k=k)
+    rows = list(range(len(paragraphs)))[::-1] + [0] * bool(paragraphs)  # any order, repeats
+    sets = fp.paragraph_sets(rows)
+    assert len(sets) == len(rows)
+    for i, found in zip(rows, sets, strict=True):
+        assert found.dtype == np.uint64
+        assert np.array_equal(found, fp.shingle_union([i]))
+
+
 def test_short_paragraph_is_one_shingle() -> None:
     assert shingles("two words", 3) == ["two words"]
     assert len(fingerprint(["two words"]).shingle_set(0)) == 1
