@@ -88,7 +88,9 @@ class CorpusIndex:
 
 
 class IndexFiles:
-    """A corpus index on disk, one file of raw values per field in ``folder``, written a part
+    """A corpus index on disk, one file of raw values per field (``index.<field>.bin`` in
+    ``folder``: a staging folder holds files, not folders, which the walk of an input folder
+    holding it knows for the run's own), written a part
     at a time (:meth:`append`) and memory-mapped by whoever reads it (:meth:`open`).
 
     The corpus-wide pass keeps the index here instead of in a process: a memory map costs
@@ -100,10 +102,9 @@ class IndexFiles:
         self.folder, self.num_perm = folder, num_perm
 
     def create(self) -> IndexFiles:
-        """Make the folder, with every field empty."""
-        self.folder.mkdir()
+        """Make every field's file, empty."""
         for f in fields(CorpusIndex):
-            (self.folder / f"{f.name}.bin").touch()
+            self.path(f.name).touch()
         return self
 
     def append(self, part: CorpusIndex) -> None:
@@ -113,16 +114,19 @@ class IndexFiles:
             values = getattr(part, f.name)
             if f.name == "paragraph_doc":
                 values = values + documents
-            with open(self.folder / f"{f.name}.bin", "ab") as out:
+            with open(self.path(f.name), "ab") as out:
                 out.write(np.ascontiguousarray(values).tobytes())
+
+    def path(self, field: str) -> Path:
+        return self.folder / f"index.{field}.bin"
 
     @property
     def documents(self) -> int:
-        return (self.folder / "text_hash.bin").stat().st_size // 8
+        return self.path("text_hash").stat().st_size // 8
 
     @property
     def paragraphs(self) -> int:
-        return (self.folder / "paragraph_hash.bin").stat().st_size // 8
+        return self.path("paragraph_hash").stat().st_size // 8
 
     def open(self) -> CorpusIndex:
         """The index, memory-mapped: each field is read only where it is touched."""
@@ -130,7 +134,7 @@ class IndexFiles:
         values = {}
         for f in fields(CorpusIndex):
             like = getattr(empty, f.name)
-            path = self.folder / f"{f.name}.bin"
+            path = self.path(f.name)
             size = path.stat().st_size // like.itemsize
             shape = (size // self.num_perm, self.num_perm) if like.ndim == 2 else (size,)
             # numpy cannot map an empty file

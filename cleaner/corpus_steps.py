@@ -91,11 +91,11 @@ def part_files(staging: Path, number: int) -> tuple[Path, Path]:
 
 class Summaries:
     """The index and the doc_ids of the pass's documents, gathered in the staging folder a
-    part at a time, in the order the documents are numbered (``index/``, ``doc_ids.arrow``):
+    part at a time, in the order the documents are numbered (``index.*.bin``, ``doc_ids.arrow``):
     what the steps read, and the driver never holds whole."""
 
     def __init__(self, staging: Path, num_perm: int) -> None:
-        self.index = IndexFiles(staging / "index", num_perm).create()
+        self.index = IndexFiles(staging, num_perm).create()
         self.doc_ids = pa.ipc.new_file(str(staging / DOC_IDS), _DOC_IDS_SCHEMA)
 
     def add(self, index: CorpusIndex, doc_ids: pa.ChunkedArray) -> None:
@@ -119,7 +119,7 @@ def _doc_ids(folder: Path) -> pa.ChunkedArray:
 
 def _index(folder: Path, options: DedupOptions) -> CorpusIndex:
     """The index the driver gathered, memory-mapped: each step reads only what it touches."""
-    return IndexFiles(folder / "index", options.num_perm).open()
+    return IndexFiles(folder, options.num_perm).open()
 
 
 @dataclass(frozen=True)
@@ -438,7 +438,7 @@ def across_documents(
     the pairs; and a chunk of the index while it copies it out.
     """
     summaries.close()
-    staging = summaries.index.folder.parent
+    staging = summaries.index.folder
     starts = np.cumsum([0, *(s.documents for s in sets)])
     _refuse_repeated_ids(_doc_ids(staging), [s.described for s in sets], starts)
     rows = tuple(file for s in sets for file in s.rows)
