@@ -11,6 +11,7 @@ carrying it are (:func:`exempt`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -172,13 +173,29 @@ def boilerplate(
     counted on its own and the ranges, in order, give the order of the whole, while a
     process holds one range's paragraphs, not the corpus's (the index may be on disk).
     """
+    found = list(_by_range(index, alive, min_docs, exempted))
+    return Boilerplate(*(np.concatenate([getattr(f, n) for f in found]) for n in _FIELDS))
+
+
+def recurring_hashes(index: CorpusIndex, min_docs: int) -> NDArray[np.uint64]:
+    """The hashes :func:`boilerplate` finds over every document, sorted, without the
+    paragraphs that have them: before duplicates are decided, when nearly every paragraph
+    of a corpus that repeats its documents recurs, those would be most of the index."""
+    alive = np.ones(index.documents, dtype=bool)
+    found = [f.hashes for f in _by_range(index, alive, min_docs, None)]
+    return np.concatenate([np.empty(0, dtype=np.uint64), *found])
+
+
+def _by_range(
+    index: CorpusIndex,
+    alive: NDArray[np.bool_],
+    min_docs: int,
+    exempted: NDArray[np.uint64] | None,
+) -> Iterator[Boilerplate]:
     ranges = max(1, -(-len(index.paragraph_hash) // PARTITION))
     edges = [k * (1 << 64) // ranges for k in range(ranges + 1)]
-    found = [
-        _recurring(*_paragraphs_between(index, low, high, alive, exempted), min_docs)
-        for low, high in pairwise(edges)
-    ]
-    return Boilerplate(*(np.concatenate([getattr(f, n) for f in found]) for n in _FIELDS))
+    for low, high in pairwise(edges):
+        yield _recurring(*_paragraphs_between(index, low, high, alive, exempted), min_docs)
 
 
 PARTITION = 1 << 19  # paragraphs counted at a time (about 50 MB of work arrays)

@@ -55,7 +55,7 @@ from cleaner.banding import (
     equal_key_pairs,
     lsh_bands,
 )
-from cleaner.boilerplate import Boilerplate, boilerplate, exempt
+from cleaner.boilerplate import Boilerplate, boilerplate, exempt, recurring_hashes
 from cleaner.clustering import keep_decision, oriented, preference, same_text
 from cleaner.corpus_index import CorpusIndex, Reader
 from cleaner.deduplicate import DedupOptions
@@ -121,8 +121,7 @@ def boilerplate_candidates(
 ) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """The recurring paragraphs that are data (exempted from boilerplate) and the boilerplate
     candidates, which the verdict on documents leaves out (paragraph hashes, sorted)."""
-    all_documents = np.ones(index.documents, dtype=bool)
-    recurring = boilerplate(index, all_documents, options.boilerplate_min_docs).hashes
+    recurring = recurring_hashes(index, options.boilerplate_min_docs)
     exempted = exempt(index, recurring, read)
     return exempted, np.setdiff1d(recurring, exempted)
 
