@@ -10,9 +10,9 @@ own:
 - ``--scheduler`` on a LocalCluster already running, of 1 worker and of 2 (started by this
   script): the speed-up from 1 to 2 Dask workers, the client's peak memory
   (the run's process holds no worker there) and each worker's, asked of the workers after
-  the run; once more on 2 workers with ``--scope document``, where the client holds no
-  corpus-wide index, only the batches in flight, and on the fixtures, where it holds next to
-  nothing (its fixed cost: Python, Arrow, Dask). Peaks are VmHWM, each process's own.
+  the run; once more on 2 workers with ``--scope document``, where there is no corpus-wide
+  pass, and on the fixtures, where the client holds next to nothing (its fixed cost: Python,
+  Arrow, Dask). Peaks are VmHWM, each process's own.
 
 These four run ``--rounds`` times (3 by default), back to back in each round, and the figures
 are medians of rounds, because this machine's speed drifts between runs. Every run's three
@@ -172,10 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     speedups = against(timed["one"], timed["two"])
     print(f"speed-up from 1 to 2 Dask workers: {median(speedups):.2f}x "
           f"({min(speedups):.2f}x to {max(speedups):.2f}x)")  # fmt: skip
-    print(f"client: corpus-wide index {index / documents:.0f} bytes per document "
+    print(f"index (on disk while the pass runs): {index / documents:.0f} bytes per document "
           f"({documents:,} documents, {index / MiB:.1f} MiB)")  # fmt: skip
     # Stage seconds are summed over workers: the per-batch work is the same whatever their
-    # number, and --scope corpus adds the corpus-wide pass, run in the client, to deduplicate.
+    # number, and --scope corpus adds the corpus-wide pass's steps to deduplicate.
     stages = dict(one_run.summary["seconds_by_stage"])
     corpus_pass = stages["deduplicate"] - batches.summary["seconds_by_stage"]["deduplicate"]
     stages["deduplicate"] -= corpus_pass
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rates = ", ".join(f"{stage} {n_bytes / 1e6 / t:.1f}" for stage, t in stages.items() if t)
     print(f"one worker, per-document stages: {n_bytes / 1e6 / per_document:.2f} MB/s, "
           f"{documents / per_document:,.0f} documents/s (by stage, MB/s: {rates})")  # fmt: skip
-    print(f"corpus-wide pass in the client: about {corpus_pass:.1f} s, "
+    print(f"corpus-wide pass (its steps): about {corpus_pass:.1f} s, "
           f"{documents / corpus_pass:,.0f} documents/s")  # fmt: skip
     print(f"identical output, --scope corpus: {same}; --scope document: {same_doc}; "
           f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
