@@ -119,15 +119,12 @@ def drive(argv: Sequence[str]) -> int:
 
     from bench import shared_data
     from bench.speed import load, median_range, run, run_cli, run_contender
-    from bench.workload import SEED, build_workload
+    from bench.workload import add_options, news
     from cleaner import DedupOptions
 
     assert DedupOptions().document_threshold == THRESHOLD
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--mb", type=float, default=60.0, help="workload size (default 60)")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="build the workload here (or use it) and keep")
+    add_options(parser, mb=60.0)
     args = parser.parse_args(argv)
     if not shared_data.available():
         print(f"make bench-peers: skipped, {shared_data.missing_message()}")
@@ -135,10 +132,7 @@ def drive(argv: Sequence[str]) -> int:
     console = Console(width=None if sys.stdout.isatty() else 110)
     work = args.keep or Path(tempfile.mkdtemp(prefix="cleaner-peers-"))
     try:
-        if not (work / "news").is_dir():
-            build_workload(work / "news", args.mb, args.seed)
-        shards = sorted((work / "news").iterdir())
-        files = sorted(p for p in (work / "news").rglob("*") if p.is_file())
+        shards, files = news(work, args.mb, args.seed)
         listing = work / "all.txt"
         listing.write_text("".join(f"{p}\n" for p in files), encoding="utf-8")
         peers = installed()

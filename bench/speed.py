@@ -42,7 +42,7 @@ from typing import Any
 
 from bench import shared_data
 from bench.contenders import paragraphs_of, read_texts
-from bench.workload import SEED, SHARDS, build_workload
+from bench.workload import SHARDS, add_options, news
 from cleaner import DedupOptions
 from cleaner.tally import STAGES
 
@@ -175,13 +175,8 @@ LABELS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mb", type=float, default=60.0, help="workload size (default 60)")
+    add_options(parser, mb=60.0)
     parser.add_argument("--sample", type=float, default=0.1, help="baselines' share of files")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of every run")
-    parser.add_argument(
-        "--keep", type=Path, help="build the workload here (or use the one there) and keep it"
-    )
     args = parser.parse_args(argv)
     if not shared_data.available():
         print(f"make bench: skipped, {shared_data.missing_message()}")
@@ -194,10 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="cleaner-bench-"))
     try:
         started = time.perf_counter()
-        if not (work / "news").is_dir():
-            build_workload(work / "news", args.mb, args.seed)
-        shards = sorted((work / "news").iterdir())
-        files = sorted(p for p in (work / "news").rglob("*") if p.is_file())
+        shards, files = news(work, args.mb, args.seed)
         sample = random.Random(args.seed).sample(files, max(1, int(len(files) * args.sample)))
         listings = {"sample": work / "sample.txt", "all": work / "all.txt"}
         listings["sample"].write_text("".join(f"{p}\n" for p in sample), encoding="utf-8")

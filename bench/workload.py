@@ -7,6 +7,7 @@ version of the cleaner is installed.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import math
@@ -29,6 +30,25 @@ def _with_defect(paragraphs: list[str], rng: random.Random) -> list[str]:
         return paragraphs
     where = source + 1 if defect.placement == "next" else rng.randint(source + 1, len(paragraphs))
     return [*paragraphs[:where], copy, *paragraphs[where:]]
+
+
+def add_options(parser: argparse.ArgumentParser, mb: float) -> None:
+    """The options of a benchmark over this workload: its size and seed, the rounds of
+    every run, and a folder to build it in (or reuse it from) and keep."""
+    parser.add_argument("--mb", type=float, default=mb, help=f"workload size (default {mb:g})")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every run")
+    parser.add_argument(
+        "--keep", type=Path, help="build the workload here (or use the one there) and keep it"
+    )
+
+
+def news(work: Path, mb: float, seed: int) -> tuple[list[Path], list[Path]]:
+    """The workload in ``work/news``, built unless it is there: its shards and its files."""
+    if not (work / "news").is_dir():
+        build_workload(work / "news", mb, seed)
+    shards = sorted((work / "news").iterdir())
+    return shards, sorted(p for p in (work / "news").rglob("*") if p.is_file())
 
 
 def build_workload(folder: Path, target_mb: float, seed: int = SEED) -> tuple[int, int]:
