@@ -65,6 +65,12 @@ def stop_in_terminal(
     if pid == 0:  # the child: a session of its own, the terminal its controlling terminal
         # A suite started in the background inherits SIGINT ignored; a foreground job does not.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # A Ctrl-C makes the terminal throw away the output not yet read from it (unless
+        # NOFLSH): a second one could erase the run's last line before this reads it, where
+        # a terminal on a screen has shown it long before.
+        attributes = termios.tcgetattr(0)
+        attributes[3] |= termios.NOFLSH
+        termios.tcsetattr(0, termios.TCSANOW, attributes)
         env = {**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "24"}
         with suppress(BaseException):
             os.execve(CLEANER[0], [*CLEANER, *arguments], env)
