@@ -25,7 +25,6 @@ import argparse
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -130,9 +129,7 @@ def drive(argv: Sequence[str]) -> int:
         print(f"make bench-peers: skipped, {shared_data.missing_message()}")
         return 0
     console = Console(width=None if sys.stdout.isatty() else 110)
-    work = args.keep or Path(tempfile.mkdtemp(prefix="cleaner-peers-"))
-    try:
-        shards, files = news(work, args.mb, args.seed)
+    with news(args, "cleaner-peers-") as (work, shards, files):
         listing = work / "all.txt"
         listing.write_text("".join(f"{p}\n" for p in files), encoding="utf-8")
         peers = installed()
@@ -168,9 +165,6 @@ def drive(argv: Sequence[str]) -> int:
             if peer not in peers:
                 console.print(f"{peer}: not installed (see make bench-peers' output)")
         return 0
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,11 +29,9 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,10 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 110)
-    work = args.keep or Path(tempfile.mkdtemp(prefix="cleaner-bench-"))
-    try:
-        started = time.perf_counter()
-        shards, files = news(work, args.mb, args.seed)
+    started = time.perf_counter()
+    with news(args, "cleaner-bench-") as (work, shards, files):
         sample = random.Random(args.seed).sample(files, max(1, int(len(files) * args.sample)))
         listings = {"sample": work / "sample.txt", "all": work / "all.txt"}
         listings["sample"].write_text("".join(f"{p}\n" for p in sample), encoding="utf-8")
@@ -286,9 +282,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"load average {load()}; bench took {time.perf_counter() - started:.0f} s"
         )
         return 0 if all(same.values()) and not repair_diffs and not sig_diffs else 1
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ import gzip
 import json
 import math
 import random
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench import shared_data
@@ -43,12 +47,20 @@ def add_options(parser: argparse.ArgumentParser, mb: float) -> None:
     )
 
 
-def news(work: Path, mb: float, seed: int) -> tuple[list[Path], list[Path]]:
-    """The workload in ``work/news``, built unless it is there: its shards and its files."""
-    if not (work / "news").is_dir():
-        build_workload(work / "news", mb, seed)
-    shards = sorted((work / "news").iterdir())
-    return shards, sorted(p for p in (work / "news").rglob("*") if p.is_file())
+@contextmanager
+def news(args: argparse.Namespace, prefix: str) -> Iterator[tuple[Path, list[Path], list[Path]]]:
+    """The workload of :func:`add_options`' ``args`` in ``WORK/news``: the folder ``--keep``
+    names (built unless it is there, and kept), or a temporary one removed at the end; WORK,
+    the shards and the files."""
+    work = args.keep or Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        if not (work / "news").is_dir():
+            build_workload(work / "news", args.mb, args.seed)
+        shards = sorted((work / "news").iterdir())
+        yield work, shards, sorted(p for p in (work / "news").rglob("*") if p.is_file())
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def build_workload(folder: Path, target_mb: float, seed: int = SEED) -> tuple[int, int]:

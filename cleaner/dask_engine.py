@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cleaner.engine import default_workers
 from cleaner.errors import InputError, WorkerLost
+from cleaner.stops import STOPS
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -168,7 +169,7 @@ def dask_setup(worker: object) -> None:
     this process. It is this process's to handle (it cancels the tasks and shuts the cluster
     down), not theirs to print a traceback for each.
     """
-    for stop in _STOPS:
+    for stop in STOPS:
         signal.signal(stop, signal.SIG_IGN)
 
 
@@ -199,12 +200,9 @@ def _stops_ignored() -> Iterator[None]:
     A stop in that moment is lost: no other setting reaches a spawned process (a handler
     does not survive ``exec``, and the cluster's thread that spawns them runs unblocked).
     """
-    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in _STOPS}
+    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in STOPS}
     try:
         yield
     finally:
         for stop, action in previous.items():
             signal.signal(stop, action)
-
-
-_STOPS = (signal.SIGINT, signal.SIGTERM)
