@@ -37,6 +37,7 @@ from cleaner.stops import STOPS
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
+    from distributed.security import Security
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -140,7 +141,10 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
         else:
             cluster = None
             try:
-                client = stack.enter_context(Client(scheduler, timeout=_CONNECT_SECONDS))
+                security = _client_security(scheduler)
+                client = stack.enter_context(
+                    Client(scheduler, timeout=_CONNECT_SECONDS, security=security)
+                )
             except (OSError, ValueError) as exc:
                 raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         try:
@@ -149,6 +153,31 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
             if cluster is not None:
                 _kill_workers(cluster)
             raise
+
+
+def _client_security(scheduler: str) -> Security:
+    """Dask's security settings for a client of ``scheduler``, read from its configuration
+    (``distributed.comm.tls.*``, ``distributed.comm.require-encryption``), checked against the
+    address's scheme before connecting: Dask itself finds a ``tls://`` address without TLS
+    settings, or a ``tcp://`` one when encryption is required, only deep in its connection
+    code, with an exception that names neither the setting nor the address."""
+    from distributed.comm.addressing import parse_address
+    from distributed.security import Security
+
+    security = Security()
+    scheme, _ = parse_address(scheduler)
+    if scheme == "tls" and security.get_connection_args("client")["ssl_context"] is None:
+        raise InputError(
+            f"the Dask scheduler at {scheduler} needs TLS settings for the client: "
+            "distributed.comm.tls.ca-file, .client.cert and .client.key "
+            "(README: Running on a cluster, TLS)"
+        )
+    if scheme != "tls" and security.require_encryption:
+        raise InputError(
+            f"Dask's settings require encryption (distributed.comm.require-encryption), "
+            f"and {scheduler} is not a tls:// address"
+        )
+    return security
 
 
 def _kill_workers(cluster: LocalCluster) -> None:
