@@ -167,14 +167,56 @@ def banded_pairs(
     """:func:`candidate_pairs` over the given ``bands`` of signatures held anywhere."""
     n = len(signatures)
     found = [np.empty(0, dtype=np.int64)]
+    # Pairs whose agreement is known, sorted: a near pair shares most of its bands, and
+    # comparing it again in each (reading both signatures back) was most of the work.
+    compared = np.empty(0, dtype=np.int64)
     for band in bands if n > 1 else ():
-        for a, b in equal_key_pairs(signatures.band_keys(band, rows), window):
+        fresh = [compared]  # a band's pairs are distinct: it need not know its own
+        keys = signatures.band_keys(band, rows)
+        for a, b in _gathered(equal_key_pairs(keys, window), PAIR_CHUNK):
+            codes = a * n + b
             if min_agree > 0:
-                near = signatures.agreement(a, b) >= min_agree
-                a, b = a[near], b[near]
-            found.append(a * n + b)
+                new = ~_among(codes, compared)
+                codes = codes[new]
+                fresh.append(codes)
+                codes = codes[signatures.agreement(a[new], b[new]) >= min_agree]
+            found.append(codes)
+        if len(fresh) > 1:
+            compared = np.sort(np.concatenate(fresh))
     codes = np.unique(np.concatenate(found))
     return codes // max(n, 1), codes % max(n, 1)
+
+
+def _gathered(
+    chunks: Iterable[tuple[NDArray[np.int64], NDArray[np.int64]]], size: int
+) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Consecutive chunks of pairs joined until they hold ``size`` pairs: signatures on disk
+    are read back once per join, and most chunks of a band hold a few dozen pairs.
+
+    >>> [len(a) for a, _ in _gathered([(np.arange(3), np.arange(3))] * 5, 4)]
+    [6, 6, 3]
+    """
+    held: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    count = 0
+    for a, b in chunks:
+        held.append((a, b))
+        count += len(a)
+        if count >= size:
+            yield np.concatenate([a for a, _ in held]), np.concatenate([b for _, b in held])
+            held, count = [], 0
+    if held:
+        yield np.concatenate([a for a, _ in held]), np.concatenate([b for _, b in held])
+
+
+def _among(values: NDArray[np.int64], ordered: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which ``values`` are in ``ordered`` (sorted, distinct values).
+
+    >>> _among(np.array([3, 4, 9]), np.array([1, 3, 9])).tolist()
+    [True, False, True]
+    """
+    at = np.searchsorted(ordered, values).clip(max=max(len(ordered) - 1, 0))
+    found: NDArray[np.bool_] = ordered[at] == values if len(ordered) else values < values
+    return found
 
 
 _NEAR_PAIRS: Callable[[bytes, bytes, int, int, int, int], bytes] | None = compiled("near_pairs")

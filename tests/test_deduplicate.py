@@ -15,7 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cleaner import Options, clean, clean_text
-from cleaner.banding import _NEAR_PAIRS, candidate_pairs, lsh_bands, near_pairs
+from cleaner.banding import (
+    _NEAR_PAIRS,
+    SignatureArray,
+    banded_pairs,
+    candidate_pairs,
+    lsh_bands,
+    near_pairs,
+)
 from cleaner.deduplicate import DedupOptions
 from cleaner.fingerprint import fingerprint, normalize
 from cleaner.fingerprint import words as words_of
@@ -108,6 +115,48 @@ def test_candidate_pairs_pair_every_member_of_a_bucket_once_within_its_group() -
     groups = np.array([0, 0, 1, 1, 1], dtype=np.int64)
     first, second = candidate_pairs(sigs, bands=2, rows=1, groups=groups)
     assert list(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 1), (2, 3)]
+
+
+def _banded_by_definition(
+    sigs: np.ndarray, bands: int, rows: int, min_agree: float, window: int | None
+) -> set[tuple[int, int]]:
+    """The pairs candidate_pairs is specified to find, band by band, every pair of a run
+    compared on its own: (i, j) sharing a band's rows, j among the ``window`` positions of
+    its run before it, the share of equal entries at least ``min_agree``."""
+    found = set()
+    for band in range(bands):
+        runs: dict[bytes, list[int]] = {}
+        for i, sig in enumerate(sigs):
+            runs.setdefault(sig[band * rows : (band + 1) * rows].tobytes(), []).append(i)
+        for run in runs.values():
+            for k, j in enumerate(run):
+                for i in run[:k][-(window or len(run)) :]:
+                    if (sigs[i] == sigs[j]).mean() >= min_agree:
+                        found.add((i, j))
+    return found
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 2), min_size=6, max_size=6), max_size=40),
+    st.sampled_from([0.0, 0.3, 0.6]),
+    st.sampled_from([None, 1, 3]),
+)
+def test_candidate_pairs_compare_each_pair_once_and_find_what_every_band_finds(
+    values: list[list[int]], min_agree: float, window: int | None
+) -> None:
+    # Few values: many runs, and pairs that share several bands (compared once, not per band)
+    sigs = np.array(values, dtype=np.uint32).reshape(-1, 6)
+    compared: list[tuple[int, int]] = []
+
+    class Counted(SignatureArray):
+        def agreement(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            compared.extend(zip(a.tolist(), b.tolist(), strict=True))
+            return super().agreement(a, b)
+
+    first, second = banded_pairs(Counted(sigs), range(3), 2, min_agree, window)
+    pairs = list(zip(first.tolist(), second.tolist(), strict=True))
+    assert pairs == sorted(_banded_by_definition(sigs, 3, 2, min_agree, window))
+    assert len(compared) == len(set(compared))
 
 
 @pytest.mark.parametrize(
