@@ -114,10 +114,38 @@ def test_corpora_cleaned_and_merged_on_dask_are_the_local_pool_s(
     assert merged[1] == merged[0]
 
 
-def test_results_come_in_input_order_and_at_most_two_per_thread_ahead(engine: DaskEngine) -> None:
-    results, ahead = taken_ahead(engine)
+def slow_cube(n: int) -> int:
+    time.sleep(0.25)  # longer than a task is meant to last: one item a task
+    return n**3
+
+
+def test_results_come_in_input_order_and_at_most_two_tasks_per_thread_ahead(
+    engine: DaskEngine,
+) -> None:
+    taken = 0
+
+    def items() -> Iterator[int]:
+        nonlocal taken
+        for n in range(12):
+            taken += 1
+            yield n
+
+    ahead = 0
+    results = []
+    for result in engine.map(slow_cube, items()):
+        results.append(result)
+        ahead = max(ahead, taken - len(results))
+    assert results == [n**3 for n in range(12)]
     assert ahead < 2 * engine.workers
-    assert results == [n * n for n in range(30)]
+
+
+def test_quick_items_go_to_the_cluster_many_to_a_task_and_come_back_in_order(
+    engine: DaskEngine,
+) -> None:
+    before = engine.tasks
+    results, _ = taken_ahead(engine, 300)
+    assert results == [n * n for n in range(300)]
+    assert engine.tasks - before < 300 / 4
 
 
 @pytest.mark.slow
