@@ -223,7 +223,9 @@ def _local_cluster(workers: int) -> LocalCluster:
             processes=True,
             # This machine only, on free ports (other clusters may run here)
             host="127.0.0.1",
-            dashboard_address=None,  # a page no one would find, on a port of its own
+            # Its HTTP server (the dashboard's, when bokeh is installed) on a free port: with
+            # None, Dask still starts one, on 8787 if free, saying so on stderr if not.
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.CRITICAL,  # in the workers, as above
             preload=[__name__],  # dask_setup, in each worker, restarted ones too
         )
