@@ -22,10 +22,12 @@ import pytest
 from distributed import Scheduler
 
 import cleaner
+from cleaner import write
 from cleaner.dask_engine import DaskEngine, dask_engine
 from cleaner.deduplicate import DedupOptions
 from tests.conftest import FIXTURES, shared
 from tests.terminal import CLEANER, CTRL_C, SIGTERM, listing, stop_in_terminal
+from tests.test_dataset import same_as_one_file
 from tests.test_engine import fail_on_seven, slow_square, taken_ahead
 from tests.test_interrupt import EXPECTED, LIMIT, generate_feeds
 
@@ -86,6 +88,19 @@ def test_real_news_comes_out_byte_identical_on_dask(
 ) -> None:
     local, on_dask = both(engine, real_news(), tmp_path, cleaner.Options(dedup=dedup))
     assert on_dask == local
+
+
+@pytest.mark.parametrize("dedup", SCOPES, ids=["corpus", "document"])
+def test_a_folder_written_on_dask_holds_the_local_pool_s_file_row_for_row(
+    engine: DaskEngine, tmp_path: Path, dedup: DedupOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write, "PART_ROWS", 500)  # a few parts, each from several batches
+    options = cleaner.Options(dedup=dedup)
+    inputs = real_news()
+    cleaner.clean(inputs, tmp_path / "c.parquet", options, engine=cleaner.LocalPool(2))
+    cleaner.clean(inputs, f"{tmp_path / 'dataset'}/", options, engine=engine)
+    assert len(list((tmp_path / "dataset").glob("part-*.parquet"))) > 2
+    same_as_one_file(tmp_path / "dataset", tmp_path / "c.parquet")
 
 
 def test_against_an_earlier_corpus_comes_out_byte_identical_on_dask(
