@@ -328,3 +328,29 @@ def test_a_run_on_a_local_cluster_stopped_from_a_terminal_exits_at_once(
     assert result.took is not None and result.took < LIMIT
     assert not result.group_outlived
     assert listing(tmp_path) == before
+
+
+def children_of(marker: str) -> bool:
+    """Whether a process running a command that names ``marker`` has a child: the first
+    worker of the local cluster that the run is starting (forked or spawned)."""
+    runs, parents = set(), []
+    for entry in Path("/proc").iterdir():
+        with suppress(OSError, ValueError, IndexError):
+            if marker.encode() in (entry / "cmdline").read_bytes():
+                runs.add(int(entry.name))
+            stat = (entry / "stat").read_text()
+            parents.append(int(stat.rpartition(")")[2].split()[1]))
+    return any(parent in runs for parent in parents)
+
+
+def test_a_ctrl_c_while_the_local_cluster_starts_ends_the_run(news: Path, tmp_path: Path) -> None:
+    cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
+    before = listing(tmp_path)
+    out = str(tmp_path / "c.parquet")
+    arguments = ["clean", str(news), "-o", out, "--engine", "dask", "-j", "2"]
+    result = stop_in_terminal(arguments, lambda: children_of(out), [(0.0, CTRL_C)])
+    assert (result.status, result.last_line) == EXPECTED[CTRL_C], result.screen
+    assert "Traceback" not in result.screen
+    assert result.took is not None and result.took < LIMIT
+    assert not result.group_outlived
+    assert listing(tmp_path) == before
