@@ -5,6 +5,10 @@ and renamed into place only when the whole run has succeeded, the rejects first 
 last; a run that fails leaves earlier output untouched and no temporary file behind. Rows are
 grouped in row groups of a fixed number of rows (fewer when they hold a lot of text), so the
 bytes depend on the input and the options only, not on how the work was scheduled.
+
+A corpus written as a folder (:class:`DatasetWriter`) is built the same way, whole, in a
+temporary folder beside its target that is renamed into place; its part files are written
+by the engine's workers (:func:`write_part`), not by the process that runs the command.
 """
 
 from __future__ import annotations
@@ -407,6 +411,7 @@ class DatasetWriter(CorpusWriter):
             )
             os.replace(self.output, aside / self.output.name)
         os.replace(folder, self.output)
+        self.building.close()  # its lock; the folder it names has gone
         if aside is not None:
             shutil.rmtree(aside, ignore_errors=True)
 
@@ -420,8 +425,8 @@ class DatasetWriter(CorpusWriter):
                 folder.rmdir()
 
 
-# Rows of a dataset's part file, at most (a few more: parts of rows are not cut): files of a
-# few tens of MB of news, four row groups each.
+# A dataset's part file takes parts of rows (a batch's, whole) until it holds this many rows:
+# files of a few tens of MB of news, four row groups or five each.
 PART_ROWS = 4 * ROW_GROUP
 
 
