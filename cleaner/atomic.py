@@ -52,7 +52,7 @@ class LockedTemp:
     def replace(self, target: Path) -> None:
         """Put the file in ``target``'s place, with the mode any new file would get (mkstemp
         made it private, 0600)."""
-        os.chmod(self.path, 0o666 & ~_umask())
+        os.chmod(self.path, 0o666 & ~umask())
         os.replace(self.path, target)
         self.replaced = True
 
@@ -188,7 +188,7 @@ def sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _umask() -> int:
+def umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return umask

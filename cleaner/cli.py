@@ -138,7 +138,13 @@ MinWords = Annotated[
 ]
 
 Output = Annotated[
-    Path, typer.Option("--output", "-o", help="Corpus to write; rejects and index go beside it.")
+    str,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Corpus to write; rejects and index go beside it. A folder (DIR/): a Parquet"
+        " dataset of part files with a manifest, the rejects and the index inside.",
+    ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 FollowSymlinks = Annotated[
@@ -254,7 +260,7 @@ def _main(
 @app.command("clean")
 def clean_command(
     inputs: Inputs,
-    output: Output = Path("corpus.parquet"),
+    output: Output = "corpus.parquet",
     against: Annotated[
         list[Path] | None,
         typer.Option(
@@ -352,7 +358,7 @@ def clean_command(
         against=tuple(str(path) for path in against or ()),
     )
     show_progress = not quiet and not as_json and err.is_terminal
-    with _failures(output), _engine(engine, workers, scheduler) as running:
+    with _failures(Path(output)), _engine(engine, workers, scheduler) as running:
         if show_progress:
             from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 
@@ -504,7 +510,7 @@ def _engine(kind: EngineKind, workers: int, scheduler: str | None) -> Iterator[E
 @app.command("merge")
 def merge_command(
     corpora: Corpora,
-    output: Output = Path("corpus.parquet"),
+    output: Output = "corpus.parquet",
     workers: Workers = 0,
     engine: EngineOption = EngineKind.local,
     scheduler: Scheduler = None,
@@ -512,7 +518,7 @@ def merge_command(
     as_json: AsJson = False,
 ) -> None:
     """Join corpora into one (-o), de-duplicating documents and boilerplate across them."""
-    with _failures(output), _engine(engine, workers, scheduler) as running:
+    with _failures(Path(output)), _engine(engine, workers, scheduler) as running:
         report = merge(corpora, output, engine=running)
     if not quiet:
         _summary(report, as_json)

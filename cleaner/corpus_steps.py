@@ -475,7 +475,8 @@ def across_documents(
         first += file.documents
     for applier, applied in zip(appliers, engine.map(run_step, appliers), strict=True):
         (file,) = applier.rows
-        writer.add_corpus_table(file.read() if applied.rows is None else read_ipc(applied.rows))
+        written = RowFile(applied.rows, applied.outcome.documents_out) if applied.rows else file
+        writer.add_corpus_rows(written)
         writer.add_rejects(applied.rejects)
         outcome.add(applied.outcome)
     # The index keeps each document's paragraphs as de-duplication inside it left them,

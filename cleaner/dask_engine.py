@@ -1,10 +1,13 @@
 """An engine on a Dask cluster: the same stages, scheduled by ``distributed`` on many machines.
 
 :class:`DaskEngine` keeps :class:`cleaner.engine.Engine`'s contract on a
-``distributed.Client``: each item is a task, at most ``2 * workers`` of them submitted ahead
-of the consumer (counting results not yet consumed; the cluster's threads, counted again
-as workers come and go), the results taken back in input order.
-A task holds only what the item holds (a batch of paths, a shard's name), never the data: the
+``distributed.Client``: items go to the cluster in tasks, each of as many consecutive items
+as last about a fifth of a second at the rate measured so far (one, until a task has come
+back: a batch of files is one task, a part of the rows to apply the decisions to a few
+dozen), at most ``2 * workers`` tasks submitted ahead of the consumer (counting results
+not yet consumed; the cluster's threads, counted again as workers come and go), the
+results taken back in input order.
+A task holds only what its items hold (batches of paths, shards' names), never the data: the
 workers read the files themselves, from a folder every machine sees.
 
 A worker that dies (killed, out of memory, its machine gone) costs the tasks it held, not the
@@ -29,11 +32,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from functools import partial
+from itertools import islice
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from cleaner.engine import default_workers
 from cleaner.errors import InputError, WorkerLost
-from cleaner.stops import STOPS
+from cleaner.stops import STOPS, stops_held
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -42,13 +48,18 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 
-_END: Any = object()
 # The client's wait for a scheduler that does not answer: long enough for a busy machine,
 # short enough that a wrong address is a prompt error.
 _CONNECT_SECONDS = 10
 # Workers join and leave a cluster during a run (a batch system starts them as jobs): how
 # many tasks to keep ahead is counted again this often, not at every result (a round trip).
 _RECOUNT_SECONDS = 1.0
+# Dask spends a few milliseconds on each task (the scheduler's bookkeeping, the result
+# fetched back), which on a step of many small items (applying the decisions to each part of
+# the rows) was most of its time: a task takes as many items as last about this long. Short
+# enough that the workers still finish a map together.
+_TASK_SECONDS = 0.2
+_MOST_ITEMS = 256  # items of a task, whatever they cost: each is a result held until taken
 
 
 class DaskEngine:
@@ -57,6 +68,7 @@ class DaskEngine:
     def __init__(self, client: Client) -> None:
         self.client = client
         self.address = str(getattr(client.scheduler, "address", "?"))  # for a lost scheduler
+        self.tasks = 0  # submitted so far
 
     @property
     def workers(self) -> int:
@@ -67,8 +79,9 @@ class DaskEngine:
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         from distributed import KilledWorker
 
-        in_flight: deque[Future[R]] = deque()
+        in_flight: deque[Future[_Group[R]]] = deque()
         own: Exception | None = None  # the function's exception, raised in its turn
+        sizing = _Sizing()
         try:
             pending = iter(items)
             counted = -_RECOUNT_SECONDS
@@ -76,21 +89,26 @@ class DaskEngine:
                 if time.monotonic() - counted >= _RECOUNT_SECONDS:
                     ahead, counted = 2 * self.workers, time.monotonic()
                 while len(in_flight) < ahead:
-                    item = next(pending, _END)
-                    if item is _END:
+                    group = list(islice(pending, sizing.items()))
+                    if not group:
                         break
-                    # pure=False: two equal items are still two tasks, each with its result
-                    in_flight.append(self.client.submit(function, item, pure=False))
+                    # pure=False: two equal groups are still two tasks, each with its result
+                    in_flight.append(self.client.submit(_each, function, group, pure=False))
+                    self.tasks += 1
                 if not in_flight:
                     return
                 try:
-                    result = in_flight[0].result()
+                    done = in_flight[0].result()
                 except Exception as exc:
                     if in_flight[0].status == "error" and not isinstance(exc, KilledWorker):
-                        own = exc
+                        own = exc  # a result that does not pickle, say
                     raise
                 in_flight.popleft()
-                yield result
+                sizing.add(len(done.results), done.seconds)
+                yield from done.results
+                if done.error is not None:
+                    own = done.error
+                    raise own
         except KilledWorker as exc:
             times = "once" if exc.allowed_failures == 0 else f"{exc.allowed_failures + 1} times"
             raise WorkerLost(f"a task killed its Dask worker {times} (out of memory?)") from None
@@ -105,6 +123,47 @@ class DaskEngine:
                     self.client.cancel(list(in_flight), force=True)
 
 
+@dataclass
+class _Group(Generic[R]):
+    """What a task hands back: the results of its items, in order, up to the first that
+    raised (``error``), and the seconds they took."""
+
+    results: list[R]
+    error: Exception | None
+    seconds: float
+
+
+def _each(function: Callable[[T], R], items: list[T]) -> _Group[R]:
+    """A task: ``function`` over a group of items, one after another."""
+    started = time.perf_counter()
+    results = []
+    try:
+        for item in items:
+            results.append(function(item))
+    except Exception as exc:
+        return _Group(results, exc, time.perf_counter() - started)
+    return _Group(results, None, time.perf_counter() - started)
+
+
+@dataclass
+class _Sizing:
+    """How many items the next task gets: enough for about :data:`_TASK_SECONDS` of work at
+    the rate the map's tasks have run so far; one while none has come back."""
+
+    items_done: int = 0
+    seconds: float = 0.0
+
+    def add(self, items: int, seconds: float) -> None:
+        self.items_done += items
+        self.seconds += seconds
+
+    def items(self) -> int:
+        if not self.items_done:
+            return 1
+        per_item = self.seconds / self.items_done
+        return max(1, min(_MOST_ITEMS, int(_TASK_SECONDS / per_item) if per_item else _MOST_ITEMS))
+
+
 @contextmanager
 def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[DaskEngine]:
     """A :class:`DaskEngine` on the cluster whose scheduler listens at ``scheduler``
@@ -113,7 +172,7 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
     on leaving. Raises :class:`cleaner.InputError` when Dask is not installed or the scheduler
     cannot be reached."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
         from distributed.utils import silence_logging_cmgr
     except ImportError:
         raise InputError("a Dask engine needs Dask: pip install 'cleaner[dask]'") from None
@@ -124,22 +183,14 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
         stack.enter_context(silence_logging_cmgr(logging.CRITICAL))
         if scheduler is None:
             stack.callback(_reap_resource_tracker)
-            with _stops_ignored():
-                cluster = stack.enter_context(
-                    LocalCluster(
-                        n_workers=workers or default_workers(),
-                        threads_per_worker=1,
-                        processes=True,
-                        # This machine only, on free ports (other clusters may run here)
-                        host="127.0.0.1",
-                        dashboard_address="127.0.0.1:0",
-                        silence_logs=logging.CRITICAL,  # in the workers, as above
-                        preload=[__name__],  # dask_setup, in each worker, restarted ones too
-                    )
-                )
+            # A stop while the cluster starts waits until it runs, then ends the run as
+            # anywhere else, its workers killed: LocalCluster cannot be interrupted halfway
+            # without leaving workers behind.
+            with stops_held():
+                cluster = stack.enter_context(_local_cluster(workers or default_workers()))
+                stack.push(partial(_kill_on_error, cluster))
             client = stack.enter_context(Client(cluster))
         else:
-            cluster = None
             try:
                 security = _client_security(scheduler)
                 client = stack.enter_context(
@@ -147,12 +198,46 @@ def dask_engine(scheduler: str | None = None, workers: int = 0) -> Iterator[Dask
                 )
             except (OSError, ValueError) as exc:
                 raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        try:
-            yield DaskEngine(client)
-        except BaseException:
-            if cluster is not None:
-                _kill_workers(cluster)
-            raise
+        yield DaskEngine(client)
+
+
+def _local_cluster(workers: int) -> LocalCluster:
+    """A LocalCluster of ``workers`` processes of one thread each, forked from this one.
+
+    Forked, not spawned (Dask's default): a spawned worker starts a new interpreter and
+    imports Dask and then the stages, two or three seconds on every run, where a forked one
+    has them already and starts in a tenth of that. Forking takes a copy of this process's
+    signal handlers (a stop noted, not raised, while the cluster starts: see
+    :func:`cleaner.stops.stops_held`) until :func:`dask_setup` ignores stops. A worker that
+    the nanny restarts later, in the middle of a run, is spawned as usual: by then this
+    process holds open output files and their locks, which a fork would carry into it.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    # What the tasks run, with Arrow and pandas, imported before the workers fork, so that
+    # each has them: otherwise each worker's first task imports them, a second or two.
+    import cleaner.chain
+    import cleaner.corpus_steps  # noqa: F401
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            # This machine only, on free ports (other clusters may run here)
+            host="127.0.0.1",
+            # Its HTTP server (the dashboard's, when bokeh is installed) on a free port: with
+            # None, Dask still starts one, on 8787 if free, saying so on stderr if not.
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.CRITICAL,  # in the workers, as above
+            preload=[__name__],  # dask_setup, in each worker, restarted ones too
+        )
+
+
+def _kill_on_error(cluster: LocalCluster, kind: type[BaseException] | None, *_: object) -> None:
+    if kind is not None:
+        _kill_workers(cluster)
 
 
 def _client_security(scheduler: str) -> Security:
@@ -218,20 +303,3 @@ def _reap_resource_tracker() -> None:
     stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
     if stop is not None and not multiprocessing.active_children():
         stop()
-
-
-@contextmanager
-def _stops_ignored() -> Iterator[None]:
-    """SIGINT and SIGTERM ignored while a local cluster starts (a second or two).
-
-    Its worker processes inherit the setting: one born before its preload
-    (:func:`dask_setup`) has run would otherwise die of a Ctrl-C with a traceback of its own.
-    A stop in that moment is lost: no other setting reaches a spawned process (a handler
-    does not survive ``exec``, and the cluster's thread that spawns them runs unblocked).
-    """
-    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in STOPS}
-    try:
-        yield
-    finally:
-        for stop, action in previous.items():
-            signal.signal(stop, action)

@@ -35,6 +35,7 @@ from cleaner.errors import InputError
 from cleaner.formats import (
     CORPUS_SCHEMA,
     METADATA_KEY,
+    corpus_files,
     corpus_metadata,
     document_of,
     index_path,
@@ -143,10 +144,11 @@ class ExistingCorpus:
         return cls(path, index, table.column("doc_id"), recorded)
 
     def document_set(self) -> DocumentSet:
-        corpus = pq.ParquetFile(self.path)
         rows = tuple(
-            RowFile(str(self.path), corpus.metadata.row_group(g).num_rows, g)
-            for g in range(corpus.num_row_groups)
+            RowFile(str(path), file.metadata.row_group(g).num_rows, g)
+            for path in corpus_files(self.path)
+            for file in [pq.ParquetFile(path)]
+            for g in range(file.num_row_groups)
         )
         return DocumentSet(self.index.documents, rows, str(self.path))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,25 +118,70 @@ INDEX_PARQUET: dict[str, Any] = {
 REJECTS_PARQUET: dict[str, Any] = {"compression": "zstd"}
 
 
+def is_dataset(output: str | Path) -> bool:
+    """Whether ``-o`` names a folder: a Parquet dataset (see :data:`MANIFEST`), not one file.
+
+    A path that ends with ``/`` or is a folder already.
+    """
+    return str(output).endswith(("/", os.sep)) or os.path.isdir(output)
+
+
+# A corpus written as a folder holds its rows in part files, ``part-00000000.parquet`` and
+# on, in order (named so that their order by name is the rows' order: pandas and Arrow read
+# the folder as one table in that order), and beside them, named with a leading ``_`` so
+# that readers of the folder as a dataset pass over them, the rejects, the index and a
+# manifest (JSON): the files, the rows of each, a SHA-256 of each, and what the corpus
+# records of the run that wrote it.
+MANIFEST = "_manifest.json"
+
+
+def part_name(number: int) -> str:
+    return f"part-{number:08d}.parquet"
+
+
 def rejects_path(output: Path) -> Path:
-    """``corpus.parquet`` -> ``corpus.rejects.parquet``."""
+    """``corpus.parquet`` -> ``corpus.rejects.parquet``; a dataset's ``_rejects.parquet``."""
+    if output.is_dir():
+        return output / "_rejects.parquet"
     return output.with_name(f"{output.stem}.rejects.parquet")
 
 
 def index_path(output: Path) -> Path:
-    """``corpus.parquet`` -> ``corpus.index.parquet``: the corpus's fingerprints, no text."""
+    """``corpus.parquet`` -> ``corpus.index.parquet``: the corpus's fingerprints, no text; a
+    dataset's ``_index.parquet``."""
+    if output.is_dir():
+        return output / "_index.parquet"
     return output.with_name(f"{output.stem}.index.parquet")
+
+
+def manifest(folder: Path) -> dict[str, Any]:
+    """A dataset's manifest. Raises :class:`InputError` for a folder that has none."""
+    try:
+        found: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder}: not a corpus folder written by cleaner clean") from exc
+    return found
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    """The Parquet files that hold a corpus's rows, in order: the file, or a dataset's parts."""
+    if corpus.is_dir():
+        return [corpus / entry["path"] for entry in manifest(corpus)["files"]]
+    return [corpus]
 
 
 def corpus_metadata(path: Path) -> dict[str, Any]:
     """What a corpus records of the run that wrote it (version, options, fingerprint
     settings). Raises :class:`InputError` for a file that is not a corpus ``cleaner clean``
     wrote (a rejects or index file included)."""
+    if path.is_dir():
+        recorded: dict[str, Any] = manifest(path)["metadata"]
+        return recorded
     if not path.is_file():
         raise InputError(f"{path}: no such corpus")
     try:
         schema = pq.read_schema(path)
-        recorded: dict[str, Any] = json.loads((schema.metadata or {})[METADATA_KEY])
+        recorded = json.loads((schema.metadata or {})[METADATA_KEY])
     except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"{path}: not a corpus written by cleaner clean") from exc
     if "removed" not in schema.names:

@@ -59,11 +59,12 @@ def clean(
     from cleaner.corpus_steps import Summaries, across_documents
     from cleaner.document_sets import DocumentSet, ExistingCorpus, RowFile
     from cleaner.engine import InProcess
-    from cleaner.formats import output_paths, read_index, read_ipc
-    from cleaner.write import CorpusWriter, check_outputs
+    from cleaner.formats import is_dataset, output_paths, read_index, read_ipc
+    from cleaner.write import CorpusWriter, DatasetWriter, check_outputs
 
     options = options or Options()
     engine = engine or InProcess()
+    dataset = is_dataset(output)
     output = Path(output)
     started = time.perf_counter()
     if options.against and options.dedup.scope != "corpus":
@@ -73,7 +74,7 @@ def clean(
     folders = [item for item in inputs if item != STDIN and os.path.isdir(item)]
     files = [item for item in inputs if item != STDIN and item not in folders]
     against = [path for corpus in options.against for path in output_paths(Path(corpus))]
-    check_outputs(output, [*files, *against], folders)
+    check_outputs(output, [*files, *against], folders, dataset)
     fingerprint = metadata(options)["fingerprint"]
     existing = [ExistingCorpus.open(Path(p), fingerprint, "--against ") for p in options.against]
     report = Report(output, skipped=walk.skipped)
@@ -92,7 +93,8 @@ def clean(
     across = options.dedup.scope == "corpus"
     rows: list[RowFile] = []
     # The staging folder goes before the writer commits or abandons the outputs.
-    with CorpusWriter(output, metadata(options)) as writer, Staging(output) as staging:
+    writing = DatasetWriter if dataset else CorpusWriter
+    with writing(output, metadata(options)) as writer, Staging(output) as staging:
         if across:
             summaries = Summaries(staging.path, options.dedup.num_perm)
             for corpus in existing:
@@ -105,9 +107,10 @@ def clean(
                     summaries.add(read_index(index_part, num_perm), index_part.column("doc_id"))
                     rows.append(RowFile(result.rows, result.documents))
                 else:
-                    writer.add_corpus_table(read_ipc(result.rows))
+                    writer.add_corpus_rows(RowFile(result.rows, result.documents))
                     writer.add_index_table(index_part)
-                    os.remove(result.rows)
+                    if not dataset:  # written: a dataset's workers read it at the end
+                        os.remove(result.rows)
                     os.remove(result.index)
                 writer.add_rejects(result.rejects)
             clock.add(result.stages)
@@ -130,6 +133,8 @@ def clean(
             sets = [*(corpus.document_set() for corpus in existing), run]
             outcome = across_documents(sets, summaries, read_only, writer, options.dedup, engine)
             _count(report, outcome, clock)
+        with clock("write"):
+            writer.write_parts(engine)
         closing_at = time.perf_counter()  # the rest of "write": flush, fsync, rename
     clock.seconds["write"] += time.perf_counter() - closing_at
     report.seconds = time.perf_counter() - started
@@ -253,12 +258,14 @@ def merge(
     from cleaner.corpus_steps import Summaries, across_documents
     from cleaner.document_sets import ExistingCorpus
     from cleaner.engine import InProcess
-    from cleaner.formats import output_paths, rejects_path
-    from cleaner.write import CorpusWriter, check_outputs
+    from cleaner.formats import is_dataset, output_paths, rejects_path
+    from cleaner.write import CorpusWriter, DatasetWriter, check_outputs
 
     started = time.perf_counter()
+    dataset = is_dataset(output)
     output = Path(output)
-    check_outputs(output, [p for corpus in corpora for p in output_paths(Path(corpus))], [])
+    reads = [p for corpus in corpora for p in output_paths(Path(corpus))]
+    check_outputs(output, reads, [], dataset)
     first = ExistingCorpus.open(Path(corpora[0]))
     opened = [first] + [
         ExistingCorpus.open(Path(path), first.metadata["fingerprint"]) for path in corpora[1:]
@@ -268,7 +275,8 @@ def merge(
     options = replace(Options.from_recorded(first.metadata["options"]), against=())
     report = Report(Path(output))
     clock = Stopwatch()
-    with CorpusWriter(output, metadata(options)) as writer, Staging(output) as staging:
+    writing = DatasetWriter if dataset else CorpusWriter
+    with writing(output, metadata(options)) as writer, Staging(output) as staging:
         for corpus in opened:
             kept = pq.read_table(corpus.path, columns=["n_paragraphs_out"]).column(0)
             report.paragraphs_out += pc.sum(kept).as_py() or 0
@@ -282,8 +290,10 @@ def merge(
         for corpus in opened:
             summaries.add(corpus.index, corpus.doc_ids)
         sets = [corpus.document_set() for corpus in opened]
-        outcome = across_documents(sets, summaries, 0, writer, options.dedup, engine or InProcess())
+        engine = engine or InProcess()
+        outcome = across_documents(sets, summaries, 0, writer, options.dedup, engine)
         _count(report, outcome, clock)
+        writer.write_parts(engine)
     report.seconds = time.perf_counter() - started
     clock.seconds["write"] += report.seconds - clock.seconds["deduplicate"]
     report.stages = dict(clock.seconds)

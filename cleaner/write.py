@@ -5,18 +5,26 @@ and renamed into place only when the whole run has succeeded, the rejects first 
 last; a run that fails leaves earlier output untouched and no temporary file behind. Rows are
 grouped in row groups of a fixed number of rows (fewer when they hold a lot of text), so the
 bytes depend on the input and the options only, not on how the work was scheduled.
+
+A corpus written as a folder (:class:`DatasetWriter`) is built the same way, whole, in a
+temporary folder beside its target that is renamed into place; its part files are written
+by the engine's workers (:func:`write_part`), not by the process that runs the command.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,33 +32,50 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from cleaner.atomic import LockedTemp, remove_stale, sync_folder
+from cleaner.atomic import (
+    STAGING,
+    LockedTemp,
+    Staging,
+    remove_stale,
+    sync_folder,
+    temp_prefix,
+    umask,
+)
+from cleaner.document_sets import RowFile
 from cleaner.errors import InputError
 from cleaner.formats import (
     CORPUS_PARQUET,
     CORPUS_SCHEMA,
     INDEX_PARQUET,
     INDEX_SCHEMA,
+    MANIFEST,
     METADATA_KEY,
     REJECTS_PARQUET,
     REJECTS_SCHEMA,
     index_path,
     output_paths,
+    part_name,
     rejects_path,
 )
 from cleaner.sources import classify
 from cleaner.stops import made_whole
 
+if TYPE_CHECKING:
+    from cleaner.engine import Engine
+
 ROW_GROUP = 4096
 ROW_GROUP_BYTES = 64 * 1024 * 1024  # keeps the rows held before a flush bounded in memory
 
 
-def check_outputs(output: Path, reads: Iterable[str | Path], folders: Iterable[str]) -> None:
+def check_outputs(
+    output: Path, reads: Iterable[str | Path], folders: Iterable[str], dataset: bool = False
+) -> None:
     """Refuse, before any work, a run whose output cannot be written or would replace an input.
 
     ``reads`` are the files the run reads (compared by inode too, so another name for the same
     file is the same file), ``folders`` the folders it walks: a corpus with a name the walk
-    would read (``.txt``, ``.json``...) may not be written inside one. Raises
+    would read (``.txt``, ``.json``...) may not be written inside one; a ``dataset`` folder
+    is checked as :func:`_check_dataset` says. Raises
     :class:`InputError`, a usage error: nothing has been written yet.
     """
     if str(output) == "-":
@@ -60,6 +85,9 @@ def check_outputs(output: Path, reads: Iterable[str | Path], folders: Iterable[s
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise InputError(f"cannot write {output}: {ancestor} is not a folder")
+    if dataset:
+        _check_dataset(output, reads, folders)
+        return
     read = {_identity(path) for path in reads} - {None}
     for target in output_paths(output):
         if target.is_dir():
@@ -75,6 +103,28 @@ def check_outputs(output: Path, reads: Iterable[str | Path], folders: Iterable[s
             raise InputError(
                 f"cannot write {output}: it is inside the input {folder}, whose files of that"
                 " name are inputs; write the corpus elsewhere or give it a .parquet name"
+            )
+
+
+def _check_dataset(output: Path, reads: Iterable[str | Path], folders: Iterable[str]) -> None:
+    """A folder to write a dataset in: new, empty, or holding a dataset this tool wrote
+    (which it replaces), with no input inside it and not inside an input folder."""
+    if output.exists() and not output.is_dir():
+        raise InputError(f"cannot write {output}/: it is a file (a dataset is a folder)")
+    if output.is_dir() and any(output.iterdir()) and not (output / MANIFEST).is_file():
+        raise InputError(
+            f"cannot write {output}/: it holds files but no {MANIFEST}, so it is not a corpus"
+            " folder this tool wrote, which is the only kind it replaces"
+        )
+    inside = os.path.realpath(output)
+    for path in [*reads, *folders]:
+        real = os.path.realpath(path)
+        if os.path.commonpath([inside, real]) == inside:
+            raise InputError(f"cannot write {output}/: the input {path} is inside it")
+    for folder in folders:
+        if os.path.commonpath([inside, os.path.realpath(folder)]) == os.path.realpath(folder):
+            raise InputError(
+                f"cannot write {output}/: it is inside the input {folder}; write it elsewhere"
             )
 
 
@@ -223,6 +273,14 @@ class CorpusWriter:
         """Documents a worker already turned into rows (see :func:`documents_table`)."""
         self.corpus.add_table(table)
 
+    def add_corpus_rows(self, rows: RowFile) -> None:
+        """Rows that lie in a file (a part of rows set aside, or a row group of a corpus):
+        read and written here, in turn."""
+        self.add_corpus_table(rows.read())
+
+    def write_parts(self, engine: Engine) -> None:
+        """Write what :meth:`add_corpus_rows` left to the workers: nothing, for one file."""
+
     def add_rejects(self, rows: Iterable[dict[str, Any]]) -> None:
         # Gathered into tables of a row group each: batches bring a few rows at a time.
         self.pending_rejects.extend(rows)
@@ -257,6 +315,7 @@ class CorpusWriter:
                     table.finish()
                 for table in self.tables:
                     table.commit()
+                self._commit()
         except BaseException:
             self._abandon()
             raise
@@ -267,6 +326,9 @@ class CorpusWriter:
             table.close()
         sync_folder(self.output.parent)
 
+    def _commit(self) -> None:
+        """What follows the files' renames: nothing, for one file."""
+
     def _abandon(self) -> None:
         """Remove the temporary files and the folders made for the output."""
         for table in self.tables:
@@ -274,3 +336,126 @@ class CorpusWriter:
         for folder in self.made:  # deepest first
             with suppress(OSError):
                 folder.rmdir()
+
+
+class DatasetWriter(CorpusWriter):
+    """Write a corpus as a folder (see :data:`cleaner.formats.MANIFEST`): its part files are
+    written by the workers (:func:`write_part`), never by this process, which writes the
+    rejects, the index and the manifest. The folder is built beside its target
+    (``.<name>.<random>.staging.tmp``) and renamed into place whole once the run has
+    succeeded; a dataset already there is moved aside first and removed after.
+    """
+
+    def __init__(self, output: Path, metadata: dict[str, Any]) -> None:
+        super().__init__(output, metadata)
+        self.metadata = metadata
+        self.parts: list[list[RowFile]] = [[]]  # rows, grouped into the files to write
+        self.files: list[dict[str, Any]] = []
+
+    def _open(self) -> None:
+        output = self.output
+        self.made = [p for p in output.parents if not p.exists()]
+        output.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(output, time.time())
+        self.building = Staging(output)
+        self.building.__enter__()
+        folder = self.building.path
+        for target, schema, settings in (
+            (folder / rejects_path(folder).name, REJECTS_SCHEMA, REJECTS_PARQUET),
+            (folder / index_path(folder).name, INDEX_SCHEMA, INDEX_PARQUET),
+        ):
+            self.tables.append(_TableWriter(target, schema, self.encoded, settings))
+        self.pending_rejects = []
+
+    def __enter__(self) -> DatasetWriter:
+        made_whole(self._open, self._abandon)
+        self.rejects, self.index = self.tables
+        return self
+
+    def add_corpus_rows(self, rows: RowFile) -> None:
+        if sum(part.documents for part in self.parts[-1]) >= PART_ROWS:
+            self.parts.append([])
+        self.parts[-1].append(rows)
+
+    def write_parts(self, engine: Engine) -> None:
+        filled = [rows for rows in self.parts if sum(part.documents for part in rows)]
+        jobs = [
+            Part(tuple(rows), str(self.building.path / part_name(n)), self.encoded)
+            for n, rows in enumerate(filled)
+        ]
+        self.files = list(engine.map(write_part, jobs))
+        self.parts = [[]]
+
+    def _commit(self) -> None:
+        folder = self.building.path
+        found = {
+            "files": self.files,
+            "rows": sum(entry["rows"] for entry in self.files),
+            "rejects": rejects_path(folder).name,
+            "index": index_path(folder).name,
+            "metadata": self.metadata,
+        }
+        with open(folder / MANIFEST, "w", encoding="utf-8") as out:
+            json.dump(found, out, indent=1, sort_keys=True, ensure_ascii=False)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(folder, 0o777 & ~umask())  # as any new folder; mkdtemp made it private
+        sync_folder(folder)
+        aside = None
+        if self.output.exists():  # an earlier dataset (check_outputs made sure)
+            aside = Path(
+                tempfile.mkdtemp(
+                    dir=self.output.parent, prefix=temp_prefix(self.output), suffix=STAGING
+                )
+            )
+            os.replace(self.output, aside / self.output.name)
+        os.replace(folder, self.output)
+        self.building.close()  # its lock; the folder it names has gone
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+
+    def _abandon(self) -> None:
+        for table in self.tables:
+            table.close()
+        if hasattr(self, "building"):
+            self.building.close()
+        for folder in self.made:
+            with suppress(OSError):
+                folder.rmdir()
+
+
+# A dataset's part file takes parts of rows (a batch's, whole) until it holds this many rows:
+# files of a few tens of MB of news, four row groups or five each.
+PART_ROWS = 4 * ROW_GROUP
+
+
+@dataclass(frozen=True)
+class Part:
+    """A file of a dataset to write: its rows, in order, its path, the run's metadata."""
+
+    rows: tuple[RowFile, ...]
+    path: str
+    metadata: bytes
+
+
+def write_part(part: Part) -> dict[str, Any]:
+    """Write one file of a dataset (run by a worker): its manifest entry, the name, the rows
+    and the SHA-256 of the file's bytes."""
+    target = Path(part.path)
+    writer = _TableWriter(target, CORPUS_SCHEMA, part.metadata, CORPUS_PARQUET)
+    rows = 0
+    try:
+        for file in part.rows:
+            table = file.read()
+            rows += table.num_rows
+            writer.add_table(table)
+        writer.finish()
+        writer.commit()
+    finally:
+        writer.close()
+    digest = hashlib.sha256()
+    with open(target, "rb") as written:
+        for block in iter(lambda: written.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": target.name, "rows": rows, "sha256": digest.hexdigest()}

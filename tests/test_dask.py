@@ -22,10 +22,12 @@ import pytest
 from distributed import Scheduler
 
 import cleaner
+from cleaner import write
 from cleaner.dask_engine import DaskEngine, dask_engine
 from cleaner.deduplicate import DedupOptions
 from tests.conftest import FIXTURES, shared
 from tests.terminal import CLEANER, CTRL_C, SIGTERM, listing, stop_in_terminal
+from tests.test_dataset import same_as_one_file
 from tests.test_engine import fail_on_seven, slow_square, taken_ahead
 from tests.test_interrupt import EXPECTED, LIMIT, generate_feeds
 
@@ -88,6 +90,19 @@ def test_real_news_comes_out_byte_identical_on_dask(
     assert on_dask == local
 
 
+@pytest.mark.parametrize("dedup", SCOPES, ids=["corpus", "document"])
+def test_a_folder_written_on_dask_holds_the_local_pool_s_file_row_for_row(
+    engine: DaskEngine, tmp_path: Path, dedup: DedupOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write, "PART_ROWS", 500)  # a few parts, each from several batches
+    options = cleaner.Options(dedup=dedup)
+    inputs = real_news()
+    cleaner.clean(inputs, tmp_path / "c.parquet", options, engine=cleaner.LocalPool(2))
+    cleaner.clean(inputs, f"{tmp_path / 'dataset'}/", options, engine=engine)
+    assert len(list((tmp_path / "dataset").glob("part-*.parquet"))) > 2
+    same_as_one_file(tmp_path / "dataset", tmp_path / "c.parquet")
+
+
 def test_against_an_earlier_corpus_comes_out_byte_identical_on_dask(
     engine: DaskEngine, tmp_path: Path
 ) -> None:
@@ -114,10 +129,38 @@ def test_corpora_cleaned_and_merged_on_dask_are_the_local_pool_s(
     assert merged[1] == merged[0]
 
 
-def test_results_come_in_input_order_and_at_most_two_per_thread_ahead(engine: DaskEngine) -> None:
-    results, ahead = taken_ahead(engine)
+def slow_cube(n: int) -> int:
+    time.sleep(0.25)  # longer than a task is meant to last: one item a task
+    return n**3
+
+
+def test_results_come_in_input_order_and_at_most_two_tasks_per_thread_ahead(
+    engine: DaskEngine,
+) -> None:
+    taken = 0
+
+    def items() -> Iterator[int]:
+        nonlocal taken
+        for n in range(12):
+            taken += 1
+            yield n
+
+    ahead = 0
+    results = []
+    for result in engine.map(slow_cube, items()):
+        results.append(result)
+        ahead = max(ahead, taken - len(results))
+    assert results == [n**3 for n in range(12)]
     assert ahead < 2 * engine.workers
-    assert results == [n * n for n in range(30)]
+
+
+def test_quick_items_go_to_the_cluster_many_to_a_task_and_come_back_in_order(
+    engine: DaskEngine,
+) -> None:
+    before = engine.tasks
+    results, _ = taken_ahead(engine, 300)
+    assert results == [n * n for n in range(300)]
+    assert engine.tasks - before < 300 / 4
 
 
 @pytest.mark.slow
@@ -281,6 +324,32 @@ def test_a_run_on_a_local_cluster_stopped_from_a_terminal_exits_at_once(
     writing = lambda: any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # noqa: E731
     result = stop_in_terminal([*arguments, "-j", "2"], writing, [(at, stop)])
     assert (result.status, result.last_line) == EXPECTED[stop], result.screen
+    assert "Traceback" not in result.screen
+    assert result.took is not None and result.took < LIMIT
+    assert not result.group_outlived
+    assert listing(tmp_path) == before
+
+
+def children_of(marker: str) -> bool:
+    """Whether a process running a command that names ``marker`` has a child: the first
+    worker of the local cluster that the run is starting (forked or spawned)."""
+    runs, parents = set(), []
+    for entry in Path("/proc").iterdir():
+        with suppress(OSError, ValueError, IndexError):
+            if marker.encode() in (entry / "cmdline").read_bytes():
+                runs.add(int(entry.name))
+            stat = (entry / "stat").read_text()
+            parents.append(int(stat.rpartition(")")[2].split()[1]))
+    return any(parent in runs for parent in parents)
+
+
+def test_a_ctrl_c_while_the_local_cluster_starts_ends_the_run(news: Path, tmp_path: Path) -> None:
+    cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
+    before = listing(tmp_path)
+    out = str(tmp_path / "c.parquet")
+    arguments = ["clean", str(news), "-o", out, "--engine", "dask", "-j", "2"]
+    result = stop_in_terminal(arguments, lambda: children_of(out), [(0.0, CTRL_C)])
+    assert (result.status, result.last_line) == EXPECTED[CTRL_C], result.screen
     assert "Traceback" not in result.screen
     assert result.took is not None and result.took < LIMIT
     assert not result.group_outlived

@@ -95,13 +95,14 @@ def test_output_of_a_readable_kind_inside_an_input_folder_is_refused(tmp_path: P
 # 3: every output path checked before any work -------------------------------------------------
 
 
-def test_output_that_is_a_folder_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_output_that_is_a_folder_of_other_files_leaves_nothing_behind(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("mine")
     code, output = run("clean", str(FIXTURES), "-o", str(tmp_path / "d"))
     assert code == 2
-    assert "is a folder" in one_line_error(output)
+    assert "not a corpus folder this tool wrote" in one_line_error(output)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
-    assert list((tmp_path / "d").iterdir()) == []
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["notes.txt"]
 
 
 def test_sidecar_path_that_is_a_folder_leaves_nothing_behind(tmp_path: Path) -> None:
