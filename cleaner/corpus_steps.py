@@ -182,7 +182,7 @@ class FindBoilerplate(Shard):
 
     def run(self) -> int:
         index = _index(self.folder, self.options)
-        exempted, candidates = boilerplate_candidates(index, self.options, self.read)
+        exempted, candidates = boilerplate_candidates(index, self.options, self.read, self.folder)
         np.save(self.folder / "exempted.npy", exempted)
         np.save(self.folder / "candidates.npy", candidates)
         return len(candidates)

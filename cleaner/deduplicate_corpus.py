@@ -42,6 +42,7 @@ index (:mod:`cleaner.corpus_index`), which holds no text, when every batch is in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -117,12 +118,13 @@ def decide(
 
 
 def boilerplate_candidates(
-    index: CorpusIndex, options: DedupOptions, read: Reader
+    index: CorpusIndex, options: DedupOptions, read: Reader, folder: Path | None = None
 ) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """The recurring paragraphs that are data (exempted from boilerplate) and the boilerplate
-    candidates, which the verdict on documents leaves out (paragraph hashes, sorted)."""
+    candidates, which the verdict on documents leaves out (paragraph hashes, sorted); what
+    telling them apart keeps on disk goes to ``folder`` (a temporary folder by default)."""
     recurring = recurring_hashes(index, options.boilerplate_min_docs)
-    exempted = exempt(index, recurring, read)
+    exempted = exempt(index, recurring, read, folder)
     return exempted, np.setdiff1d(recurring, exempted)
 
 
