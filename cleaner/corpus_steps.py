@@ -244,20 +244,20 @@ class Decide(Shard):
         root, other, _ = np.load(self.folder / "pairs.npy")
         similarity = np.concatenate([np.empty(0), *(np.load(path) for path in self.verified)])
         texts, head_of = np.load(self.folder / "texts.npy")
-        duplicates = keep_decision(root, other, similarity, texts, head_of, self.read_only)
+        duplicates = keep_decision(
+            root, other, similarity, texts, head_of, index.documents, self.read_only
+        )
+        del root, other, similarity, texts, head_of
         exempted = np.load(self.folder / "exempted.npy")
         found = boilerplate_removals(index, duplicates, self.options, exempted, self.read_only)
-        removed = np.array(sorted(duplicates), dtype=np.int64)
-        kept = np.array([duplicates[d][0] for d in removed.tolist()], dtype=np.int64)
+        removed = duplicates.removed
         write_ipc(
             self.folder / "duplicates.arrow",
             pa.table(
                 {
                     "doc": removed,
-                    "kept_id": doc_ids.take(indices(kept)),
-                    "similarity": pa.array(
-                        [duplicates[d][1] for d in removed.tolist()], pa.float64()
-                    ),
+                    "kept_id": doc_ids.take(indices(duplicates.kept_as[removed])),
+                    "similarity": pa.array(duplicates.similarity[removed], pa.float64()),
                 }
             ),
         )
