@@ -159,7 +159,9 @@ def _templated(
         for line, share in _ranges(shares.open(), "line", "share"):
             order = np.argsort(line, kind="stable")
             line, share = line[order], share[order]
-            starts = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])
+            new = np.ones(len(line), dtype=bool)  # none in a range without lines
+            new[1:] = line[1:] != line[:-1]
+            starts = np.flatnonzero(new)
             templated += [
                 int(line[start])
                 for start, end in pairwise([*starts.tolist(), len(line)])

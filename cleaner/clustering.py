@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner.corpus_index import CorpusIndex
+from cleaner.corpus_index import CorpusIndex, in_chunks
+
+PAIRS_CHUNK = 1 << 16  # pairs the decision takes into Python lists at a time
 
 
 def preference(index: CorpusIndex, keep: str, read_only: int = 0) -> NDArray[np.int64]:
@@ -114,7 +116,9 @@ def keep_decision(
     """
     found = Duplicates(np.full(documents, -1, dtype=np.int64), np.full(documents, np.nan))
     gone = bytearray(documents)  # read a pair at a time: a byte is quicker than an array's
-    for part in _chunks(len(root)):
+    # Pairs go to Python lists a chunk at a time (a list takes about five times the memory
+    # of its array), the pages of pairs on disk released after each.
+    for part in in_chunks([root, other], len(root), PAIRS_CHUNK):
         pairs = (root[part].tolist(), other[part].tolist(), similarity[part].tolist())
         removed: list[tuple[int, int, float]] = []
         for r, o, s in zip(*pairs, strict=True):
@@ -132,9 +136,3 @@ def keep_decision(
     found.kept_as[copy] = np.where(head_gone, found.kept_as[head], head)
     found.similarity[copy] = np.where(head_gone, found.similarity[head], 1.0)
     return found
-
-
-def _chunks(total: int, size: int = 1 << 16) -> list[slice]:
-    """Slices of ``range(total)``: arrays go to Python lists a chunk at a time, since a list
-    takes about five times the memory of its array."""
-    return [slice(start, start + size) for start in range(0, total, size)]
