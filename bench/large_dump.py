@@ -158,7 +158,8 @@ def run(path: Path, out: Path, workers: int, scope: str) -> Run:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
-        raise SystemExit(f"cleaner failed with status {status}: {' '.join(command)}")
+        code = os.waitstatus_to_exitcode(status)
+        raise SystemExit(f"cleaner failed with exit status {code}: {' '.join(command)}")
     report = json.loads(summary)
     workers_peak = max((kb for pid, kb in peaks.items() if pid != process.pid), default=0)
     return Run(
