@@ -206,12 +206,12 @@ def main() -> int:
     for scope in args.scope:
         for path, records in inputs:
             runs: dict[int, list[Run]] = {workers: [] for workers in args.workers}
-            for _ in range(args.rounds):
+            for round_ in range(1, args.rounds + 1):
                 for workers in args.workers:
                     target = out / f"{path.name}.{scope}.j{workers}.parquet"
                     runs[workers].append(run(path, target, workers, scope))
-            for workers, done in runs.items():
-                print(_row(path, records, scope, workers, done), flush=True)
+                    if round_ == args.rounds:  # printed as soon as it is known: runs are long
+                        print(_row(path, records, scope, workers, runs[workers]), flush=True)
             if 1 in runs and 2 in runs:
                 one, two = _median(runs[1]), _median(runs[2])
                 print(
