@@ -4,22 +4,26 @@ Writes JSON Lines dumps of real news (BBC, Reuters, Russian Telegram posts from
 ../shared/data, in rounds, half of each round's articles with a repeat injected as in
 `make eval`, so that no two rounds are the same text) of 0.3 GB and 1 GB, and a gzipped copy
 of the big one, into ``build/large/`` (kept between runs: writing them takes minutes), then
-runs ``cleaner clean`` on each file alone, as a process of its own, with 1 and 2 workers, and
-prints for each: wall time, MB/s (of the JSON, decompressed), CPU seconds (the process and
-its workers), the peak resident memory of the largest process, and documents found against
-the records written.
+runs ``cleaner clean`` on each file alone, as a process of its own, with 1 and 2 workers
+(``--rounds`` times, alternating), at corpus scope and at document scope, and prints a
+Markdown table with a row for each: wall time (the median, and the range over the rounds),
+MB/s (of the JSON, decompressed), CPU seconds (the command and its workers, and of them the
+command's own), the peak resident memory of the largest process, and documents found
+against the records written.
 
-Peak memory: ``os.wait4`` on the run reports the largest of the process and the workers it
-reaped (Linux folds a reaped child's peak into its parent's ``ru_maxrss`` for children);
-the parent's own peak is also sampled from ``/proc`` while it runs, to tell the two apart.
+Peak memory: the VmHWM (the kernel's own peak) of the command and of every process under
+it, sampled from ``/proc`` while they run, the largest of them, beside the command's own
+and the largest worker's; ``os.wait4``'s ``ru_maxrss`` (the largest of the command and the
+workers it reaped) is folded in for a worker that ended between two samples.
 
-The machine is shared: the load average is printed before each run, and the ratio of 2
+The machine is shared: the load average is printed beside each run, and the ratio of 2
 workers to 1 is printed both on wall time and on CPU seconds, which load changes least.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -93,8 +97,9 @@ def dump(folder: Path, megabytes: int) -> tuple[Path, int]:
 class Run:
     seconds: float
     cpu_seconds: float
-    peak_mb: float  # the largest process: the run or one of its workers
-    parent_peak_mb: float  # the run's own process, sampled from /proc
+    peak_mb: float  # the largest process: the command or one of its workers
+    parent_peak_mb: float  # the command's own process
+    worker_peak_mb: float  # the largest of its workers
     parent_cpu_seconds: float  # of which the run's own process (reading, cutting, writing)
     documents: int
     rejected: int
@@ -102,21 +107,37 @@ class Run:
     bytes_in: int  # read, decompressed
 
 
-def _sample(pid: int, peaks: list[int], cpu: list[float]) -> None:
-    """Record the VmHWM of ``pid`` (the kernel's own peak) and its own CPU seconds until it
-    ends (a zombie keeps them until it is reaped)."""
-    status, stat = Path(f"/proc/{pid}/status"), Path(f"/proc/{pid}/stat")
+def _sample(pid: int, peaks: dict[int, int], cpu: list[float]) -> None:
+    """Record the VmHWM (the kernel's own peak, kB) of ``pid`` and of each process under it
+    (its workers, and theirs) until ``pid`` ends (a zombie keeps them until it is reaped),
+    and ``pid``'s own CPU seconds."""
     ticks = os.sysconf("SC_CLK_TCK")
     while True:
         try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]))
-            fields = stat.read_text().rpartition(")")[2].split()
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
             cpu.append((int(fields[11]) + int(fields[12])) / ticks)  # utime, stime
         except (OSError, IndexError, ValueError):  # gone
             return
+        for process in _tree(pid):
+            try:
+                for line in Path(f"/proc/{process}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks[process] = max(peaks.get(process, 0), int(line.split()[1]))
+            except (OSError, IndexError, ValueError):  # gone meanwhile
+                pass
         time.sleep(0.2)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every process under it."""
+    found, todo = [], [pid]
+    while todo:
+        process = todo.pop()
+        found.append(process)
+        for task in Path(f"/proc/{process}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 def run(path: Path, out: Path, workers: int, scope: str) -> Run:
@@ -127,7 +148,7 @@ def run(path: Path, out: Path, workers: int, scope: str) -> Run:
     load = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE)
-    peaks: list[int] = []
+    peaks: dict[int, int] = {}
     cpu: list[float] = []
     sampler = threading.Thread(target=_sample, args=(process.pid, peaks, cpu), daemon=True)
     sampler.start()
@@ -137,13 +158,16 @@ def run(path: Path, out: Path, workers: int, scope: str) -> Run:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
-        raise SystemExit(f"cleaner failed with status {status}: {' '.join(command)}")
+        code = os.waitstatus_to_exitcode(status)
+        raise SystemExit(f"cleaner failed with exit status {code}: {' '.join(command)}")
     report = json.loads(summary)
+    workers_peak = max((kb for pid, kb in peaks.items() if pid != process.pid), default=0)
     return Run(
         seconds,
         usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,
-        max(peaks, default=0) / 1024,
+        max(usage.ru_maxrss, *peaks.values()) / 1024,
+        peaks.get(process.pid, 0) / 1024,
+        workers_peak / 1024,
         max(cpu, default=0.0),
         report["documents"]["in"],
         report["documents"]["rejected"],
@@ -156,8 +180,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folder", type=Path, default=ROOT / "build" / "large")
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 1000], help="MB")
-    parser.add_argument("--scope", nargs="+", default=["document", "corpus"])
+    parser.add_argument("--scope", nargs="+", default=["corpus", "document"])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each, alternating")
     parser.add_argument("--only", choices=["plain", "gzip"], nargs="+", default=["plain", "gzip"])
     args = parser.parse_args()
     if not shared_data.available():
@@ -173,32 +198,53 @@ def main() -> int:
             inputs.append((gzipped(path), records))
     out = args.folder / "out"
     out.mkdir(exist_ok=True)
-    print("file  scope  workers  load  seconds  MB/s  CPU s (parent)  peak MB (parent)  documents")
-    for path, records in inputs:
-        size = path.stat().st_size
-        for scope in args.scope:
-            runs = {}
-            for workers in args.workers:
-                done = run(path, out / f"{path.name}.{scope}.j{workers}.parquet", workers, scope)
-                runs[workers] = done
-                lost = "" if done.documents == records else "  RECORDS LOST"
-                print(
-                    f"{path.name} ({size / 1e6:,.0f} MB)  {scope}  -j {workers}  "
-                    f"{done.load:.2f}  {done.seconds:.1f}  "
-                    f"{done.bytes_in / 1e6 / done.seconds:.2f}  "
-                    f"{done.cpu_seconds:.1f} ({done.parent_cpu_seconds:.1f})  "
-                    f"{done.peak_mb:,.0f} ({done.parent_peak_mb:,.0f})  "
-                    f"{done.documents:,}/{records:,}{lost}",
-                    flush=True,
-                )
+    print(
+        "| file | scope | workers | load | seconds | MB/s | CPU s (the command's own) "
+        "| peak MB, largest process (the command / largest worker) | documents / records |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+    for scope in args.scope:
+        for path, records in inputs:
+            runs: dict[int, list[Run]] = {workers: [] for workers in args.workers}
+            for round_ in range(1, args.rounds + 1):
+                for workers in args.workers:
+                    target = out / f"{path.name}.{scope}.j{workers}.parquet"
+                    runs[workers].append(run(path, target, workers, scope))
+                    if round_ == args.rounds:  # printed as soon as it is known: runs are long
+                        print(_row(path, records, scope, workers, runs[workers]), flush=True)
             if 1 in runs and 2 in runs:
-                one, two = runs[1], runs[2]
+                one, two = _median(runs[1]), _median(runs[2])
                 print(
-                    f"  -j 2 vs -j 1: {one.seconds / two.seconds:.2f}x wall, "
-                    f"CPU seconds {one.cpu_seconds:.1f} vs {two.cpu_seconds:.1f}",
+                    f"|  | {scope} | 2 vs 1 |  | {one.seconds / two.seconds:.2f}x wall, "
+                    f"CPU s {one.cpu_seconds:.1f} vs {two.cpu_seconds:.1f} |  |  |  |  |",
                     flush=True,
                 )
     return 0
+
+
+def _median(runs: list[Run]) -> Run:
+    """The run of median wall time (the lower middle one of an even number)."""
+    return sorted(runs, key=lambda r: r.seconds)[(len(runs) - 1) // 2]
+
+
+def _row(path: Path, records: int, scope: str, workers: int, runs: list[Run]) -> str:
+    """A line of the table: the median run, the range of wall times, the highest peak."""
+    middle = _median(runs)
+    times = sorted(r.seconds for r in runs)
+    spread = f" ({times[0]:.1f}-{times[-1]:.1f})" if len(runs) > 1 else ""
+    loads = sorted(r.load for r in runs)
+    load = f"{loads[0]:.2f}" + (f"-{loads[-1]:.2f}" if len(runs) > 1 else "")
+    peak = max(runs, key=lambda r: r.peak_mb)
+    found = {r.documents for r in runs}
+    lost = "" if found == {records} else " RECORDS LOST"
+    return (
+        f"| `{path.name}` ({path.stat().st_size / 1e6:,.0f} MB) | {scope} | {workers} "
+        f"| {load} | {middle.seconds:.1f}{spread} "
+        f"| {middle.bytes_in / 1e6 / middle.seconds:.2f} "
+        f"| {middle.cpu_seconds:.1f} ({middle.parent_cpu_seconds:.1f}) "
+        f"| {peak.peak_mb:,.0f} ({peak.parent_peak_mb:,.0f} / {peak.worker_peak_mb:,.0f}) "
+        f"| {min(found):,} / {records:,}{lost} |"
+    )
 
 
 if __name__ == "__main__":

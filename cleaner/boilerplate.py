@@ -11,14 +11,25 @@ carrying it are (:func:`exempt`).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner.corpus_index import CorpusIndex, Reader, in_chunks, read_chunks, release
+from cleaner.corpus_index import (
+    ArrayFiles,
+    CorpusIndex,
+    Reader,
+    in_chunks,
+    read_chunks,
+    release,
+)
 from cleaner.fingerprint import masked_figures, normalize, states_figures, string_hashes
 
 
@@ -39,10 +50,13 @@ class Boilerplate:
     hashes: NDArray[np.uint64]  # distinct paragraph hashes that are boilerplate
 
 
-def exempt(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDArray[np.uint64]:
+def exempt(
+    index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader, folder: Path | None = None
+) -> NDArray[np.uint64]:
     """Those of some recurring paragraph hashes whose paragraphs are data, not boilerplate:
     lone words (:func:`_lone_word`), and paragraphs stating figures that are lines of a
-    template (:func:`_templated`). Judged on one paragraph of each, read back."""
+    template (:func:`_templated`, which keeps its work in ``folder``, a temporary folder by
+    default). Judged on one paragraph of each, read back."""
     rows = _first_rows(index, hashes)
     docs = index.paragraph_doc[rows]
     position = rows - np.searchsorted(index.paragraph_doc, docs)
@@ -56,17 +70,29 @@ def exempt(index: CorpusIndex, hashes: NDArray[np.uint64], read: Reader) -> NDAr
             lone[n], figured[n] = _lone_word(key), states_figures(key)
     figured &= ~lone
     plain = hashes[~figured & ~lone]
-    templated = _templated(index, hashes[figured], plain, read)
+    with _workspace(folder) as where:
+        templated = _templated(index, hashes[figured], plain, read, where)
     found: NDArray[np.uint64] = np.sort(np.concatenate([hashes[lone], templated]))
     return found
 
 
-def _rows_of(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """The paragraphs (rows of the index) whose hash is one of ``hashes``, ascending."""
+@contextmanager
+def _workspace(folder: Path | None) -> Iterator[Path]:
+    """``folder``, or a temporary folder when none is given."""
+    if folder is not None:
+        yield folder
+        return
+    with tempfile.TemporaryDirectory() as temporary:
+        yield Path(temporary)
+
+
+def _carriers(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """The documents that have a paragraph whose hash is one of ``hashes``, ascending."""
     found = [np.empty(0, dtype=np.int64)]
     for part in in_chunks(index, len(index.paragraph_hash)):
-        found.append(np.flatnonzero(np.isin(index.paragraph_hash[part], hashes)) + part.start)
-    return np.concatenate(found)
+        rows = np.isin(index.paragraph_hash[part], hashes)
+        found.append(np.unique(index.paragraph_doc[part][rows]))
+    return np.unique(np.concatenate(found))
 
 
 def _first_rows(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
@@ -84,7 +110,11 @@ def _first_rows(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.in
 
 
 def _templated(
-    index: CorpusIndex, hashes: NDArray[np.uint64], boiler: NDArray[np.uint64], read: Reader
+    index: CorpusIndex,
+    hashes: NDArray[np.uint64],
+    boiler: NDArray[np.uint64],
+    read: Reader,
+    folder: Path,
 ) -> NDArray[np.uint64]:
     """Those of some recurring paragraphs stating figures that are lines of a template.
 
@@ -98,16 +128,63 @@ def _templated(
     the median document carrying it, at least half of the other paragraphs (boilerplate
     without figures, ``boiler``, aside) recur with other figures among the documents that
     carry such lines.
+
+    The carriers' paragraphs are as many as the corpus's in a corpus that repeats its
+    documents, so what is known of each goes to files in ``folder`` (:class:`ArrayFiles`), a
+    chunk of carriers at a time, and is read back a range of hash values (:func:`_ranges`) or
+    a chunk of carriers at a time: a process holds a chunk's or a range's, not the corpus's.
     """
-    rows = _rows_of(index, hashes)
-    if not len(rows):
+    carriers = _carriers(index, hashes)
+    if not len(carriers):
         return hashes
-    carriers = np.unique(index.paragraph_doc[rows])
-    # Each paragraph of a carrier (boilerplate without figures aside) as numbers: its
-    # document, its hash, and a hash of its key with figures masked (64 bits, as paragraphs
-    # are told apart everywhere), not the keys' text, of which the carriers hold millions.
-    doc_of, own, keys = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.uint64)], []
-    keys.append(np.empty(0, dtype=np.uint64))
+    u64, i64, f64 = np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.float64)
+    carried = ArrayFiles(folder, "carried", {"doc": i64, "own": u64, "key": u64}).create()
+    varied = ArrayFiles(folder, "varied", {"key": u64}).create()
+    shares = ArrayFiles(folder, "shares", {"line": u64, "share": f64}).create()
+    try:
+        ends = _describe(index, carriers, boiler, read, carried)
+        # A key recurs with other figures when two different paragraphs have it.
+        for key, own in _ranges(carried.open(), "key", "own"):
+            pairs = np.unique(np.stack([key, own]), axis=1)
+            values, variants = np.unique(pairs[0], return_counts=True)
+            varied.append({"key": values[variants >= 2]})
+        columns, varying = carried.open(), varied.open()["key"]
+        for start, end in pairwise(ends):
+            doc, own, key = (columns[name][start:end] for name in ("doc", "own", "key"))
+            at = np.searchsorted(varying, key).clip(max=len(varying) - 1)
+            varies = varying[at] == key if len(varying) else np.zeros(len(key), dtype=bool)
+            shares.append(_shares(doc, own, varies, hashes))
+            release(*columns.values(), varying)
+        templated = []
+        for line, share in _ranges(shares.open(), "line", "share"):
+            order = np.argsort(line, kind="stable")
+            line, share = line[order], share[order]
+            new = np.ones(len(line), dtype=bool)  # none in a range without lines
+            new[1:] = line[1:] != line[:-1]
+            starts = np.flatnonzero(new)
+            templated += [
+                int(line[start])
+                for start, end in pairwise([*starts.tolist(), len(line)])
+                if float(np.median(share[start:end])) >= 0.5
+            ]
+    finally:
+        for files in (carried, varied, shares):
+            files.remove()
+    return np.array(templated, dtype=np.uint64)
+
+
+def _describe(
+    index: CorpusIndex,
+    carriers: NDArray[np.int64],
+    boiler: NDArray[np.uint64],
+    read: Reader,
+    carried: ArrayFiles,
+) -> list[int]:
+    """Each paragraph of some documents (boilerplate without figures, ``boiler``, aside) as
+    numbers, added to ``carried``: its document, its hash, and a hash of its key with
+    figures masked (64 bits, as paragraphs are told apart everywhere), not the keys' text.
+    Where each chunk of documents read back ends among the rows written."""
+    ends = [0]
     for chunk, texts in read_chunks(read, carriers):
         sizes = np.array([len(paragraphs) for paragraphs in texts], dtype=np.int64)
         # read() gives the paragraphs the index holds: the rows from each document's first
@@ -116,47 +193,44 @@ def _templated(
         mine = index.paragraph_hash[at]
         kept = np.flatnonzero((mine != 0) & ~np.isin(mine, boiler))
         flat = [p for paragraphs in texts for p in paragraphs]
-        doc_of.append(np.repeat(np.asarray(chunk, dtype=np.int64), sizes)[kept])
-        own.append(mine[kept])
         masked = [masked_figures(normalize(flat[i])) for i in kept.tolist()]
-        keys.append(string_hashes(masked).view(np.uint64))
+        carried.append(
+            {
+                "doc": np.repeat(np.asarray(chunk, dtype=np.int64), sizes)[kept],
+                "own": mine[kept],
+                "key": string_hashes(masked).view(np.uint64),
+            }
+        )
+        ends.append(ends[-1] + len(kept))
         release(index)
-    d, g, k = np.concatenate(doc_of), np.concatenate(own), np.concatenate(keys)
-    # A key recurs with other figures when two different paragraphs have it.
-    pairs = np.unique(np.stack([k, g]), axis=1)
-    key_values, variants = np.unique(pairs[0], return_counts=True)
-    varied = variants[np.searchsorted(key_values, k)] >= 2
-    # Per document, and per (document, paragraph hash): paragraphs and those whose key varies.
-    per_doc, doc_at = np.unique(d, return_inverse=True)
+    return ends
+
+
+def _shares(
+    doc: NDArray[np.int64],
+    own: NDArray[np.uint64],
+    varied: NDArray[np.bool_],
+    lines: NDArray[np.uint64],
+) -> dict[str, NDArray[Any]]:
+    """Each figure line (one of ``lines``) in each distinct document carrying it, of some
+    whole documents' paragraphs (document ascending, hash, whether its key varies): the share
+    of the document's other paragraphs whose key varies (1.0 when it has none)."""
+    per_doc, doc_at = np.unique(doc, return_inverse=True)
     doc_total = np.bincount(doc_at, minlength=len(per_doc))
     doc_varied = np.bincount(doc_at, weights=varied, minlength=len(per_doc))
-    own_values, own_rank = np.unique(g, return_inverse=True)
-    width = len(own_values)
-    pair_keys, pair_at = np.unique(d * width + own_rank, return_inverse=True)
-    own_total = np.bincount(pair_at, minlength=len(pair_keys))
-    own_varied = np.bincount(pair_at, weights=varied, minlength=len(pair_keys))
-    # Each figure line, in each distinct document carrying it: the share of the document's
-    # other paragraphs whose key varies (1.0 when it has none).
-    line, carrier = index.paragraph_hash[rows], index.paragraph_doc[rows]
-    order = np.lexsort((carrier, line))
-    line, carrier = line[order], carrier[order]
-    distinct = np.r_[True, (line[1:] != line[:-1]) | (carrier[1:] != carrier[:-1])]
-    line, carrier = line[distinct], carrier[distinct]
-    at_doc = np.searchsorted(per_doc, carrier)
-    rank = np.searchsorted(own_values, line).clip(max=width - 1)
-    wanted = carrier * width + rank
-    at_pair = np.searchsorted(pair_keys, wanted).clip(max=len(pair_keys) - 1)
-    found = (own_values[rank] == line) & (pair_keys[at_pair] == wanted)
-    total = doc_total[at_doc] - np.where(found, own_total[at_pair], 0)
-    varying = doc_varied[at_doc] - np.where(found, own_varied[at_pair], 0)
-    shares = np.where(total > 0, varying / np.maximum(total, 1), 1.0)
-    starts = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])
-    templated = [
-        int(line[start])
-        for start, end in pairwise([*starts.tolist(), len(line)])
-        if float(np.median(shares[start:end])) >= 0.5
-    ]
-    return np.array(sorted(templated), dtype=np.uint64)
+    # Per (document, paragraph hash): its paragraphs, and those whose key varies.
+    order = np.lexsort((own, doc))
+    doc, own, varied = doc[order], own[order], varied[order]
+    starts = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (own[1:] != own[:-1])])
+    own_total = np.diff(np.r_[starts, len(doc)])
+    own_varied = np.add.reduceat(varied.astype(np.float64), starts)
+    # The lines are among the paragraphs counted: neither boilerplate nor without words.
+    line = np.flatnonzero(np.isin(own[starts], lines))
+    at_doc = np.searchsorted(per_doc, doc[starts[line]])
+    total = doc_total[at_doc] - own_total[line]
+    varying = doc_varied[at_doc] - own_varied[line]
+    share = np.where(total > 0, varying / np.maximum(total, 1), 1.0)
+    return {"line": own[starts[line]], "share": share}
 
 
 def boilerplate(
@@ -192,10 +266,31 @@ def _by_range(
     min_docs: int,
     exempted: NDArray[np.uint64] | None,
 ) -> Iterator[Boilerplate]:
-    ranges = max(1, -(-len(index.paragraph_hash) // PARTITION))
-    edges = [k * (1 << 64) // ranges for k in range(ranges + 1)]
-    for low, high in pairwise(edges):
+    for low, high in _edges(len(index.paragraph_hash)):
         yield _recurring(*_paragraphs_between(index, low, high, alive, exempted), min_docs)
+
+
+def _edges(rows: int) -> list[tuple[int, int]]:
+    """Ranges ``[low, high)`` of 64-bit hash values, each holding about ``PARTITION`` of
+    ``rows`` uniform hashes."""
+    ranges = max(1, -(-rows // PARTITION))
+    return list(pairwise(k * (1 << 64) // ranges for k in range(ranges + 1)))
+
+
+def _ranges(
+    columns: dict[str, NDArray[Any]], by: str, other: str
+) -> Iterator[tuple[NDArray[Any], NDArray[Any]]]:
+    """Two memory-mapped columns (``by``, uniform 64-bit hashes, and ``other``), the rows of
+    a range of ``by``'s values (:func:`_edges`) at a time, read a chunk at a time."""
+    values, beside = columns[by], columns[other]
+    for low, high in _edges(len(values)):
+        picked, also = [values[:0]], [beside[:0]]
+        for part in in_chunks([values, beside], len(values)):
+            v = values[part]
+            rows = np.flatnonzero((v >= np.uint64(low)) & (v <= np.uint64(high - 1)))
+            picked.append(v[rows])
+            also.append(beside[part][rows])
+        yield np.concatenate(picked), np.concatenate(also)
 
 
 PARTITION = 1 << 19  # paragraphs counted at a time (about 50 MB of work arrays)

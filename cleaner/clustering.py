@@ -13,12 +13,15 @@ depends on the pairs and the ranks alone, not on how the pairs were found.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from cleaner.corpus_index import CorpusIndex
+from cleaner.corpus_index import CorpusIndex, in_chunks
+
+PAIRS_CHUNK = 1 << 16  # pairs the decision takes into Python lists at a time
 
 
 def preference(index: CorpusIndex, keep: str, read_only: int = 0) -> NDArray[np.int64]:
@@ -72,35 +75,64 @@ def oriented(
     return root, other, np.lexsort((rank[other], rank[root]))
 
 
+@dataclass
+class Duplicates:
+    """The documents removed as duplicates: for each document of the index, the one kept
+    instead (``kept_as``, -1 for a document that stays) and their similarity (NaN for one that
+    stays). Two numbers a document, not an object a duplicate: in a corpus that repeats its
+    documents, the duplicates are most of them."""
+
+    kept_as: NDArray[np.int64]
+    similarity: NDArray[np.float64]
+
+    @property
+    def removed(self) -> NDArray[np.int64]:
+        """The documents removed, ascending."""
+        return np.flatnonzero(self.kept_as >= 0)
+
+    def as_dict(self) -> dict[int, tuple[int, float]]:
+        """Each document removed, with the one kept instead and their similarity."""
+        removed = self.removed
+        pairs = zip(self.kept_as[removed].tolist(), self.similarity[removed].tolist(), strict=True)
+        return dict(zip(removed.tolist(), pairs, strict=True))
+
+
 def keep_decision(
     root: NDArray[np.int64],
     other: NDArray[np.int64],
     similarity: NDArray[np.float64],
     texts: NDArray[np.int64],
     head_of: NDArray[np.int64],
+    documents: int,
     read_only: int = 0,
-) -> dict[int, tuple[int, float]]:
-    """The documents removed, each with the one kept instead and their similarity.
+) -> Duplicates:
+    """The documents removed (of ``documents``), each with the one kept instead and their
+    similarity.
 
     ``root``/``other`` are oriented pairs in the order to take them (:func:`oriented`);
     ``similarity`` is each pair's when its other document repeats its root, NaN when not.
     ``texts`` and ``head_of`` are :func:`same_text`'s: a copy goes wherever its head goes.
     The first ``read_only`` documents are never removed.
     """
-    removed: dict[int, tuple[int, float]] = {}
-    for part in _chunks(len(root)):
+    found = Duplicates(np.full(documents, -1, dtype=np.int64), np.full(documents, np.nan))
+    gone = bytearray(documents)  # read a pair at a time: a byte is quicker than an array's
+    # Pairs go to Python lists a chunk at a time (a list takes about five times the memory
+    # of its array), the pages of pairs on disk released after each.
+    for part in in_chunks([root, other], len(root), PAIRS_CHUNK):
         pairs = (root[part].tolist(), other[part].tolist(), similarity[part].tolist())
+        removed: list[tuple[int, int, float]] = []
         for r, o, s in zip(*pairs, strict=True):
-            if not math.isnan(s) and r not in removed and o not in removed and o >= read_only:
-                removed[o] = (r, s)
-    for part in _chunks(len(texts)):
-        for copy, head in zip(texts[part].tolist(), head_of[part].tolist(), strict=True):
-            if copy != head and copy >= read_only:
-                removed[copy] = removed.get(head, (head, 1.0))
-    return removed
-
-
-def _chunks(total: int, size: int = 1 << 16) -> list[slice]:
-    """Slices of ``range(total)``: arrays go to Python lists a chunk at a time, since a list
-    takes about five times the memory of its array."""
-    return [slice(start, start + size) for start in range(0, total, size)]
+            if not math.isnan(s) and not gone[r] and not gone[o] and o >= read_only:
+                gone[o] = 1
+                removed.append((o, r, s))
+        if removed:
+            o, r, s = (list(column) for column in zip(*removed, strict=True))
+            found.kept_as[o], found.similarity[o] = r, s
+    # Heads are never copies, and copies are in no pair: each copy follows its head as the
+    # pairs left it.
+    copies = (texts != head_of) & (texts >= read_only)
+    copy, head = texts[copies], head_of[copies]
+    head_gone = found.kept_as[head] >= 0
+    found.kept_as[copy] = np.where(head_gone, found.kept_as[head], head)
+    found.similarity[copy] = np.where(head_gone, found.similarity[head], 1.0)
+    return found

@@ -12,6 +12,7 @@ alone, but for the few documents it reads back (a :data:`Reader`); its file form
 
 from __future__ import annotations
 
+import math
 import mmap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -87,11 +88,53 @@ class CorpusIndex:
         return cls(**values)
 
 
+class ArrayFiles:
+    """Arrays of as many rows each, written a part at a time to files of raw values in
+    ``folder`` (``<name>.<array>.bin``: a staging folder holds files, not folders, which the
+    walk of an input folder holding it knows for the run's own), and memory-mapped by whoever
+    reads them (:meth:`open`): what a pass over many rows keeps on disk, not in a process.
+    ``like`` gives each array's type and the shape of a row, as an empty array."""
+
+    def __init__(self, folder: Path, name: str, like: dict[str, NDArray[Any]]) -> None:
+        self.folder, self.name, self.like = folder, name, like
+
+    def create(self) -> ArrayFiles:
+        """Make every array's file, empty."""
+        for array in self.like:
+            self.path(array).touch()
+        return self
+
+    def append(self, values: dict[str, NDArray[Any]]) -> None:
+        for array, part in values.items():
+            with open(self.path(array), "ab") as out:
+                out.write(np.ascontiguousarray(part, dtype=self.like[array].dtype).tobytes())
+
+    def path(self, array: str) -> Path:
+        return self.folder / f"{self.name}.{array}.bin"
+
+    def rows(self, array: str) -> int:
+        like = self.like[array]
+        return self.path(array).stat().st_size // (like.itemsize * math.prod(like.shape[1:]))
+
+    def open(self) -> dict[str, NDArray[Any]]:
+        """The arrays, memory-mapped: each is read only where it is touched."""
+        values = {}
+        for array, like in self.like.items():
+            shape = (self.rows(array), *like.shape[1:])
+            # numpy cannot map an empty file
+            mapped = np.memmap(self.path(array), like.dtype, "r", shape=shape) if shape[0] else like
+            values[array] = mapped
+        return values
+
+    def remove(self) -> None:
+        for array in self.like:
+            self.path(array).unlink(missing_ok=True)
+
+
 class IndexFiles:
-    """A corpus index on disk, one file of raw values per field (``index.<field>.bin`` in
-    ``folder``: a staging folder holds files, not folders, which the walk of an input folder
-    holding it knows for the run's own), written a part
-    at a time (:meth:`append`) and memory-mapped by whoever reads it (:meth:`open`).
+    """A corpus index on disk (:class:`ArrayFiles` named ``index``, an array per field),
+    written a part at a time (:meth:`append`) and memory-mapped by whoever reads it
+    (:meth:`open`).
 
     The corpus-wide pass keeps the index here instead of in a process: a memory map costs
     nothing until read, and a pass over a whole field reads it a chunk at a time
@@ -100,56 +143,49 @@ class IndexFiles:
 
     def __init__(self, folder: Path, num_perm: int) -> None:
         self.folder, self.num_perm = folder, num_perm
+        empty = CorpusIndex.empty(num_perm)
+        self.files = ArrayFiles(
+            folder, "index", {f.name: getattr(empty, f.name) for f in fields(CorpusIndex)}
+        )
 
     def create(self) -> IndexFiles:
         """Make every field's file, empty."""
-        for f in fields(CorpusIndex):
-            self.path(f.name).touch()
+        self.files.create()
         return self
 
     def append(self, part: CorpusIndex) -> None:
         """Documents numbered on after those already in."""
-        documents = self.documents
-        for f in fields(CorpusIndex):
-            values = getattr(part, f.name)
-            if f.name == "paragraph_doc":
-                values = values + documents
-            with open(self.path(f.name), "ab") as out:
-                out.write(np.ascontiguousarray(values).tobytes())
+        values = {f.name: getattr(part, f.name) for f in fields(CorpusIndex)}
+        values["paragraph_doc"] = part.paragraph_doc + self.documents
+        self.files.append(values)
 
     def path(self, field: str) -> Path:
-        return self.folder / f"index.{field}.bin"
+        return self.files.path(field)
 
     @property
     def documents(self) -> int:
-        return self.path("text_hash").stat().st_size // 8
+        return self.files.rows("text_hash")
 
     @property
     def paragraphs(self) -> int:
-        return self.path("paragraph_hash").stat().st_size // 8
+        return self.files.rows("paragraph_hash")
 
     def open(self) -> CorpusIndex:
         """The index, memory-mapped: each field is read only where it is touched."""
-        empty = CorpusIndex.empty(self.num_perm)
-        values = {}
-        for f in fields(CorpusIndex):
-            like = getattr(empty, f.name)
-            path = self.path(f.name)
-            size = path.stat().st_size // like.itemsize
-            shape = (size // self.num_perm, self.num_perm) if like.ndim == 2 else (size,)
-            # numpy cannot map an empty file
-            values[f.name] = np.memmap(path, like.dtype, "r", shape=shape) if size else like
-        return CorpusIndex(**values)
+        return CorpusIndex(**self.files.open())
 
 
-def in_chunks(index: CorpusIndex, total: int, size: int = 0) -> Iterator[slice]:
+def in_chunks(
+    index: CorpusIndex | Iterable[NDArray[Any]], total: int, size: int = 0
+) -> Iterator[slice]:
     """``range(total)`` in slices of ``size`` (``MAPPED_CHUNK`` by default), the pages of the
-    index's memory maps released after each (:func:`release`): a pass over a field of an
-    index on disk holds a chunk of it at a time, not the field."""
+    memory maps of the index (or of some arrays) released after each (:func:`release`): a
+    pass over a field of an index on disk holds a chunk of it at a time, not the field."""
     size = size or MAPPED_CHUNK
+    held = [index] if isinstance(index, CorpusIndex) else list(index)
     for start in range(0, total, size):
         yield slice(start, min(start + size, total))
-        release(index)
+        release(*held)
 
 
 def release(*arrays: CorpusIndex | NDArray[Any]) -> None:

@@ -48,6 +48,7 @@ from cleaner.banding import fold_rows, lsh_bands
 from cleaner.clustering import keep_decision, preference, same_text
 from cleaner.corpus_index import (
     MAPPED_CHUNK,
+    ArrayFiles,
     CorpusIndex,
     IndexFiles,
     Reader,
@@ -182,7 +183,7 @@ class FindBoilerplate(Shard):
 
     def run(self) -> int:
         index = _index(self.folder, self.options)
-        exempted, candidates = boilerplate_candidates(index, self.options, self.read)
+        exempted, candidates = boilerplate_candidates(index, self.options, self.read, self.folder)
         np.save(self.folder / "exempted.npy", exempted)
         np.save(self.folder / "candidates.npy", candidates)
         return len(candidates)
@@ -205,7 +206,7 @@ class FindPairs(Shard):
 
 @dataclass(frozen=True)
 class VerifyPairs(Shard):
-    """Step 3: the exact similarity of the pairs ``start`` to ``stop`` of ``pairs.npy`` when
+    """Step 3: the exact similarity of the pairs ``start`` to ``stop`` (:func:`_pairs`) when
     one repeats the other, NaN when not (``verified-<start>.npy``)."""
 
     start: int = 0
@@ -213,13 +214,15 @@ class VerifyPairs(Shard):
     read_only: int = 0
 
     def run(self) -> int:
-        pairs = np.load(self.folder / "pairs.npy", mmap_mode="r")
-        root, other, same_url = np.array(pairs[:, self.start : self.stop])
+        pairs = _pairs(self.folder).open()
+        root, other, same_url = (
+            np.array(pairs[name][self.start : self.stop]) for name in ("root", "other", "same_url")
+        )
         candidates = np.load(self.folder / "candidates.npy")
         similarity = verify(
             root,
             other,
-            same_url != 0,
+            same_url,
             candidates,
             self.options,
             self.read,
@@ -241,23 +244,24 @@ class Decide(Shard):
     def run(self) -> tuple[int, int]:
         index = _index(self.folder, self.options)
         doc_ids = _doc_ids(self.folder)
-        root, other, _ = np.load(self.folder / "pairs.npy")
+        pairs = _pairs(self.folder).open()
+        root, other = pairs["root"], pairs["other"]
         similarity = np.concatenate([np.empty(0), *(np.load(path) for path in self.verified)])
         texts, head_of = np.load(self.folder / "texts.npy")
-        duplicates = keep_decision(root, other, similarity, texts, head_of, self.read_only)
+        duplicates = keep_decision(
+            root, other, similarity, texts, head_of, index.documents, self.read_only
+        )
+        del root, other, similarity, texts, head_of
         exempted = np.load(self.folder / "exempted.npy")
         found = boilerplate_removals(index, duplicates, self.options, exempted, self.read_only)
-        removed = np.array(sorted(duplicates), dtype=np.int64)
-        kept = np.array([duplicates[d][0] for d in removed.tolist()], dtype=np.int64)
+        removed = duplicates.removed
         write_ipc(
             self.folder / "duplicates.arrow",
             pa.table(
                 {
                     "doc": removed,
-                    "kept_id": doc_ids.take(indices(kept)),
-                    "similarity": pa.array(
-                        [duplicates[d][1] for d in removed.tolist()], pa.float64()
-                    ),
+                    "kept_id": doc_ids.take(indices(duplicates.kept_as[removed])),
+                    "similarity": pa.array(duplicates.similarity[removed], pa.float64()),
                 }
             ),
         )
@@ -499,18 +503,45 @@ def _save_pairs(
     workers: int,
 ) -> list[tuple[int, int]]:
     """The candidate pairs that the :class:`FindPairs` shards found (their first bands,
-    ``firsts``), as documents, in the order the decision takes them (``pairs.npy``); returned,
-    the slices of them to verify. Nothing of them stays in this process."""
-    found = [np.load(staging / f"pairs-{a:04d}.npy") for a in firsts]
-    codes = np.unique(np.concatenate([np.empty(0, dtype=np.int64), *found]))
-    del found
+    ``firsts``), as documents, in the order the decision takes them (:func:`_pairs`);
+    returned, the slices of them to verify.
+
+    The pairs are many (a document has one with each of its near repeats), so they are put
+    in order a range of their roots' ranks at a time, each range about ``PAIRS_PARTITION``
+    pairs, the shards' codes read a chunk at a time: the decision takes the pairs by their
+    root's rank first, so the ranges, in order, give the order of the whole, while this
+    process holds one range's pairs, not all of them."""
+    found = [np.load(staging / f"pairs-{a:04d}.npy", mmap_mode="r") for a in firsts]
+    total = sum(len(codes) for codes in found)
     n = max(len(heads), 1)
-    a, b = heads[codes // n], heads[codes % n]
-    del codes
-    root, other, same_url = ordered_pairs(index, a, b, rank)
-    del a, b
-    np.save(staging / "pairs.npy", np.stack([root, other, same_url.astype(np.int64)]))
-    return _slices(index.shingles[root] + index.shingles[other], workers)
+    ranges = max(1, -(-total // PAIRS_PARTITION))
+    edges = [k * len(rank) // ranges for k in range(ranges + 1)]
+    saved = _pairs(staging).create()
+    for low, high in pairwise(edges):
+        picked = [np.empty(0, dtype=np.int64)]
+        for codes in found:
+            for part in in_chunks([codes], len(codes)):
+                chunk = codes[part]
+                root_rank = np.minimum(rank[heads[chunk // n]], rank[heads[chunk % n]])
+                picked.append(chunk[(root_rank >= low) & (root_rank < high)])
+        codes = np.unique(np.concatenate(picked))
+        root, other, same_url = ordered_pairs(index, heads[codes // n], heads[codes % n], rank)
+        cost = index.shingles[root] + index.shingles[other]
+        saved.append({"root": root, "other": other, "same_url": same_url, "cost": cost})
+        release(index)
+    return _slices(saved.open()["cost"], workers)
+
+
+def _pairs(staging: Path) -> ArrayFiles:
+    """The candidate pairs, in the order the decision takes them: each pair's documents
+    (``root``, the preferred, and ``other``), whether they share a canonical URL, and what
+    verifying it costs (their shingles)."""
+    i64 = np.empty(0, dtype=np.int64)
+    like = {"root": i64, "other": i64, "same_url": np.empty(0, dtype=bool), "cost": i64}
+    return ArrayFiles(staging, "pairs", like)
+
+
+PAIRS_PARTITION = 1 << 19  # pairs put in order at a time
 
 
 def _save_signatures(
@@ -594,13 +625,19 @@ PAIRS_MAPPED = 4096
 
 def _slices(costs: NDArray[np.int64], workers: int) -> list[tuple[int, int]]:
     """Pairs cut into a slice per worker, of about equal cost (``costs``, each pair's
-    shingles), none empty but the one of no pairs: each slice reads back the documents of its
-    own pairs, and only the first can skip the pairs the decision will not ask for, so more
-    slices would cost more than they even out."""
+    shingles, read a chunk at a time), none empty but the one of no pairs: each slice reads
+    back the documents of its own pairs, and only the first can skip the pairs the decision
+    will not ask for, so more slices would cost more than they even out."""
     pieces = max(1, workers)
-    spent = np.cumsum(costs)
-    aims = np.linspace(0, spent[-1] if len(spent) else 0, pieces + 1)[1:-1]
-    cuts = np.unique([0, *np.searchsorted(spent, aims, "right").tolist(), len(costs)])
+    total = sum(int(costs[part].sum()) for part in in_chunks([costs], len(costs)))
+    aims = np.linspace(0, total, pieces + 1)[1:-1]
+    # Where the running cost passes each aim: the pairs whose running cost is at most it.
+    reached, spent = np.zeros(len(aims), dtype=np.int64), 0
+    for part in in_chunks([costs], len(costs)):
+        running = spent + np.cumsum(costs[part])
+        reached += np.searchsorted(running, aims, "right")
+        spent = int(running[-1])
+    cuts = np.unique([0, *reached.tolist(), len(costs)])
     return list(pairwise(cuts.tolist())) or [(0, 0)]
 
 

@@ -42,6 +42,7 @@ index (:mod:`cleaner.corpus_index`), which holds no text, when every batch is in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -56,7 +57,7 @@ from cleaner.banding import (
     lsh_bands,
 )
 from cleaner.boilerplate import Boilerplate, boilerplate, exempt, recurring_hashes
-from cleaner.clustering import keep_decision, oriented, preference, same_text
+from cleaner.clustering import Duplicates, keep_decision, oriented, preference, same_text
 from cleaner.corpus_index import CorpusIndex, Reader
 from cleaner.deduplicate import DedupOptions
 from cleaner.verification import lowest_similarity, verify
@@ -102,7 +103,7 @@ def decide(
     first, second = document_candidates(signatures, index.url_hash[heads], options)
     root, other, same_url = ordered_pairs(index, heads[first], heads[second], rank)
     similarity = verify(root, other, same_url, candidates, options, read, read_only)
-    duplicates = keep_decision(root, other, similarity, texts, head_of, read_only)
+    duplicates = keep_decision(root, other, similarity, texts, head_of, index.documents, read_only)
     found = boilerplate_removals(index, duplicates, options, exempted, read_only)
     by_doc: dict[int, list[BoilerplateRemoval]] = {}
     for doc, i, other_doc, j in zip(
@@ -113,16 +114,17 @@ def decide(
         strict=True,
     ):
         by_doc.setdefault(doc, []).append(BoilerplateRemoval(i, other_doc, j))
-    return Decisions(duplicates, by_doc)
+    return Decisions(duplicates.as_dict(), by_doc)
 
 
 def boilerplate_candidates(
-    index: CorpusIndex, options: DedupOptions, read: Reader
+    index: CorpusIndex, options: DedupOptions, read: Reader, folder: Path | None = None
 ) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """The recurring paragraphs that are data (exempted from boilerplate) and the boilerplate
-    candidates, which the verdict on documents leaves out (paragraph hashes, sorted)."""
+    candidates, which the verdict on documents leaves out (paragraph hashes, sorted); what
+    telling them apart keeps on disk goes to ``folder`` (a temporary folder by default)."""
     recurring = recurring_hashes(index, options.boilerplate_min_docs)
-    exempted = exempt(index, recurring, read)
+    exempted = exempt(index, recurring, read, folder)
     return exempted, np.setdiff1d(recurring, exempted)
 
 
@@ -139,14 +141,13 @@ def ordered_pairs(
 
 def boilerplate_removals(
     index: CorpusIndex,
-    duplicates: dict[int, tuple[int, float]],
+    duplicates: Duplicates,
     options: DedupOptions,
     exempted: NDArray[np.uint64],
     read_only: int = 0,
 ) -> Boilerplate:
     """Boilerplate counted over the documents that stay, in those that may be edited."""
-    alive = np.ones(index.documents, dtype=bool)
-    alive[list(duplicates)] = False
+    alive = duplicates.kept_as < 0
     found = boilerplate(index, alive, options.boilerplate_min_docs, exempted)
     editable = found.doc >= read_only
     return Boilerplate(

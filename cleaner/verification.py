@@ -203,7 +203,9 @@ def verify(
     the decision, and a slice of later pairs cannot know which documents went before it.
     """
     similarity = np.full(len(root), np.nan)
-    removed: set[int] = set()
+    # a byte a document up to the last one named, not a set of the removed (most, in a
+    # corpus that repeats its documents)
+    removed = bytearray(int(max(root.max(), other.max())) + 1 if len(root) else 0)
     for part in _by_documents(root, other, READ_BACK_DOCUMENTS):
         involved = np.unique(np.concatenate([root[part], other[part]]))
         documents = read_back(involved, candidates, options, read)
@@ -215,13 +217,13 @@ def verify(
         worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url[part]
         for k in np.flatnonzero(worth & (other[part] >= read_only)).tolist():
             r, o = int(root[part.start + k]), int(other[part.start + k])
-            if first and (r in removed or o in removed):
+            if first and (removed[r] or removed[o]):
                 continue
             threshold = options.document_threshold
             found = documents.similarity(int(root_at[k]), int(other_at[k]), threshold)
             if found is not None:
                 similarity[part.start + k] = found
-                removed.add(o)
+                removed[o] = 1
     return similarity
 
 

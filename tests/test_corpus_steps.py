@@ -130,7 +130,8 @@ def test_a_pass_cut_into_small_pieces_writes_the_same_files(
 ) -> None:
     """What bounds the pass's memory (boilerplate counted a range of hashes at a time,
     verification reading back a few documents at a time, the index on disk read and copied
-    a chunk at a time) changes nothing it writes, however small the pieces."""
+    a chunk at a time, the pairs put in order a range of ranks at a time) changes nothing it
+    writes, however small the pieces."""
     inputs = tmp_path / "in"
     _stories(inputs)
     options = cleaner.Options(dedup=cleaner.DedupOptions(boilerplate_min_docs=3))
@@ -141,7 +142,9 @@ def test_a_pass_cut_into_small_pieces_writes_the_same_files(
     monkeypatch.setattr(boilerplate, "PARTITION", 5)
     monkeypatch.setattr(verification, "READ_BACK_DOCUMENTS", 3)
     monkeypatch.setattr(corpus_index, "MAPPED_CHUNK", 7)
+    monkeypatch.setattr(corpus_index, "READ_CHUNK", 3)
     monkeypatch.setattr(corpus_steps, "SIGNATURE_CHUNK", 3)
+    monkeypatch.setattr(corpus_steps, "PAIRS_PARTITION", 2)
     monkeypatch.setattr(corpus_steps, "ROW_GROUP", 5)
     pieces = tmp_path / "pieces.parquet"
     cleaner.clean(sources, pieces, options, engine=cleaner.LocalPool(2))

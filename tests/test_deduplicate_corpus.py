@@ -306,3 +306,39 @@ def test_notes_found_by_search_are_the_isin_reference(
     notes = sum(len(p.shingles) for p in (*parts[:first], *parts[last:]))
     expected = body if body and notes <= NOTE_SHARE * len(_union(body)) else None
     assert _without_notes(parts, as_set(other)) == expected
+
+
+def test_templated_lines_are_told_apart_alike_however_small_the_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search for templated lines keeps its work in files, read back a range of hashes
+    or a chunk of documents at a time: a notice's line stays and a dated footer goes, with
+    pieces of a paragraph or a document as with one piece for all."""
+    from cleaner import boilerplate, corpus_index
+
+    footer = "Updated 10:42 GMT, 14 March 2024"
+    articles = {
+        f"{n}.txt": [
+            f"{company} sets quarterly dividend".upper(),
+            "Qtly div 10 cts vs 10 cts prior",
+            f"Pay April {10 + n}",
+            f"Record March {20 + n}",
+        ]
+        for n, company in enumerate(["Amcast Corp", "Brenco Inc", "Cullinet Ltd", "Dravo Co"])
+    }
+    articles |= {
+        f"story{n}.txt": [words(30 * n, 30 * n + 12), words(30 * n + 12, 30 * n + 25), footer]
+        for n in range(4)
+    }
+    folder = write(tmp_path / "in", articles)
+    whole = clean(folder, boilerplate_min_docs=3)[0]
+    monkeypatch.setattr(boilerplate, "PARTITION", 2)
+    monkeypatch.setattr(corpus_index, "READ_CHUNK", 1)
+    monkeypatch.setattr(corpus_index, "MAPPED_CHUNK", 3)
+    pieces = clean(folder, boilerplate_min_docs=3)[0]
+    removed = {doc.doc_id: [r["paragraph"] for r in doc.removed] for doc in pieces.itertuples()}
+    assert removed == {name: [footer] if "story" in name else [] for name in articles}
+    assert pieces.drop(columns="removed").equals(whole.drop(columns="removed"))
+    assert removed == {
+        doc.doc_id: [r["paragraph"] for r in doc.removed] for doc in whole.itertuples()
+    }
