@@ -188,6 +188,22 @@ def in_chunks(
         release(*held)
 
 
+def paragraph_starts(index: CorpusIndex) -> NDArray[np.int64]:
+    """Each document's first row in the index's paragraph fields, and after them the number
+    of rows, counted a chunk of ``paragraph_doc`` at a time (8 bytes a document).
+
+    >>> from dataclasses import replace
+    >>> three = replace(CorpusIndex.empty(2), text_hash=np.zeros(3, dtype=np.uint64),
+    ...                 paragraph_doc=np.array([0, 0, 2]))
+    >>> paragraph_starts(three).tolist()
+    [0, 2, 2, 3]
+    """
+    counts = np.zeros(index.documents, dtype=np.int64)
+    for part in in_chunks(index, len(index.paragraph_doc)):
+        counts += np.bincount(index.paragraph_doc[part], minlength=len(counts))
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
 def release(*arrays: CorpusIndex | NDArray[Any]) -> None:
     """Drop the pages of the memory maps under some arrays (or an index's fields) from this
     process (they stay in the page cache, read again at the next touch; written ones are the

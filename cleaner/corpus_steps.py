@@ -53,6 +53,7 @@ from cleaner.corpus_index import (
     IndexFiles,
     Reader,
     in_chunks,
+    paragraph_starts,
     read_chunks,
     release,
 )
@@ -488,9 +489,10 @@ def across_documents(
     gone = np.array(outcome.documents_removed, dtype=np.int64)
     kept = np.setdiff1d(np.arange(read_only, documents), gone).astype(np.int64)
     index = summaries.index.open()
+    starts = paragraph_starts(index)
     for part in in_chunks(index, len(kept), ROW_GROUP):
         doc_ids = _doc_ids(staging).take(indices(kept[part]))
-        writer.add_index_table(index_table(index, kept[part], doc_ids))
+        writer.add_index_table(index_table(index, kept[part], doc_ids, starts))
     return outcome
 
 

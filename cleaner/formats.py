@@ -265,10 +265,23 @@ def reject_row(
     }
 
 
-def index_table(index: CorpusIndex, documents: NDArray[np.int64], doc_ids: pa.Array) -> pa.Table:
-    """The index rows (:data:`INDEX_SCHEMA`) of some ``documents``, in their order."""
-    starts = np.searchsorted(index.paragraph_doc, documents, "left")
-    lengths = np.searchsorted(index.paragraph_doc, documents, "right") - starts
+def index_table(
+    index: CorpusIndex,
+    documents: NDArray[np.int64],
+    doc_ids: pa.Array,
+    paragraph_starts: NDArray[np.int64] | None = None,
+) -> pa.Table:
+    """The index rows (:data:`INDEX_SCHEMA`) of some ``documents``, in their order.
+
+    ``paragraph_starts`` (each document's first paragraph row, and the end: see
+    :func:`cleaner.corpus_index.paragraph_starts`) saves the binary searches of
+    ``index.paragraph_doc``, which, on an index on disk, touch pages all over it."""
+    if paragraph_starts is None:
+        starts = np.searchsorted(index.paragraph_doc, documents, "left")
+        lengths = np.searchsorted(index.paragraph_doc, documents, "right") - starts
+    else:
+        starts = paragraph_starts[documents]
+        lengths = paragraph_starts[documents + 1] - starts
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     rows = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths) + np.repeat(starts, lengths)
     signatures = np.ascontiguousarray(index.signatures[documents])

@@ -281,6 +281,38 @@ def test_the_index_reads_back_as_it_was_written_across_chunks_and_slices() -> No
         assert np.array_equal(back.text_hash, index.text_hash)
 
 
+@given(st.lists(st.integers(1, 4), max_size=9), st.data())
+def test_index_rows_from_counted_paragraph_starts_are_those_from_searches(
+    sizes: list[int], data: st.DataObject
+) -> None:
+    """The corpus pass gives :func:`index_table` each document's first paragraph, counted
+    once (:func:`paragraph_starts`), instead of searching ``paragraph_doc``: the same rows,
+    written as the same bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cleaner.corpus_index import paragraph_starts
+    from cleaner.formats import index_table
+
+    def written(table: pa.Table) -> bytes:
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        return bytes(sink.getvalue())
+
+    docs = [
+        Document(f"{n}.txt", f"{n}.txt", "utf-8", False,
+                 [words(n + k, n + k + 9) for k in range(size)])
+        for n, size in enumerate(sizes)
+    ]  # fmt: skip
+    index = summarise(docs, fingerprint([p for d in docs for p in d.paragraphs_in]))
+    chosen = data.draw(st.lists(st.sampled_from(range(len(docs))), unique=True)) if docs else []
+    picked = np.array(chosen, dtype=np.int64)
+    ids = pa.array([docs[n].doc_id for n in chosen], pa.string())
+    searched = index_table(index, picked, ids)
+    counted = index_table(index, picked, ids, paragraph_starts(index))
+    assert written(counted) == written(searched)
+
+
 @given(
     st.lists(st.lists(st.integers(0, 12), max_size=6), max_size=6),
     st.lists(st.integers(0, 12), max_size=10),
