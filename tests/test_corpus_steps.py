@@ -145,7 +145,7 @@ def test_a_pass_cut_into_small_pieces_writes_the_same_files(
     monkeypatch.setattr(corpus_index, "READ_CHUNK", 3)
     monkeypatch.setattr(corpus_steps, "SIGNATURE_CHUNK", 3)
     monkeypatch.setattr(corpus_steps, "PAIRS_PARTITION", 2)
-    monkeypatch.setattr(corpus_steps, "ROW_GROUP", 5)
+    monkeypatch.setattr(corpus_steps, "GATHER_CHUNK", 5)
     pieces = tmp_path / "pieces.parquet"
     cleaner.clean(sources, pieces, options, engine=cleaner.LocalPool(2))
     assert _files(pieces) == _files(whole)
