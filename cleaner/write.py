@@ -267,6 +267,7 @@ class CorpusWriter:
             (output, CORPUS_SCHEMA, CORPUS_PARQUET),
         ):
             self.tables.append(_TableWriter(target, schema, self.encoded, settings))
+        self.corpus = self.tables[-1]
         self.pending_rejects: list[dict[str, Any]] = []
 
     def add_corpus_table(self, table: pa.Table) -> None:
@@ -299,7 +300,7 @@ class CorpusWriter:
     def __enter__(self) -> CorpusWriter:
         """Open the temporary files, stops held back (:func:`~cleaner.stops.made_whole`)."""
         made_whole(self._open, self._abandon)
-        self.rejects, self.index, self.corpus = self.tables
+        self.rejects, self.index = self.tables[:2]
         return self
 
     def __exit__(
@@ -329,10 +330,15 @@ class CorpusWriter:
     def _commit(self) -> None:
         """What follows the files' renames: nothing, for one file."""
 
+    def _discard(self) -> None:
+        """What else a failed run removes, before the folders made for the output: nothing,
+        for one file."""
+
     def _abandon(self) -> None:
         """Remove the temporary files and the folders made for the output."""
         for table in self.tables:
             table.close()
+        self._discard()
         for folder in self.made:  # deepest first
             with suppress(OSError):
                 folder.rmdir()
@@ -366,11 +372,6 @@ class DatasetWriter(CorpusWriter):
         ):
             self.tables.append(_TableWriter(target, schema, self.encoded, settings))
         self.pending_rejects = []
-
-    def __enter__(self) -> DatasetWriter:
-        made_whole(self._open, self._abandon)
-        self.rejects, self.index = self.tables
-        return self
 
     def add_corpus_rows(self, rows: RowFile) -> None:
         if sum(part.documents for part in self.parts[-1]) >= PART_ROWS:
@@ -415,14 +416,9 @@ class DatasetWriter(CorpusWriter):
         if aside is not None:
             shutil.rmtree(aside, ignore_errors=True)
 
-    def _abandon(self) -> None:
-        for table in self.tables:
-            table.close()
+    def _discard(self) -> None:
         if hasattr(self, "building"):
             self.building.close()
-        for folder in self.made:
-            with suppress(OSError):
-                folder.rmdir()
 
 
 # A dataset's part file takes parts of rows (a batch's, whole) until it holds this many rows:
