@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -84,11 +86,79 @@ def decode_bytes(
 
 
 def _detect(data: bytes) -> Any:
-    """charset-normalizer's best guess, or None. Imported on first use: UTF-8 text, nearly
-    all of it, never needs it, and ``cleaner fix`` starts faster without."""
+    """charset-normalizer's guess, or None: of the encodings it finds as clean as its best
+    (:data:`_AS_CLEAN`), the one whose text keeps typography best (:func:`_typography`).
+    Imported on first use: UTF-8 text, nearly all of it, never needs it, and ``cleaner fix``
+    starts faster without.
+
+    On a short text charset-normalizer has little to go on, and code pages that agree on
+    most bytes tie: 2% of the Telegram posts of 20 to 600 characters saved in cp1251 came
+    out as Mac Cyrillic (which has no capital where cp1251 has them), Central European or
+    Thai. What differs between such decodings is where they put letters, and text has
+    typography any script obeys; the tests measure the rule on five Cyrillic and three
+    Latin encodings and the charset dataset.
+    """
     from charset_normalizer import from_bytes
 
-    return from_bytes(data).best()
+    found = from_bytes(data)
+    best = found.best()  # sorts the matches, cleanest first
+    if best is None:
+        return None
+    tied = [match for match in found if match.chaos <= best.chaos + _AS_CLEAN]
+    if len(tied) == 1:
+        return best
+    # max() keeps the first of equals: charset-normalizer's order decides what typography cannot
+    return max(tied, key=lambda match: _typography(str(match)[:_READ_CHARS]))
+
+
+_AS_CLEAN = 0.02  # charset-normalizer's mess ratios this close are a tie
+_READ_CHARS = 65536  # of each candidate text, for the typography
+
+
+def _typography(text: str) -> int:
+    """How far a decoded text keeps the typography of every script with letters, which a
+    wrong code page breaks where it puts other characters in the place of letters: the
+    sentences that start with a Capitalised word, less those that start with a small letter,
+    less the words and characters out of place:
+
+    - a word of mixed case, with a letter outside ASCII (words are Capitalised, in
+      capitals or in small letters: "йЮЙ" is KOI8-R's "Как" read as cp1251);
+    - inside a word, a character that is neither a letter, a mark, a punctuation mark nor a
+      space ("урс¬ой").
+
+    Sentences start the text, a line, or follow ". ": not "? ", as a scraper that saved a
+    text in an encoding without emoji left a "?" for each. The events are counted, not
+    divided: the candidates decode the same bytes, so their sentences start at the same
+    places, where a script without capitals counts neither for nor against. "»здание"
+    (cp1251's "Издание" read as Mac Cyrillic, which has its capitals elsewhere) counts
+    against, "Издание" for.
+
+    >>> _typography("Издание сообщает."), _typography("»здание сообщает.")
+    (1, -1)
+    >>> _typography("Как дела. йЮЙ ДЕКЮ.")
+    -1
+    """
+    starts = _SENTENCE_START.findall(text)
+    score = sum(map(_capitalised, starts)) - sum(word[0].islower() for word in starts)
+    score -= sum(_mixed_case(word) for word in _WORD.findall(text) if not word.isascii())
+    inside = _INSIDE_WORD.findall(text)
+    return score - sum(unicodedata.category(c)[0] not in "LMPZ" for c in inside)
+
+
+def _capitalised(word: str) -> bool:
+    """A capital, then small letters, if any: not a word in capitals, which a code page
+    that swaps the cases (KOI8-R read as cp1251) makes of a word in small letters."""
+    return word[0].isupper() and (len(word) == 1 or word[1:].islower())
+
+
+def _mixed_case(word: str) -> bool:
+    return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_INSIDE_WORD = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f](?=[^\W\d_])")
+_SENTENCE_START = re.compile(r"(?:\A|[.\u2026]\s+|\n)[\W\d_]*?([^\W\d_]+)")
 
 
 def _utf8(data: bytes) -> str:

@@ -99,43 +99,58 @@ def test_charset_normalizer_samples_decode_as_expected() -> None:
         assert decode_bytes(data)[0] == expected, row["file"]
 
 
-def _telegram_posts_in_cp1251(shortest: int, longest: int) -> list[bytes]:
-    """The posts of the Telegram corpus that cp1251 can encode whole, of ``shortest`` to
-    ``longest`` bytes, in cp1251: what an old Russian scraper saves."""
+def _telegram_posts(shortest: int, longest: int, encoding: str) -> list[bytes]:
+    """The posts of the Telegram corpus of ``shortest`` to ``longest`` characters that
+    ``encoding`` can encode whole, in it: what an old Russian scraper saves."""
     posts = []
     for path in sorted(shared("russian_telegram_news_posts", "raw").glob("*.json")):
         for post in json.loads(path.read_text()):
             text = post.get("text")
             if isinstance(text, str) and shortest <= len(text) < longest:
                 with contextlib.suppress(UnicodeEncodeError):
-                    posts.append(text.encode("cp1251"))
+                    posts.append(text.encode(encoding))
     return posts
 
 
-def _decoded_as_cp1251(data: bytes) -> bool:
-    try:
-        return decode_bytes(data)[0] == data.decode("cp1251")
-    except Rejected:
-        return False
+def _share_decoded(posts: list[bytes], encoding: str) -> float:
+    def right(data: bytes) -> bool:
+        try:
+            return decode_bytes(data)[0] == data.decode(encoding)
+        except Rejected:
+            return False
+
+    return sum(map(right, posts)) / len(posts)
 
 
-def test_telegram_posts_of_600_bytes_and_more_in_cp1251_decode_right() -> None:
-    posts = _telegram_posts_in_cp1251(600, 1 << 20)
+def test_telegram_posts_of_600_characters_and_more_in_cp1251_decode_right() -> None:
+    posts = _telegram_posts(600, 1 << 20, "cp1251")
     assert len(posts) > 1000
-    assert all(_decoded_as_cp1251(data) for data in posts)
+    assert _share_decoded(posts, "cp1251") == 1.0
+
+
+# Shares of all the short posts decoded right, with the typography of decode._detect (and
+# with charset-normalizer's first guess alone): cp1251 99.5% (98.0%), KOI8-R 92.9% (82.1%),
+# Mac Cyrillic 97.3% (89.5%). The floors sit below, for every third post.
+@pytest.mark.parametrize(
+    ("encoding", "floor"), [("cp1251", 0.99), ("koi8_r", 0.9), ("mac_cyrillic", 0.95)]
+)
+def test_short_telegram_posts_in_old_cyrillic_encodings_mostly_decode_right(
+    encoding: str, floor: float
+) -> None:
+    """Posts of 20 to 600 characters, every third (a scraper saves many this short)."""
+    posts = _telegram_posts(20, 600, encoding)[::3]
+    assert len(posts) > 1000
+    assert _share_decoded(posts, encoding) >= floor
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="charset-normalizer takes 2% of short cp1251 posts for mac_cyrillic (capitals become"
-    " symbols), cp1250, cp874, mac_greek or koi8_r, and rejects two as undecodable",
+    reason="28 of 5,750 short cp1251 posts still decode wrong: a few words that Mac Cyrillic,"
+    " cp1250 or Mac Greek spell as well, and two that charset-normalizer rejects",
 )
-def test_short_telegram_posts_in_cp1251_decode_right() -> None:
-    """Posts of 20 to 600 characters: 5,751 of them; a scraper saves many this short."""
-    posts = _telegram_posts_in_cp1251(20, 600)
-    assert len(posts) > 5000
-    right = sum(map(_decoded_as_cp1251, posts))
-    assert right >= 0.995 * len(posts)
+def test_every_short_telegram_post_in_cp1251_decodes_right() -> None:
+    posts = _telegram_posts(20, 600, "cp1251")
+    assert _share_decoded(posts, "cp1251") == 1.0
 
 
 def test_utf8_fast_path_equals_the_incremental_decoder_on_real_text() -> None:
