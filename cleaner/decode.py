@@ -138,10 +138,10 @@ def _typography(text: str) -> int:
     >>> _typography("Как дела. йЮЙ ДЕКЮ.")
     -1
     """
-    starts = _SENTENCE_START.findall(text)
+    starts: list[str] = _SENTENCE_START.findall(text)
     score = sum(map(_capitalised, starts)) - sum(word[0].islower() for word in starts)
     score -= sum(_mixed_case(word) for word in _WORD.findall(text) if not word.isascii())
-    inside = _INSIDE_WORD.findall(text)
+    inside: list[str] = _INSIDE_WORD.findall(text)
     return score - sum(unicodedata.category(c)[0] not in "LMPZ" for c in inside)
 
 
