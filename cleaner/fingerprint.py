@@ -465,7 +465,14 @@ def overlap(
         common = shared(a, b)
     else:
         raise TypeError("overlap() compares two sets or two arrays")
-    return common / (len(a) + len(b) - common), common / min(len(a), len(b))
+    return overlap_of(common, len(a), len(b))
+
+
+def overlap_of(common: int, a: int, b: int) -> tuple[float, float]:
+    """:func:`overlap` of two sets of ``a`` and ``b`` values that share ``common``."""
+    if not a or not b:
+        return 0.0, 0.0
+    return common / (a + b - common), common / min(a, b)
 
 
 def shared(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> int:

@@ -22,7 +22,7 @@ from cleaner.agreement import names as paragraph_names
 from cleaner.banding import ESTIMATE_SLACK, agreement
 from cleaner.corpus_index import Reader, read_chunks
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
-from cleaner.fingerprint import distinct_runs, fingerprint, numbers, overlap, shared
+from cleaner.fingerprint import distinct_runs, fingerprint, numbers, overlap_of, shared
 
 # Documents read back at a time to verify pairs: some 10 KB each, their shingles and paragraphs.
 READ_BACK_DOCUMENTS = 4096
@@ -97,10 +97,10 @@ class ReadBack:
     kept: Parts
     keys: list[str]  # each paragraph as fingerprinted (its figures are read from it)
     texts: list[str]
-    # The figures and names of runs of paragraphs, by (stripped, first, stop): a document is
-    # compared with several others, and figures and names are read only for the pairs whose
-    # words agree, a few of them.
-    _said: dict[tuple[bool, int, int], tuple[list[str], list[str]]] = field(default_factory=dict)
+    # Each paragraph's figures (by its key) and names (by its text), read for the pairs whose
+    # words agree, a few of them; those are mostly copies, whose paragraphs repeat.
+    _figures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def agreement(
         self, a: NDArray[np.int64], b: NDArray[np.int64], stripped: bool = False
@@ -133,12 +133,15 @@ class ReadBack:
         stripped = self.stripped.size(a) > 0 and self.stripped.size(b) > 0
         sets, parts = (self.stripped, self.kept) if stripped else (self.whole, self.paragraphs)
         x, y = sets[a], sets[b]
-        if np.array_equal(x, y) and len(x):
+        if len(x) == len(y) and np.array_equal(x, y) and len(x):
             return 1.0
         if min(len(x), len(y)) < CONTAINED_MIN:
             return None  # and so are their stories without notes, which are parts of them
         pa, pb = parts.of(a), parts.of(b)
-        similarity = _agreeing(x, y, threshold, lambda: self._agree(stripped, pa, pb))
+        common = shared(x, y)
+        similarity = _agreeing(
+            len(x), len(y), common, threshold, lambda: self._agree(stripped, pa, pb)
+        )
         if similarity is not None:
             return similarity
         if not stripped:
@@ -146,16 +149,18 @@ class ReadBack:
         # Stories without notes are parts of these sets, each at least 1 / (1 + NOTE_SHARE)
         # of its own: when even that cannot make the share asked for, they are not compared
         # (less a margin for rounding, that the test never drops a pair the comparison keeps).
-        if (1 + NOTE_SHARE) * shared(x, y) < (threshold - 1e-9) * max(len(x), len(y)):
+        if (1 + NOTE_SHARE) * common < (threshold - 1e-9) * max(len(x), len(y)):
             return None
         body_a = _without_notes(*parts.shingles(pa), y)
         body_b = _without_notes(*parts.shingles(pb), x) if body_a is not None else None
         if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
             return None
         body_a, body_b = _within(pa, body_a), _within(pb, body_b)
+        x, y = parts.union(body_a), parts.union(body_b)
         return _agreeing(
-            parts.union(body_a),
-            parts.union(body_b),
+            len(x),
+            len(y),
+            shared(x, y),
             threshold,
             lambda: self._agree(stripped, body_a, body_b),
             True,
@@ -164,24 +169,32 @@ class ReadBack:
     def _agree(self, stripped: bool, a: range, b: range) -> float:
         """How far the figures and the names of two runs of paragraphs agree
         (:func:`cleaner.agreement.documents_agree`)."""
-        (figures_a, names_a), (figures_b, names_b) = (
-            self._says(stripped, a),
-            self._says(stripped, b),
+        rows = (self.kept if stripped else self.paragraphs).rows
+        ra, rb = rows[a.start : a.stop], rows[b.start : b.stop]
+        keys, texts = self.keys, self.texts
+        return documents_agree(
+            (
+                _read_once(self._figures, numbers, [keys[i] for i in ra]),
+                _read_once(self._figures, numbers, [keys[i] for i in rb]),
+            ),
+            (
+                _read_once(self._names, paragraph_names, [texts[i] for i in ra]),
+                _read_once(self._names, paragraph_names, [texts[i] for i in rb]),
+            ),
         )
-        return documents_agree((figures_a, figures_b), (names_a, names_b))
 
-    def _says(self, stripped: bool, paragraphs: range) -> tuple[list[str], list[str]]:
-        """The figures and the names of a run of paragraphs, in reading order."""
-        key = (stripped, paragraphs.start, paragraphs.stop)
-        if key not in self._said:
-            rows = (self.kept if stripped else self.paragraphs).rows[
-                paragraphs.start : paragraphs.stop
-            ]
-            self._said[key] = (
-                [f for i in rows for f in numbers(self.keys[i])],
-                [n for i in rows for n in paragraph_names(self.texts[i])],
-            )
-        return self._said[key]
+
+def _read_once(
+    known: dict[str, tuple[str, ...]], read: Callable[[str], tuple[str, ...]], texts: list[str]
+) -> list[str]:
+    """What ``read`` finds in some texts, end to end, each text read once (``known``)."""
+    found: list[str] = []
+    for text in texts:
+        said = known.get(text)
+        if said is None:
+            said = known[text] = read(text)
+        found += said
+    return found
 
 
 def _within(paragraphs: range, part: range) -> range:
@@ -190,24 +203,23 @@ def _within(paragraphs: range, part: range) -> range:
 
 
 def _agreeing(
-    x: NDArray[np.uint64],
-    y: NDArray[np.uint64],
+    x: int,
+    y: int,
+    common: int,
     threshold: float,
     agree: Callable[[], float],
     contained: bool = False,
 ) -> float | None:
-    """The Jaccard similarity of two shingle sets when it (or with ``contained``, the share
-    of the larger set found in the other) reaches ``threshold``, both have
-    ``CONTAINED_MIN`` shingles, and the figures and the names of their paragraphs agree as
-    much (``agree()``, asked only then: :func:`cleaner.agreement.documents_agree`); else
-    None."""
-    if min(len(x), len(y)) < CONTAINED_MIN:
+    """The Jaccard similarity of two shingle sets (of ``x`` and ``y`` shingles, ``common``
+    of them in both) when it (or with ``contained``, the share of the larger set found in
+    the other) reaches ``threshold``, both have ``CONTAINED_MIN`` shingles, and the figures
+    and the names of their paragraphs agree as much (``agree()``, asked only then:
+    :func:`cleaner.agreement.documents_agree`); else None."""
+    if min(x, y) < CONTAINED_MIN:
         return None
-    similarity, containment = overlap(x, y)
+    similarity, containment = overlap_of(common, x, y)
     # the share of the larger set found in the other
-    if (
-        containment * min(len(x), len(y)) / max(len(x), len(y)) if contained else similarity
-    ) < threshold:
+    if (containment * min(x, y) / max(x, y) if contained else similarity) < threshold:
         return None
     return similarity if agree() >= threshold else None
 
@@ -290,15 +302,16 @@ def verify(
             documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
         )
         worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url[part]
+        roots, others = root[part].tolist(), other[part].tolist()
+        at_root, at_other = root_at.tolist(), other_at.tolist()
         for k in np.flatnonzero(worth & (other[part] >= read_only)).tolist():
-            r, o = int(root[part.start + k]), int(other[part.start + k])
-            if first and (removed[r] or removed[o]):
+            if first and (removed[roots[k]] or removed[others[k]]):
                 continue
             threshold = options.document_threshold
-            found = documents.similarity(int(root_at[k]), int(other_at[k]), threshold)
+            found = documents.similarity(at_root[k], at_other[k], threshold)
             if found is not None:
                 similarity[part.start + k] = found
-                removed[o] = 1
+                removed[others[k]] = 1
     return similarity
 
 
