@@ -397,7 +397,7 @@ def distinct_runs(
     rank[order] = np.arange(n)
     keys = np.repeat(np.cumsum(counts) - counts, counts) * n + rank
     keys.sort()
-    values = values[order[keys % n]] if n else values
+    values = values[order[keys % n]]
     owner = np.repeat(np.arange(len(counts)), counts)
     first = np.ones(len(values), dtype=bool)
     first[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])

@@ -148,7 +148,7 @@ class ReadBack:
             return None  # a text that is all boilerplate but for a note is no story
         # Stories without notes are parts of these sets, each at least 1 / (1 + NOTE_SHARE)
         # of its own: when even that cannot make the share asked for, they are not compared
-        # (less a margin for rounding, that the test never drops a pair the comparison keeps).
+        # (less a margin for rounding, that this never drops a pair the comparison would keep).
         if (1 + NOTE_SHARE) * common < (threshold - 1e-9) * max(len(x), len(y)):
             return None
         body_a = _without_notes(*parts.shingles(pa), y)
