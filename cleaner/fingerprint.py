@@ -351,20 +351,21 @@ class Fingerprints:
         return union
 
     def paragraph_sets(self, rows: Sequence[int] | NDArray[np.int64]) -> list[NDArray[np.uint64]]:
-        """``shingle_union([i])`` for each ``i`` of ``rows``, from one sort of them all: each
-        paragraph's shingles are ordered by (paragraph, hash) and repeats within it dropped."""
+        """``shingle_union([i])`` for each ``i`` of ``rows``, from one sort of them all
+        (:func:`distinct_runs`)."""
+        values, distinct = distinct_runs(*self.paragraph_shingles(rows))
+        return np.split(values, np.cumsum(distinct)[:-1]) if len(distinct) else []
+
+    def paragraph_shingles(
+        self, rows: Sequence[int] | NDArray[np.int64]
+    ) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+        """The 64-bit shingle hashes of the paragraphs ``rows`` end to end, in order, repeats
+        included, and how many each paragraph has."""
         rows = np.asarray(rows, dtype=np.int64)
         starts = np.concatenate([[0], self._ends])[rows]
-        counts = self._ends[rows] - starts
+        counts: NDArray[np.int64] = self._ends[rows] - starts
         within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        values = self._shingles[np.repeat(starts, counts) + within]
-        owner = np.repeat(np.arange(len(rows)), counts)
-        order = np.lexsort((values, owner))
-        values, owner = values[order], owner[order]
-        first = np.ones(len(values), dtype=bool)
-        first[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
-        distinct = np.bincount(owner[first], minlength=len(rows))
-        return np.split(values[first], np.cumsum(distinct)[:-1]) if len(rows) else []
+        return self._shingles[np.repeat(starts, counts) + within], counts
 
     def shingle_counts(self) -> NDArray[np.int64]:
         """Shingles per paragraph, repeats counted: a paragraph of ``n >= k`` words has
@@ -375,6 +376,33 @@ class Fingerprints:
         """A 64-bit hash of each paragraph's shingles in order, i.e. of its words in order
         (punctuation aside); 0 for a paragraph without words."""
         return sequence_hash(self._shingles, self._ends)
+
+
+def distinct_runs(
+    values: NDArray[np.uint64], counts: NDArray[np.int64]
+) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+    """Runs of values (run ``i`` has ``counts[i]`` of them, end to end) each sorted and rid of
+    its repeats: ``np.unique`` of each run, from one sort of them all by (run, value); and
+    how many values each run keeps.
+
+    >>> distinct_runs(np.array([7, 5, 7, 5, 5], dtype=np.uint64), np.array([3, 0, 2]))
+    (array([5, 7, 5], dtype=uint64), array([2, 0, 1]))
+    """
+    # One sort of 64-bit keys, twice np.lexsort's speed: a value's run (its start) and its
+    # rank among all values, each under len(values), which fit for fewer than 3e9 of them.
+    # Sorting within runs leaves each position in its run: the owners need no reordering.
+    n = len(values)
+    order = np.argsort(values)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    keys = np.repeat(np.cumsum(counts) - counts, counts) * n + rank
+    keys.sort()
+    values = values[order[keys % n]]
+    owner = np.repeat(np.arange(len(counts)), counts)
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
+    distinct: NDArray[np.int64] = np.bincount(owner[first], minlength=len(counts))
+    return values[first], distinct
 
 
 def sequence_hash(values: NDArray[np.uint64], ends: NDArray[np.int64]) -> NDArray[np.uint64]:
@@ -442,10 +470,31 @@ def overlap(
     if isinstance(a, AbstractSet) and isinstance(b, AbstractSet):
         common = len(a & b)
     elif isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        common = len(np.intersect1d(a, b, assume_unique=True))
+        common = shared(a, b)
     else:
         raise TypeError("overlap() compares two sets or two arrays")
-    return common / (len(a) + len(b) - common), common / min(len(a), len(b))
+    return overlap_of(common, len(a), len(b))
+
+
+def overlap_of(common: int, a: int, b: int) -> tuple[float, float]:
+    """:func:`overlap` of two sets of ``a`` and ``b`` values that share ``common``."""
+    if not a or not b:
+        return 0.0, 0.0
+    return common / (a + b - common), common / min(a, b)
+
+
+def shared(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> int:
+    """How many values two sorted, distinct arrays share: a binary search of the smaller's in
+    the larger, not ``np.intersect1d``'s sort of both.
+
+    >>> shared(np.array([2, 3, 5, 7], dtype=np.uint64), np.array([3, 4, 7], dtype=np.uint64))
+    2
+    """
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    if not len(small):
+        return 0
+    at = np.minimum(np.searchsorted(large, small), len(large) - 1)
+    return int(np.count_nonzero(large[at] == small))
 
 
 def string_hashes(texts: Iterable[str | None]) -> NDArray[np.int64]:

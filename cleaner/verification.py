@@ -10,9 +10,8 @@ of pairs, which may be any slice of all of them: a pair's verdict depends on it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
@@ -23,7 +22,7 @@ from cleaner.agreement import names as paragraph_names
 from cleaner.banding import ESTIMATE_SLACK, agreement
 from cleaner.corpus_index import Reader, read_chunks
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
-from cleaner.fingerprint import fingerprint, numbers, overlap
+from cleaner.fingerprint import distinct_runs, fingerprint, numbers, overlap_of, shared
 
 # Documents read back at a time to verify pairs: some 10 KB each, their shingles and paragraphs.
 READ_BACK_DOCUMENTS = 4096
@@ -41,34 +40,67 @@ def lowest_similarity(options: DedupOptions) -> float:
 
 
 @dataclass(frozen=True)
-class ReadParagraph:
-    """One paragraph of a document read back: what verifying a pair compares."""
+class Runs:
+    """Sorted, distinct shingle sets laid end to end: set ``i`` is
+    ``values[starts[i] : starts[i + 1]]``, a view."""
 
-    shingles: NDArray[np.uint64]  # sorted, distinct
-    key: str  # the paragraph as fingerprinted (its figures are read from it)
-    text: str
-    candidate: bool  # a boilerplate candidate
+    values: NDArray[np.uint64]
+    starts: list[int]  # a list: each pair compared looks up a few, which numpy would box
+    sizes: NDArray[np.int64]
 
-    # Figures and names are read only for the pairs whose words agree, a few of them.
-    @cached_property
-    def figures(self) -> tuple[str, ...]:
-        return numbers(self.key)
+    @classmethod
+    def of(cls, values: NDArray[np.uint64], sizes: NDArray[np.int64]) -> Runs:
+        """The runs of ``sizes[i]`` values each."""
+        return cls(values, [0, *np.cumsum(sizes).tolist()], sizes)
 
-    @cached_property
-    def names(self) -> tuple[str, ...]:
-        return paragraph_names(self.text)
+    def __getitem__(self, i: int) -> NDArray[np.uint64]:
+        return self.values[self.starts[i] : self.starts[i + 1]]
+
+    def size(self, i: int) -> int:
+        return self.starts[i + 1] - self.starts[i]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The paragraphs of documents read back, all of them or only those that are not
+    boilerplate candidates: each one's shingle set, in reading order."""
+
+    sets: Runs
+    first: list[int]  # document n's paragraphs are first[n] to first[n + 1]
+    rows: list[int]  # each paragraph's number among all those read back (its text's)
+
+    def of(self, document: int) -> range:
+        return range(self.first[document], self.first[document + 1])
+
+    def shingles(self, paragraphs: range) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+        """The sets of some consecutive paragraphs end to end, and each one's size."""
+        start, stop = self.sets.starts[paragraphs.start], self.sets.starts[paragraphs.stop]
+        return self.sets.values[start:stop], self.sets.sizes[paragraphs.start : paragraphs.stop]
+
+    def union(self, paragraphs: range) -> NDArray[np.uint64]:
+        """The union of the sets of some consecutive paragraphs."""
+        union: NDArray[np.uint64] = np.unique(self.shingles(paragraphs)[0])
+        return union
 
 
 @dataclass
 class ReadBack:
     """Documents read back for verification: shingle sets and signatures, whole and without
-    their boilerplate candidates (``stripped``), and their paragraphs."""
+    their boilerplate candidates (``stripped``), and their paragraphs (``paragraphs``, and
+    ``kept`` those that are not candidates) with the text of each."""
 
-    whole: list[NDArray[np.uint64]]
-    stripped: list[NDArray[np.uint64]]
+    whole: Runs
+    stripped: Runs
     whole_signatures: NDArray[np.uint32]
     stripped_signatures: NDArray[np.uint32]
-    paragraphs: list[list[ReadParagraph]] = field(default_factory=list)
+    paragraphs: Parts
+    kept: Parts
+    keys: list[str]  # each paragraph as fingerprinted (its figures are read from it)
+    texts: list[str]
+    # Each paragraph's figures (by its key) and names (by its text), read for the pairs whose
+    # words agree, a few of them; those are mostly copies, whose paragraphs repeat.
+    _figures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def agreement(
         self, a: NDArray[np.int64], b: NDArray[np.int64], stripped: bool = False
@@ -98,86 +130,141 @@ class ReadBack:
         the figures and names agree; the similarity returned is then the Jaccard of the
         stories.
         """
-        stripped = len(self.stripped[a]) > 0 and len(self.stripped[b]) > 0
-        sets = self.stripped if stripped else self.whole
-        if np.array_equal(sets[a], sets[b]) and len(sets[a]):
+        stripped = self.stripped.size(a) > 0 and self.stripped.size(b) > 0
+        sets, parts = (self.stripped, self.kept) if stripped else (self.whole, self.paragraphs)
+        x, y = sets[a], sets[b]
+        if len(x) == len(y) and np.array_equal(x, y) and len(x):
             return 1.0
-        pa = [p for p in self.paragraphs[a] if not (stripped and p.candidate)]
-        pb = [p for p in self.paragraphs[b] if not (stripped and p.candidate)]
-        similarity = _agreeing(sets[a], sets[b], pa, pb, threshold)
+        if min(len(x), len(y)) < CONTAINED_MIN:
+            return None  # and so are their stories without notes, which are parts of them
+        pa, pb = parts.of(a), parts.of(b)
+        common = shared(x, y)
+        similarity = _agreeing(
+            len(x), len(y), common, threshold, lambda: self._agree(stripped, pa, pb)
+        )
         if similarity is not None:
             return similarity
         if not stripped:
             return None  # a text that is all boilerplate but for a note is no story
-        body_a, body_b = _without_notes(pa, sets[b]), _without_notes(pb, sets[a])
+        # Stories without notes are parts of these sets, each at least 1 / (1 + NOTE_SHARE)
+        # of its own: when even that cannot make the share asked for, they are not compared
+        # (less a margin for rounding, that this never drops a pair the comparison would keep).
+        if (1 + NOTE_SHARE) * common < (threshold - 1e-9) * max(len(x), len(y)):
+            return None
+        body_a = _without_notes(*parts.shingles(pa), y)
+        body_b = _without_notes(*parts.shingles(pb), x) if body_a is not None else None
         if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
             return None
-        return _agreeing(_union(body_a), _union(body_b), body_a, body_b, threshold, True)
+        body_a, body_b = _within(pa, body_a), _within(pb, body_b)
+        x, y = parts.union(body_a), parts.union(body_b)
+        return _agreeing(
+            len(x),
+            len(y),
+            shared(x, y),
+            threshold,
+            lambda: self._agree(stripped, body_a, body_b),
+            True,
+        )
+
+    def _agree(self, stripped: bool, a: range, b: range) -> float:
+        """How far the figures and the names of two runs of paragraphs agree
+        (:func:`cleaner.agreement.documents_agree`)."""
+        rows = (self.kept if stripped else self.paragraphs).rows
+        ra, rb = rows[a.start : a.stop], rows[b.start : b.stop]
+        keys, texts = self.keys, self.texts
+        return documents_agree(
+            (
+                _read_once(self._figures, numbers, [keys[i] for i in ra]),
+                _read_once(self._figures, numbers, [keys[i] for i in rb]),
+            ),
+            (
+                _read_once(self._names, paragraph_names, [texts[i] for i in ra]),
+                _read_once(self._names, paragraph_names, [texts[i] for i in rb]),
+            ),
+        )
+
+
+def _read_once(
+    known: dict[str, tuple[str, ...]], read: Callable[[str], tuple[str, ...]], texts: list[str]
+) -> list[str]:
+    """What ``read`` finds in some texts, end to end, each text read once (``known``)."""
+    found: list[str] = []
+    for text in texts:
+        said = known.get(text)
+        if said is None:
+            said = known[text] = read(text)
+        found += said
+    return found
+
+
+def _within(paragraphs: range, part: range) -> range:
+    """The paragraphs ``part`` of a run of them, counted as the run's are."""
+    return range(paragraphs.start + part.start, paragraphs.start + part.stop)
 
 
 def _agreeing(
-    x: NDArray[np.uint64],
-    y: NDArray[np.uint64],
-    px: Sequence[ReadParagraph],
-    py: Sequence[ReadParagraph],
+    x: int,
+    y: int,
+    common: int,
     threshold: float,
+    agree: Callable[[], float],
     contained: bool = False,
 ) -> float | None:
-    """The Jaccard similarity of two shingle sets when it (or with ``contained``, the share
-    of the larger set found in the other) reaches ``threshold``, both have
-    ``CONTAINED_MIN`` shingles, and the figures and the names of their paragraphs agree as
-    much (:func:`cleaner.agreement.documents_agree`); else None."""
-    if min(len(x), len(y)) < CONTAINED_MIN:
+    """The Jaccard similarity of two shingle sets (of ``x`` and ``y`` shingles, ``common``
+    of them in both) when it (or with ``contained``, the share of the larger set found in
+    the other) reaches ``threshold``, both have ``CONTAINED_MIN`` shingles, and the figures
+    and the names of their paragraphs agree as much (``agree()``, asked only then:
+    :func:`cleaner.agreement.documents_agree`); else None."""
+    if min(x, y) < CONTAINED_MIN:
         return None
-    similarity, containment = overlap(x, y)
+    similarity, containment = overlap_of(common, x, y)
     # the share of the larger set found in the other
-    if (
-        containment * min(len(x), len(y)) / max(len(x), len(y)) if contained else similarity
-    ) < threshold:
+    if (containment * min(x, y) / max(x, y) if contained else similarity) < threshold:
         return None
-    figures = [f for p in px for f in p.figures], [f for p in py for f in p.figures]
-    named = [n for p in px for n in p.names], [n for p in py for n in p.names]
-    return similarity if documents_agree(figures, named) >= threshold else None
+    return similarity if agree() >= threshold else None
 
 
 def _without_notes(
-    parts: Sequence[ReadParagraph], other: NDArray[np.uint64]
-) -> list[ReadParagraph] | None:
-    """``parts`` without the paragraphs at either end that ``other`` (a shingle set) does not
-    hold (less than half of their shingles in it); None when those make more than
-    ``NOTE_SHARE`` of what is left, which is then another story, not a note."""
-    # Only the paragraphs up to the first held one from each end are looked at: the body
-    # starts and ends there whatever the others hold.
-    first = next((i for i, p in enumerate(parts) if _held(p.shingles, other)), len(parts))
-    if first == len(parts):
+    shingles: NDArray[np.uint64], sizes: NDArray[np.int64], other: NDArray[np.uint64]
+) -> range | None:
+    """Of some paragraphs (their shingle sets end to end, and each one's size), those left
+    without the ones at either end that ``other`` (a shingle set) does not hold (less than
+    half of their shingles in it); None when those make more than ``NOTE_SHARE`` of what is
+    left, which is then another story, not a note."""
+    held = np.flatnonzero(_held(shingles, sizes, other))
+    if not len(held):
         return None
-    last = len(parts) - next(i for i, p in enumerate(reversed(parts)) if _held(p.shingles, other))
-    body = list(parts[first:last])
-    notes = sum(len(p.shingles) for p in (*parts[:first], *parts[last:]))
-    return body if body and notes <= NOTE_SHARE * len(_union(body)) else None
+    first, last = int(held[0]), int(held[-1]) + 1
+    ends = np.cumsum(sizes).tolist()
+    start, stop = ends[first - 1] if first else 0, ends[last - 1]
+    notes = ends[-1] - (stop - start)
+    # The body's union is no larger than its paragraphs' sets together: most notes too long
+    # are told without it.
+    if notes and (
+        notes > NOTE_SHARE * (stop - start)
+        or notes > NOTE_SHARE * len(np.unique(shingles[start:stop]))
+    ):
+        return None
+    return range(first, last)
 
 
-def _held(shingles: NDArray[np.uint64], other: NDArray[np.uint64]) -> bool:
-    """Whether the sorted, distinct set ``other`` holds at least half of ``shingles`` (an
-    empty paragraph is held): a binary search of each, not ``np.isin``'s sort of both.
+def _held(
+    shingles: NDArray[np.uint64], sizes: NDArray[np.int64], other: NDArray[np.uint64]
+) -> NDArray[np.bool_]:
+    """Whether the sorted, distinct set ``other`` holds at least half of each paragraph's
+    shingles (their sets end to end, ``sizes`` of them each; an empty paragraph is held): a
+    binary search of each shingle, not ``np.isin``'s sort of both.
 
     >>> other = np.array([2, 3, 5, 7], dtype=np.uint64)
-    >>> _held(np.array([3, 4], dtype=np.uint64), other)
-    True
-    >>> _held(np.array([4, 9, 7], dtype=np.uint64), other)
-    False
+    >>> _held(np.array([3, 4, 4, 9, 7], dtype=np.uint64), np.array([2, 0, 3]), other)
+    array([ True,  True, False])
     """
     if not len(other):
-        return not len(shingles)
+        empty: NDArray[np.bool_] = sizes == 0
+        return empty
     at = np.minimum(np.searchsorted(other, shingles), len(other) - 1)
-    return 2 * int(np.count_nonzero(other[at] == shingles)) >= len(shingles)
-
-
-def _union(parts: Sequence[ReadParagraph]) -> NDArray[np.uint64]:
-    union: NDArray[np.uint64] = np.unique(
-        np.concatenate([np.empty(0, dtype=np.uint64), *(p.shingles for p in parts)])
-    )
-    return union
+    held: NDArray[np.bool_] = 2 * _sums(other[at] == shingles, sizes) >= sizes
+    return held
 
 
 def verify(
@@ -215,15 +302,16 @@ def verify(
             documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
         )
         worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url[part]
+        roots, others = root[part].tolist(), other[part].tolist()
+        at_root, at_other = root_at.tolist(), other_at.tolist()
         for k in np.flatnonzero(worth & (other[part] >= read_only)).tolist():
-            r, o = int(root[part.start + k]), int(other[part.start + k])
-            if first and (removed[r] or removed[o]):
+            if first and (removed[roots[k]] or removed[others[k]]):
                 continue
             threshold = options.document_threshold
-            found = documents.similarity(int(root_at[k]), int(other_at[k]), threshold)
+            found = documents.similarity(at_root[k], at_other[k], threshold)
             if found is not None:
                 similarity[part.start + k] = found
-                removed[o] = 1
+                removed[others[k]] = 1
     return similarity
 
 
@@ -249,31 +337,89 @@ def read_back(
     options: DedupOptions,
     read: Reader,
 ) -> ReadBack:
-    """Exact shingle sets and signatures of documents, whole and without boilerplate."""
-    count, m = len(documents), options.num_perm
-    found = ReadBack([], [], _unseen(count, m), _unseen(count, m))
+    """Exact shingle sets and signatures of documents, whole and without boilerplate, and
+    their paragraphs' sets: each kind from one sort of them all (:func:`distinct_runs`), not
+    one per document or paragraph."""
+    whole_signatures = _unseen(len(documents), options.num_perm)
+    stripped_signatures = _unseen(len(documents), options.num_perm)
+    keys: list[str] = []
+    texts: list[str] = []
+    shingles, sizes = [np.empty(0, dtype=np.uint64)], [np.empty(0, dtype=np.int64)]
+    wanted, counts = [np.empty(0, dtype=bool)], [np.empty(0, dtype=np.int64)]
     start = 0
-    for _, texts in read_chunks(read, documents):
-        paragraphs_read = [p for paragraphs in texts for p in paragraphs]
-        fp = fingerprint(paragraphs_read, options.num_perm, options.seed, options.shingle_size)
-        wanted = ~np.isin(fp.sequence_hashes(), candidates)
-        first = 0
-        for n, paragraphs in enumerate(texts, start):
-            rows = np.arange(first, first + len(paragraphs))
-            first += len(paragraphs)
-            kept = rows[wanted[rows]]
-            found.whole.append(fp.shingle_union(rows))
-            found.stripped.append(fp.shingle_union(kept))
-            found.paragraphs.append(
-                [
-                    ReadParagraph(shingles, fp.keys[i], paragraphs_read[i], not wanted[i])
-                    for i, shingles in zip(rows.tolist(), fp.paragraph_sets(rows), strict=True)
-                ]
-            )
-            found.whole_signatures[n] = fp.signatures[rows].min(axis=0, initial=0xFFFFFFFF)
-            found.stripped_signatures[n] = fp.signatures[kept].min(axis=0, initial=0xFFFFFFFF)
-        start += len(texts)
-    return found
+    for _, chunk in read_chunks(read, documents):
+        paragraphs = [p for document in chunk for p in document]
+        fp = fingerprint(paragraphs, options.num_perm, options.seed, options.shingle_size)
+        kept = ~np.isin(fp.sequence_hashes(), candidates)
+        per_document = np.array([len(document) for document in chunk], dtype=np.int64)
+        stop = start + len(chunk)
+        whole_signatures[start:stop] = _least(fp.signatures, per_document)
+        stripped_signatures[start:stop] = _least(fp.signatures[kept], _sums(kept, per_document))
+        values, distinct = distinct_runs(*fp.paragraph_shingles(np.arange(len(paragraphs))))
+        shingles.append(values)
+        sizes.append(distinct)
+        wanted.append(kept)
+        counts.append(per_document)
+        keys += fp.keys
+        texts += paragraphs
+        start = stop
+    every = _parts(np.concatenate(shingles), np.concatenate(sizes), np.concatenate(counts))
+    kept = np.concatenate(wanted)
+    stripped = _parts(
+        every.sets.values[np.repeat(kept, every.sets.sizes)],
+        every.sets.sizes[kept],
+        _sums(kept, np.concatenate(counts)),
+        np.flatnonzero(kept),
+    )
+    return ReadBack(
+        _union_of_each(every),
+        _union_of_each(stripped),
+        whole_signatures,
+        stripped_signatures,
+        every,
+        stripped,
+        keys,
+        texts,
+    )
+
+
+def _parts(
+    shingles: NDArray[np.uint64],
+    sizes: NDArray[np.int64],
+    per_document: NDArray[np.int64],
+    rows: NDArray[np.int64] | None = None,
+) -> Parts:
+    """Paragraphs' sets (end to end, ``sizes`` of each), ``per_document`` of them a document."""
+    return Parts(
+        Runs.of(shingles, sizes),
+        [0, *np.cumsum(per_document).tolist()],
+        (np.arange(len(sizes)) if rows is None else rows).tolist(),
+    )
+
+
+def _union_of_each(parts: Parts) -> Runs:
+    """Each document's set: the union of its paragraphs'."""
+    return Runs.of(*distinct_runs(parts.sets.values, _sums(parts.sets.sizes, np.diff(parts.first))))
+
+
+def _sums(
+    values: NDArray[np.bool_] | NDArray[np.int64], counts: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The sum of each run of ``counts[i]`` values (0 for none)."""
+    total = np.concatenate([[0], np.cumsum(values, dtype=np.int64)])
+    ends = np.cumsum(counts)
+    sums: NDArray[np.int64] = total[ends] - total[ends - counts]
+    return sums
+
+
+def _least(signatures: NDArray[np.uint32], counts: NDArray[np.int64]) -> NDArray[np.uint32]:
+    """The elementwise minimum of each run of ``counts[i]`` signatures (the MinHash of the
+    union of their sets; all 0xFFFFFFFF for none)."""
+    least = _unseen(len(counts), signatures.shape[1])
+    filled = counts > 0
+    if filled.any():  # runs between two starts hold what lies between them
+        least[filled] = np.minimum.reduceat(signatures, (np.cumsum(counts) - counts)[filled])
+    return least
 
 
 def _unseen(documents: int, num_perm: int) -> NDArray[np.uint32]:
