@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 .PHONY: run test test-slow lint bench bench-peers bench-dask bench-large eval identical clean
 
-$(BIN)/cleaner: pyproject.toml
+$(BIN)/cleaner: pyproject.toml cleaner/_kernel.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
