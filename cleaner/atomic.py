@@ -17,6 +17,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -66,6 +67,9 @@ class LockedTemp:
             del self.fd
 
 
+REMOVING_SECONDS = 5.0  # a task's last write, well past the ~0.2 s a task is sized to last
+
+
 class Staging:
     """A temporary folder beside ``target`` for the files the steps of a run hand each other.
 
@@ -94,10 +98,20 @@ class Staging:
         self.close()
 
     def close(self) -> None:
-        """Remove the folder and all it holds; what of it was made, if making it failed."""
+        """Remove the folder and all it holds; what of it was made, if making it failed.
+
+        A worker of the run may not have stopped yet (a Dask task runs to its end once
+        cancelled) and write a file into the folder while it is removed, which then stays:
+        the removal is tried again until the folder has gone, for ``REMOVING_SECONDS`` at
+        most. Once it has gone, a late writer fails instead of making it again.
+        """
         try:
             if hasattr(self, "path"):
+                deadline = time.monotonic() + REMOVING_SECONDS
                 shutil.rmtree(self.path, ignore_errors=True)
+                while os.path.lexists(self.path) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    shutil.rmtree(self.path, ignore_errors=True)
         except BaseException:  # a stop cut the removal short (the CLI ignores a second one)
             shutil.rmtree(self.path, ignore_errors=True)
             raise

@@ -76,3 +76,26 @@ def test_without_a_stop_the_same_calls_leave_the_outputs(tmp_path: Path) -> None
         "c.parquet",
         "c.rejects.parquet",
     ]
+
+
+def test_the_staging_folder_goes_although_a_worker_writes_into_it_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dask task cancelled by a stop still runs to its end: its last file can land in the
+    staging folder after the removal listed it, and the folder stayed (a slow test's SIGTERM
+    during a LocalCluster run left one). Here a file arrives just before each of the first
+    two times the folder itself is removed."""
+    real_rmdir = os.rmdir
+    arrivals = []
+
+    def rmdir(path: Any, *args: Any, **kwargs: Any) -> None:
+        if str(path).endswith(".staging.tmp") and len(arrivals) < 2:
+            arrivals.append(path)
+            (Path(path) / f"rows-{len(arrivals)}.arrow").write_bytes(b"late")
+        real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    with atomic.Staging(tmp_path / "c.parquet") as staging:
+        (staging.path / "rows-0.arrow").write_bytes(b"rows")
+    assert len(arrivals) == 2
+    assert list(tmp_path.iterdir()) == []
