@@ -95,8 +95,8 @@ def _detect(data: bytes) -> Any:
     most bytes tie: 2% of the Telegram posts of 20 to 600 characters saved in cp1251 came
     out as Mac Cyrillic (which has no capital where cp1251 has them), Central European or
     Thai. What differs between such decodings is where they put letters, and text has
-    typography any script obeys; the tests measure the rule on five Cyrillic and three
-    Latin encodings and the charset dataset.
+    typography any script obeys; the tests measure the rule on short posts in three
+    Cyrillic encodings and on the charset dataset.
     """
     from charset_normalizer import from_bytes
 
@@ -155,7 +155,6 @@ def _mixed_case(word: str) -> bool:
     return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _INSIDE_WORD = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f](?=[^\W\d_])")
 _SENTENCE_START = re.compile(r"(?:\A|[.\u2026]\s+|\n)[\W\d_]*?([^\W\d_]+)")
