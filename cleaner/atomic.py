@@ -106,12 +106,12 @@ class Staging:
         most. Once it has gone, a late writer fails instead of making it again.
         """
         try:
-            if hasattr(self, "path"):
-                deadline = time.monotonic() + REMOVING_SECONDS
+            deadline = time.monotonic() + REMOVING_SECONDS
+            while hasattr(self, "path"):
                 shutil.rmtree(self.path, ignore_errors=True)
-                while os.path.lexists(self.path) and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                    shutil.rmtree(self.path, ignore_errors=True)
+                if not os.path.lexists(self.path) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
         except BaseException:  # a stop cut the removal short (the CLI ignores a second one)
             shutil.rmtree(self.path, ignore_errors=True)
             raise

@@ -33,6 +33,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import blake2b
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -405,6 +406,35 @@ def distinct_runs(
     return values[first], distinct
 
 
+def reduce_runs(
+    ufunc: np.ufunc, values: NDArray[Any], counts: NDArray[np.int64], empty: int
+) -> NDArray[Any]:
+    """``ufunc`` over each run of ``counts[i]`` values (rows, for a 2-D array), end to end,
+    from one ``reduceat``; ``empty`` for a run of none.
+
+    >>> reduce_runs(np.add, np.array([1, 2, 3]), np.array([2, 0, 1]), 0)
+    array([3, 0, 3])
+    """
+    reduced = np.full((len(counts), *values.shape[1:]), empty, dtype=values.dtype)
+    filled = counts > 0
+    if filled.any():  # runs between two starts hold what lies between them
+        reduced[filled] = ufunc.reduceat(values, (np.cumsum(counts) - counts)[filled], axis=0)
+    return reduced
+
+
+def found_in(sorted_set: NDArray[np.uint64], values: NDArray[np.uint64]) -> NDArray[np.bool_]:
+    """Which of ``values`` the sorted, distinct ``sorted_set`` holds: a binary search of each.
+
+    >>> found_in(np.array([2, 3, 5], dtype=np.uint64), np.array([3, 4], dtype=np.uint64))
+    array([ True, False])
+    """
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    found: NDArray[np.bool_] = sorted_set[at] == values
+    return found
+
+
 def sequence_hash(values: NDArray[np.uint64], ends: NDArray[np.int64]) -> NDArray[np.uint64]:
     """A hash of each run of ``values`` (run ``i`` ends before ``ends[i]``), order-sensitive:
     a polynomial in the values, then mixed; 0 only for an empty run.
@@ -418,10 +448,7 @@ def sequence_hash(values: NDArray[np.uint64], ends: NDArray[np.int64]) -> NDArra
     powers = np.cumprod(np.full(max(1, int(counts.max(initial=0))), _FNV_PRIME, dtype=_U64))
     with np.errstate(over="ignore"):
         terms = values * powers[position] if len(values) else values
-        sums = np.zeros(len(ends), dtype=_U64)
-        filled = counts > 0
-        if filled.any():  # runs between two starts hold what lies between them
-            sums[filled] = np.add.reduceat(terms, starts[filled])
+        sums = reduce_runs(np.add, terms, counts, 0)
         h: NDArray[np.uint64] = (sums ^ counts.astype(_U64)) * _U64(0xFF51AFD7ED558CCD)
         h ^= h >> _U64(33)
     h[h == 0] = 1
@@ -491,10 +518,7 @@ def shared(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> int:
     2
     """
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    if not len(small):
-        return 0
-    at = np.minimum(np.searchsorted(large, small), len(large) - 1)
-    return int(np.count_nonzero(large[at] == small))
+    return int(np.count_nonzero(found_in(large, small)))
 
 
 def string_hashes(texts: Iterable[str | None]) -> NDArray[np.int64]:

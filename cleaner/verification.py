@@ -22,7 +22,15 @@ from cleaner.agreement import names as paragraph_names
 from cleaner.banding import ESTIMATE_SLACK, agreement
 from cleaner.corpus_index import Reader, read_chunks
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
-from cleaner.fingerprint import distinct_runs, fingerprint, numbers, overlap_of, shared
+from cleaner.fingerprint import (
+    distinct_runs,
+    fingerprint,
+    found_in,
+    numbers,
+    overlap_of,
+    reduce_runs,
+    shared,
+)
 
 # Documents read back at a time to verify pairs: some 10 KB each, their shingles and paragraphs.
 READ_BACK_DOCUMENTS = 4096
@@ -259,11 +267,7 @@ def _held(
     >>> _held(np.array([3, 4, 4, 9, 7], dtype=np.uint64), np.array([2, 0, 3]), other)
     array([ True,  True, False])
     """
-    if not len(other):
-        empty: NDArray[np.bool_] = sizes == 0
-        return empty
-    at = np.minimum(np.searchsorted(other, shingles), len(other) - 1)
-    held: NDArray[np.bool_] = 2 * _sums(other[at] == shingles, sizes) >= sizes
+    held: NDArray[np.bool_] = 2 * _sums(found_in(other, shingles), sizes) >= sizes
     return held
 
 
@@ -406,19 +410,14 @@ def _sums(
     values: NDArray[np.bool_] | NDArray[np.int64], counts: NDArray[np.int64]
 ) -> NDArray[np.int64]:
     """The sum of each run of ``counts[i]`` values (0 for none)."""
-    total = np.concatenate([[0], np.cumsum(values, dtype=np.int64)])
-    ends = np.cumsum(counts)
-    sums: NDArray[np.int64] = total[ends] - total[ends - counts]
+    sums: NDArray[np.int64] = reduce_runs(np.add, values.astype(np.int64), counts, 0)
     return sums
 
 
 def _least(signatures: NDArray[np.uint32], counts: NDArray[np.int64]) -> NDArray[np.uint32]:
     """The elementwise minimum of each run of ``counts[i]`` signatures (the MinHash of the
     union of their sets; all 0xFFFFFFFF for none)."""
-    least = _unseen(len(counts), signatures.shape[1])
-    filled = counts > 0
-    if filled.any():  # runs between two starts hold what lies between them
-        least[filled] = np.minimum.reduceat(signatures, (np.cumsum(counts) - counts)[filled])
+    least: NDArray[np.uint32] = reduce_runs(np.minimum, signatures, counts, 0xFFFFFFFF)
     return least
 
 
