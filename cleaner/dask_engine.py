@@ -4,9 +4,9 @@
 ``distributed.Client``: items go to the cluster in tasks, each of as many consecutive items
 as last about a fifth of a second at the rate measured so far (one, until a task has come
 back: a batch of files is one task, a part of the rows to apply the decisions to a few
-dozen), at most ``2 * workers`` tasks submitted ahead of the consumer (counting results
-not yet consumed; the cluster's threads, counted again as workers come and go), the
-results taken back in input order.
+dozen), at most :data:`cleaner.engine.AHEAD` tasks a worker submitted ahead of the consumer
+(counting results not yet consumed; the cluster's threads, counted again as workers come
+and go), the results taken back in input order.
 A task holds only what its items hold (batches of paths, shards' names), never the data: the
 workers read the files themselves, from a folder every machine sees.
 
@@ -37,7 +37,7 @@ from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from cleaner.engine import default_workers
+from cleaner.engine import AHEAD, default_workers
 from cleaner.errors import InputError, WorkerLost
 from cleaner.stops import STOPS, stops_held
 
@@ -87,7 +87,7 @@ class DaskEngine:
             counted = -_RECOUNT_SECONDS
             while True:
                 if time.monotonic() - counted >= _RECOUNT_SECONDS:
-                    ahead, counted = 2 * self.workers, time.monotonic()
+                    ahead, counted = AHEAD * self.workers, time.monotonic()
                 while len(in_flight) < ahead:
                     group = list(islice(pending, sizing.items()))
                     if not group:

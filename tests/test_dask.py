@@ -25,6 +25,7 @@ import cleaner
 from cleaner import write
 from cleaner.dask_engine import DaskEngine, dask_engine
 from cleaner.deduplicate import DedupOptions
+from cleaner.engine import AHEAD
 from tests.conftest import FIXTURES, shared
 from tests.terminal import CLEANER, CTRL_C, SIGTERM, listing, stop_in_terminal
 from tests.test_dataset import same_as_one_file
@@ -134,14 +135,15 @@ def slow_cube(n: int) -> int:
     return n**3
 
 
-def test_results_come_in_input_order_and_at_most_two_tasks_per_thread_ahead(
+def test_results_come_in_input_order_and_a_bounded_number_of_tasks_per_thread_ahead(
     engine: DaskEngine,
 ) -> None:
     taken = 0
+    items_count = AHEAD * engine.workers + 6
 
     def items() -> Iterator[int]:
         nonlocal taken
-        for n in range(12):
+        for n in range(items_count):
             taken += 1
             yield n
 
@@ -150,8 +152,8 @@ def test_results_come_in_input_order_and_at_most_two_tasks_per_thread_ahead(
     for result in engine.map(slow_cube, items()):
         results.append(result)
         ahead = max(ahead, taken - len(results))
-    assert results == [n**3 for n in range(12)]
-    assert ahead < 2 * engine.workers
+    assert results == [n**3 for n in range(items_count)]
+    assert engine.workers <= ahead < AHEAD * engine.workers
 
 
 def test_quick_items_go_to_the_cluster_many_to_a_task_and_come_back_in_order(
@@ -166,7 +168,7 @@ def test_quick_items_go_to_the_cluster_many_to_a_task_and_come_back_in_order(
 @pytest.mark.slow
 def test_workers_that_join_during_a_run_get_tasks_ahead_too() -> None:
     with dask_engine(workers=1) as engine:
-        results = engine.map(slow_square, range(400))
+        results = engine.map(slow_square, range(4000))
         assert next(results) == 0
         engine.client.cluster.scale(3)
         engine.client.wait_for_workers(3)
@@ -174,8 +176,8 @@ def test_workers_that_join_during_a_run_get_tasks_ahead_too() -> None:
         list(itertools.islice(results, 10))
         held = len(engine.client.run_on_scheduler(tasks_held_names))
         results.close()
-    # 2 per thread, less the one just taken back (released by the scheduler soon after)
-    assert held >= 2 * 3 - 1
+    # AHEAD per thread, less the one just taken back (released by the scheduler soon after)
+    assert held >= AHEAD * 3 - 1
 
 
 def tasks_held_names(dask_scheduler: Scheduler) -> list[str]:

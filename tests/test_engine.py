@@ -47,8 +47,12 @@ def taken_ahead(running: engine.Engine, count: int = 30) -> tuple[list[int], int
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_at_most_two_batches_per_worker_are_taken_ahead_of_the_consumer(workers: int) -> None:
-    assert taken_ahead(engine.LocalPool(workers))[1] < 2 * workers
+def test_a_bounded_number_of_batches_per_worker_are_taken_ahead_of_the_consumer(
+    workers: int,
+) -> None:
+    results, ahead = taken_ahead(engine.LocalPool(workers), 4 * engine.AHEAD * workers)
+    assert results == [n * n for n in range(4 * engine.AHEAD * workers)]
+    assert workers <= ahead < engine.AHEAD * workers
 
 
 def fail_on_seven(n: int) -> int:
