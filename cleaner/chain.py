@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -94,10 +95,15 @@ class Part:
 
 
 def _documents_of(
-    source: Source, found: Iterable[Record | Rejected], options: Options, clock: Stopwatch
+    source: Source,
+    found: Iterable[Record | Rejected],
+    options: Options,
+    clock: Stopwatch,
+    detect: bool = True,
 ) -> Iterator[Document | Rejected]:
     """Extract, repair and split one file's records; a Rejected for whatever cannot be a
-    document."""
+    document. The language a source does not give is detected unless ``detect`` is false
+    (see :func:`process_batch`)."""
     modified = _modified(source)
     for record in found:
         if isinstance(record, Rejected):
@@ -118,7 +124,7 @@ def _documents_of(
         repaired = clock.lap("repair", started)
         paragraphs = split_paragraphs(lines)
         started = clock.lap("split", repaired)
-        if meta.language is None and paragraphs:
+        if detect and meta.language is None and paragraphs:
             meta = replace(meta, language=detect_language("\n".join(paragraphs)))
             clock.lap("extract", started)
         doc_id = _doc_id(source, record.key)
@@ -185,12 +191,13 @@ def documents_in(source: Source, options: Options) -> list[Document | Rejected]:
 
 
 def _read_documents(
-    piece: Piece, options: Options, clock: Stopwatch
+    piece: Piece, options: Options, clock: Stopwatch, detect: bool = True
 ) -> tuple[list[Document | Rejected], int, int, list[int | None] | None]:
     """A piece's documents and rejected records, the bytes read, the records of a WARC that
     are not pages, and, for a piece of a file that was cut, the line of each record (None for
     lines lost). Raises :class:`Rejected` for an unusable file."""
     source = piece.source
+    documents = partial(_documents_of, source, options=options, clock=clock, detect=detect)
     if source.kind == "warc":
         from cleaner.warc import Archive  # FastWARC: for web archives only
 
@@ -198,7 +205,7 @@ def _read_documents(
             ranged = stream if piece.whole else Range(stream, piece)
             archive = Archive(ranged, options.max_file_bytes, options.max_decompressed_bytes)
             # Streamed: each record's page is extracted before the next one is read.
-            found = list(_documents_of(source, _timed(archive, clock, "read"), options, clock))
+            found = list(documents(_timed(archive, clock, "read")))
         return found, archive.bytes_read, archive.skipped, None
     with clock("read"):
         parts = read_piece(piece, options.max_file_bytes, options.max_decompressed_bytes)
@@ -207,7 +214,7 @@ def _read_documents(
     if parts is None:
         with clock("decode"):
             whole = list(_records_of(source, data, options))
-        return list(_documents_of(source, whole, options, clock)), len(data), 0, None
+        return list(documents(whole)), len(data), 0, None
     fields = Fields(options.text_field, options.id_field, options.fields)
     numbered: list[tuple[int, Record | Rejected]] = []
     with clock("decode"):
@@ -232,14 +239,19 @@ def _read_documents(
     if lost is not None:
         found_records.append(lost)
         lines.append(None)
-    found = list(_documents_of(source, found_records, options, clock))
+    found = list(documents(found_records))
     size = sum(len(part.data or b"") for part in parts)
     return found, size, 0, None if piece.whole else lines
 
 
 def process_batch(batch: Batch, options: Options) -> BatchResult:
     """Read, decode, repair, split, fingerprint and de-duplicate a batch of pieces of files,
-    and leave their rows and their index part in the staging folder."""
+    and leave their rows and their index part in the staging folder.
+
+    At corpus scope the rows are left without the languages their sources do not give: they
+    are detected when the decisions are applied (:class:`cleaner.corpus_steps.Apply`), for
+    the documents that stay, as a duplicate's language is never written.
+    """
     import numpy as np
 
     from cleaner.corpus_index import summarise
@@ -252,10 +264,11 @@ def process_batch(batch: Batch, options: Options) -> BatchResult:
     bytes_in = skipped_records = 0
     clock = Stopwatch()
     part: Part | None = None
+    detect = options.dedup.scope != "corpus"
     for piece in pieces:
         source = piece.source
         try:
-            found, read, skipped, lines = _read_documents(piece, options, clock)
+            found, read, skipped, lines = _read_documents(piece, options, clock, detect)
         except Rejected as exc:
             found, read, skipped, lines = [exc], 0, 0, None if piece.whole else [None]
         except Exception as exc:  # a bug must cost one file, not the run; keep the evidence

@@ -75,10 +75,12 @@ from cleaner.formats import (
     document_of,
     documents_table,
     index_table,
+    original_paragraphs,
     read_ipc,
     reject_row,
     write_ipc,
 )
+from cleaner.metadata import detect_language
 from cleaner.verification import verify
 from cleaner.write import CorpusWriter
 
@@ -323,8 +325,10 @@ class Outcome:
     removed: Counter[str] = field(default_factory=Counter)  # paragraphs, by reason
     rejects: Counter[str] = field(default_factory=Counter)  # documents, by reason
     documents_removed: list[int] = field(default_factory=list)  # by number in the index
+    language_seconds: float = 0.0  # detecting the languages of the documents that stay
 
     def add(self, other: Outcome) -> None:
+        self.language_seconds += other.language_seconds
         self.documents_out += other.documents_out
         self.paragraphs_removed += other.paragraphs_removed
         self.removed.update(other.removed)
@@ -345,7 +349,8 @@ class Applied:
 @dataclass(frozen=True)
 class Apply(Shard):
     """Step 5: the decisions applied to one file of rows, documents ``first`` onwards
-    (``applied-<first>.arrow``); ``rows`` holds that one file."""
+    (``applied-<first>.arrow``); ``rows`` holds that one file. Rows this run set aside
+    (:attr:`RowFile.staged`) get the languages of the documents that stay here."""
 
     first: int = 0
 
@@ -355,14 +360,40 @@ class Apply(Shard):
         duplicates = _in_range(read_ipc(self.folder / "duplicates.arrow"), self.first, end)
         removals = _in_range(read_ipc(self.folder / "boilerplate.arrow"), self.first, end)
         outcome = Outcome()
-        if not duplicates.num_rows and not removals.num_rows:
+        if not duplicates.num_rows and not removals.num_rows and not file.staged:
             outcome.documents_out = file.documents
             return Applied(None, [], outcome)
-        rows, rejects = _apply(file.read(), self.first, duplicates, removals, outcome)
+        rows = file.read()
+        rejects: list[dict[str, Any]] = []
+        if duplicates.num_rows or removals.num_rows:
+            rows, rejects = _apply(rows, self.first, duplicates, removals, outcome)
+        if file.staged:
+            started = time.perf_counter()
+            rows = _with_languages(rows)
+            outcome.language_seconds += time.perf_counter() - started
         outcome.documents_out = rows.num_rows
         path = self.folder / f"applied-{self.first:012d}.arrow"
         write_ipc(path, rows)
         return Applied(str(path), rejects, outcome)
+
+
+def _with_languages(rows: pa.Table) -> pa.Table:
+    """Rows with a language detected for each whose source gave none, from the document's
+    paragraphs as it was read (:func:`cleaner.metadata.detect_language`), as the per-document
+    chain detects it."""
+    column = rows.column("language")
+    missing = np.flatnonzero(np.asarray(column.is_null(), dtype=bool))
+    if not len(missing):
+        return rows
+    parts = rows.select(["paragraphs", "removed", "n_paragraphs_in"]).take(indices(missing))
+    languages = column.to_pylist()
+    for n, row in zip(missing.tolist(), parts.to_pylist(), strict=True):
+        paragraphs = row["paragraphs"]
+        if row["removed"]:
+            paragraphs = original_paragraphs(paragraphs, row["removed"], row["n_paragraphs_in"])
+        languages[n] = detect_language("\n".join(paragraphs))
+    at = rows.schema.get_field_index("language")
+    return rows.set_column(at, rows.schema.field(at), pa.array(languages, pa.string()))
 
 
 def _in_range(table: pa.Table, first: int, end: int) -> pa.Table:

@@ -53,6 +53,12 @@ class RowFile:
     documents: int
     part: int | None = None
 
+    @property
+    def staged(self) -> bool:
+        """Rows this run set aside at corpus scope, which wait for their languages (see
+        :func:`cleaner.chain.process_batch`)."""
+        return self.part is None
+
     def read(self) -> pa.Table:
         """The rows; an IPC file memory-mapped, not loaded."""
         if self.part is None:

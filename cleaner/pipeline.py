@@ -238,6 +238,7 @@ def _count(report: Report, outcome: Outcome, clock: Stopwatch) -> None:
     report.removed.update(outcome.removed)
     report.rejects.update(outcome.rejects)
     clock.seconds["deduplicate"] += outcome.decide_seconds
+    clock.seconds["extract"] += outcome.language_seconds  # where the chain counts it
 
 
 def merge(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 import cleaner
+from cleaner import chain, corpus_steps
 from cleaner.cli import app
 from cleaner.metadata import detect_language, timestamp
-from tests.conftest import ROOT, read_corpus, shared
+from tests.conftest import FIXTURES, ROOT, read_corpus, shared
 
 CASES = json.loads((ROOT / "tests" / "cases" / "scraper_records.json").read_text())
 runner = CliRunner()
@@ -97,6 +100,42 @@ def test_language_is_detected_when_the_source_is_silent_and_only_when_sure() -> 
         ({"date": "2024"}, None),
     ],
 )
+def _detections(monkeypatch: pytest.MonkeyPatch, folder: Path, out: Path, scope: str) -> list[str]:
+    """The texts whose language a run over ``folder`` detects, wherever it detects them."""
+    texts: list[str] = []
+
+    def counted(text: str) -> str | None:
+        texts.append(text)
+        return detect_language(text)
+
+    for module in (chain, corpus_steps):
+        monkeypatch.setattr(module, "detect_language", counted)
+    cleaner.clean([str(folder)], out, cleaner.Options(dedup=cleaner.DedupOptions(scope=scope)))
+    return texts
+
+
+def test_at_corpus_scope_only_the_documents_that_stay_have_their_language_detected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for path in FIXTURES.glob("*.txt"):  # repeats inside documents, cp1251, Russian
+        shutil.copy(path, folder)
+    footer = "Follow our channel for the news of the day, every day of the week and at night."
+    for n, path in enumerate(sorted(shared("bbc_news_fulltext", "bbc").glob("*/0[0-2]?.txt"))):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        (folder / f"bbc{n:03d}.txt").write_text(f"{text}\n\n{footer}\n", encoding="utf-8")
+        if n % 4 == 0:  # scraped twice: a duplicate document
+            (folder / f"bbc{n:03d}_again.txt").write_text(text, encoding="utf-8")
+    each = _detections(monkeypatch, folder, tmp_path / "each.parquet", "document")
+    stay = _detections(monkeypatch, folder, tmp_path / "stay.parquet", "corpus")
+    alone, corpus = read_corpus(tmp_path / "each.parquet"), read_corpus(tmp_path / "stay.parquet")
+    assert (corpus.n_paragraphs_out < corpus.n_paragraphs_in).sum() > 20  # boilerplate went
+    assert len(each) == len(alone) > len(corpus) == len(stay)  # once for each that stays
+    assert Counter(stay) <= Counter(each)  # from the paragraphs as read, as the chain does
+    assert corpus.language.equals(alone.language[corpus.index])
+
+
 def test_published_is_read_from_what_sources_give(given: Any, expected: str | None) -> None:
     found = timestamp(given)
     assert (None if found is None else found.isoformat()) == expected
