@@ -360,7 +360,9 @@ class Apply(Shard):
         duplicates = _in_range(read_ipc(self.folder / "duplicates.arrow"), self.first, end)
         removals = _in_range(read_ipc(self.folder / "boilerplate.arrow"), self.first, end)
         outcome = Outcome()
-        if not duplicates.num_rows and not removals.num_rows and not file.staged:
+        # A file of no rows (a batch of rejects) has the same first document as the next
+        # file, whose applied rows take the name below.
+        if not file.documents or not (duplicates.num_rows or removals.num_rows or file.staged):
             outcome.documents_out = file.documents
             return Applied(None, [], outcome)
         rows = file.read()
