@@ -17,10 +17,12 @@ the same files, in this one invocation, each run a process of its own
   Python loop over the documents (duplicate documents only: no repair, no paragraphs).
 
 It prints MB/s per run and per stage, peak resident memory (of the largest process of a run)
-and the ratios between runs. The machine's speed drifts by tens of percent, so every figure
-is a median of rounds (``--rounds``, 3 by default), each round running every contender once,
-one after the other, and each ratio is taken within a round; the range is printed beside,
-and the load average (``os.getloadavg``) at the start and end of each round.
+and the ratios between runs, and how much two processes at once gain over one on this
+machine (:func:`two_at_once`), which bounds what ``-j 2`` can gain over ``-j 1``. The
+machine's speed drifts by tens of percent, so every figure is a median of rounds
+(``--rounds``, 3 by default), each round running every contender once, one after the other,
+and each ratio is taken within a round; the range is printed beside, and the load average
+(``os.getloadavg``) at the start and end of each round.
 """
 
 from __future__ import annotations
@@ -80,6 +82,24 @@ def run_cli(inputs: Sequence[Path], out: Path, workers: int, scope: str) -> tupl
     command += ["-o", str(out), "-j", str(workers), "--scope", scope, "--json"]
     done = run(command)
     return done, json.loads(done.output)
+
+
+def two_at_once(inputs: Sequence[Path], work: Path) -> float:
+    """How much more work two processes do at once than one alone, on this machine: the
+    same ``cleaner clean --scope document -j 1`` run alone, then twice side by side; twice
+    the time alone over the time of the pair. Two cores that do not slow each other give
+    2.0; it is the most ``-j 2`` can gain over ``-j 1``, whatever cleaner does."""
+    command = [str(Path(sys.executable).with_name("cleaner")), "clean", *map(str, inputs)]
+    command += ["--scope", "document", "-j", "1", "--json", "-o"]
+    alone = run([*command, str(work / "alone.parquet")]).seconds
+    started = time.perf_counter()
+    pair = [
+        subprocess.Popen([*command, str(work / f"pair{n}.parquet")], stdout=subprocess.DEVNULL)
+        for n in range(2)
+    ]
+    if any(process.wait() for process in pair):
+        raise SystemExit("cleaner clean ... failed while two ran at once")
+    return 2 * alone / (time.perf_counter() - started)
 
 
 # --- Checks that the speed did not change the results -----------------------------------------
@@ -194,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rates: dict[str, list[float]] = {}
         peaks: dict[str, list[float]] = {}
         loads, summaries = [], []
+        pairs: list[float] = []  # two_at_once, each round
         sample_mb = mb = 0.0
         for n in range(max(1, args.rounds)):
             loads.append(load())
@@ -214,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             done, _ = run_contender("rensa", listings["all"], work / "rensa.parquet")
             seconds["rensa"] = done.seconds
             peaks.setdefault("rensa", []).append(done.peak_rss_mb)
+            pairs.append(two_at_once(shards[:2], work))
             loads[-1] += f" -> {load()}"
             for name, took in seconds.items():
                 rates.setdefault(name, []).append((sample_mb if name in SAMPLE_RUNS else mb) / took)
@@ -276,6 +298,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             + f" (bytes); repair differs from ftfy.fix_text on {repair_diffs} of "
             f"{checked_lines:,} lines; datasketch reproduces {checked_sigs - sig_diffs:,} of "
             f"{checked_sigs:,} signatures"
+        )
+        console.print(
+            f"two processes at once do {median_range(pairs)}x the work of one on this machine"
+            " (cleaner --scope document -j 1 on two shards, alone and twice side by side):"
+            " the most -j 2 can gain over -j 1 here"
         )
         console.print(
             f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
