@@ -1,7 +1,7 @@
 /*
- * The compiled kernel: the hot loops of split, fingerprint and deduplicate. Each function
- * computes exactly what a Python reference computes (used when this extension is not built;
- * see cleaner/compiled.py), and tests compare the two on real and random text.
+ * The compiled kernel: the hot loops of split, fingerprint, deduplicate and alignment. Each
+ * function computes exactly what a Python reference computes (used when this extension is
+ * not built; see cleaner/compiled.py), and tests compare the two on real and random text.
  *
  * fingerprint: words -> shingles -> MinHash signatures, in one pass over bytes. Input: the UTF-8
  * bytes of many paragraphs' keys, joined by one byte (a space), the end offset of each
@@ -331,7 +331,154 @@ done:
     return result;
 }
 
+/*
+ * matching_blocks: difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+ * over two sequences of small integers (the words of two texts, numbered), the same blocks
+ * in the same order: the same longest match of each range, ties to the lowest i then the
+ * lowest j, the same queue of ranges, sorted, adjacent blocks joined, (len a, len b, 0)
+ * last. Input: the int32 ids of a and b (each below `ids`).
+ */
+typedef struct {
+    Py_ssize_t i, j, k;
+} Block;
+
+static int block_order(const void *x, const void *y) {
+    const Block *p = x, *q = y;
+    if (p->i != q->i) return p->i < q->i ? -1 : 1;
+    if (p->j != q->j) return p->j < q->j ? -1 : 1;
+    return p->k < q->k ? -1 : p->k > q->k;
+}
+
+static PyObject *matching_blocks(PyObject *self, PyObject *args) {
+    Py_buffer abuf, bbuf;
+    Py_ssize_t ids;
+    if (!PyArg_ParseTuple(args, "y*y*n", &abuf, &bbuf, &ids)) return NULL;
+    const int32_t *a = abuf.buf, *b = bbuf.buf;
+    Py_ssize_t la = abuf.len / 4, lb = bbuf.len / 4;
+    PyObject *result = NULL;
+    /* where each id stands in b, ascending: starts[id] .. starts[id + 1] of `at` */
+    Py_ssize_t *starts = calloc((size_t)ids + 2, sizeof(Py_ssize_t));
+    Py_ssize_t *at = malloc(sizeof(Py_ssize_t) * (size_t)(lb + 1));
+    /* run lengths ending at each j of the previous row and of this one (index j + 1) */
+    Py_ssize_t *prev = calloc((size_t)lb + 2, sizeof(Py_ssize_t));
+    Py_ssize_t *cur = calloc((size_t)lb + 2, sizeof(Py_ssize_t));
+    Py_ssize_t *touched = malloc(sizeof(Py_ssize_t) * (size_t)(lb + 1));
+    Py_ssize_t *was = malloc(sizeof(Py_ssize_t) * (size_t)(lb + 1));
+    /* at most one block and two ranges for each element matched */
+    Py_ssize_t room = la + lb + 2;
+    Block *blocks = malloc(sizeof(Block) * (size_t)room);
+    Py_ssize_t (*queue)[4] = malloc(sizeof(*queue) * (size_t)room);
+    if (!starts || !at || !prev || !cur || !touched || !was || !blocks || !queue) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < lb; j++) {
+        if (b[j] < 0 || b[j] >= ids) {
+            PyErr_SetString(PyExc_ValueError, "an id out of range");
+            goto done;
+        }
+        starts[b[j] + 2]++;
+    }
+    for (Py_ssize_t i = 0; i < la; i++) {
+        if (a[i] < 0 || a[i] >= ids) {
+            PyErr_SetString(PyExc_ValueError, "an id out of range");
+            goto done;
+        }
+    }
+    for (Py_ssize_t v = 2; v < ids + 2; v++) starts[v] += starts[v - 1];
+    for (Py_ssize_t j = 0; j < lb; j++) at[starts[b[j] + 1]++] = j;
+    /* now starts[id] .. starts[id + 1] */
+    Py_ssize_t found = 0, queued = 0;
+    queue[queued][0] = 0, queue[queued][1] = la, queue[queued][2] = 0, queue[queued][3] = lb;
+    queued++;
+    while (queued) {
+        queued--;
+        Py_ssize_t alo = queue[queued][0], ahi = queue[queued][1];
+        Py_ssize_t blo = queue[queued][2], bhi = queue[queued][3];
+        Py_ssize_t besti = alo, bestj = blo, bestsize = 0, nwas = 0;
+        for (Py_ssize_t i = alo; i < ahi; i++) {
+            Py_ssize_t ntouched = 0;
+            for (Py_ssize_t n = starts[a[i]]; n < starts[a[i] + 1]; n++) {
+                Py_ssize_t j = at[n];
+                if (j < blo) continue;
+                if (j >= bhi) break;
+                Py_ssize_t k = prev[j] + 1; /* the run ending at (i - 1, j - 1), plus one */
+                cur[j + 1] = k;
+                touched[ntouched++] = j + 1;
+                if (k > bestsize) besti = i - k + 1, bestj = j - k + 1, bestsize = k;
+            }
+            for (Py_ssize_t n = 0; n < nwas; n++) prev[was[n]] = 0;
+            for (Py_ssize_t n = 0; n < ntouched; n++) prev[touched[n]] = cur[touched[n]];
+            for (Py_ssize_t n = 0; n < ntouched; n++) cur[touched[n]] = 0;
+            memcpy(was, touched, sizeof(Py_ssize_t) * (size_t)ntouched);
+            nwas = ntouched;
+        }
+        for (Py_ssize_t n = 0; n < nwas; n++) prev[was[n]] = 0;
+        /* difflib then widens the match over equal neighbours (none junk here) */
+        while (besti > alo && bestj > blo && a[besti - 1] == b[bestj - 1])
+            besti--, bestj--, bestsize++;
+        while (besti + bestsize < ahi && bestj + bestsize < bhi &&
+               a[besti + bestsize] == b[bestj + bestsize])
+            bestsize++;
+        if (!bestsize) continue;
+        blocks[found].i = besti, blocks[found].j = bestj, blocks[found].k = bestsize;
+        found++;
+        if (alo < besti && blo < bestj) {
+            queue[queued][0] = alo, queue[queued][1] = besti;
+            queue[queued][2] = blo, queue[queued][3] = bestj;
+            queued++;
+        }
+        if (besti + bestsize < ahi && bestj + bestsize < bhi) {
+            queue[queued][0] = besti + bestsize, queue[queued][1] = ahi;
+            queue[queued][2] = bestj + bestsize, queue[queued][3] = bhi;
+            queued++;
+        }
+    }
+    qsort(blocks, (size_t)found, sizeof(Block), block_order);
+    result = PyList_New(0);
+    if (!result) goto done;
+    Py_ssize_t i1 = 0, j1 = 0, k1 = 0;
+    for (Py_ssize_t n = 0; n <= found; n++) {
+        int last = n == found;
+        if (!last && i1 + k1 == blocks[n].i && j1 + k1 == blocks[n].j) {
+            k1 += blocks[n].k;
+            continue;
+        }
+        if (k1) {
+            PyObject *item = Py_BuildValue("(nnn)", i1, j1, k1);
+            if (!item || PyList_Append(result, item) < 0) {
+                Py_XDECREF(item);
+                Py_CLEAR(result);
+                goto done;
+            }
+            Py_DECREF(item);
+        }
+        if (!last) i1 = blocks[n].i, j1 = blocks[n].j, k1 = blocks[n].k;
+    }
+    PyObject *end = Py_BuildValue("(nnn)", la, lb, (Py_ssize_t)0);
+    if (!end || PyList_Append(result, end) < 0) {
+        Py_XDECREF(end);
+        Py_CLEAR(result);
+        goto done;
+    }
+    Py_DECREF(end);
+done:
+    free(starts);
+    free(at);
+    free(prev);
+    free(cur);
+    free(touched);
+    free(was);
+    free(blocks);
+    free(queue);
+    PyBuffer_Release(&abuf);
+    PyBuffer_Release(&bbuf);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"matching_blocks", matching_blocks, METH_VARARGS,
+     "matching_blocks(a, b, ids) -> difflib's matching blocks of two int32 id sequences"},
     {"fingerprint", fingerprint, METH_VARARGS,
      "fingerprint(data, ends, k, a, b) -> (signatures, shingles, shingle_ends)"},
     {"near_pairs", near_pairs, METH_VARARGS,

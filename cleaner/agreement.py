@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from difflib import SequenceMatcher
 
+from cleaner.alignment import matching_blocks, opcodes
 from cleaner.fingerprint import numbers
 
 # Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w".
@@ -84,7 +84,7 @@ def found_in_order(
 
 def share_in_order(a: Sequence[str], b: Sequence[str]) -> float:
     """The share of the shorter list found, in order, in the other (1.0 for two empty ones),
-    as the matching blocks of :class:`difflib.SequenceMatcher` find it: a figure added (an
+    as the matching blocks of :func:`cleaner.alignment.matching_blocks` find it: a figure added (an
     update's time) takes nothing away, a figure changed does.
 
     >>> share_in_order(["5", "10"], ["5", "10", "12"]), share_in_order(["5", "10"], ["6", "10"])
@@ -92,8 +92,7 @@ def share_in_order(a: Sequence[str], b: Sequence[str]) -> float:
     """
     if not a or not b:
         return 1.0 if not a and not b else 0.0
-    blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-    return sum(block.size for block in blocks) / min(len(a), len(b))
+    return sum(size for _, _, size in matching_blocks(a, b)) / min(len(a), len(b))
 
 
 def figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
@@ -111,10 +110,9 @@ def figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
     # hold one only if a whole text does: most paragraphs state none, and need no alignment.
     if not numbers(" ".join(original)) and not numbers(" ".join(copy)):
         return False
-    matcher = SequenceMatcher(None, original, copy, autojunk=False)
     return any(
         op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
-        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+        for op, i1, i2, j1, j2 in opcodes(original, copy)
     )
 
 

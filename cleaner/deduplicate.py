@@ -26,11 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 import numpy as np
 
 from cleaner.agreement import one_edit, paragraphs_agree
+from cleaner.alignment import opcodes
 from cleaner.banding import ESTIMATE_SLACK, lsh_bands, near_pairs
 from cleaner.document import Removal
 from cleaner.fingerprint import (
@@ -281,7 +281,7 @@ def one_cut(original: Sequence[str], copy: Sequence[str]) -> bool:
     ...         "the fine is up to 10 years".split())
     False
     """
-    edits = SequenceMatcher(None, original, copy, autojunk=False).get_opcodes()
+    edits = opcodes(original, copy)
     changed = [
         max(i2 - i1, j2 - j1)
         for op, i1, i2, j1, j2 in edits[1:-1]
@@ -306,8 +306,7 @@ def respelled(original: Sequence[str], copy: Sequence[str]) -> list[str]:
     ['teh', 'government', 'said', 'so']
     """
     fixed = list(copy)
-    matcher = SequenceMatcher(None, original, copy, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(original, copy):
         if op == "replace" and i2 - i1 == j2 - j1:
             for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 if one_edit(original[i], copy[j]):

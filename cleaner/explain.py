@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cleaner.alignment import opcodes
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
 from cleaner.errors import InputError
@@ -159,7 +159,7 @@ def word_diff(old: str, new: str) -> Diff:
     """How ``new`` differs from ``old``, word by word: runs of kept, dropped and added words."""
     a, b = old.split(), new.split()
     diff: Diff = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(a, b):
         if op == "equal":
             diff.append(("=", a[i1:i2]))
             continue
@@ -175,7 +175,7 @@ def align(ours: list[str], theirs: list[str]) -> list[tuple[str | None, str | No
     compares them, by their keys) paired, changed ones paired in order, the rest alone."""
     a, b = [normalize(p) for p in ours], [normalize(p) for p in theirs]
     pairs: list[tuple[str | None, str | None]] = []
-    for _, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for _, i1, i2, j1, j2 in opcodes(a, b):
         left, right = ours[i1:i2], theirs[j1:j2]
         width = max(len(left), len(right))
         pairs.extend(
