@@ -114,9 +114,9 @@ def _documents_of(
                 continue
             meta = replace(page, language=page.language or meta.language)
             started = clock.lap("extract", started)
-        lines, changed = repair(text)
+        text, changed = repair(text)
         repaired = clock.lap("repair", started)
-        paragraphs = split_paragraphs(lines)
+        paragraphs = split_paragraphs(text)
         started = clock.lap("split", repaired)
         if meta.language is None and paragraphs:
             meta = replace(meta, language=detect_language("\n".join(paragraphs)))

@@ -341,14 +341,24 @@ def drop_invisible(line: str) -> str:
     return _INVISIBLE.sub("", line)
 
 
-def repair(text: str) -> tuple[list[str], bool]:
-    """:func:`repair_lines`, then :func:`drop_invisible` on each line; whether anything
-    changed."""
-    lines, changed = repair_lines(text)
+def repair(text: str) -> tuple[str, bool]:
+    """:func:`repair_lines`, then :func:`drop_invisible`: the repaired lines joined by ``\n``
+    again, and whether anything changed.
+
+    A text, not its lines, since most texts need no repair: cutting them into lines for the
+    paragraph split to join again cost a tenth of both stages. Invisible characters are
+    dropped from a text that held some before repair; the characters around them that
+    decide (letters, never a line break) make the whole text lose what each line would.
+    """
+    if may_change(text):
+        fixed, changed = _repaired_lines(text)
+        repaired = "\n".join(fixed)
+    else:
+        repaired, changed = text, False
     if text.isascii() or _MAYBE_INVISIBLE.search(text) is None:
-        return lines, changed
-    dropped = [drop_invisible(line) for line in lines]
-    return dropped, changed or dropped != lines
+        return repaired, changed
+    dropped = drop_invisible(repaired)
+    return dropped, changed or dropped != repaired
 
 
 def repair_lines(text: str) -> tuple[list[str], bool]:
@@ -360,9 +370,13 @@ def repair_lines(text: str) -> tuple[list[str], bool]:
     """
     if not may_change(text):  # most texts: no line needs ftfy ('\r' is among _TOUCHED_ASCII)
         return text.split("\n"), False
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    fixed = [repair_line(line) for line in lines]
-    changed = fixed != lines
+    fixed, changed = _repaired_lines(text)
     if any("\n" in line for line in fixed):
         fixed = "\n".join(fixed).split("\n")
     return fixed, changed
+
+
+def _repaired_lines(text: str) -> tuple[list[str], bool]:
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    fixed = [repair_line(line) for line in lines]
+    return fixed, fixed != lines
