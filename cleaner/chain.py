@@ -160,8 +160,7 @@ def _records_of(source: Source, data: bytes | str, options: Options) -> Iterator
     else:
         text, encoding = decode_bytes(data, declared_charset(data) if kind == "html" else None)
     fields = Fields(options.text_field, options.id_field, options.fields)
-    for record in records(text, kind, fields):
-        yield record if isinstance(record, Rejected) else replace(record, encoding=encoding)
+    yield from records(text, kind, fields, encoding)
 
 
 def _deduplicate_all(docs: Sequence[Document], options: Options, clock: Stopwatch) -> Fingerprints:
@@ -216,10 +215,7 @@ def _read_documents(
             text, encoding = decode_bytes(part.data, head=part.head)
             oversized = part.rejects(options.max_file_bytes)
             parse = json_elements if part.array else json_lines
-            for line, record in parse(text, fields, part.line, oversized):
-                if isinstance(record, Record):
-                    record = replace(record, encoding=encoding)
-                numbered.append((line, record))
+            numbered += parse(text, fields, part.line, oversized, encoding)
     lines: list[int | None] = [line for line, _ in numbered]
     if piece.whole:  # named here, as a whole read names them
         seen: set[str | None] = set()
