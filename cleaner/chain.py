@@ -94,11 +94,14 @@ class Part:
 
 
 def _documents_of(
-    source: Source, found: Iterable[Record | Rejected], options: Options, clock: Stopwatch
+    source: Source,
+    found: Iterable[Record | Rejected],
+    options: Options,
+    clock: Stopwatch,
+    modified: float | None,
 ) -> Iterator[Document | Rejected]:
-    """Extract, repair and split one file's records; a Rejected for whatever cannot be a
-    document."""
-    modified = _modified(source)
+    """Extract, repair and split one file's records, of a file modified at ``modified``; a
+    Rejected for whatever cannot be a document."""
     for record in found:
         if isinstance(record, Rejected):
             yield record
@@ -197,16 +200,18 @@ def _read_documents(
             ranged = stream if piece.whole else Range(stream, piece)
             archive = Archive(ranged, options.max_file_bytes, options.max_decompressed_bytes)
             # Streamed: each record's page is extracted before the next one is read.
-            found = list(_documents_of(source, _timed(archive, clock, "read"), options, clock))
+            pages = _timed(archive, clock, "read")
+            found = list(_documents_of(source, pages, options, clock, _modified(source)))
         return found, archive.bytes_read, archive.skipped, None
     with clock("read"):
         parts = read_piece(piece, options.max_file_bytes, options.max_decompressed_bytes)
         if parts is None:
-            data = read_bytes(source, options.max_file_bytes, options.max_decompressed_bytes)
+            limits = options.max_file_bytes, options.max_decompressed_bytes
+            data, modified = read_bytes(source, *limits)
     if parts is None:
         with clock("decode"):
             whole = list(_records_of(source, data, options))
-        return list(_documents_of(source, whole, options, clock)), len(data), 0, None
+        return list(_documents_of(source, whole, options, clock, modified)), len(data), 0, None
     fields = Fields(options.text_field, options.id_field, options.fields)
     numbered: list[tuple[int, Record | Rejected]] = []
     with clock("decode"):
@@ -228,7 +233,7 @@ def _read_documents(
     if lost is not None:
         found_records.append(lost)
         lines.append(None)
-    found = list(_documents_of(source, found_records, options, clock))
+    found = list(_documents_of(source, found_records, options, clock, _modified(source)))
     size = sum(len(part.data or b"") for part in parts)
     return found, size, 0, None if piece.whole else lines
 
@@ -362,7 +367,7 @@ def clean_text(
         found = documents_in(replace(source, payload=text, size=len(text)), options)
     else:
         records = _records_of(source, text, options)
-        found = list(_documents_of(source, records, options, Stopwatch()))
+        found = list(_documents_of(source, records, options, Stopwatch(), None))  # no file
         _deduplicate_all([d for d in found if isinstance(d, Document)], options, Stopwatch())
     (document,) = found  # an article or a page is one record
     if isinstance(document, Rejected):
