@@ -27,7 +27,7 @@ from cleaner.decode import (
     records,
 )
 from cleaner.deduplicate import deduplicate
-from cleaner.document import Document, Rejected
+from cleaner.document import Document, Meta, Rejected
 from cleaner.extract import declared_charset, extract, looks_like_html
 from cleaner.fingerprint import Fingerprints, fingerprint
 from cleaner.metadata import detect_language
@@ -122,7 +122,9 @@ def _documents_of(
         paragraphs = split_paragraphs(text)
         started = clock.lap("split", repaired)
         if meta.language is None and paragraphs:
-            meta = replace(meta, language=detect_language("\n".join(paragraphs)))
+            # The constructor, at half the cost of dataclasses.replace, once per document
+            language = detect_language("\n".join(paragraphs))
+            meta = Meta(meta.url, meta.title, meta.published, language)
             clock.lap("extract", started)
         doc_id = _doc_id(source, record.key)
         if not paragraphs:
