@@ -37,6 +37,7 @@ _OTHER_FIXED = (
 _CONTROLS = re.escape("".join(map(chr, sorted(CONTROL_CHARS))))
 _TOUCHED = re.compile("[&" + _OTHER_FIXED + _CONTROLS + "\u02bc\u2018-\u201f]")
 _OTHER_FIXES = re.compile("[" + _OTHER_FIXED + "]")
+_CONTROL = re.compile("[" + _CONTROLS + "]")
 
 _TOUCHED_ASCII = re.compile("[&\x00-\x08\x0b-\x1f\x7f]")
 
@@ -299,7 +300,9 @@ def _entities_and_quotes(line: str) -> str | None:
             return None
         if _OTHER_FIXES.search(text):
             return None
-        text = remove_control_chars(uncurl_quotes(text))
+        text = uncurl_quotes(text)
+        if _CONTROL.search(text):  # the translation looks up every character
+            text = remove_control_chars(text)
         if not unicodedata.is_normalized("NFC", text):
             return None
         if text == before:
