@@ -60,7 +60,7 @@ def split_paragraphs(text: str) -> list[str]:
         if "\n\n" in text:
             blocks = _BLANK_RUN.split(text) if "\n\n\n" in text else text.split("\n\n")
             return [block.replace("\n", " ") for block in blocks]
-        return [line for line in text.split("\n") if line]
+        return text.split("\n") if text else []  # trimmed, no blank line: none is empty
     lines = text.split("\n")
     words = [line.split() for line in lines]  # a line without words is blank
     if any(line[:1].isspace() for line in lines):
