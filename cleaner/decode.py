@@ -18,7 +18,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cleaner.document import Meta, Rejected
@@ -179,6 +179,10 @@ def _decode_nul_bearing(data: bytes) -> tuple[str, str]:
     raise Rejected("binary", "contains NUL bytes and is not UTF-16/UTF-32 text")
 
 
+# Frozen, so one instance serves every record that has no metadata.
+_NO_META = Meta()
+
+
 @dataclass(frozen=True)
 class Record:
     """One document's text as found in a file; ``key`` is ``None`` for article files.
@@ -189,7 +193,7 @@ class Record:
 
     key: str | None
     text: str
-    meta: Meta = field(default_factory=Meta)
+    meta: Meta = _NO_META
     markup: bool = False
     encoding: str = ""
 
@@ -208,8 +212,11 @@ class Fields:
     meta: Sequence[tuple[str, str]] = ()
 
 
-def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record | Rejected]:
-    """Yield the documents of a decoded file, or a ``Rejected`` for each bad record.
+def records(
+    text: str, kind: str, fields: Fields = Fields(), encoding: str = ""
+) -> Iterator[Record | Rejected]:
+    """Yield the documents of a decoded file, or a ``Rejected`` for each bad record;
+    ``encoding``, the one the file was decoded from, goes with each record.
 
     ``kind`` is ``"records"`` for JSON Lines (or an array), ``"json"`` for a file that may also
     hold a single object, ``"article"`` or ``"html"`` for one document.
@@ -221,7 +228,7 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
     so that it is accounted for like an empty article.
     """
     if kind in ("article", "html"):
-        yield Record(None, text, markup=kind == "html")
+        yield Record(None, text, markup=kind == "html", encoding=encoding)
         return
     seen: set[str | None] = set()
     stripped = text.lstrip("\ufeff \t\r\n")
@@ -232,7 +239,7 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
             yield Rejected("bad_json", f"not a JSON array: {exc}")
             return
         for position, item in enumerate(items, 1):
-            yield made_unique(_record(item, position, fields), position, seen)
+            yield made_unique(_record(item, position, fields, encoding), position, seen)
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
@@ -242,10 +249,10 @@ def records(text: str, kind: str, fields: Fields = Fields()) -> Iterator[Record 
         except _JSON_ERRORS:
             pass  # JSON lines
         else:
-            yield _record(item, 1, fields)
+            yield _record(item, 1, fields, encoding)
             return
     found = False
-    for number, record in json_lines(text, fields):
+    for number, record in json_lines(text, fields, encoding=encoding):
         found = True
         yield made_unique(record, number, seen)
     if not found:
@@ -262,12 +269,17 @@ def no_records() -> Rejected:
 
 
 def json_lines(
-    text: str, fields: Fields = Fields(), first: int = 1, oversized: Sizes = None
+    text: str,
+    fields: Fields = Fields(),
+    first: int = 1,
+    oversized: Sizes = None,
+    encoding: str = "",
 ) -> Numbered:
     """The records of JSON Lines text with their line numbers, counted from ``first``; keys
     are not yet made unique (:func:`records` does it, or, for a file read in pieces, the
     process that puts the pieces together). ``oversized`` holds the rejects of lines left
-    out for their size, by line number: each comes in its line's turn.
+    out for their size, by line number: each comes in its line's turn; ``encoding`` goes
+    with each record, as in :func:`records`.
 
     >>> [(n, r.key) for n, r in json_lines('{"id": 7, "text": "a"}\\n\\n[1]', first=4)]
     [(4, '7'), (6, '6')]
@@ -289,11 +301,15 @@ def json_lines(
                 why = str(exc)
             yield number, Rejected("bad_json", f"line {number}: {why}", key=str(number))
             continue
-        yield number, _record(item, number, fields)
+        yield number, _record(item, number, fields, encoding)
 
 
 def json_elements(
-    text: str, fields: Fields = Fields(), first: int = 1, oversized: Sizes = None
+    text: str,
+    fields: Fields = Fields(),
+    first: int = 1,
+    oversized: Sizes = None,
+    encoding: str = "",
 ) -> Numbered:
     """The records of a run of a JSON array's elements (the text between two commas, or a
     bracket and a comma) with their positions, counted from ``first``; keys not yet made
@@ -308,7 +324,7 @@ def json_elements(
         yield first, Rejected("bad_json", f"not a JSON array: {exc}", key=str(first))
         return
     for position, item in enumerate(items, first):
-        yield position, _record(item, position, fields)
+        yield position, _record(item, position, fields, encoding)
     yield from (oversized or {}).items()
 
 
@@ -338,7 +354,7 @@ def made_unique(
     return replace(found, key=key)
 
 
-def _record(item: Any, position: int, fields: Fields) -> Record | Rejected:
+def _record(item: Any, position: int, fields: Fields, encoding: str) -> Record | Rejected:
     key = str(position)
     if not isinstance(item, dict):
         return Rejected("bad_record", f"record {position} is not a JSON object", key=key)
@@ -356,4 +372,4 @@ def _record(item: Any, position: int, fields: Fields) -> Record | Rejected:
         if not isinstance(value, str):
             what = "missing" if value is None else f"a {type(value).__name__}, not a string"
             return Rejected("bad_record", f"field {fields.text!r} is {what}", key=key)
-    return Record(key, value, from_record(item, fields.meta))
+    return Record(key, value, from_record(item, fields.meta), encoding=encoding)

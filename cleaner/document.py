@@ -60,6 +60,8 @@ class Document:
     @property
     def paragraphs(self) -> list[str]:
         """The kept paragraphs, in order."""
+        if not self.removed:  # most documents
+            return list(self.paragraphs_in)
         gone = {r.index for r in self.removed}
         return [p for i, p in enumerate(self.paragraphs_in) if i not in gone]
 

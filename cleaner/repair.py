@@ -19,7 +19,7 @@ from typing import Any
 import ftfy
 from ftfy.badness import BADNESS_RE, is_bad
 from ftfy.chardata import CONTROL_CHARS, LIGATURES, WIDTH_MAP
-from ftfy.fixes import uncurl_quotes, unescape_html
+from ftfy.fixes import remove_control_chars, uncurl_quotes, unescape_html
 
 CONFIG = ftfy.TextFixerConfig(explain=False)
 
@@ -27,17 +27,17 @@ CONFIG = ftfy.TextFixerConfig(explain=False)
 # tables: HTML entities start with '&'; C1 controls; the characters fix_latin_ligatures,
 # fix_character_width and remove_control_chars translate; the curly quotes uncurl_quotes
 # straightens; line breaks; lone surrogates; ESC, which starts a terminal escape.
-# _OTHER_FIXES leaves out '&' and the quotes: what fixers other than unescape_html and
-# uncurl_quotes act on.
+# _OTHER_FIXES leaves out '&', the quotes and the controls: what fixers other than
+# unescape_html, uncurl_quotes and remove_control_chars act on (ESC and U+000B stay in it,
+# which other fixers may act on too).
 _OTHER_FIXED = (
-    re.escape(
-        "\r\x0b\x0c\x1b\u2028\u2029"
-        + "".join(map(chr, sorted({*CONTROL_CHARS, *LIGATURES, *WIDTH_MAP})))
-    )
+    re.escape("\r\x0b\x0c\x1b\u2028\u2029" + "".join(map(chr, sorted({*LIGATURES, *WIDTH_MAP}))))
     + "\x80-\x9f\ud800-\udfff"
 )
-_TOUCHED = re.compile("[&" + _OTHER_FIXED + "\u02bc\u2018-\u201f]")
+_CONTROLS = re.escape("".join(map(chr, sorted(CONTROL_CHARS))))
+_TOUCHED = re.compile("[&" + _OTHER_FIXED + _CONTROLS + "\u02bc\u2018-\u201f]")
 _OTHER_FIXES = re.compile("[" + _OTHER_FIXED + "]")
+_CONTROL = re.compile("[" + _CONTROLS + "]")
 
 _TOUCHED_ASCII = re.compile("[&\x00-\x08\x0b-\x1f\x7f]")
 
@@ -277,15 +277,16 @@ def repair_line(line: str) -> str:
 
 
 def _entities_and_quotes(line: str) -> str | None:
-    """``ftfy.fix_text(line)`` for a line that needs no fixer but unescape_html and
-    uncurl_quotes (most lines ftfy changes: entities, curly quotes), else None.
+    """``ftfy.fix_text(line)`` for a line that needs no fixer but unescape_html,
+    uncurl_quotes and remove_control_chars (most lines ftfy changes: entities, curly quotes,
+    a byte-order mark inside the text), else None.
 
     ftfy's loop runs its fixers in passes until one changes nothing. Here each pass runs
-    those two fixers of ftfy's and checks that no other would act: ``fix_encoding`` leaves
-    text alone that its detector finds clean, the fixers of ``_OTHER_FIXES`` need one of its
-    characters, NFC leaves NFC text alone. When one would act, the answer is None and ftfy
-    repairs the line. ftfy takes a third of a millisecond for a line of entities; this, a
-    tenth of that.
+    those three fixers of ftfy's, in ftfy's order, and checks that no other would act:
+    ``fix_encoding`` leaves text alone that its detector finds clean, the fixers of
+    ``_OTHER_FIXES`` need one of its characters, NFC leaves NFC text alone. When one would
+    act, the answer is None and ftfy repairs the line. ftfy takes a third of a millisecond
+    for a line of entities; this, a tenth of that.
     """
     if len(line) > CONFIG.max_decode_length:
         return None
@@ -300,6 +301,8 @@ def _entities_and_quotes(line: str) -> str | None:
         if _OTHER_FIXES.search(text):
             return None
         text = uncurl_quotes(text)
+        if _CONTROL.search(text):  # the translation looks up every character
+            text = remove_control_chars(text)
         if not unicodedata.is_normalized("NFC", text):
             return None
         if text == before:
@@ -341,14 +344,24 @@ def drop_invisible(line: str) -> str:
     return _INVISIBLE.sub("", line)
 
 
-def repair(text: str) -> tuple[list[str], bool]:
-    """:func:`repair_lines`, then :func:`drop_invisible` on each line; whether anything
-    changed."""
-    lines, changed = repair_lines(text)
+def repair(text: str) -> tuple[str, bool]:
+    """:func:`repair_lines`, then :func:`drop_invisible`: the repaired lines joined by ``\n``
+    again, and whether anything changed.
+
+    A text, not its lines, since most texts need no repair: cutting them into lines for the
+    paragraph split to join again cost a tenth of both stages. Invisible characters are
+    dropped from a text that held some before repair.
+    """
+    if may_change(text):
+        fixed, changed = _repaired_lines(text)
+        repaired = "\n".join(fixed)
+    else:
+        repaired, changed = text, False
     if text.isascii() or _MAYBE_INVISIBLE.search(text) is None:
-        return lines, changed
-    dropped = [drop_invisible(line) for line in lines]
-    return dropped, changed or dropped != lines
+        return repaired, changed
+    # Line by line, as most lines hold none: the pattern's lookarounds make it slow to search.
+    dropped = "\n".join([drop_invisible(line) for line in repaired.split("\n")])
+    return dropped, changed or dropped != repaired
 
 
 def repair_lines(text: str) -> tuple[list[str], bool]:
@@ -360,9 +373,13 @@ def repair_lines(text: str) -> tuple[list[str], bool]:
     """
     if not may_change(text):  # most texts: no line needs ftfy ('\r' is among _TOUCHED_ASCII)
         return text.split("\n"), False
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    fixed = [repair_line(line) for line in lines]
-    changed = fixed != lines
+    fixed, changed = _repaired_lines(text)
     if any("\n" in line for line in fixed):
         fixed = "\n".join(fixed).split("\n")
     return fixed, changed
+
+
+def _repaired_lines(text: str) -> tuple[list[str], bool]:
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    fixed = [repair_line(line) for line in lines]
+    return fixed, fixed != lines

@@ -348,8 +348,11 @@ def read_stdin(source: Source, max_file_bytes: int) -> Source:
     return replace(source, payload=payload, size=len(payload))
 
 
-def read_bytes(source: Source, max_file_bytes: int, max_decompressed_bytes: int) -> bytes:
-    """A source's bytes, decompressed; a :class:`Rejected` when they cannot be had.
+def read_bytes(
+    source: Source, max_file_bytes: int, max_decompressed_bytes: int
+) -> tuple[bytes, float | None]:
+    """A source's bytes, decompressed, and its file's modification time (None for standard
+    input), as the descriptor read tells it; a :class:`Rejected` when they cannot be had.
 
     A file larger than ``max_file_bytes`` is refused (``too_large``) before anything is read.
     A ``.gz`` is decompressed up to ``max_decompressed_bytes`` and refused beyond
@@ -361,21 +364,21 @@ def read_bytes(source: Source, max_file_bytes: int, max_decompressed_bytes: int)
     try:
         if source.payload is not None:
             if source.gzipped:
-                return _gunzipped(io.BytesIO(source.payload), max_decompressed_bytes)
+                return _gunzipped(io.BytesIO(source.payload), max_decompressed_bytes), None
             data = source.payload
             if len(data) > max_file_bytes:
                 raise _too_large(max_file_bytes)
-            return data
-        fd, size = _open(source.path)
+            return data, None
+        fd, info = _open(source.path)
         try:
-            if size > max_file_bytes:
+            if info.st_size > max_file_bytes:
                 raise _too_large(max_file_bytes)
             if source.gzipped:
                 with open(fd, "rb", closefd=False) as stream:
-                    return _gunzipped(stream, max_decompressed_bytes)
+                    return _gunzipped(stream, max_decompressed_bytes), info.st_mtime
             # Plain files are read straight from the descriptor, sized by fstat: most are a
             # few KiB, and a buffered reader's setup cost more than the read.
-            data = _read_fd(fd, size + 1, max_file_bytes + 1)
+            data = _read_fd(fd, info.st_size + 1, max_file_bytes + 1)
         finally:
             os.close(fd)
         if len(data) > max_file_bytes:  # a file that grew
@@ -384,7 +387,7 @@ def read_bytes(source: Source, max_file_bytes: int, max_decompressed_bytes: int)
         raise Rejected("bad_gzip", str(exc) or type(exc).__name__) from None
     except OSError as exc:
         raise Rejected("unreadable", exc.strerror or str(exc)) from None
-    return data
+    return data, info.st_mtime
 
 
 @contextmanager
@@ -451,8 +454,8 @@ def _too_large(limit: int) -> Rejected:
     return Rejected("too_large", f"more than {limit:,} bytes (--max-file-bytes)")
 
 
-def _open(path: str) -> tuple[int, int]:
-    """A regular file's descriptor and size."""
+def _open(path: str) -> tuple[int, os.stat_result]:
+    """A regular file's descriptor and what fstat says of it."""
     # Non-blocking, so that opening a named pipe returns at once and fstat can refuse it.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
@@ -464,4 +467,4 @@ def _open(path: str) -> tuple[int, int]:
     except BaseException:
         os.close(fd)
         raise
-    return fd, info.st_size
+    return fd, info

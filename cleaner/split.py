@@ -44,15 +44,14 @@ def _plainly_spaced(text: str) -> bool:
 PLAINLY_SPACED: Callable[[str], bool] = compiled("plainly_spaced") or _plainly_spaced
 
 
-def split_paragraphs(lines: Sequence[str]) -> list[str]:
-    """Return the paragraphs of a text given as lines.
+def split_paragraphs(text: str) -> list[str]:
+    """Return the paragraphs of a text whose lines end at ``\n`` (as repair leaves them).
 
-    >>> split_paragraphs(["Title", "", "First line", "wrapped.", "", "Next."])
+    >>> split_paragraphs("Title\\n\\nFirst line\\nwrapped.\\n\\nNext.")
     ['Title', 'First line wrapped.', 'Next.']
-    >>> split_paragraphs(["One.", "Two."])
+    >>> split_paragraphs("One.\\nTwo.")
     ['One.', 'Two.']
     """
-    text = "\n".join(lines)
     if PLAINLY_SPACED(text):
         # Most texts: every line is trimmed and single-spaced already, and a blank line is an
         # empty one, so whole-text string operations find the same paragraphs as the words
@@ -61,7 +60,8 @@ def split_paragraphs(lines: Sequence[str]) -> list[str]:
         if "\n\n" in text:
             blocks = _BLANK_RUN.split(text) if "\n\n\n" in text else text.split("\n\n")
             return [block.replace("\n", " ") for block in blocks]
-        return [line for line in text.split("\n") if line]
+        return text.split("\n") if text else []  # trimmed, no blank line: none is empty
+    lines = text.split("\n")
     words = [line.split() for line in lines]  # a line without words is blank
     if any(line[:1].isspace() for line in lines):
         return split_by_layout(lines, words)

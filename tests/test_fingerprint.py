@@ -189,3 +189,18 @@ _TRICKY = st.sampled_from(
 @given(st.text(st.one_of(_TRICKY, st.characters())))
 def test_compiled_tidy_equals_reference(text: str) -> None:
     assert fpmod.TIDY(text) == fpmod._tidy(text)
+
+
+# Pieces of figures and of number words, and what bounds a word, next to anything at all.
+_FIGURE_PARTS = st.sampled_from(
+    ["1", "٣", ".", ",", " ", "_", "a", "one", "ten", "seventy", "сто", "два", "half", "x", "é"]
+)
+
+
+@given(st.lists(st.one_of(_FIGURE_PARTS, st.characters())).map("".join))
+def test_figures_are_found_as_the_pattern_without_its_lookahead_finds_them(key: str) -> None:
+    import re
+
+    reference = re.compile(fpmod._FIGURES)
+    assert numbers(key) == tuple(reference.findall(key))
+    assert fpmod.masked_figures(key) == reference.sub("#", key)

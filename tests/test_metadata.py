@@ -11,13 +11,15 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import cleaner
 from cleaner import chain, corpus_steps
 from cleaner.cli import app
-from cleaner.metadata import detect_language, timestamp
-from tests.conftest import FIXTURES, ROOT, read_corpus, shared
+from cleaner.metadata import _LINKS, detect_language, timestamp, without_links
+from tests.conftest import FIXTURES, ROOT, examples, read_corpus, shared
 
 CASES = json.loads((ROOT / "tests" / "cases" / "scraper_records.json").read_text())
 runner = CliRunner()
@@ -182,3 +184,16 @@ def test_a_json_file_may_hold_one_object_a_json_lines_file_never(tmp_path: Path)
     assert read_corpus(out).doc_id.tolist() == ["a.json#1"]
     rejects = pd.read_parquet(out.with_name("c.rejects.parquet"))
     assert set(rejects.source) == {"b.jsonl"} and set(rejects.reason) == {"bad_json"}
+
+
+# The characters the link pattern turns on: its marks' letters, spaces (\x1c and \x85 are
+# whitespace to \s, \u200b is not) and a letter.
+_LINKISH = st.sampled_from(
+    [":", "/", "w", ".", "a", " ", "\n", "\x1c", "\x85", "\u200b", "://", "www."]
+)
+
+
+@settings(max_examples=examples(10), deadline=None)
+@given(st.lists(st.one_of(_LINKISH, st.characters())).map("".join))
+def test_links_are_dropped_as_the_pattern_drops_them(text: str) -> None:
+    assert without_links(text) == _LINKS.sub(" ", text)

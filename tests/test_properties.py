@@ -177,10 +177,10 @@ def test_repair_changes_nothing_the_second_time(text: str) -> None:
 @PROPERTY
 @given(st.lists(st.one_of(st.text(max_size=40), NEWSY.map(lambda t: t.replace("\n", " ")))))
 def test_splitting_loses_no_word_and_leaves_clean_paragraphs(lines: list[str]) -> None:
-    lines = [line.replace("\n", " ") for line in lines]
-    paragraphs = split_paragraphs(lines)
+    text = "\n".join(line.replace("\n", " ") for line in lines)
+    paragraphs = split_paragraphs(text)
     assert all(p and p == " ".join(p.split()) for p in paragraphs)
-    assert " ".join(paragraphs).split() == " ".join(lines).split()
+    assert " ".join(paragraphs).split() == text.split()
 
 
 WORDS = ["the", "council", "met", "on", "Monday", "and", "agreed", "a", "budget", "of", "12"]

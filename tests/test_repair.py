@@ -89,10 +89,30 @@ def test_invisible_characters_that_carry_something_stay(line: str) -> None:
 
 def test_the_repair_stage_is_ftfy_then_dropping_invisible_characters() -> None:
     text = "Kerryâ€™s visit &amp; tal\u00adks\nSecond line."
-    assert repair(text) == (["Kerry's visit & talks", "Second line."], True)
+    assert repair(text) == ("Kerry's visit & talks\nSecond line.", True)
     assert repair_lines(text)[0][0] == "Kerry's visit & tal\u00adks"  # ftfy keeps it
-    assert repair("Visi\u200bble\nline") == (["Visible", "line"], True)
-    assert repair("Plain text.") == (["Plain text."], False)
+    assert repair("Visi\u200bble\nline") == ("Visible\nline", True)
+    assert repair("Plain text.") == ("Plain text.", False)
+
+
+# What repair acts on, line breaks, and invisible characters among letters of either side,
+# as found and as repair makes them (an entity, mojibake).
+_REPAIRED = st.sampled_from(
+    [
+        *("\n", "\r", "\r\n", "&amp;", "’", "Ã©", "â€™", "a", "ย", " "),
+        *("\u00ad", "\u200b", "\u200d", "&shy;", "&#8203;", "â€‹"),
+    ]
+)
+
+
+@settings(max_examples=examples(10), deadline=None)
+@given(st.lists(st.one_of(_REPAIRED, st.characters())).map("".join))
+def test_repairing_a_whole_text_equals_repairing_its_lines(text: str) -> None:
+    lines, changed = repair_lines(text)
+    if not (text.isascii() or re.search("[\u00ad\u200b-\u200d\u2060\ufeff]", text) is None):
+        dropped = [drop_invisible(line) for line in lines]
+        lines, changed = dropped, changed or dropped != lines
+    assert repair(text) == ("\n".join(lines), changed)
 
 
 def _real_lines() -> list[str]:
@@ -269,7 +289,8 @@ ENTITY_PIECES = st.sampled_from(
     ["&amp;", "&lt;", "&#1086;", "&#x2019;", "&quot;", "&eacute;", "&EACUTE;", "&amp;lt;", "&",
      "&#10;", "&#133;", "&#150;", "&#x80;", ";", "#", "<", "\u2018", "\u2019", "\u201c", "\u201d",
      "\u02bc", "\u00e2\u20ac\u2122", "\u0420\u045f", "\u00c3", " ", "a", "\u043e", "\u00ab",
-     "\u00bb", "\u2014", "\u00a0", "\r", "\x85", "e\u0301", "\ufb01"]
+     "\u00bb", "\u2014", "\u00a0", "\r", "\x85", "e\u0301", "\ufb01", "\ufeff", "\x01",
+     "\x0b", "\x1b[0m", "\x7f", "\u206a", "\ufffc", "\u200d"]
 )  # fmt: skip
 
 

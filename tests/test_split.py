@@ -13,15 +13,19 @@ from tests.conftest import FIXTURES, examples
 
 def test_blank_line_blocks_with_hard_wrapped_lines() -> None:
     lines = ["Headline", "", "First paragraph", "wrapped here.", "", "", "Second."]
-    assert split_paragraphs(lines) == ["Headline", "First paragraph wrapped here.", "Second."]
+    assert split_paragraphs("\n".join(lines)) == [
+        "Headline",
+        "First paragraph wrapped here.",
+        "Second.",
+    ]
 
 
 def test_one_paragraph_per_line_without_blank_lines() -> None:
-    assert split_paragraphs(["One.", "Two.", "Three."]) == ["One.", "Two.", "Three."]
+    assert split_paragraphs("One.\nTwo.\nThree.") == ["One.", "Two.", "Three."]
 
 
 def test_one_blank_line_switches_to_blocks() -> None:
-    assert split_paragraphs(["One.", "Two.", "  ", "Three."]) == ["One. Two.", "Three."]
+    assert split_paragraphs("One.\nTwo.\n  \nThree.") == ["One. Two.", "Three."]
 
 
 def test_newswire_indentation_starts_paragraphs() -> None:
@@ -32,7 +36,7 @@ def test_newswire_indentation_starts_paragraphs() -> None:
         "this year.",
         "    Arrivals were 155,221 bags.",
     ]
-    assert split_paragraphs(lines) == [
+    assert split_paragraphs("\n".join(lines)) == [
         "Showers continued throughout the week in the Bahia cocoa zone.",
         "The dry period means the temporao will be late this year.",
         "Arrivals were 155,221 bags.",
@@ -40,20 +44,21 @@ def test_newswire_indentation_starts_paragraphs() -> None:
 
 
 def test_leading_and_trailing_blank_lines_do_not_change_the_layout() -> None:
-    assert split_paragraphs(["", "One.", "Two.", "", ""]) == ["One.", "Two."]
+    assert split_paragraphs("\nOne.\nTwo.\n\n") == ["One.", "Two."]
 
 
 def test_whitespace_is_trimmed_and_collapsed_including_nbsp() -> None:
-    assert split_paragraphs(["  a \u00a0 b\tc  "]) == ["a b c"]
+    assert split_paragraphs("  a \u00a0 b\tc  ") == ["a b c"]
 
 
 def test_empty_and_blank_texts_have_no_paragraphs() -> None:
-    assert split_paragraphs([]) == []
-    assert split_paragraphs(["", " \t"]) == []
+    assert split_paragraphs("") == []
+    assert split_paragraphs("\n \t") == []
 
 
 def _both(lines: list[str]) -> None:
-    assert split_paragraphs(lines) == split_by_layout(lines, [line.split() for line in lines])
+    text = "\n".join(lines)
+    assert split_paragraphs(text) == split_by_layout(lines, [line.split() for line in lines])
 
 
 def test_fast_layouts_equal_the_line_by_line_split_on_real_news() -> None:
