@@ -28,9 +28,12 @@ def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[Block]:
     if _MATCHING_BLOCKS is None:
         matcher = SequenceMatcher(None, a, b, autojunk=False)
         return [(m.a, m.b, m.size) for m in matcher.get_matching_blocks()]
-    numbers: dict[str, int] = {}
-    ids = (array("i", [numbers.setdefault(w, len(numbers)) for w in words]) for words in (a, b))
-    found: list[Block] = _MATCHING_BLOCKS(next(ids).tobytes(), next(ids).tobytes(), len(numbers))
+    numbers: dict[str, int] = {}  # each word's id, in order of first sight
+    a_ids, b_ids = (
+        array("i", [numbers.setdefault(w, len(numbers)) for w in words]).tobytes()
+        for words in (a, b)
+    )
+    found: list[Block] = _MATCHING_BLOCKS(a_ids, b_ids, len(numbers))
     return found
 
 

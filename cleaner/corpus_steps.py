@@ -356,16 +356,15 @@ class Apply(Shard):
 
     def run(self) -> Applied:
         (file,) = self.rows
+        outcome = Outcome(documents_out=file.documents)
+        # A file of no rows (a batch of rejects) has nothing to apply, and the same first
+        # document as the next file, whose applied rows take the name below.
+        if not file.documents:
+            return Applied(None, [], outcome)
         end = self.first + file.documents
         duplicates = _in_range(read_ipc(self.folder / "duplicates.arrow"), self.first, end)
         removals = _in_range(read_ipc(self.folder / "boilerplate.arrow"), self.first, end)
-        outcome = Outcome()
-        # A file of no rows (a batch of rejects) has the same first document as the next
-        # file, whose applied rows take the name below.
-        if not file.documents or not (duplicates.num_rows or removals.num_rows or file.staged):
-            outcome.documents_out = file.documents
-            return Applied(None, [], outcome)
-        rows = file.read()
+        read = rows = file.read()
         rejects: list[dict[str, Any]] = []
         if duplicates.num_rows or removals.num_rows:
             rows, rejects = _apply(rows, self.first, duplicates, removals, outcome)
@@ -373,6 +372,8 @@ class Apply(Shard):
             started = time.perf_counter()
             rows = _with_languages(rows)
             outcome.language_seconds += time.perf_counter() - started
+        if rows is read:  # nothing decided, no language to detect: the file stands as it is
+            return Applied(None, [], outcome)
         outcome.documents_out = rows.num_rows
         path = self.folder / f"applied-{self.first:012d}.arrow"
         write_ipc(path, rows)
