@@ -229,15 +229,17 @@ def verify(
     a, b = fp.shingle_set(first), fp.shingle_set(second)
     similarity, containment = overlap(a, b)
     x, y = words(fp.keys[first]), words(fp.keys[second])
+    # A misspelt word of the copy counts as the original's word it stands for (one edit
+    # apart), in the overlap when the copy's own falls short and in the agreement of figures
+    # either way: "milIion" misread by OCR states the original's "million", not other words.
+    respelt = respelled(x, y)
     if not _enough(similarity, containment, len(a), len(b), options):
-        # A misspelt copy: its words that one edit makes the original's count as theirs.
-        respelt = respelled(x, y)
         if respelt == y:
             return None
-        y = respelt
-        if not _enough(*_string_overlap(x, y, options.shingle_size), len(a), len(b), options):
+        if not _enough(*_string_overlap(x, respelt, options.shingle_size), len(a), len(b), options):
             return None
-        similarity, containment = _string_overlap(x, y, options.shingle_size)
+        similarity, containment = _string_overlap(x, respelt, options.shingle_size)
+    y = respelt
     statements = x, y
     if _LINK.search(texts[0]) or _LINK.search(texts[1]):
         # A link is an address, not a statement: items of a digest that link the same page
