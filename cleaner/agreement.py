@@ -17,24 +17,41 @@ report that differs only in its figures or its names ("up 5 pct to 10 dlrs", "up
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from cleaner.alignment import matching_blocks, opcodes
 from cleaner.fingerprint import numbers
 
-# Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w".
-_OCR_PAIRS = {("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("li", "h")}
+# Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w";
+# and "ß" read as "B", which the casefolded key spells "ss" and "b".
+_OCR_PAIRS = {("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("li", "h"), ("ss", "b")}
 MIN_MISSPELT = 5  # letters a word needs before one edit is a misspelling, not another word
 _NAME = re.compile(r"\b[^\W\d_a-zа-яё][^\W_]*(?:[-'’][^\W_]+)*")
+# An apostrophe before a lowercase letter: what follows is a possessive or a contraction
+# ("Smith's", "I'm") or, after an elided article or pronoun, a common word ("C'est",
+# "Dell'anno"), not part of a name; before a capital it is inside one ("O'Brien", "L'État").
+_APOSTROPHE = re.compile("['’]")
 
 
 def names(paragraph: str) -> tuple[str, ...]:
-    """The capitalised words of a paragraph, in order: names, mostly.
+    """The capitalised words of a paragraph, in order: names, mostly; a word is cut where an
+    apostrophe leads on to a lowercase letter.
 
     >>> names("Wheat stocks in Chicago rose, CFTC said; rating B-minus.")
     ('Wheat', 'Chicago', 'CFTC', 'B-minus')
+    >>> names("C'est Smith's turn, said L'État and O'Brien.")
+    ('C', 'Smith', "L'État", "O'Brien")
     """
-    return tuple(w for w in _NAME.findall(paragraph) if w[0].isupper())
+    found = (_before_lowercase_tail(w) for w in _NAME.findall(paragraph))
+    return tuple(w for w in found if w[0].isupper())
+
+
+def _before_lowercase_tail(word: str) -> str:
+    for apostrophe in _APOSTROPHE.finditer(word):
+        if word[apostrophe.end() : apostrophe.end() + 1].islower():
+            return word[: apostrophe.start()]
+    return word
 
 
 def one_edit(a: str, b: str) -> bool:
@@ -60,7 +77,16 @@ def one_edit(a: str, b: str) -> bool:
         return True  # one letter changed, added or dropped
     if len(x) == len(y) == 2 and x == y[::-1]:
         return True  # two adjacent letters swapped
+    # OCR reads a letter's shape and loses its diacritics: "ü" is read as "ii" as "u" is.
+    x, y = _undotted(x), _undotted(y)
     return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
+
+
+def _undotted(letters: str) -> str:
+    """``letters`` without their combining marks (diacritics): "ü" as "u"."""
+    if letters.isascii():
+        return letters
+    return "".join(c for c in unicodedata.normalize("NFD", letters) if not unicodedata.combining(c))
 
 
 def same_name(a: str, b: str) -> bool:
