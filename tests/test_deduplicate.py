@@ -283,3 +283,19 @@ def test_figure_replaced_without_figures_skips_only_the_alignment(
         for op, i1, i2, j1, j2 in matcher.get_opcodes()
     )
     assert figure_replaced(original, copy) == aligned
+
+
+def test_an_ocr_misread_number_word_on_a_real_page_is_a_repeat() -> None:
+    """trafilatura's benchmark page of forest lands: its paragraph stating "11.6 million" given
+    again later with OCR's "milIion" goes, as the original's figure misspelt, not replaced."""
+    page = shared("trafilatura_eval_html", "cache", "theplanetarypress.com.forestlands.html")
+    paragraphs = clean_text(page.read_bytes(), kind="html").paragraphs
+    (original,) = [p for p in paragraphs if "11.6 million" in p]
+    copy = original.replace("million", "milIion")
+    doc = clean_text("\n\n".join([*paragraphs, copy]))
+    removal = doc.removed[-1]
+    assert (removal.index, removal.reason, removal.repeats) == (
+        len(paragraphs),
+        "near_duplicate",
+        original,
+    )
