@@ -20,6 +20,13 @@ cleaned with ``scope="document"``: corpus-wide de-duplication would drop them as
 documents. Corpus-wide de-duplication is scored on its own, on the duplicates the real corpora
 hold, by ``bench/evaluate_documents.py``; ``make eval`` prints both (``--part`` picks one).
 
+A second set, the web set (``--hosts web``; ``make eval`` prints both), draws the same defects,
+look-alikes and structure from hosts in other languages and styles, each corpus on its own so
+that its figures show apart: German, English, Spanish, French and Polish pages of
+trafilatura's benchmark as the cleaner extracts them (kept when their main text holds every
+snippet the benchmark asks of it), and the gold paragraphs of fundus' 16 English-language
+publishers.
+
 Run from the repository root: ``python -m bench.evaluate`` (``--help`` for the options).
 """
 
@@ -30,6 +37,8 @@ import calendar
 import difflib
 import itertools
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -546,10 +555,15 @@ STRUCTURES: dict[str, Callable[[Sequence[str], Random], list[str]]] = {
 }
 
 
-def structure_cases(pools: dict[str, list[Article]], count: int, seed: int) -> list[Case]:
+def structure_cases(
+    pools: dict[str, list[Article]],
+    count: int,
+    seed: int,
+    corpora: Sequence[str] = ("bbc", "reuters", "telegram"),
+) -> list[Case]:
     """``count`` articles per kind with a block of structure inserted between paragraphs."""
     cases: list[Case] = []
-    hosts = [a for corpus in ("bbc", "reuters", "telegram") for a in pools[corpus]]
+    hosts = [a for corpus in corpora for a in pools[corpus]]
     for label, make in STRUCTURES.items():
         rng = Random(f"{seed}/{label}")
         chosen = (h for h in rng.sample(hosts, len(hosts)) if not self_repeating(h.paragraphs))
@@ -570,6 +584,99 @@ def generate(articles: dict[str, list[Article]], count: int, seed: int) -> list[
         cases.extend(negative_cases(lookalike, articles, count, seed))
     cases.extend(structure_cases(pools, count, seed))
     return cases
+
+
+# --- The web set: other languages and styles -------------------------------------------------
+
+WEB_CASES = 30  # per subtype and host corpus: ~3,000 cases
+WEB_PAGES_PER_LANGUAGE = 60  # pages of trafilatura's benchmark extracted per language
+
+
+def load_web_articles(workers: int) -> dict[str, list[Article]]:
+    """Hosts in other languages and styles, by corpus: ``fundus`` (the gold paragraphs of 16
+    English-language publishers) and ``web-<language>`` (German, English, Spanish, French and
+    Polish pages of trafilatura's benchmark, as the cleaner extracts and splits them, kept when
+    their main text holds every snippet the benchmark says it must)."""
+    articles = {
+        "fundus": [
+            Article("fundus", name, tuple(paragraphs), 0)
+            for name, paragraphs in shared_data.fundus_documents()
+        ]
+    }
+    pages = shared_data.web_pages(WEB_PAGES_PER_LANGUAGE)
+    base = shared_data.data_dir() / shared_data.TRAFILATURA
+    with tempfile.TemporaryDirectory(prefix="cleaner-eval-web-") as tmp:
+        folder = Path(tmp) / "pages"
+        folder.mkdir()
+        archived = [f"eval/{page.file}" for page in pages if page.path.startswith("eval/")]
+        if archived:
+            command = ["tar", "xJf", str(base / "eval_html.tar.xz"), "-C", tmp, *archived]
+            subprocess.run(command, check=True)
+        for page in pages:
+            source = base / page.path if page.path.startswith("cache/") else Path(tmp) / page.path
+            shutil.copyfile(source, folder / page.file)
+        outcome = run_cleaner(folder, cleaner.DedupOptions(scope="document"), workers)
+    for page in pages:
+        document = outcome.documents.get(page.file)
+        if document is None:
+            continue
+        paragraphs = tuple(document.paragraphs_in)
+        text = f" {' '.join(w for p in paragraphs for w in _WORD.findall(p.casefold()))} "
+        snippets = (" ".join(_WORD.findall(s.casefold())) for s in page.main_text)
+        if all(f" {snippet} " in text for snippet in snippets if snippet):
+            corpus = f"web-{page.language}"
+            articles.setdefault(corpus, []).append(Article(corpus, page.file, paragraphs, 0))
+    return articles
+
+
+def has_word_repeat(paragraphs: Sequence[str]) -> bool:
+    """Two paragraphs of the same words, punctuation aside: a web page's heading given again
+    in its table of contents ("Seite 1 \\ A wie Anno" and "Seite 1 A wie Anno") is a real
+    repeat, so such a page hosts no case."""
+    found = [tuple(key_words(p)) for p in paragraphs]
+    return len(set(found)) < len(found)
+
+
+def generate_web(articles: dict[str, list[Article]], count: int, seed: int) -> list[Case]:
+    """The web set's cases: ``count`` per subtype from each host corpus, look-alikes and
+    structure included, from hosts that say nothing twice."""
+    pools = {
+        corpus: [a for a in clean_pool(items) if not has_word_repeat(a.paragraphs)]
+        for corpus, items in articles.items()
+    }
+    cases: list[Case] = []
+    for corpus, pool in sorted(pools.items()):
+        cases.extend(
+            c for defect in DEFECTS for c in copy_cases(defect, {corpus: pool}, count, seed)
+        )
+        for lookalike in LOOKALIKES:
+            own = Lookalike(lookalike.label, (corpus,), lookalike.keys, lookalike.one_word)
+            cases.extend(negative_cases(own, {corpus: pool}, count, seed))
+        cases.extend(structure_cases(pools, max(1, count // 3), seed, (corpus,)))
+    return cases
+
+
+def corpus_table(scores: Scores) -> Table:
+    """Each subtype's recall per host corpus (copies found of copies made), with the false
+    positives when there are any; for negatives, the removals among the cases."""
+    table = Table(title="By host corpus: found/copies (+ false positives)", title_justify="left")
+    found_corpora = sorted({corpus for corpus, _ in scores.by_corpus})
+    table.add_column("subtype")
+    for corpus in found_corpora:
+        table.add_column(corpus, justify="right")
+    for label in sorted({label for _, label in scores.by_corpus}, key=_label_order):
+        cells = []
+        for corpus in found_corpora:
+            tally = scores.by_corpus.get((corpus, label))
+            if tally is None:
+                cells.append("-")
+            elif label.startswith("negative/"):
+                cells.append(f"{tally.removed} of {tally.cases}")
+            else:
+                extra = f" +{tally.false_positives}" if tally.false_positives else ""
+                cells.append(f"{tally.true_positives}/{tally.copies}{extra}")
+        table.add_row(label, *cells)
+    return table
 
 
 # --- Running the cleaner ----------------------------------------------------------------------
@@ -639,6 +746,7 @@ class Scores:
     misses: list[Example]
     mismatched: list[str]  # cases the cleaner split into a different number of paragraphs
     unread: list[str]  # cases missing from the corpus (rejected)
+    by_corpus: dict[tuple[str, str], Tally] = field(default_factory=dict)  # (corpus, label)
 
 
 def similarity(a: str, b: str, k: int) -> tuple[float, str]:
@@ -676,7 +784,8 @@ def score(cases: dict[str, Case], outcome: Outcome, shingle_size: int) -> Scores
             continue
         removed = {r.index: r for r in document.removed}
         hits = len(removed.keys() & case.copies.keys())
-        for tally in (categories[case.category], subtypes[case.label]):
+        in_corpus = scores.by_corpus.setdefault((case.corpus, case.label), Tally())
+        for tally in (categories[case.category], subtypes[case.label], in_corpus):
             tally.cases += 1
             tally.copies += len(case.copies)
             tally.removed += len(removed)
@@ -877,6 +986,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         f"{SWEEP_SHINGLES[0]}..{SWEEP_SHINGLES[-1]} on the same cases",
     )
     parser.add_argument(
+        "--hosts",
+        choices=("all", "news", "web"),
+        default="all",
+        help="paragraph cases from BBC, Reuters and Telegram (news), from web pages in five "
+        "languages and 16 publishers' gold text (web), or both (default)",
+    )
+    parser.add_argument(
+        "--web-cases",
+        type=int,
+        default=WEB_CASES,
+        help=f"web set: cases per subtype and host corpus (default {WEB_CASES})",
+    )
+    parser.add_argument(
         "--part",
         choices=("all", "paragraphs", "documents"),
         default="all",
@@ -897,27 +1019,60 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def paragraphs(console: Console, args: argparse.Namespace) -> Any:
-    """The paragraph-level cases: generate, clean, score and print; the JSON-able result."""
-    started = time.perf_counter()
-    cases = generate(load_articles(), args.cases, args.seed)
-    console.print(
-        f"{len(cases)} cases from seed {args.seed} in {time.perf_counter() - started:.1f} s"
-    )
-    with tempfile.TemporaryDirectory(prefix="cleaner-eval-") as tmp:
-        folder = Path(tmp)
-        by_id = write_cases(cases, folder)
-        if args.sweep:
-            return sweep(console, folder, by_id, args.workers, args.containment)
-        dedup = cleaner.DedupOptions(
-            threshold=args.threshold,
-            shingle_size=args.shingle_size,
-            containment=args.containment,
-            scope="document",
+    """The paragraph-level cases: generate, clean, score and print; the JSON-able result (the
+    web set's under ``"web"``)."""
+    result: dict[str, Any] = {}
+    if args.hosts in ("all", "news"):
+        started = time.perf_counter()
+        cases = generate(load_articles(), args.cases, args.seed)
+        console.print(
+            f"{len(cases)} cases from seed {args.seed} in {time.perf_counter() - started:.1f} s"
         )
-        outcome = run_cleaner(folder, dedup, args.workers)
-        scores = score(by_id, outcome, dedup.shingle_size)
-        report(console, scores, outcome, dedup, args.show)
-        return scores_json(scores, outcome, dedup)
+        if args.sweep:
+            return _sweep_cases(console, cases, args)
+        result = _clean_and_score(console, cases, args)
+    if args.hosts in ("all", "web") and not args.sweep:
+        if not shared_data.web_available():
+            console.print("web set skipped: fundus_eval_news_html or trafilatura_eval_html absent")
+            return result
+        started = time.perf_counter()
+        cases = generate_web(load_web_articles(args.workers), args.web_cases, args.seed)
+        console.print(
+            f"\nWeb set: {len(cases)} cases from seed {args.seed} (hosts in German, English, "
+            f"Spanish, French, Polish, and fundus' publishers) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        result["web"] = _clean_and_score(console, cases, args, by_corpus=True)
+    return result
+
+
+def _options(args: argparse.Namespace) -> cleaner.DedupOptions:
+    return cleaner.DedupOptions(
+        threshold=args.threshold,
+        shingle_size=args.shingle_size,
+        containment=args.containment,
+        scope="document",
+    )
+
+
+def _sweep_cases(console: Console, cases: Sequence[Case], args: argparse.Namespace) -> Any:
+    with tempfile.TemporaryDirectory(prefix="cleaner-eval-") as tmp:
+        by_id = write_cases(cases, Path(tmp))
+        return sweep(console, Path(tmp), by_id, args.workers, args.containment)
+
+
+def _clean_and_score(
+    console: Console, cases: Sequence[Case], args: argparse.Namespace, by_corpus: bool = False
+) -> dict[str, Any]:
+    dedup = _options(args)
+    with tempfile.TemporaryDirectory(prefix="cleaner-eval-") as tmp:
+        by_id = write_cases(cases, Path(tmp))
+        outcome = run_cleaner(Path(tmp), dedup, args.workers)
+    scores = score(by_id, outcome, dedup.shingle_size)
+    report(console, scores, outcome, dedup, args.show)
+    if by_corpus:
+        console.print(corpus_table(scores))
+    return scores_json(scores, outcome, dedup)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ and read back by ``cleaner`` as exactly the same paragraphs.
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import os
@@ -212,3 +213,54 @@ DOCUMENTS: dict[str, Callable[[], Iterator[tuple[str, list[str]]]]] = {
     "reuters": reuters_documents,
     "telegram": telegram_documents,
 }
+
+
+# --- Web pages in other languages and styles: the hosts of make eval's "web" set --------------
+
+FUNDUS = "fundus_eval_news_html"
+TRAFILATURA = "trafilatura_eval_html"
+WEB_LANGUAGES = ("de", "en", "es", "fr", "pl")
+
+
+def web_available() -> bool:
+    root = data_dir()
+    return (root / FUNDUS / "ground_truth.json").is_file() and (
+        root / TRAFILATURA / "evaldata.json"
+    ).is_file()
+
+
+def fundus_documents() -> Iterator[tuple[str, list[str]]]:
+    """``(<publisher>_<n>.html.gz, gold paragraphs)``: 16 English-language publishers' article
+    text, extracted by hand paragraph by paragraph, in file-name order."""
+    truth = json.loads((data_dir() / FUNDUS / "ground_truth.json").read_text(encoding="utf-8"))
+    for name, entry in sorted(truth.items()):
+        paragraphs = [_join_lines(p) for p in entry["body"] if p.strip()]
+        if paragraphs:
+            yield name, paragraphs
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """One page of trafilatura's benchmark: where it is, its language, its gold snippets."""
+
+    file: str  # the name evaldata.json gives it
+    path: str  # inside the benchmark: cache/<file> or eval/<file> (in eval_html.tar.xz)
+    language: str  # the first two letters of its <html lang>
+    main_text: tuple[str, ...]  # snippets the main text holds ("with")
+
+
+def web_pages(per_language: int) -> list[WebPage]:
+    """Up to ``per_language`` pages of each of :data:`WEB_LANGUAGES`, by their ``<html lang>``
+    (manifest.csv), the first in file-name order."""
+    base = data_dir() / TRAFILATURA
+    with (base / "manifest.csv").open(encoding="utf-8") as handle:
+        manifest = {row["path"].split("/", 1)[1]: row for row in csv.DictReader(handle)}
+    evaldata = json.loads((base / "evaldata.json").read_text(encoding="utf-8"))
+    chosen: dict[str, list[WebPage]] = {language: [] for language in WEB_LANGUAGES}
+    for entry in sorted(evaldata.values(), key=lambda e: e["file"]):
+        row = manifest.get(entry["file"])
+        language = (row["html_lang"] or "")[:2].lower() if row else ""
+        if row and language in chosen and len(chosen[language]) < per_language:
+            page = WebPage(entry["file"], row["path"], language, tuple(entry["with"]))
+            chosen[language].append(page)
+    return [page for pages in chosen.values() for page in pages]

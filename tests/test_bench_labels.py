@@ -239,3 +239,15 @@ def test_a_case_read_back_otherwise_or_not_at_all_is_not_scored() -> None:
     )
     assert (scores.mismatched, scores.unread) == (["s"], ["l"])
     assert scores.categories == {}
+
+
+def test_a_web_host_that_gives_a_heading_again_with_other_punctuation_hosts_no_case() -> None:
+    from bench.evaluate import has_word_repeat
+
+    toc = [
+        "Seite 1 \\ A wie Anno 1800",
+        "Ein Absatz über etwas anderes.",
+        "Seite 1 A wie Anno 1800",
+    ]
+    assert has_word_repeat(toc)
+    assert not has_word_repeat(["Seite 1 A wie Anno 1800", "Seite 2 B wie Bauen"])
