@@ -42,8 +42,9 @@ from cleaner.compiled import compiled
 
 # Recorded with every corpus: signatures are comparable only under the same scheme.
 SCHEME = "datasketch-affine32/poly64-fnv1a-words"
-# 2: emoji, symbols and non-ASCII punctuation are not words; 3: format characters dropped
-NORMALIZATION_VERSION = 3
+# 2: emoji, symbols and non-ASCII punctuation are not words; 3: format characters dropped;
+# 4: the acute accent and the double prime folded as quotes, as NFKC would take them apart
+NORMALIZATION_VERSION = 4
 
 _QUOTES_AND_DASHES = {
     **dict.fromkeys("‘’‚‛′`´", "'"),
@@ -113,6 +114,16 @@ def _compiled_tidy() -> Callable[[str], str] | None:
 
 TIDY = _compiled_tidy() or _tidy
 
+# Quotes that NFKC takes apart are folded before it: the acute accent typed for an
+# apostrophe ("C´est", "don´t") would become a space and a combining accent, which starts a
+# word of its own, and the double prime two primes.
+_DECOMPOSED_QUOTES = {
+    c: folded
+    for c, folded in _QUOTES_AND_DASHES.items()
+    if _tidy(unicodedata.normalize("NFKC", c)) != folded
+}
+_UNDECOMPOSED = str.maketrans(_DECOMPOSED_QUOTES)
+
 
 # Unicode's format characters (category Cf: soft hyphen, zero-width space, the joiners, word
 # joiner, BOM, bidi marks...) are invisible: inside a word they neither end it nor make it
@@ -176,10 +187,14 @@ def normalize(paragraph: str) -> str:
     срочно : курс
     >>> normalize("Ver\u00adsiche\u200brung") == normalize("Versicherung")
     True
+    >>> print(normalize("C´est"))
+    c'est
     """
     # Format characters are not printable: the C test spares most paragraphs the regex.
     if not paragraph.isprintable():
         paragraph = _FORMAT.sub("", paragraph)
+    if not paragraph.isascii() and any(c in paragraph for c in _DECOMPOSED_QUOTES):
+        paragraph = paragraph.translate(_UNDECOMPOSED)
     # casefold after tidying, which it cannot undo: it neither makes nor takes away
     # whitespace, quotes, dashes or separators.
     return TIDY(unicodedata.normalize("NFKC", paragraph)).casefold()

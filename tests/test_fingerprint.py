@@ -29,6 +29,14 @@ def test_key_folds_case_quotes_dashes_spaces_and_width() -> None:
     assert normalize("“Kerry’s” visit\u00a0— ＴＯＤＡＹ ") == normalize('"kerry\'s"  visit - today')
 
 
+@pytest.mark.parametrize("char", list(fpmod._QUOTES_AND_DASHES))
+def test_each_quote_and_dash_folds_however_nfkc_reads_it(char: str) -> None:
+    folded = fpmod._QUOTES_AND_DASHES[char]
+    assert normalize(f"qu{char}il dit {char}oui{char}") == normalize(
+        f"qu{folded}il dit {folded}oui{folded}"
+    )
+
+
 def test_format_table_is_unicodes_category_cf() -> None:
     import sys
     import unicodedata
