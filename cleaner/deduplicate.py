@@ -3,7 +3,8 @@
 Two kinds of repeat are removed, and each removal records what it repeats and how similar:
 
 - ``exact_duplicate``: the same comparison key (see :func:`cleaner.fingerprint.normalize`),
-  i.e. the same text up to case, Unicode form, quote and dash variants and whitespace.
+  i.e. the same text up to case, Unicode form, quote and dash variants and whitespace (in a
+  paragraph too short for near repeats, spaces beside punctuation too: :func:`exact_keys`).
 - ``near_duplicate``: MinHash LSH proposes candidate pairs (:mod:`cleaner.banding`), and a
   candidate is removed only when the *exact* Jaccard similarity of the two shingle sets
   reaches the threshold **and** the paragraphs agree on their figures (the numbers of one
@@ -100,13 +101,14 @@ def deduplicate(
     for a, b in zip(eligible[first].tolist(), eligible[second].tolist(), strict=True):
         candidates.setdefault(b, []).append(a)
     with_candidates = set(doc_of[eligible[second]].tolist())
+    exact = exact_keys(fp.keys, eligible)
 
     # One pass in reading order, comparing each paragraph with the *kept* ones only.
     removals: list[list[Removal]] = [[] for _ in documents]
     removed: set[int] = set()
     for d, paragraphs in enumerate(documents):
         start = int(starts[d])
-        keys = fp.keys[start : start + len(paragraphs)]
+        keys = exact[start : start + len(paragraphs)]
         if d not in with_candidates and len(set(keys)) == len(keys):
             continue  # nothing to remove: most documents
         kept_by_key: dict[str, int] = {}
@@ -133,6 +135,31 @@ def deduplicate(
                 removals[d].append(Removal(i, paragraph, NEAR, paragraphs[j], j, best[0], best[1]))
                 removed.add(start + i)
     return removals
+
+
+# A space beside punctuation: French typography puts one (often non-breaking) before "?",
+# "!", ":" and ";" and inside guillemets, other renderings of the same line none. Beside a
+# digit a space may part two figures ("1, 2" from "1,2"), so it stays.
+_SPACE_BY_PUNCTUATION = re.compile(r"(?<=[^\d\s]) (?=[^\w\s])|(?<=[^\w\s]) (?=[^\d\s])")
+
+
+def exact_keys(keys: Sequence[str], eligible: np.ndarray) -> list[str]:
+    """The keys that make exact repeats: each paragraph's comparison key, but for one too
+    short to be compared as a near repeat (not ``eligible``) without its spaces beside
+    punctuation, digits aside (:data:`_SPACE_BY_PUNCTUATION`). The words and the punctuation
+    stay in order, so "« Pourquoi pas ? »" and «Pourquoi pas?» are one line; a longer
+    paragraph so rendered has the same shingles, and goes as a near repeat of similarity 1.
+
+    >>> exact_keys(['" pourquoi pas ? "', '"pourquoi pas?"', "le 1 , 2"], np.array([], int))
+    ['"pourquoi pas?"', '"pourquoi pas?"', 'le 1 , 2']
+    """
+    short = np.ones(len(keys), dtype=bool)
+    short[eligible] = False
+    found = list(keys)
+    for i in np.flatnonzero(short).tolist():
+        if " " in found[i]:
+            found[i] = _SPACE_BY_PUNCTUATION.sub("", found[i])
+    return found
 
 
 LIST_LINE_WORDS = 10  # a list item, a table row, a line of code or a fixture is shorter
