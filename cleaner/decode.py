@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pycld2
+
 from cleaner.document import Meta, Rejected
 from cleaner.metadata import TEXT_FIELDS, from_record
 
@@ -126,6 +128,11 @@ class _Candidate:
     def typography(self) -> int:
         return _typography(self.text[:_READ_CHARS])
 
+    @property
+    def fit(self) -> tuple[str, float]:
+        """:func:`_language_fit` of the text."""
+        return _language_fit(self.text[:_READ_CHARS])
+
 
 def _candidate(data: bytes, match: Any) -> _Candidate:
     """A tied match, named after the commonest code page that gives the same text:
@@ -153,20 +160,27 @@ def _likeliest(tied: list[_Candidate]) -> tuple[str, str]:
        sees letters there, not the symbols it should. A real text in such a code page
        puts its own letters where the common one has symbols, is messier in the common
        one and so seldom ties with it (two DOS samples of the charset dataset do).
-    2. Typography (:func:`_typography`), then charset-normalizer's coherence (a tie within
+    2. Typography (:func:`_typography`), then how well the text fits its language to CLD2
+       (:func:`_best_fitting`), then charset-normalizer's coherence (a tie within
        :data:`_SAME_COHERENCE`, its own margin). The prior cannot come first among the
        code pages browsers decode: cp1251 ties with two thirds of the Telegram posts
        saved in Mac Cyrillic, its reading of their capitals as symbols or Serbian letters
        ("Њосква") no messier to charset-normalizer, and typography or the letter
-       frequencies of the language tell them apart.
-    3. When the text says nothing (the same score and coherence), the commonest code page
-       (:data:`_RARITY`): "Profits of £5m" is "Ł5m" in cp1250, which the text cannot
+       frequencies of the language tell them apart. Nor can it come before the language:
+       cp1252 reads the letters of Czech and Hungarian in cp1250 or ISO-8859-2 as letters
+       too ("ě" as "ì", "ő" as "õ"), as Capitalised, and as coherent to charset-normalizer,
+       which ranks a text's commonest letters against a language's and so sees little of
+       the few letters where two code pages of one script differ; but the words it spells
+       are no language's, and CLD2 scores words (their runs of letters).
+    3. When the text says nothing (the same score, fit and coherence), the commonest code
+       page (:data:`_RARITY`): "Profits of £5m" is "Ł5m" in cp1250, which the text cannot
        settle; then charset-normalizer's order.
     """
     web = [candidate for candidate in tied if candidate.rarity < _NOT_ON_THE_WEB]
     scored = [(candidate.typography, candidate) for candidate in web or tied]
     top = max(score for score, _ in scored)
     kept = [candidate for score, candidate in scored if score == top]
+    kept = _best_fitting(kept)
     coherent = max(candidate.coherence for candidate in kept)
     kept = [c for c in kept if c.coherence >= coherent - _SAME_COHERENCE]
     # min() keeps the first of equals: charset-normalizer's order
@@ -175,6 +189,53 @@ def _likeliest(tied: list[_Candidate]) -> tuple[str, str]:
 
 
 _SAME_COHERENCE = 0.02  # charset-normalizer's own: CharsetMatch.__lt__
+_SAME_FIT = 0.02  # CLD2 fits this close are a tie
+
+
+def _best_fitting(kept: list[_Candidate]) -> list[_Candidate]:
+    """The candidates whose text fits its language about as well as the best one's, when
+    CLD2 reads every candidate as the same language; all of them when it does not.
+
+    CLD2 scores a text by how often its runs of letters occur in the language it finds. A
+    code page that reads a few bytes as other letters of the same script than the right one
+    spells the words that hold them in a way the language does not ("vìtšina" for
+    "většina", "õ" for "ő", "adým" for "adım"), which lowers the score however the letters
+    look to typography and to charset-normalizer. The score is of one language, though:
+    CLD2 gives a language that alone has its script, Greek or Thai, a fixed score, so that
+    scores of different languages compare nothing. And it is per kilobyte of the text in
+    that language: a reading that takes the disputed bytes out of the language's script
+    (mojibake read as Japanese) would escape their cost, so it is weighed by the share of
+    the text in the language (:func:`_language_fit`). Scores closer than :data:`_SAME_FIT`
+    are a tie: the share is a whole per cent, and a few characters move the score that
+    much.
+    """
+    if len(kept) < 2:
+        return kept
+    fits = [candidate.fit for candidate in kept]
+    languages = {language for language, _ in fits}
+    if len(languages) > 1 or "un" in languages:
+        return kept
+    best = max(score for _, score in fits)
+    return [c for c, (_, score) in zip(kept, fits, strict=True) if score >= best * (1 - _SAME_FIT)]
+
+
+def _language_fit(text: str) -> tuple[str, float]:
+    """CLD2's likeliest language of a text and its score per kilobyte of all the text CLD2
+    scores (its score per kilobyte of the text in the language, times that text's share),
+    ``("un", 0.0)`` for none."""
+    try:
+        _, _, details = pycld2.detect(text.translate(_CONTROLS))
+    except pycld2.error:  # characters CLD2 refuses (some controls)
+        return "un", 0.0
+    language: str = details[0][1]
+    share: int = details[0][2]
+    score: float = details[0][3]
+    return language, score * share / 100
+
+
+# Control characters, which CLD2 refuses, as spaces: where a code page reads a letter as one
+# (ISO-8859-2 reads cp1250's "š" as U+009A), the word is cut in two and fits its language worse.
+_CONTROLS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)], " ")
 
 # The prior: how common each code page is in web and news text, in tiers, from memory of
 # W3Techs' survey of the encodings of websites (2023-24: UTF-8 98%, ISO-8859-1 with
