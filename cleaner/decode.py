@@ -224,7 +224,7 @@ def _language_fit(text: str) -> tuple[str, float]:
     scores (its score per kilobyte of the text in the language, times that text's share),
     ``("un", 0.0)`` for none."""
     try:
-        _, _, details = pycld2.detect(text.translate(_CONTROLS))
+        _, _, details = pycld2.detect(_CONTROL.sub(" ", text))
     except pycld2.error:  # characters CLD2 refuses (some controls)
         return "un", 0.0
     language: str = details[0][1]
@@ -235,7 +235,7 @@ def _language_fit(text: str) -> tuple[str, float]:
 
 # Control characters, which CLD2 refuses, as spaces: where a code page reads a letter as one
 # (ISO-8859-2 reads cp1250's "š" as U+009A), the word is cut in two and fits its language worse.
-_CONTROLS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)], " ")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 # The prior: how common each code page is in web and news text, in tiers, from memory of
 # W3Techs' survey of the encodings of websites (2023-24: UTF-8 98%, ISO-8859-1 with
