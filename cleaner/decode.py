@@ -21,10 +21,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pycld2
-
 from cleaner.document import Meta, Rejected
-from cleaner.metadata import TEXT_FIELDS, from_record
+from cleaner.metadata import TEXT_FIELDS, from_record, language_guess
 
 # Byte-order marks that make NUL bytes legitimate; without one, NULs mean binary.
 _BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -223,13 +221,10 @@ def _language_fit(text: str) -> tuple[str, float]:
     """CLD2's likeliest language of a text and its score per kilobyte of all the text CLD2
     scores (its score per kilobyte of the text in the language, times that text's share),
     ``("un", 0.0)`` for none."""
-    try:
-        _, _, details = pycld2.detect(_CONTROL.sub(" ", text))
-    except pycld2.error:  # characters CLD2 refuses (some controls)
+    guess = language_guess(_CONTROL.sub(" ", text))
+    if guess is None:
         return "un", 0.0
-    language: str = details[0][1]
-    share: int = details[0][2]
-    score: float = details[0][3]
+    _, language, share, score = guess
     return language, score * share / 100
 
 

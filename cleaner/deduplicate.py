@@ -263,9 +263,9 @@ def verify(
     if not _enough(similarity, containment, len(a), len(b), options):
         if respelt == y:
             return None
-        if not _enough(*_string_overlap(x, respelt, options.shingle_size), len(a), len(b), options):
-            return None
         similarity, containment = _string_overlap(x, respelt, options.shingle_size)
+        if not _enough(similarity, containment, len(a), len(b), options):
+            return None
     y = respelt
     statements = x, y
     if _LINK.search(texts[0]) or _LINK.search(texts[1]):

@@ -160,13 +160,23 @@ def detect_language(text: str) -> str | None:
     >>> detect_language("ok") is None
     True
     """
-    sample = without_links(text[:_DETECT_CHARS])
-    try:
-        reliable, _, guesses = pycld2.detect(sample)
-    except pycld2.error:  # bytes CLD2 refuses (lone surrogates, some controls)
+    guess = language_guess(without_links(text[:_DETECT_CHARS]))
+    if guess is None:
         return None
-    code: str = guesses[0][1]
+    reliable, code, _, _ = guess
     return code if reliable and code != "un" else None
+
+
+def language_guess(text: str) -> tuple[bool, str, int, float] | None:
+    """CLD2's likeliest language of a text: whether CLD2 is sure, its code (``"un"`` for
+    none), the share of the text in it (per cent) and its score per kilobyte of that text;
+    None when CLD2 refuses the text's characters (lone surrogates, some controls)."""
+    try:
+        reliable, _, guesses = pycld2.detect(text)
+    except pycld2.error:
+        return None
+    _, code, share, score = guesses[0]
+    return bool(reliable), str(code), int(share), float(score)
 
 
 def without_links(text: str) -> str:
