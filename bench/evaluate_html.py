@@ -49,8 +49,8 @@ from rich.table import Table
 import cleaner
 from bench import harness, shared_data
 
-FUNDUS = "fundus_eval_news_html"
-TRAFILATURA = "trafilatura_eval_html"
+FUNDUS = shared_data.FUNDUS
+TRAFILATURA = shared_data.TRAFILATURA
 # trafilatura's evaluation as its documentation publishes it (its own benchmark, its own pages)
 PUBLISHED = {"precision": 0.906, "recall": 0.943, "f1": 0.924}
 _WORD = re.compile(r"\w+")
