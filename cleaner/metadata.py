@@ -172,7 +172,9 @@ def language_guess(text: str) -> tuple[bool, str, int, float] | None:
     none), the share of the text in it (per cent) and its score per kilobyte of that text;
     None when CLD2 refuses the text's characters (lone surrogates, some controls)."""
     try:
-        reliable, _, guesses = pycld2.detect(text)
+        # Plain text: by default CLD2 reads its input as HTML and skips what looks like a
+        # tag, so Reuters' "<Scott's Hospitality Inc> said ..." lost its language
+        reliable, _, guesses = pycld2.detect(text, isPlainText=True)
     except pycld2.error:
         return None
     _, code, share, score = guesses[0]

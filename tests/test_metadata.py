@@ -89,6 +89,16 @@ def test_language_is_detected_when_the_source_is_silent_and_only_when_sure() -> 
     assert detect_language("OK 👍") is None
 
 
+def test_language_is_detected_in_text_with_angle_brackets() -> None:
+    # Reuters marks company names in angle brackets; read as HTML, the apostrophe opened an
+    # attribute that swallowed the story and CLD2 found no language
+    story = (
+        "<Scott's Hospitality Inc> said it acquired all issued shares of Capital Food "
+        "Services Ltd, of Ottawa. Terms were not disclosed."
+    )
+    assert detect_language(story) == "en"
+
+
 def _detections(monkeypatch: pytest.MonkeyPatch, folder: Path, out: Path, scope: str) -> list[str]:
     """The texts whose language a run over ``folder`` detects, wherever it detects them."""
     texts: list[str] = []
