@@ -126,6 +126,17 @@ def test_clean_text_accepts_bytes_in_any_encoding() -> None:
         cleaner.clean_text((FIXTURES / "007_binary.txt").read_bytes())
 
 
+def test_a_legacy_file_with_a_line_in_utf8_is_a_document_named_after_both() -> None:
+    lines = [
+        ("Городские власти объявили о продлении линии метро до нового района.", "cp1251"),
+        ("По словам мэра, стоимость проекта составит около сорока миллиардов рублей.", "utf-8"),
+        ("Жители района давно просили о новой станции.", "cp1251"),
+    ]
+    doc = cleaner.clean_text(b"\n\n".join(text.encode(codec) for text, codec in lines))
+    assert doc.encoding == "cp1251+utf-8"
+    assert doc.paragraphs == [text for text, _ in lines]
+
+
 def test_output_files_get_the_usual_mode_not_the_temp_files_private_one(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     try:
