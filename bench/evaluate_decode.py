@@ -21,9 +21,7 @@ true text repaired (*right*), is another text (*wrong*) or is rejected:
 The true text is the original, but for what a legacy code page cannot hold, which is its "?"
 (``str.encode(..., "replace")``); UTF-8 parts keep everything. Every third item of each source
 list from ``--split`` (0 is the one the rule was tuned on; 1 and 2 report). Without the mixed
-reading is the same decode with ``cleaner.decode._decode_mixed`` left out: it runs only on
-bytes that would be rejected, so a text decoded ``<code page>+utf-8`` was a reject before and
-any other outcome is the same.
+reading is the same decode with ``cleaner.decode._decode_mixed`` left out.
 
 The second table counts the lines outside ASCII of clean legacy text that are valid UTF-8,
 by how many characters outside ASCII they hold: those with ``cleaner.decode._EVIDENCE`` or
@@ -45,6 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from bench import shared_data
+from cleaner import decode
 from cleaner.decode import _EVIDENCE, decode_bytes
 from cleaner.document import Rejected
 from cleaner.repair import repair
@@ -235,21 +234,33 @@ def build(split: int, per_variant: int) -> list[Case]:
 class Outcome:
     before: str  # right, wrong or rejected, without the mixed reading
     after: str
-    mixed_path: bool  # the mixed reading was tried: a reject before
+    mixed: bool  # read as mixed
     seconds: float
 
 
-def outcome(case: Case) -> Outcome:
+def verdict(case: Case) -> tuple[str, bool, float]:
+    """Right, wrong or rejected; whether the text was read as mixed; seconds decoding."""
     started = time.perf_counter()
     try:
         text, encoding = decode_bytes(case.data)
     except Rejected:
-        return Outcome("rejected", "rejected", True, time.perf_counter() - started)
+        return "rejected", False, time.perf_counter() - started
     seconds = time.perf_counter() - started
     right = repair(text)[0] == repair(case.truth)[0]
-    after = "right" if right else "wrong"
-    mixed = encoding.endswith("+utf-8")
-    return Outcome("rejected" if mixed else after, after, mixed, seconds)
+    return "right" if right else "wrong", encoding.endswith("+utf-8"), seconds
+
+
+def outcome(case: Case) -> Outcome:
+    after, mixed, seconds = verdict(case)
+    if not mixed:
+        return Outcome(after, after, mixed, seconds)
+    original = decode._decode_mixed
+    decode._decode_mixed = lambda data: None  # without the mixed reading
+    try:
+        before = verdict(case)[0]
+    finally:
+        decode._decode_mixed = original
+    return Outcome(before, after, mixed, seconds)
 
 
 def false_positives(splits: Sequence[int]) -> dict[str, collections.Counter[int]]:
@@ -297,8 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     every = [o for outcomes in table.values() for o in outcomes]
     for tried in (False, True):
-        chosen = [o.seconds for o in every if o.mixed_path == tried]
-        what = "rejected by detection, mixed reading tried" if tried else "decoded as before"
+        chosen = [o.seconds for o in every if o.mixed == tried]
+        what = "read as mixed" if tried else "read in one encoding, or rejected"
         if chosen:
             mean = sum(chosen) / len(chosen) * 1000
             print(f"decode_bytes, {what}: {len(chosen)} cases, {mean:.2f} ms each")

@@ -81,7 +81,7 @@ def decode_bytes(
             return data.decode(declared), declared
         except (UnicodeDecodeError, LookupError):
             pass
-    found = _detect(data) or _decode_mixed(data)
+    found = _detect_legacy(data)
     if found is None:
         raise Rejected("undecodable", "no text encoding fits these bytes")
     return found
@@ -121,28 +121,45 @@ def _tied(data: bytes) -> list[Any]:
     return [match for match in found if match.chaos <= best.chaos + _AS_CLEAN]
 
 
+def _detect_legacy(data: bytes) -> tuple[str, str] | None:
+    """Bytes that are not UTF-8 as ``(text, encoding)``, or None: read in one code page
+    (:func:`_detect`), or as lines of UTF-8 among lines of one single-byte code page when
+    some line is UTF-8 beyond doubt (:func:`_decode_mixed`), unless the whole reads as a
+    double-byte encoding, whose lines can pass for UTF-8 (see there)."""
+    from charset_normalizer.utils import is_multi_byte_encoding
+
+    whole = _detect(data)
+    if whole is not None and is_multi_byte_encoding(whole[1]):
+        return whole
+    return _decode_mixed(data) or whole
+
+
 def _decode_mixed(data: bytes) -> tuple[str, str] | None:
-    """Bytes that no code page fits, read as lines of UTF-8 among lines of one single-byte
-    code page, named ``<code page>+utf-8`` (``cp1251+utf-8``); None when they are not.
+    """Bytes read as lines of UTF-8 among lines of one single-byte code page, named
+    ``<code page>+utf-8`` (``cp1251+utf-8``); None when no line is UTF-8 beyond doubt, or
+    the other lines fit no single-byte code page.
 
     A scraper that took a UTF-8 page for its own code page and saved what it read in that
     code page again (mojibake: "Привет" read as cp1251 is "РџСЂРёРІРµС‚") has written the
     page's UTF-8 bytes as they were; so has one that pasted a UTF-8 fragment into a
     legacy page, or a legacy line into a UTF-8 one. charset-normalizer reads a file in one
-    code page, in which such lines are a mess, and often finds none clean enough: it
-    rejects 71% of the Telegram posts in cp1251 with one line in UTF-8, 90% in KOI8-R.
-    Here a line that is UTF-8 beyond doubt (:func:`_utf8_line`) is read as UTF-8, and the
-    other lines, together, go to charset-normalizer; the code pages it finds as clean as
-    its best are judged (:func:`_likeliest`) on the whole document each makes, so that
-    typography and the language see the lines in UTF-8 too. A line with too few characters
-    outside ASCII to tell stays with the code page's lines, where repair undoes its
-    mojibake (in the code pages ftfy knows).
+    code page, in which such lines are a mess: it rejects 78% of the Telegram posts in cp1251
+    with one line in UTF-8, 93% in KOI8-R, and reads most of the rest in a code page whose
+    letters make the mojibake look like words (Kazakh, Mac Cyrillic; cp1250 for German), which
+    repair cannot undo. Here a line that is UTF-8 beyond doubt (:func:`_utf8_line`) is read
+    as UTF-8; the other lines, together, go to charset-normalizer; the code pages it finds as
+    clean as its best are judged (:func:`_likeliest`) on the whole document each makes, so
+    that typography and the language see the lines in UTF-8 too. A valid UTF-8 line with
+    fewer characters outside ASCII stays with the code page's lines: legacy text passes for
+    it by chance ("Е», В°." in cp1251), and repair undoes its mojibake where ftfy knows the
+    code page.
 
     The lines in UTF-8 make the case only beside a single-byte code page: double-byte
     ones (GBK, EUC, Big5, Shift_JIS, Johab) pair bytes of A1-FE, many a lead and a
     continuation byte of UTF-8, so that a line of Johab box drawing is valid UTF-8 (of
-    Arabic marks). Then, and when the other lines fit no code page either, the bytes stay
-    rejected.
+    Arabic marks). A file that reads whole in such an encoding is left so
+    (:func:`_detect_legacy`), and other lines that fit only such an encoding leave the file
+    to its reading in one encoding.
     """
     from charset_normalizer.utils import is_multi_byte_encoding
 
@@ -195,7 +212,7 @@ def _utf8_line(line: bytes) -> bool:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return sum(not char.isascii() for char in text) >= _EVIDENCE
+    return len(text) - len(text.encode("ascii", "ignore")) >= _EVIDENCE
 
 
 _EVIDENCE = 3  # characters outside ASCII that make a valid line UTF-8 beyond doubt
