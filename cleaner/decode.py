@@ -124,24 +124,25 @@ def _tied(data: bytes) -> list[Any]:
 
 def _scattered_halfwidth(match: Any) -> bool:
     """Whether a match is a Shift_JIS reading with nothing Japanese in it: its characters
-    outside ASCII are all halfwidth katakana and punctuation (JIS X 0201, the one byte
-    A1-DF), none beside another, so that each stands for a lone byte among ASCII.
+    outside ASCII are all halfwidth katakana and punctuation (JIS X 0201, the single bytes
+    A1-DF), not one double-byte character.
 
-    That is what a Latin code page's symbols look like, not Japanese: Japanese text in
-    Shift_JIS is made of double-byte kana and kanji, and halfwidth katakana, where used,
-    spell words. charset-normalizer finds the halfwidth reading cleaner than cp1252's
-    ("｣100m" against "£100m"), and read 67 of 431 BBC articles with a "£" saved in cp1252
-    as cp932. Such a match is passed over when charset-normalizer has another.
+    That is what a Latin code page's symbols look like, read as Shift_JIS: a cp1252 "£" is
+    "｣", and the UTF-8 "£" of a pasted paragraph is "ﾂ｣". Japanese text in Shift_JIS is
+    made of double-byte kana and kanji; halfwidth katakana, where used, stand beside them.
+    charset-normalizer finds such a reading cleaner than cp1252's ("｣100m" against "£100m")
+    and read 67 of 431 BBC articles with a "£" saved in cp1252 as cp932. It is passed over
+    when charset-normalizer has another match.
     """
     from charset_normalizer.utils import is_multi_byte_encoding
 
     if not is_multi_byte_encoding(match.encoding):
         return False
-    outside = _OUTSIDE_ASCII.findall(str(match))
-    return bool(outside) and all(len(run) == 1 and "\uff61" <= run <= "\uff9f" for run in outside)
+    text = str(match)
+    return not text.isascii() and _HALFWIDTH_ONLY.fullmatch(text) is not None
 
 
-_OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f]+")
+_HALFWIDTH_ONLY = re.compile(r"[\x00-\x7f\uff61-\uff9f]*")
 
 
 def _detect_legacy(data: bytes) -> tuple[str, str] | None:

@@ -318,7 +318,7 @@ def test_telegram_posts_with_a_line_in_utf8_decode_right(
 
 # Shares of the BBC articles with a character outside ASCII (a "£") saved in cp1252 that
 # decode right, every third from the second and the third: 96% (83% while a Shift_JIS reading
-# of "£" as a lone halfwidth "｣" won, which charset-normalizer finds cleaner; 63% before the
+# of "£" as a halfwidth "｣" won, which charset-normalizer finds cleaner; 63% before the
 # prior made cp1252 win ties with cp1250 "Ł5m", which the text cannot settle). The floor is
 # for every third from the first (97%).
 def test_bbc_articles_saved_in_cp1252_mostly_decode_right() -> None:
@@ -331,7 +331,7 @@ def test_bbc_articles_saved_in_cp1252_mostly_decode_right() -> None:
     assert _share_decoded(posts, "cp1252") >= 0.94
 
 
-def test_a_pound_sign_in_cp1252_is_not_read_as_a_lone_halfwidth_katakana() -> None:
+def test_a_pound_sign_in_cp1252_is_not_read_as_halfwidth_katakana() -> None:
     # In cp932 the byte A3 alone is "｣", which charset-normalizer finds cleaner than "£"
     # in an English article of a few paragraphs; nothing Japanese is in such a reading.
     rng = random.Random(3)
