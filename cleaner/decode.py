@@ -74,6 +74,9 @@ def decode_bytes(
                 return text, "utf-8"
     if b"\x00" in data[:_SNIFF] and not data.startswith(_BOMS):
         return _decode_nul_bearing(data)
+    damaged = _damaged_utf8(data.removeprefix(codecs.BOM_UTF8) if head is None else data)
+    if damaged is not None:
+        return damaged, DAMAGED_UTF8
     if declared is not None:
         try:
             return data.decode(declared), declared
@@ -309,6 +312,43 @@ def _mixed_case(word: str) -> bool:
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _INSIDE_WORD = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f](?=[^\W\d_])")
 _SENTENCE_START = re.compile(r"(?:\A|[.\u2026]\s+|\n)[\W\d_]*?([^\W\d_]+)")
+
+
+# UTF-8 in which a few bytes are not: a character cut in two (an excerpt cut at a byte count,
+# a truncated line), a Latin-1 "é" or a cp1252 quote pasted into a UTF-8 template. Its
+# intact characters say what the text is; the damaged bytes are read as Windows-1252, what
+# they most often are in such a text (a cut character loses only itself).
+DAMAGED_UTF8 = "utf-8+cp1252"
+# A text in another encoding forms a valid UTF-8 sequence only by chance, when a byte over
+# 0x7F happens to be followed by as many bytes of 0x80-0xBF as it announces, and its next
+# such byte mostly breaks the pattern: it has fewer intact multibyte characters than
+# invalid bytes (at most 0.43 per invalid byte in the 449 files of the charset dataset,
+# the charset samples and trafilatura's pages that are not UTF-8, 49 encodings), where
+# damaged UTF-8 has dozens to hundreds (25 to 499 in those pages that are).
+INTACT_PER_DAMAGED = 4
+_CP1252_BYTES = {
+    0xDC00 + b: bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(0x80, 0x100)
+}
+
+
+def _damaged_utf8(data: bytes) -> str | None:
+    """The text of UTF-8 bytes a few of which are not UTF-8, those read as Windows-1252;
+    None when the bytes are not mostly UTF-8 (:data:`INTACT_PER_DAMAGED`).
+
+    >>> _damaged_utf8("Всё спокойно, café".encode("cp1251", "replace")) is None
+    True
+    >>> _damaged_utf8("Всё спокойно: «мир», café".encode().replace(b"\\xc3\\xa9", b"\\xe9"))
+    'Всё спокойно: «мир», café'
+    """
+    text = data.decode("utf-8", "surrogateescape")  # each invalid byte a lone surrogate
+    damaged = len(_ESCAPED.findall(text))
+    intact = len(text) - len(text.encode("ascii", "ignore")) - damaged
+    if damaged == 0 or intact < INTACT_PER_DAMAGED * damaged:
+        return None
+    return text.translate(_CP1252_BYTES)
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
 
 
 def _utf8(data: bytes) -> str:
