@@ -96,6 +96,21 @@ def language_code(value: Any) -> str | None:
     return code if _LANGUAGE.fullmatch(code) else None
 
 
+def metadata_fields(fields: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """The fields of a record that can fill the metadata columns: those named in ``fields``
+    (column, field), the fields scrapers write for the others.
+
+    >>> metadata_fields([("title", "headline")])
+    ['url', 'source', 'headline', 'date_publish', 'publishing_date', 'published', 'date', 'language', 'lang']
+    """
+    named = dict(fields)
+    return [
+        f
+        for column in COLUMNS
+        for f in ((named[column],) if column in named else KNOWN_FIELDS[column])
+    ]
+
+
 def from_record(item: Mapping[str, Any], fields: Sequence[tuple[str, str]] = ()) -> Meta:
     """The metadata of a JSON record: the fields named in ``fields`` (column, field), else
     the fields scrapers write.
