@@ -132,6 +132,10 @@ def test_at_corpus_scope_only_the_documents_that_stay_have_their_language_detect
         ("2024-05-14 09:30:00+03:00", "2024-05-14T09:30:00+03:00"),
         ("Tue, 14 Nov 2023 22:13:20 GMT", "2023-11-14T22:13:20+00:00"),
         (1700000000, "2023-11-14T22:13:20+00:00"),
+        (1700000000000, "2023-11-14T22:13:20+00:00"),  # milliseconds: JavaScript, Java
+        (1700000000000000, "2023-11-14T22:13:20+00:00"),  # microseconds
+        ("1700000000", "2023-11-14T22:13:20+00:00"),  # Telegram's date_unixtime
+        ("2024", None),
         ("14/05/2024", None),
         (True, None),
         (1e30, None),
@@ -141,6 +145,26 @@ def test_at_corpus_scope_only_the_documents_that_stay_have_their_language_detect
 def test_published_is_read_from_what_sources_give(given: Any, expected: str | None) -> None:
     found = timestamp(given)
     assert (None if found is None else found.isoformat()) == expected
+
+
+def test_titles_are_repaired_as_the_text_is(tmp_path: Path) -> None:
+    """A title comes from the same scrape as the text, with the same mojibake, entities and
+    line breaks; the corpus's title is repaired as its text is, on one line."""
+    records = [
+        {
+            "id": 1,
+            "title": "CafÃ© owners say &quot;no&quot; to the cup tax â\x80\x94 again\n",
+            "text": "CafÃ© owners in the city said on Monday they would not collect the cup tax.",
+        },
+        {"id": 2, "title": " \u00ad\n ", "text": "A post without a title of its own."},
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    cleaner.clean([str(feed)], tmp_path / "c.parquet", cleaner.Options())
+    corpus = read_corpus(tmp_path / "c.parquet")
+    assert corpus.title.iloc[0] == 'Café owners say "no" to the cup tax — again'
+    assert corpus.title.isna().iloc[1]
+    assert corpus.text.iloc[0].startswith("Café owners")
 
 
 def test_real_telegram_exports_keep_their_dates(tmp_path: Path) -> None:
