@@ -31,6 +31,7 @@ from cleaner.deduplicate import deduplicate
 from cleaner.document import Document, Meta, Rejected
 from cleaner.extract import declared_charset, extract, looks_like_html
 from cleaner.fingerprint import Fingerprints, fingerprint
+from cleaner.markup import fragment_text, looks_like_fragment
 from cleaner.metadata import detect_language
 from cleaner.options import Options
 from cleaner.pieces import Piece, Range
@@ -119,6 +120,9 @@ def _documents_of(
                 yield exc
                 continue
             meta = replace(page, language=page.language or meta.language)
+            started = clock.lap("extract", started)
+        elif record.key is not None and looks_like_fragment(text):
+            text = fragment_text(text)  # a JSON record's body stored as HTML
             started = clock.lap("extract", started)
         text, changed = repair(text)
         if meta.title is not None:

@@ -114,8 +114,8 @@ def metadata_fields(fields: Sequence[tuple[str, str]] = ()) -> list[str]:
     """The fields of a record that can fill the metadata columns: those named in ``fields``
     (column, field), the fields scrapers write for the others.
 
-    >>> metadata_fields([("title", "headline")])
-    ['url', 'source', 'headline', 'date_publish', 'publishing_date', 'published', 'date', 'language', 'lang']
+    >>> metadata_fields([("title", "headline")])[:4]
+    ['url', 'source', 'headline', 'date_publish']
     """
     named = dict(fields)
     return [

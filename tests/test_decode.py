@@ -73,7 +73,9 @@ def test_a_page_declaring_utf8_with_a_few_legacy_bytes_is_utf8() -> None:
     characters are read as they are."""
     folder = shared("trafilatura_eval_html")
     rows = csv.DictReader((folder / "manifest.csv").open(encoding="utf-8"))
-    damaged = {r["path"] for r in rows if r["valid_utf8"] == "0" and r["declared_charset"] == "utf-8"}
+    damaged = {
+        r["path"] for r in rows if r["valid_utf8"] == "0" and r["declared_charset"] == "utf-8"
+    }
     read = 0
     with tarfile.open(folder / "eval_html.tar.xz") as archive:
         for member in archive:
