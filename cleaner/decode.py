@@ -545,6 +545,24 @@ def made_unique(
     return replace(found, key=key)
 
 
+_FIELDS_NAMED = 10  # of a record without a text field, the fields its reject names
+
+
+def _fields_of(item: Mapping[str, Any]) -> str:
+    """The fields a record has, for the reject of one whose text is not where it was looked
+    for: the one that holds it is among them ("content", "article_body"...).
+
+    >>> _fields_of({"article_id": 7, "headline": "Rates", "content": "Banks cut rates."})
+    'its fields: article_id, headline, content'
+    """
+    names = [str(name) for name in list(item)[: _FIELDS_NAMED + 1]]
+    if not names:
+        return "it has no fields"
+    more = ", ..." if len(names) > _FIELDS_NAMED else ""
+    shown = ", ".join(names[:_FIELDS_NAMED]).encode("utf-8", "backslashreplace").decode()
+    return f"its fields: {shown}{more}"
+
+
 def _record(item: Any, position: int, fields: Fields, encoding: str) -> Record | Rejected:
     key = str(position)
     if not isinstance(item, dict):
@@ -557,7 +575,8 @@ def _record(item: Any, position: int, fields: Fields, encoding: str) -> Record |
         value = next((item[f] for f in TEXT_FIELDS if isinstance(item.get(f), str)), None)
         if value is None:
             listed = ", ".join(TEXT_FIELDS)
-            return Rejected("bad_record", f"no text field ({listed}; see --text-field)", key=key)
+            detail = f"no text field ({listed}; see --text-field); {_fields_of(item)}"
+            return Rejected("bad_record", detail, key=key)
     else:
         value = item.get(fields.text)
         if not isinstance(value, str):

@@ -72,13 +72,18 @@ def test_a_field_mapping_must_name_a_column_and_a_field(tmp_path: Path, bad: str
     assert "COLUMN=FIELD" in result.output
 
 
-def test_a_record_without_any_text_field_says_which_it_tried(tmp_path: Path) -> None:
-    (tmp_path / "f.jsonl").write_text('{"title": "only a title"}\n')
+def test_a_record_without_any_text_field_says_which_it_tried_and_which_it_has(
+    tmp_path: Path,
+) -> None:
+    """A scraper's own field names ("content", "article_body") are the usual reason: the
+    reject names the record's fields, so that the user sees which to pass to --text-field."""
+    (tmp_path / "f.jsonl").write_text('{"title": "only a title", "content": "The text."}\n')
     out = tmp_path / "c.parquet"
     cleaner.clean([str(tmp_path)], out)
     rejects = pd.read_parquet(out.with_name("c.rejects.parquet"))
     assert rejects.reason.tolist() == ["bad_record"]
     assert "text, maintext, plaintext, body" in rejects.detail[0]
+    assert rejects.detail[0].endswith("its fields: title, content")
 
 
 def test_language_is_detected_when_the_source_is_silent_and_only_when_sure() -> None:
