@@ -63,7 +63,15 @@ def one_edit(a: str, b: str) -> bool:
     (True, True)
     >>> one_edit("gain", "grin"), one_edit("Smith", "Smiths"), one_edit("Kerry", "Berra")
     (False, True, False)
+
+    A word whose letters mix the Latin and the Cyrillic alphabets is the word its letters
+    look like, however many of them OCR or a keyboard layout swapped (:func:`look_alike`).
+
+    >>> one_edit("Москва", "Mocквa"), one_edit("сон", "coн")
+    (True, True)
     """
+    if a != b and look_alike(a, b):
+        return True
     if a == b or min(len(a), len(b)) < MIN_MISSPELT or abs(len(a) - len(b)) > 1:
         return False
     start = 0
@@ -80,6 +88,30 @@ def one_edit(a: str, b: str) -> bool:
     # OCR reads a letter's shape and loses its diacritics: "ü" is read as "ii" as "u" is.
     x, y = _undotted(x), _undotted(y)
     return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
+
+
+# Latin letters drawn as Cyrillic ones are (capitals, and small letters as a casefolded key
+# spells them), which OCR and a keyboard layout left on put into Cyrillic words, and back.
+_AS_CYRILLIC = str.maketrans("AaBbCcEeHhKkMmOoPpTtXxYy", "АаВвСсЕеНнКкМмОоРрТтХхУу")
+_LATIN = re.compile("[A-Za-z]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def look_alike(a: str, b: str) -> bool:
+    """Whether two words are the same letters to the eye, one of them mixing Latin and
+    Cyrillic: no word of either language does, so such a word is the other's letters in
+    the wrong alphabet, not another word ("Mocквa" is Москва; "Moscow" is not).
+
+    >>> look_alike("Mocквa", "Москва"), look_alike("Moscow", "Москва"), look_alike("сок", "cok")
+    (True, False, False)
+    """
+    if len(a) != len(b) or not (_mixed_script(a) or _mixed_script(b)):
+        return False
+    return a.translate(_AS_CYRILLIC) == b.translate(_AS_CYRILLIC)
+
+
+def _mixed_script(word: str) -> bool:
+    return _LATIN.search(word) is not None and _CYRILLIC.search(word) is not None
 
 
 def _undotted(letters: str) -> str:
@@ -131,13 +163,16 @@ def figure_replaced(original: Sequence[str], copy: Sequence[str]) -> bool:
     True
     >>> figure_replaced("rose 3 pct".split(), "london march 3 rose 3 pct".split())
     False
+    >>> figure_replaced("lost 58 000 customers".split(), "lost 58000 customers".split())
+    False
     """
-    # A figure lies inside one word (its pattern matches no space), so a replaced block can
-    # hold one only if a whole text does: most paragraphs state none, and need no alignment.
+    # A figure lies inside a run of words, so a replaced block can hold one only if a whole
+    # text does: most paragraphs state none, and need no alignment. A block that states the
+    # same figures on both sides is a figure written another way ("58 000", "58000").
     if not numbers(" ".join(original)) and not numbers(" ".join(copy)):
         return False
     return any(
-        op == "replace" and numbers(" ".join([*original[i1:i2], *copy[j1:j2]]))
+        op == "replace" and numbers(" ".join(original[i1:i2])) != numbers(" ".join(copy[j1:j2]))
         for op, i1, i2, j1, j2 in opcodes(original, copy)
     )
 

@@ -713,8 +713,12 @@ def _refuse_repeated_ids(
     found = min(rows)
     doc_id = doc_ids[found[0]].as_py()
     first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in found)
-    where = f"twice in {first}" if first == second else f"in {first} and in {second}"
+    if first == second:  # a set's own ids are unique, so the same set was given twice
+        raise InputError(f"doc_id {doc_id!r} is twice in {first}: is it given twice?")
+    # A folder's name is in no doc_id of a run of one input: renaming folders changes nothing.
     raise InputError(
-        f"doc_id {doc_id!r} is {where}; doc_ids must be unique, so give the inputs' folders"
-        " different names (doc_ids are paths relative to them)"
+        f"doc_id {doc_id!r} is in {first} and in {second}: both hold a file of that name"
+        " (a doc_id is a file's path relative to its input folder, then #record); doc_ids"
+        " must be unique, so rename the files of one, or clean their folders in one run,"
+        " which puts each folder's name before its doc_ids"
     )

@@ -190,12 +190,23 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
     one (a separator), though one may be repeated alongside an item ("Corona del Mar", "::"
     under each reader's letter).
 
+    The speakers of a dialogue stay too: an interview names who speaks on a line of its own
+    that ends in a colon ("Anne:", "Q:"), before each turn. A copy of such a label, before
+    another paragraph than its original, is a turn when the turns alternate: between the
+    original and the copy another label is found that also recurs ("Q:", "A:", "Q:"). A
+    scraper's copy of a line ending in a colon ("Transcript via Real Clear Politics:")
+    makes no second speaker take turns with it, and goes; so do a doubled label and a
+    label repeated with what follows it (a block).
+
     >>> fixtures = ["a v b", "winners meet", "c v d", "winners meet", "e v f"]
     >>> list_structure(fixtures, 1, 3), list_structure(["a v b", "a v b", "c"], 0, 1)
     (True, False)
     >>> nominees = ["album", "blur", "raye", "artist", "dave", "raye", "group"]
     >>> list_structure(nominees, 2, 5)
     True
+    >>> interview = ["q:", "why now?", "a:", "prices rose.", "q:", "and next?", "a:", "we wait."]
+    >>> list_structure(interview, 0, 4), list_structure(interview, 2, 6)
+    (True, True)
     """
     n = len(keys)
     before = 0  # lines repeated with it, before and after
@@ -210,12 +221,28 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
     # A wordless line repeated alongside (a separator, a rule) is layout, not a statement.
     if not _short(keys[copy]) or any(len(words(keys[i])) >= LIST_LINE_WORDS for i in run):
         return False
+    if after == 0 and copy + 1 < n and _takes_turns(keys, original, copy):
+        return True
     sides = ((original - before - 1, copy - before - 1), (original + after + 1, copy + after + 1))
     return any(i >= 0 and j < n and _parallel(keys[i], keys[j]) for i, j in sides)
 
 
 def _short(key: str) -> bool:
     return 0 < len(words(key)) < LIST_LINE_WORDS
+
+
+def _label(key: str) -> bool:
+    """A short line that ends in a colon: it announces the paragraph after it."""
+    return key.endswith(":") and _short(key)
+
+
+def _takes_turns(keys: Sequence[str], original: int, copy: int) -> bool:
+    """Whether label ``copy`` (a repeat of ``original``) takes turns with another label that
+    recurs, found between the two: the speakers of a dialogue."""
+    if not _label(keys[copy]):
+        return False
+    between = set(keys[original + 1 : copy]) - {keys[copy]}
+    return any(_label(key) and keys.count(key) > 1 for key in between)
 
 
 def _parallel(a: str, b: str) -> bool:

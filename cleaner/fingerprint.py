@@ -215,10 +215,25 @@ def words(key: str) -> list[str]:
 def numbers(key: str) -> tuple[str, ...]:
     """The figures a paragraph states, in order; near repeats must not disagree on them.
 
+    A number's thousands are written as the place and the house style want ("58,000",
+    "58 000", "58.000", "58'000", "58000"): digits grouped by three are one figure, written
+    without the separators, so that two renderings of one paragraph state the same figures.
+
     >>> numbers("rose 2.5 pct to 1,200 dlrs, up from nine")
-    ('2.5', '1,200', 'nine')
+    ('2.5', '1200', 'nine')
+    >>> numbers("4 800 человек, 20 000 м²") == numbers("4800 человек, 20000 м²")
+    True
+    >>> numbers("in 1990 2000 fans, 1, 200 dlrs")
+    ('1990', '2000', '1', '200')
     """
+    if _THOUSANDS.search(key) is not None:
+        key = _THOUSANDS.sub("", key)
     return tuple(_NUMBER.findall(key))
+
+
+# A separator between a digit and a group of exactly three digits: a thousands separator in
+# one house style or another. A space after a comma parts two figures ("1, 200").
+_THOUSANDS = re.compile(r"(?<=\d)[ ,.'’](?=\d{3}(?!\d))")
 
 
 def masked_figures(key: str) -> str:

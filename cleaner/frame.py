@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cleaner.formats import rejects_path
+from cleaner.metadata import metadata_fields
 from cleaner.options import Options
 from cleaner.pipeline import clean
 
@@ -38,19 +39,29 @@ def clean_frame(
     The columns are those of ``corpus.parquet`` and ``corpus.rejects.parquet`` (see the
     README), with ``doc_id`` (and ``duplicate_of``, ``removed.repeats_doc``) the row's id as
     a string, or its 1-based position when the frame has no ``id`` column; ``source`` is
-    empty. ``options`` as for :func:`cleaner.clean`; its ``text_field`` and ``id_field`` are
-    ``text`` and ``id``.
+    empty. The metadata columns (``url``, ``title``, ``published``, ``language``) are read
+    from the frame's columns as from a JSON record's fields (``date_publish``, ``date``...,
+    or those ``options.fields`` names; datetimes included), so that ``--keep newest`` and
+    the pairing of a page's re-scrapes by URL decide as they do in a file. ``options`` as for
+    :func:`cleaner.clean`; its ``text_field`` and ``id_field`` are ``text`` and ``id``.
 
     >>> import pandas as pd
     >>> corpus, rejects = clean_frame(pd.DataFrame({"id": [1], "text": ["A.\\n\\nA.\\n\\nB."]}))
     >>> corpus.loc[0, "paragraphs"].tolist(), len(rejects)
     (['A.', 'B.'], 0)
     """
-    columns = [c for c in (id, text) if c in frame.columns]
     run = replace(options or Options(), text_field=text, id_field=id)
+    columns = [c for c in (id, text, *metadata_fields(run.fields)) if c in frame.columns]
     with tempfile.TemporaryDirectory(prefix="cleaner-frame-") as folder:
         records = Path(folder) / _FILE
-        frame[columns].to_json(records, orient="records", lines=True, force_ascii=False)
+        frame[list(dict.fromkeys(columns))].to_json(
+            records,
+            orient="records",
+            lines=True,
+            force_ascii=False,
+            date_format="iso",  # pandas' default, epoch milliseconds, reads as another time
+            date_unit="us",
+        )
         output = Path(folder) / "corpus.parquet"
         clean([str(records)], output, run)
         corpus = _own_ids(pq.read_table(output), ["doc_id"])

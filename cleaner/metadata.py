@@ -42,6 +42,8 @@ KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
 TEXT_FIELDS = ("text", "maintext", "plaintext", "body")
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+_EPOCH = re.compile(r"\d{9,}(?:\.\d+)?")  # a year's worth of seconds and more: not a year
+_EPOCH_UNITS = (1, 10**3, 10**6, 10**9)  # seconds, milli-, micro-, nanoseconds
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 # Links say nothing of a text's language, and CLD2 reads their words as English: what this
 # pattern matches goes (see without_links, which finds the same matches faster).
@@ -51,7 +53,9 @@ _DETECT_CHARS = 4096  # a few paragraphs settle the language; the cost grows wit
 
 
 def timestamp(value: Any) -> datetime | None:
-    """A point in time from what a source gives: ISO 8601, RFC 2822 or epoch seconds.
+    """A point in time from what a source gives: ISO 8601, RFC 2822 or an epoch time (a
+    number, or a string of digits as Telegram's exports write it) in seconds, milliseconds,
+    microseconds or nanoseconds, as its size says (:data:`_EPOCH_UNITS`).
 
     Times without a zone are taken as UTC; dates as their midnight.
 
@@ -59,13 +63,23 @@ def timestamp(value: Any) -> datetime | None:
     datetime.datetime(2024, 3, 2, 0, 0, tzinfo=datetime.timezone.utc)
     >>> timestamp("Sat, 02 Mar 2024 10:00:00 +0100").isoformat()
     '2024-03-02T10:00:00+01:00'
+    >>> timestamp(1709373600) == timestamp(1709373600000) == timestamp("1709373600")
+    True
     >>> timestamp("last Tuesday") is None
     True
     """
     found: datetime | None = None
     if isinstance(value, bool):
         return None
+    if isinstance(value, str) and _EPOCH.fullmatch(value.strip()):
+        value = float(value)
     if isinstance(value, int | float):
+        # a JavaScript or Java scraper writes milliseconds: in seconds, a time past 1e11 is
+        # after the year 5000, and in milliseconds one under it before 1973
+        for scale in _EPOCH_UNITS:
+            if abs(value) < 1e11 * scale:
+                value /= scale
+                break
         try:
             found = datetime.fromtimestamp(value, timezone.utc)
         except (OverflowError, OSError, ValueError):
@@ -94,6 +108,21 @@ def language_code(value: Any) -> str | None:
         return None
     code = re.split(r"[-_]", value.strip(), maxsplit=1)[0].lower()
     return code if _LANGUAGE.fullmatch(code) else None
+
+
+def metadata_fields(fields: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """The fields of a record that can fill the metadata columns: those named in ``fields``
+    (column, field), the fields scrapers write for the others.
+
+    >>> metadata_fields([("title", "headline")])[:4]
+    ['url', 'source', 'headline', 'date_publish']
+    """
+    named = dict(fields)
+    return [
+        f
+        for column in COLUMNS
+        for f in ((named[column],) if column in named else KNOWN_FIELDS[column])
+    ]
 
 
 def from_record(item: Mapping[str, Any], fields: Sequence[tuple[str, str]] = ()) -> Meta:

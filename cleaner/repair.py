@@ -344,6 +344,15 @@ def drop_invisible(line: str) -> str:
     return _INVISIBLE.sub("", line)
 
 
+def repair_title(title: str) -> str | None:
+    """A title repaired as a text is, on one line; None when nothing is left.
+
+    >>> repair_title("  CafÃ© owners say &quot;no&quot;\\n to the tax ")
+    'Café owners say "no" to the tax'
+    """
+    return " ".join(repair(title)[0].split()) or None
+
+
 def repair(text: str) -> tuple[str, bool]:
     """:func:`repair_lines`, then :func:`drop_invisible`: the repaired lines joined by ``\n``
     again, and whether anything changed.

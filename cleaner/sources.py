@@ -32,7 +32,7 @@ from cleaner.errors import InputError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
-RECORD_SUFFIXES = (".jsonl",)
+RECORD_SUFFIXES = (".jsonl", ".ndjson")  # JSON Lines by either of its names
 JSON_SUFFIXES = (".json",)
 ARCHIVE_SUFFIXES = (".warc",)
 STDIN = "-"
@@ -56,8 +56,8 @@ class Source:
 def classify(filename: str) -> tuple[str, bool] | None:
     """Return (kind, gzipped) for a file name, or None when it is not a format we read.
 
-    >>> classify("news/a.jsonl.gz")
-    ('records', True)
+    >>> classify("news/a.jsonl.gz"), classify("feed.NDJSON")
+    (('records', True), ('records', False))
     """
     lower = filename.lower()
     gzipped = lower.endswith(".gz")

@@ -8,6 +8,7 @@ import csv
 import json
 import random
 import re
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ import pytest
 
 from cleaner.decode import (
     _EVIDENCE,
+    DAMAGED_UTF8,
     Fields,
     _Candidate,
     _candidate,
+    _damaged_utf8,
     _decode_mixed,
     _likeliest,
     _rarity,
@@ -56,6 +59,61 @@ def test_utf16_with_bom_is_text_not_binary(bom: bytes) -> None:
     codec = "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be"
     text, _ = decode_bytes(bom + "Новости дня: всё спокойно.\n".encode(codec))
     assert text.strip().endswith("всё спокойно.")
+
+
+@pytest.mark.parametrize("case", cases("damaged_utf8.json"))
+def test_utf8_with_a_few_bytes_that_are_not_is_read_as_utf8(case: dict[str, Any]) -> None:
+    """A character cut in two, a Latin-1 word or cp1252 quotes pasted in: the rest of the
+    text is still UTF-8, and the bytes that are not are read as Windows-1252, not the whole
+    text in a code page that turns every intact character into mojibake (or none at all)."""
+    data = case["text"].encode()
+    for written, damaged in case["damage"]:
+        data = data.replace(written.encode(), bytes.fromhex(damaged))
+    assert decode_bytes(data) == (case["expected"], DAMAGED_UTF8)
+
+
+def test_a_page_declaring_utf8_with_a_few_legacy_bytes_is_utf8() -> None:
+    """trafilatura's benchmark pages that declare UTF-8 and are UTF-8 but for one to four
+    bytes (an excerpt cut inside a character, Latin-1 umlauts in an alt text): their intact
+    characters are read as they are."""
+    folder = shared("trafilatura_eval_html")
+    rows = csv.DictReader((folder / "manifest.csv").open(encoding="utf-8"))
+    damaged = {
+        r["path"] for r in rows if r["valid_utf8"] == "0" and r["declared_charset"] == "utf-8"
+    }
+    read = 0
+    with tarfile.open(folder / "eval_html.tar.xz") as archive:
+        for member in archive:
+            if member.name not in damaged:
+                continue
+            data = archive.extractfile(member).read()  # type: ignore[union-attr]
+            read_as_utf8 = data.decode("utf-8", "replace")
+            if read_as_utf8.replace("\ufffd", "").isascii() or read_as_utf8.count("\ufffd") > 4:
+                continue  # ASCII but for the bytes, or mostly another encoding: for detection
+            text, encoding = decode_bytes(data, declared="utf-8")
+            assert encoding == DAMAGED_UTF8, member.name
+            intact = read_as_utf8.split("\ufffd")
+            assert all(part in text for part in intact), member.name
+            read += 1
+    assert read >= 4
+
+
+def test_no_file_in_another_encoding_passes_for_damaged_utf8() -> None:
+    """The rule's margin: a text in a legacy encoding forms valid UTF-8 sequences by chance,
+    fewer than it has invalid bytes, in every non-UTF-8 file of the charset dataset."""
+    checked = 0
+    for path in sorted(shared("charset_dataset_multiencoding", "files").rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if b"\x00" in data[:4096]:
+            continue
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            assert _damaged_utf8(data) is None, path
+            checked += 1
+    assert checked > 300
 
 
 def test_binary_bytes_are_rejected() -> None:

@@ -81,10 +81,65 @@ def test_telegram_posts_as_a_frame_get_the_same_decisions(tmp_path: Path) -> Non
 
 
 def test_a_frame_without_ids_is_numbered_and_keeps_its_other_columns_out() -> None:
-    frame = pd.DataFrame({"text": ["Lead.\n\nLead.", None], "url": ["u1", "u2"]})
+    frame = pd.DataFrame({"text": ["Lead.\n\nLead.", None], "section": ["world", "sport"]})
     corpus, rejects = cleaner.clean_frame(frame)
     assert corpus.doc_id.tolist() == ["1"] and corpus.paragraphs[0].tolist() == ["Lead."]
     assert rejects[["doc_id", "reason"]].values.tolist() == [["2", "bad_record"]]
+    assert "section" not in corpus.columns
+
+
+def test_the_metadata_columns_come_from_the_frame_as_from_a_file(tmp_path: Path) -> None:
+    """A frame's url, title, date and language columns fill the corpus's metadata and decide
+    what the CLI decides on the same records: the newest of two scrapes of one page stays
+    under ``keep="newest"``, whichever the frame lists first."""
+    lead = (
+        "The central bank raised its key rate by half a point on Tuesday, the third rise this"
+        " year, citing stubborn inflation in services and wages."
+    )
+    rows = [
+        {
+            "id": "first-scrape",
+            "text": f"{lead}\n\nEconomists had expected a smaller move.",
+            "url": "https://news.example/rates?utm_source=rss",
+            "title": "Rates rise again",
+            "date": pd.Timestamp("2024-03-05 09:00", tz="UTC"),
+            "lang": "en-GB",
+        },
+        {
+            "id": "second-scrape",
+            "text": f"{lead}\n\nEconomists had expected a smaller move.\n\nUpdated 14:05 GMT.",
+            "url": "https://news.example/rates",
+            "title": "Rates rise again",
+            "date": pd.Timestamp("2024-03-05 14:05", tz="UTC"),
+            "lang": "en-GB",
+        },
+    ]
+    options = cleaner.Options(dedup=cleaner.DedupOptions(keep="newest"))
+    corpus, rejects = cleaner.clean_frame(pd.DataFrame(rows), options=options)
+    assert rejects[["doc_id", "duplicate_of"]].values.tolist() == [
+        ["first-scrape", "second-scrape"]
+    ]
+    (kept,) = corpus.to_dict("records")
+    assert (kept["doc_id"], kept["title"], kept["language"]) == (
+        "second-scrape",
+        "Rates rise again",
+        "en",
+    )
+    assert kept["url"] == "https://news.example/rates"
+    assert kept["published"] == pd.Timestamp("2024-03-05 14:05", tz="UTC")
+
+    feed = tmp_path / "scrapes.jsonl"
+    as_json = [{**row, "date": row["date"].isoformat()} for row in rows]
+    feed.write_text("".join(json.dumps(row) + "\n" for row in as_json))
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(feed)], out, options)
+    written = pq.read_table(out).to_pylist()[0]
+    assert [written[c] for c in ("url", "title", "published", "language")] == [
+        kept["url"],
+        kept["title"],
+        kept["published"].to_pydatetime(),
+        kept["language"],
+    ]
 
 
 def test_the_text_column_may_have_another_name() -> None:

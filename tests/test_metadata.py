@@ -72,13 +72,18 @@ def test_a_field_mapping_must_name_a_column_and_a_field(tmp_path: Path, bad: str
     assert "COLUMN=FIELD" in result.output
 
 
-def test_a_record_without_any_text_field_says_which_it_tried(tmp_path: Path) -> None:
-    (tmp_path / "f.jsonl").write_text('{"title": "only a title"}\n')
+def test_a_record_without_any_text_field_says_which_it_tried_and_which_it_has(
+    tmp_path: Path,
+) -> None:
+    """A scraper's own field names ("content", "article_body") are the usual reason: the
+    reject names the record's fields, so that the user sees which to pass to --text-field."""
+    (tmp_path / "f.jsonl").write_text('{"title": "only a title", "content": "The text."}\n')
     out = tmp_path / "c.parquet"
     cleaner.clean([str(tmp_path)], out)
     rejects = pd.read_parquet(out.with_name("c.rejects.parquet"))
     assert rejects.reason.tolist() == ["bad_record"]
     assert "text, maintext, plaintext, body" in rejects.detail[0]
+    assert rejects.detail[0].endswith("its fields: title, content")
 
 
 def test_language_is_detected_when_the_source_is_silent_and_only_when_sure() -> None:
@@ -142,6 +147,10 @@ def test_at_corpus_scope_only_the_documents_that_stay_have_their_language_detect
         ("2024-05-14 09:30:00+03:00", "2024-05-14T09:30:00+03:00"),
         ("Tue, 14 Nov 2023 22:13:20 GMT", "2023-11-14T22:13:20+00:00"),
         (1700000000, "2023-11-14T22:13:20+00:00"),
+        (1700000000000, "2023-11-14T22:13:20+00:00"),  # milliseconds: JavaScript, Java
+        (1700000000000000, "2023-11-14T22:13:20+00:00"),  # microseconds
+        ("1700000000", "2023-11-14T22:13:20+00:00"),  # Telegram's date_unixtime
+        ("2024", None),
         ("14/05/2024", None),
         (True, None),
         (1e30, None),
@@ -151,6 +160,26 @@ def test_at_corpus_scope_only_the_documents_that_stay_have_their_language_detect
 def test_published_is_read_from_what_sources_give(given: Any, expected: str | None) -> None:
     found = timestamp(given)
     assert (None if found is None else found.isoformat()) == expected
+
+
+def test_titles_are_repaired_as_the_text_is(tmp_path: Path) -> None:
+    """A title comes from the same scrape as the text, with the same mojibake, entities and
+    line breaks; the corpus's title is repaired as its text is, on one line."""
+    records = [
+        {
+            "id": 1,
+            "title": "CafÃ© owners say &quot;no&quot; to the cup tax â\x80\x94 again\n",
+            "text": "CafÃ© owners in the city said on Monday they would not collect the cup tax.",
+        },
+        {"id": 2, "title": " \u00ad\n ", "text": "A post without a title of its own."},
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records))
+    cleaner.clean([str(feed)], tmp_path / "c.parquet", cleaner.Options())
+    corpus = read_corpus(tmp_path / "c.parquet")
+    assert corpus.title.iloc[0] == 'Café owners say "no" to the cup tax — again'
+    assert corpus.title.isna().iloc[1]
+    assert corpus.text.iloc[0].startswith("Café owners")
 
 
 def test_real_telegram_exports_keep_their_dates(tmp_path: Path) -> None:

@@ -191,8 +191,20 @@ def test_merge_of_corpora_sharing_a_doc_id_is_refused(tmp_path: Path) -> None:
     cleaner.clean([str(tuesday)], b)
     code, output = run("merge", str(a), str(b), "-o", str(tmp_path / "all.parquet"))
     assert code == 2
-    assert "001.txt" in one_line_error(output)
+    error = one_line_error(output)
+    assert "001.txt" in error
+    # the folders' names are in no doc_id of a one-folder run: the way out is the files'
+    assert "rename the files" in error and "folders different names" not in error
     assert not (tmp_path / "all.parquet").exists()
+
+
+def test_merge_of_one_corpus_twice_says_so(tmp_path: Path) -> None:
+    monday, _ = two_days(tmp_path)
+    a = tmp_path / "a.parquet"
+    cleaner.clean([str(monday)], a)
+    code, output = run("merge", str(a), str(a), "-o", str(tmp_path / "all.parquet"))
+    assert code == 2
+    assert "given twice" in one_line_error(output)
 
 
 def test_against_a_corpus_sharing_a_doc_id_is_refused(tmp_path: Path) -> None:

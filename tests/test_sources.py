@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
@@ -35,6 +36,19 @@ def test_current_folder_names_paths_as_pathlib_does(
     found = [(s.path, s.name, s.problem is None) for s in walk]
     assert found == [("b.csv", "b.csv", False), ("sub/a.txt", "sub/a.txt", True)]
     assert walk.skipped == {".csv": 1}
+
+
+def test_json_lines_are_read_under_either_of_their_names(tmp_path: Path) -> None:
+    """JSON Lines is also written as NDJSON (``application/x-ndjson``), in a ``.ndjson`` file."""
+    import cleaner
+
+    for name, day in (("a.jsonl", "Monday"), ("b.ndjson", "Tuesday"), ("c.NDJSON.gz", "Friday")):
+        data = b'{"id": 1, "text": "The crews of the harbour ferry walked out on %s."}\n'
+        data %= day.encode()
+        (tmp_path / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    out = tmp_path.parent / "c.parquet"
+    report = cleaner.clean([str(tmp_path)], out, cleaner.Options(), engine=cleaner.InProcess())
+    assert (report.documents, report.documents_out) == (3, 3)
 
 
 def test_plain_read_takes_all_of_a_file_that_grew_up_to_the_limit(tmp_path: Path) -> None:
