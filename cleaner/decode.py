@@ -476,7 +476,21 @@ def _damaged_utf8(data: bytes) -> str | None:
     intact = len(text) - len(text.encode("ascii", "ignore")) - damaged
     if damaged == 0 or intact < INTACT_PER_DAMAGED * damaged:
         return None
+    if any(_legacy_line(line) for line in text.splitlines()):
+        return None  # a part in a code page of its own: _decode_mixed
     return text.translate(_CP1252_BYTES)
+
+
+def _legacy_line(line: str) -> bool:
+    """Whether a line of :func:`_damaged_utf8`'s text is in a code page, not damaged UTF-8:
+    :data:`_EVIDENCE` bytes or more that are not UTF-8, and fewer intact characters beyond
+    ASCII than those, as in text of another encoding (see :data:`INTACT_PER_DAMAGED`): a
+    line of cp1251 in a UTF-8 post, which cp1252 would turn into "Ïðèâåò". Such a line is
+    a code page's to tell, as a line in UTF-8 among lines in a code page is
+    (:func:`_decode_mixed`)."""
+    damaged = len(_ESCAPED.findall(line))
+    intact = len(line) - len(line.encode("ascii", "ignore")) - damaged
+    return damaged >= _EVIDENCE and intact < damaged
 
 
 _ESCAPED = re.compile("[\udc80-\udcff]")
