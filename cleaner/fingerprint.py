@@ -223,17 +223,25 @@ def numbers(key: str) -> tuple[str, ...]:
     ('2.5', '1200', 'nine')
     >>> numbers("4 800 человек, 20 000 м²") == numbers("4800 человек, 20000 м²")
     True
-    >>> numbers("in 1990 2000 fans, 1, 200 dlrs")
-    ('1990', '2000', '1', '200')
+    >>> numbers("in 1990 2000 fans, 1, 200 dlrs; in 1990 200 fans, 0.125 pct")
+    ('1990', '2000', '1', '200', '1990', '200', '0.125')
     """
     if _THOUSANDS.search(key) is not None:
-        key = _THOUSANDS.sub("", key)
+        key = _THOUSANDS.sub(_without_separators, key)
     return tuple(_NUMBER.findall(key))
 
 
-# A separator between a digit and a group of exactly three digits: a thousands separator in
-# one house style or another. A space after a comma parts two figures ("1, 200").
-_THOUSANDS = re.compile(r"(?<=\d)[ ,.'’](?=\d{3}(?!\d))")
+def _without_separators(match: re.Match[str]) -> str:
+    return match.group(0).replace(match.group(2), "")
+
+
+# A number of one to three digits, not starting with 0 nor after a digit or a separator,
+# then groups of exactly three digits after one and the same separator: thousands in one
+# house style or another. "1990 200" is two figures, "0.125" and "1,200.5" keep their
+# decimals, and a space after a comma parts two figures ("1, 200"). A point before three
+# digits reads as thousands ("58.000"), a decimal such as "5.125" too: the same on both
+# sides of a comparison, which is all the figures are for.
+_THOUSANDS = re.compile(r"(?<![\d.,'’])[1-9]\d{0,2}(([ ,.'’])\d{3})(?:\2\d{3})*(?!\d)")
 
 
 def masked_figures(key: str) -> str:
