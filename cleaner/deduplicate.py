@@ -196,7 +196,9 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
     original and the copy another label is found that also recurs ("Q:", "A:", "Q:"). A
     scraper's copy of a line ending in a colon ("Transcript via Real Clear Politics:")
     makes no second speaker take turns with it, and goes; so do a doubled label and a
-    label repeated with what follows it (a block).
+    label repeated with what follows it (a block). And so do a dialogue's short answers:
+    "Yes." after one question and "Yes." after another are two answers, not a copy, when
+    the paragraphs before both ask something (end in "?") and differ.
 
     >>> fixtures = ["a v b", "winners meet", "c v d", "winners meet", "e v f"]
     >>> list_structure(fixtures, 1, 3), list_structure(["a v b", "a v b", "c"], 0, 1)
@@ -207,6 +209,8 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
     >>> interview = ["q:", "why now?", "a:", "prices rose.", "q:", "and next?", "a:", "we wait."]
     >>> list_structure(interview, 0, 4), list_structure(interview, 2, 6)
     (True, True)
+    >>> list_structure(["will it rain?", "yes.", "is it cold?", "yes."], 1, 3)
+    True
     """
     n = len(keys)
     before = 0  # lines repeated with it, before and after
@@ -223,6 +227,8 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
         return False
     if after == 0 and copy + 1 < n and _takes_turns(keys, original, copy):
         return True
+    if before == 0 and original > 0 and _answers(keys[original - 1], keys[copy - 1]):
+        return True
     sides = ((original - before - 1, copy - before - 1), (original + after + 1, copy + after + 1))
     return any(i >= 0 and j < n and _parallel(keys[i], keys[j]) for i, j in sides)
 
@@ -234,6 +240,13 @@ def _short(key: str) -> bool:
 def _label(key: str) -> bool:
     """A short line that ends in a colon: it announces the paragraph after it."""
     return key.endswith(":") and _short(key)
+
+
+def _answers(question: str, other_question: str) -> bool:
+    """Whether a short line repeated after ``other_question`` answers it, as its original
+    answers ``question``: both paragraphs before them ask (end in "?"), and ask other
+    things ("Yes." to two questions is two answers). The caller knows the two differ."""
+    return question.endswith("?") and other_question.endswith("?")
 
 
 def _takes_turns(keys: Sequence[str], original: int, copy: int) -> bool:
