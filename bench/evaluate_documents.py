@@ -13,7 +13,13 @@ scraper saves them, and goes through the public ``cleaner.clean`` call once as a
 - ``updates/<corpus>-NNN.txt``: injected, drawn with ``--seed``: 50 articles of 80 words or
   more from each of BBC, Reuters and Telegram scraped again after an update (one to three
   common words changed, a note with a time or a date before or after it, in one of 14
-  phrasings in five languages), each labelled with its original (``updates/rescrape``). And,
+  phrasings in five languages), each labelled with its original (``updates/rescrape``).
+- ``updates/revised-<corpus>-NNN.txt``: injected, drawn with ``--seed``: 50 articles of five
+  paragraphs or more from each corpus scraped again after an update that went inside the
+  story: a paragraph of another article of the corpus inserted, or one of its paragraphs
+  removed, or the note put under the headline or between two paragraphs; never the headline,
+  and the paragraph added or removed at most a fifth of the article's words; with one to three
+  common words changed (``updates/revised``). And,
   stuck to 30 real documents each (40 words or more), six fixed footers that carry a year, a
   time or a phone number (copyright, "Updated 10:42 GMT", contact, legal lines; English and
   Russian), which label boilerplate as the channel footers do.
@@ -125,6 +131,7 @@ CYRILLIC = {
 
 LABELLED = {
     "updates/rescrape": "updated re-scrapes (injected)",
+    "updates/revised": "re-scrapes revised inside (injected)",
     "bbc/byte-identical": "BBC byte-identical files",
     "reuters/identical-body": "Reuters identical bodies",
     "reuters/corrected": "Reuters corrected re-sends",
@@ -599,6 +606,8 @@ DATED_FOOTERS = {
 }
 RESCRAPES = 50  # updated re-scrapes drawn from each of BBC, Reuters and Telegram
 RESCRAPE_MIN_WORDS = 80  # an article, not a one-line post: a note is short beside it
+REVISED_MIN_PARAGRAPHS = 5  # a headline and four paragraphs: one more or less is a revision
+REVISED_SHARE = 0.2  # of the article's words, at most, in the paragraph added or removed
 FOOTED = 30  # documents each dated footer is stuck to
 FOOTED_MIN_WORDS = 40
 _LOWER_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
@@ -614,6 +623,40 @@ def _note(rng: Random) -> str:
 def updated(paragraphs: list[str], rng: Random) -> list[str]:
     """The article scraped again after an update: one to three common words changed (as an
     editor's touch leaves them) and a note before or after it."""
+    paragraphs = _edited(paragraphs, rng)
+    paragraphs.insert(rng.choice((0, len(paragraphs))), _note(rng))
+    return paragraphs
+
+
+def revised(paragraphs: list[str], elsewhere: list[str], rng: Random) -> list[str] | None:
+    """The article scraped again after an update inside it: a paragraph of ``elsewhere``
+    (another article) inserted, one of its own removed, or the note put among its
+    paragraphs, never before the headline; one to three common words changed too. None when
+    the paragraph that would be added or removed is more than ``REVISED_SHARE`` of its words
+    (one paragraph of several, not another story)."""
+    words = sum(len(p.split()) for p in paragraphs)
+    kind = rng.choice(("insert", "remove", "note"))
+    if kind == "note":
+        paragraphs = _edited(paragraphs, rng)
+        paragraphs.insert(rng.randrange(1, len(paragraphs)), _note(rng))
+        return paragraphs
+    if kind == "insert":
+        fitting = [p for p in elsewhere[1:] if len(p.split()) <= REVISED_SHARE * words]
+        if not fitting:
+            return None
+        at = rng.randrange(1, len(paragraphs) + 1)
+        return _edited([*paragraphs[:at], rng.choice(fitting), *paragraphs[at:]], rng)
+    fitting_at = [
+        n for n in range(1, len(paragraphs)) if len(paragraphs[n].split()) <= REVISED_SHARE * words
+    ]
+    if not fitting_at:
+        return None
+    at = rng.choice(fitting_at)
+    return _edited([*paragraphs[:at], *paragraphs[at + 1 :]], rng)
+
+
+def _edited(paragraphs: list[str], rng: Random) -> list[str]:
+    """One to three common words changed, as an editor's touch leaves them."""
     paragraphs = list(paragraphs)
     for _ in range(rng.randint(1, 3)):
         at = rng.randrange(len(paragraphs))
@@ -622,7 +665,6 @@ def updated(paragraphs: list[str], rng: Random) -> list[str]:
         if found and vocabulary:
             m, word = rng.choice(found), rng.choice(vocabulary)
             paragraphs[at] = paragraphs[at][: m.start()] + word + paragraphs[at][m.end() :]
-    paragraphs.insert(rng.choice((0, len(paragraphs))), _note(rng))
     return paragraphs
 
 
@@ -649,6 +691,7 @@ def inject(folder: Path, truth: Truth, seed: int) -> None:
     store.flush()
     out = folder / "updates"
     out.mkdir(exist_ok=True)
+    used: set[str] = set()
     for corpus in ("bbc", "reuters", "telegram"):
         pool = sorted(
             d
@@ -661,6 +704,32 @@ def inject(folder: Path, truth: Truth, seed: int) -> None:
             (out / name).write_text("\n\n".join(updated(paragraphs, rng)) + "\n", encoding="utf-8")
             truth.add(Doc(f"updates/{name}", "updates", corpus))
             truth.label(truth.labelled, doc_id, f"updates/{name}", "updates/rescrape")
+            used.add(doc_id)
+    rng = Random(f"{seed}/revised")
+    for corpus in ("bbc", "reuters", "telegram"):
+        texts = {
+            d: shared_data.blank_line_paragraphs(store.text(d) or "")
+            for d in candidates
+            if truth.docs[d].corpus == corpus and d not in footed and d not in used
+        }
+        pool = sorted(
+            d
+            for d, paragraphs in texts.items()
+            if len(paragraphs) >= REVISED_MIN_PARAGRAPHS and sizes[d] >= RESCRAPE_MIN_WORDS
+        )
+        others = sorted(texts)
+        n = 0
+        for doc_id in rng.sample(pool, len(pool)):
+            if n == RESCRAPES:
+                break
+            paragraphs = revised(texts[doc_id], texts[rng.choice(others)], rng)
+            if paragraphs is None:
+                continue
+            name = f"revised-{corpus}-{n:03d}.txt"
+            (out / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+            truth.add(Doc(f"updates/{name}", "updates", corpus))
+            truth.label(truth.labelled, doc_id, f"updates/{name}", "updates/revised")
+            n += 1
 
 
 class _Store:

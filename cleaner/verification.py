@@ -10,8 +10,9 @@ of pairs, which may be any slice of all of them: a pair's verdict depends on it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 
 import numpy as np
@@ -85,9 +86,11 @@ class Parts:
         start, stop = self.sets.starts[paragraphs.start], self.sets.starts[paragraphs.stop]
         return self.sets.values[start:stop], self.sets.sizes[paragraphs.start : paragraphs.stop]
 
-    def union(self, paragraphs: range) -> NDArray[np.uint64]:
-        """The union of the sets of some consecutive paragraphs."""
-        union: NDArray[np.uint64] = np.unique(self.shingles(paragraphs)[0])
+    def union(self, paragraphs: Sequence[int]) -> NDArray[np.uint64]:
+        """The union of the sets of some paragraphs."""
+        union: NDArray[np.uint64] = np.unique(
+            np.concatenate([self.sets.values[:0], *(self.sets[n] for n in paragraphs)])
+        )
         return union
 
 
@@ -128,15 +131,18 @@ class ReadBack:
         the figures and the names of one must be found, in order, in the other as much as
         their words agree: templated reports differ in little else.
 
-        A story scraped again after an update carries a note the first scrape lacks, before
-        or after it (an update or a correction with its time, "read more"), and a few words
-        the editor changed: when the words fall short, the two are compared again without
-        the paragraphs at either end of each that the other does not hold
-        (:func:`_without_notes`), provided those are short next to what is left. What is
-        left is one story when the share of the larger found in the other reaches the
-        threshold (a changed word costs it half what it costs the Jaccard similarity) and
-        the figures and names agree; the similarity returned is then the Jaccard of the
-        stories.
+        A story scraped again after an update carries a note the first scrape lacks (an
+        update or a correction with its time, "read more", at either end, under the headline
+        or between two paragraphs), a paragraph added or taken out, and a few words the
+        editor changed: when the words fall short, the two are compared again without the
+        paragraphs of each that the other does not hold (:func:`_without_notes`), provided
+        those are short next to what is left. Those inside the stories go when they are on
+        one side only (added or taken out), and else stay in the comparison: a paragraph
+        that the other replaces by its own there says something else in its place, as
+        templated reports do (at the ends, a note may replace a note). What is left is one
+        story when the share of the larger found in the other reaches the threshold (a
+        changed word costs it half what it costs the Jaccard similarity) and the figures and
+        names agree; the similarity returned is then the Jaccard of the stories.
         """
         stripped = self.stripped.size(a) > 0 and self.stripped.size(b) > 0
         sets, parts = (self.stripped, self.kept) if stripped else (self.whole, self.paragraphs)
@@ -159,26 +165,39 @@ class ReadBack:
         # (less a margin for rounding, that this never drops a pair the comparison would keep).
         if (1 + NOTE_SHARE) * common < (threshold - 1e-9) * max(len(x), len(y)):
             return None
-        body_a = _without_notes(*parts.shingles(pa), y)
-        body_b = _without_notes(*parts.shingles(pb), x) if body_a is not None else None
-        if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
+        story_a = _without_notes(*parts.shingles(pa), y)
+        story_b = _without_notes(*parts.shingles(pb), x) if story_a is not None else None
+        if story_a is None or story_b is None:
             return None
-        body_a, body_b = _within(pa, body_a), _within(pb, body_b)
-        x, y = parts.union(body_a), parts.union(body_b)
-        return _agreeing(
-            len(x),
-            len(y),
-            shared(x, y),
-            threshold,
-            lambda: self._agree(stripped, body_a, body_b),
-            True,
-        )
+        # Without every paragraph the other lacks, unless both lack some inside; then, and
+        # when that falls short, without those at their ends only.
+        tries: list[tuple[Sequence[int] | None, Sequence[int] | None]] = []
+        if not (story_a.inside and story_b.inside):
+            tries.append((story_a.held, story_b.held))
+        if story_a.inside or story_b.inside:  # else the same paragraphs again
+            tries.append((story_a.span, story_b.span))
+        for some_a, some_b in tries:
+            if some_a is None or some_b is None or (len(some_a), len(some_b)) == (len(pa), len(pb)):
+                continue
+            body_a, body_b = _within(pa, some_a), _within(pb, some_b)
+            x, y = parts.union(body_a), parts.union(body_b)
+            similarity = _agreeing(
+                len(x),
+                len(y),
+                shared(x, y),
+                threshold,
+                partial(self._agree, stripped, body_a, body_b),
+                True,
+            )
+            if similarity is not None:
+                return similarity
+        return None
 
-    def _agree(self, stripped: bool, a: range, b: range) -> float:
-        """How far the figures and the names of two runs of paragraphs agree
-        (:func:`cleaner.agreement.documents_agree`)."""
+    def _agree(self, stripped: bool, a: Sequence[int], b: Sequence[int]) -> float:
+        """How far the figures and the names of two documents' paragraphs (some of them, in
+        order) agree (:func:`cleaner.agreement.documents_agree`)."""
         rows = (self.kept if stripped else self.paragraphs).rows
-        ra, rb = rows[a.start : a.stop], rows[b.start : b.stop]
+        ra, rb = [rows[i] for i in a], [rows[i] for i in b]
         keys, texts = self.keys, self.texts
         return documents_agree(
             (
@@ -205,9 +224,9 @@ def _read_once(
     return found
 
 
-def _within(paragraphs: range, part: range) -> range:
-    """The paragraphs ``part`` of a run of them, counted as the run's are."""
-    return range(paragraphs.start + part.start, paragraphs.start + part.stop)
+def _within(paragraphs: range, some: Sequence[int]) -> list[int]:
+    """The paragraphs ``some`` of a run of them, counted as the run's are."""
+    return [paragraphs.start + n for n in some]
 
 
 def _agreeing(
@@ -232,28 +251,55 @@ def _agreeing(
     return similarity if agree() >= threshold else None
 
 
+@dataclass(frozen=True)
+class Story:
+    """A document's paragraphs that another holds, left without those it lacks: all of them
+    (``held``), or only those at either end (``span``, from the first paragraph held to the
+    last); either None when what it leaves out is more than ``NOTE_SHARE`` of what it keeps,
+    which is then another story, not a revision of it. ``inside``: a paragraph it lacks lies
+    between two it holds."""
+
+    held: list[int] | None
+    span: range | None
+    inside: bool
+
+
 def _without_notes(
     shingles: NDArray[np.uint64], sizes: NDArray[np.int64], other: NDArray[np.uint64]
-) -> range | None:
-    """Of some paragraphs (their shingle sets end to end, and each one's size), those left
-    without the ones at either end that ``other`` (a shingle set) does not hold (less than
-    half of their shingles in it); None when those make more than ``NOTE_SHARE`` of what is
-    left, which is then another story, not a note."""
-    held = np.flatnonzero(_held(shingles, sizes, other))
+) -> Story | None:
+    """Of some paragraphs (their shingle sets end to end, and each one's size), the story
+    that ``other`` (a shingle set) holds, a paragraph held when at least half of its shingles
+    are; None when it holds none."""
+    is_held = _held(shingles, sizes, other)
+    held = np.flatnonzero(is_held)
     if not len(held):
         return None
     first, last = int(held[0]), int(held[-1]) + 1
-    ends = np.cumsum(sizes).tolist()
-    start, stop = ends[first - 1] if first else 0, ends[last - 1]
-    notes = ends[-1] - (stop - start)
-    # The body's union is no larger than its paragraphs' sets together: most notes too long
-    # are told without it.
-    if notes and (
-        notes > NOTE_SHARE * (stop - start)
-        or notes > NOTE_SHARE * len(np.unique(shingles[start:stop]))
-    ):
-        return None
-    return range(first, last)
+    ends = np.cumsum(sizes)
+    inside = len(held) < last - first
+    span = range(first, last)
+    return Story(
+        held.tolist() if _short(shingles, sizes, ends, held) else None,
+        span if _short(shingles, sizes, ends, np.arange(first, last)) else None,
+        inside,
+    )
+
+
+def _short(
+    shingles: NDArray[np.uint64],
+    sizes: NDArray[np.int64],
+    ends: NDArray[np.int64],
+    kept: NDArray[np.int64],
+) -> bool:
+    """Whether the paragraphs left out of ``kept`` (their shingles) are at most
+    ``NOTE_SHARE`` of what it keeps: of its paragraphs' sets together, and of their union,
+    which is no larger (most notes too long are told without it)."""
+    notes = int(sizes.sum() - sizes[kept].sum())
+    if not notes:
+        return True
+    pieces = (shingles[end - size : end] for end, size in zip(ends[kept], sizes[kept], strict=True))
+    body = np.concatenate([shingles[:0], *pieces])
+    return notes <= NOTE_SHARE * len(body) and notes <= NOTE_SHARE * len(np.unique(body))
 
 
 def _held(

@@ -251,3 +251,33 @@ def test_a_web_host_that_gives_a_heading_again_with_other_punctuation_hosts_no_c
     ]
     assert has_word_repeat(toc)
     assert not has_word_repeat(["Seite 1 A wie Anno 1800", "Seite 2 B wie Bauen"])
+
+
+def test_a_revised_rescrape_keeps_its_headline_and_changes_one_short_paragraph() -> None:
+    """``updates/revised``: a paragraph of another article added, one of its own taken out,
+    or a note put among its paragraphs; never before the headline, and a paragraph added or
+    taken out is at most ``REVISED_SHARE`` of the words (a revision, not another story).
+    Capitals and figures only, so that the words an editor changes leave these alone."""
+    from random import Random
+
+    from bench.evaluate_documents import revised
+
+    article = ["HEADLINE", *(f"PARAGRAPH {n} " + "WORD " * 8 for n in range(3)), "A B C"]
+    elsewhere = ["OTHER HEADLINE", "LONG " * 30, "SHORT ONE HERE"]
+    kinds = set()
+    for seed in range(100):
+        text = revised(article, elsewhere, Random(seed))
+        assert text is not None and text[0] == "HEADLINE"
+        added = [p for p in text if p not in article]
+        taken = [p for p in article if p not in text]
+        assert "LONG " * 30 not in text
+        if added == ["SHORT ONE HERE"]:
+            kinds.add("insert")
+        elif added:
+            kinds.add("note")  # a note with a time or a date, not at the top
+            assert len(added) == 1 and text.index(added[0]) > 0
+        else:
+            kinds.add("remove")  # the short paragraph: the others are over a fifth
+            assert taken == ["A B C"]
+        assert len(text) == len(article) + len(added) - len(taken)
+    assert kinds == {"insert", "remove", "note"}

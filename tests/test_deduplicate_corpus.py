@@ -320,22 +320,27 @@ def test_index_rows_from_counted_paragraph_starts_are_those_from_searches(
 def test_notes_found_by_search_are_the_isin_reference(
     paragraphs: list[list[int]], other: list[int]
 ) -> None:
-    """:func:`_without_notes` looks from each end with one binary search of all the
-    paragraphs' shingles: the same body as marking every paragraph held or not with
-    ``np.isin``."""
-    from cleaner.verification import NOTE_SHARE, _without_notes
+    """:func:`_without_notes` marks the paragraphs held with one binary search of all their
+    shingles: the same story as marking each paragraph held or not with ``np.isin``."""
+    from cleaner.verification import NOTE_SHARE, Story, _without_notes
 
     def as_set(values: list[int]) -> np.ndarray[Any, np.dtype[np.uint64]]:
         return np.unique(np.array(values, dtype=np.uint64))
 
     parts = [as_set(p) for p in paragraphs]
     held = [len(p) == 0 or 2 * np.isin(p, as_set(other)).sum() >= len(p) for p in parts]
-    first = next((i for i, h in enumerate(held) if h), len(parts))
-    last = len(parts) - next((i for i, h in enumerate(reversed(held)) if h), len(parts))
-    body = parts[first:last]
-    notes = sum(len(p) for p in (*parts[:first], *parts[last:]))
-    union = np.unique(np.concatenate([np.empty(0, dtype=np.uint64), *body]))
-    expected = range(first, last) if body and notes <= NOTE_SHARE * len(union) else None
+
+    def short(kept: list[int]) -> bool:
+        notes = sum(len(p) for n, p in enumerate(parts) if n not in kept)
+        union = np.unique(np.concatenate([np.empty(0, dtype=np.uint64), *(parts[n] for n in kept)]))
+        return notes <= NOTE_SHARE * len(union)
+
+    kept = [n for n, h in enumerate(held) if h]
+    expected = None
+    if kept:
+        span = range(kept[0], kept[-1] + 1)
+        inside = len(kept) < len(span)
+        expected = Story(kept if short(kept) else None, span if short(list(span)) else None, inside)
     shingles = np.concatenate([np.empty(0, dtype=np.uint64), *parts])
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     assert _without_notes(shingles, sizes, as_set(other)) == expected

@@ -20,7 +20,7 @@ Shingles = np.ndarray[Any, np.dtype[np.uint64]]
 Paragraph = tuple[Shingles, str, str, bool]
 
 # Paragraphs that share words, figures and names, so that drawn documents repeat each other
-# in part, with and without notes at their ends.
+# in part, with and without notes at their ends and inside.
 _STORY = "Acme shares rose 5 pct in Moscow on Monday after the Board said nine new mines"
 _WORDS = _STORY.split(" ")
 POOL = [" ".join(_WORDS[i:] + _WORDS[:i][: 3 + i % 5]) for i in range(len(_WORDS))]
@@ -54,14 +54,23 @@ def _agreeing(
     return similarity if documents_agree(figures, named) >= threshold else None
 
 
-def _without_notes(parts: Sequence[Paragraph], other: Shingles) -> list[Paragraph] | None:
+def _without_notes(
+    parts: Sequence[Paragraph], other: Shingles
+) -> tuple[list[Paragraph] | None, list[Paragraph] | None, bool] | None:
+    """The paragraphs ``other`` holds, those from the first of them to the last, each when
+    what it leaves out is short beside it, and whether one it lacks lies inside."""
     held = [_held(p[0], other) for p in parts]
     if not any(held):
         return None
     first, last = held.index(True), len(held) - held[::-1].index(True)
-    body = list(parts[first:last])
-    notes = sum(len(p[0]) for p in (*parts[:first], *parts[last:]))
-    return body if notes <= NOTE_SHARE * len(_union(body)) else None
+
+    def short(kept: list[bool]) -> list[Paragraph] | None:
+        body = [p for p, k in zip(parts, kept, strict=True) if k]
+        notes = sum(len(p[0]) for p, k in zip(parts, kept, strict=True) if not k)
+        return body if notes <= NOTE_SHARE * len(_union(body)) else None
+
+    span = [first <= n < last for n in range(len(parts))]
+    return short(held), short(span), not all(held[first:last])
 
 
 def reference_similarity(
@@ -77,10 +86,19 @@ def reference_similarity(
     similarity = _agreeing(x, y, pa, pb, threshold)
     if similarity is not None or not stripped:
         return similarity
-    body_a, body_b = _without_notes(pa, y), _without_notes(pb, x)
-    if body_a is None or body_b is None or (len(body_a) == len(pa) and len(body_b) == len(pb)):
+    story_a, story_b = _without_notes(pa, y), _without_notes(pb, x)
+    if story_a is None or story_b is None:
         return None
-    return _agreeing(_union(body_a), _union(body_b), body_a, body_b, threshold, True)
+    inside_a, inside_b = story_a[2], story_b[2]
+    tries = [] if inside_a and inside_b else [(story_a[0], story_b[0])]
+    tries += [(story_a[1], story_b[1])] if inside_a or inside_b else []
+    for body_a, body_b in tries:
+        if body_a is None or body_b is None or (len(body_a), len(body_b)) == (len(pa), len(pb)):
+            continue
+        found = _agreeing(_union(body_a), _union(body_b), body_a, body_b, threshold, True)
+        if found is not None:
+            return found
+    return None
 
 
 @given(
