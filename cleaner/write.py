@@ -63,6 +63,8 @@ from cleaner.stops import made_whole
 if TYPE_CHECKING:
     from cleaner.engine import Engine
 
+# Names of formats a corpus file is not, beside those cleaner reads (``classify``).
+OTHER_FORMATS = (".csv", ".tsv", ".xlsx", ".xls", ".feather", ".arrow", ".orc", ".avro", ".xml")
 ROW_GROUP = 4096
 ROW_GROUP_BYTES = 64 * 1024 * 1024  # keeps the rows held before a flush bounded in memory
 
@@ -73,10 +75,11 @@ def check_outputs(
     """Refuse, before any work, a run whose output cannot be written or would replace an input.
 
     ``reads`` are the files the run reads (compared by inode too, so another name for the same
-    file is the same file), ``folders`` the folders it walks: a corpus with a name the walk
-    would read (``.txt``, ``.json``...) may not be written inside one; a ``dataset`` folder
-    is checked as :func:`_check_dataset` says. Raises
-    :class:`InputError`, a usage error: nothing has been written yet.
+    file is the same file), ``folders`` the folders it walks (a ``dataset`` folder is checked
+    as :func:`_check_dataset` says). A corpus file may not have the name of another format:
+    ``-o news.jsonl`` would write Parquet that every reader of JSON Lines, and the walk of a
+    folder holding it, takes for a broken file. Raises :class:`InputError`, a usage error:
+    nothing has been written yet.
     """
     if str(output) == "-":
         raise InputError("-o -: a Parquet corpus cannot be written to standard output; name a file")
@@ -96,14 +99,11 @@ def check_outputs(
             raise InputError(f"cannot write {target}: it is not a regular file")
         if _identity(target) in read:
             raise InputError(f"cannot write {target}: it is also an input of this run")
-    inside = os.path.realpath(output.parent)
-    for folder in folders:
-        real = os.path.realpath(folder)
-        if classify(output.name) and (inside == real or inside.startswith(os.path.join(real, ""))):
-            raise InputError(
-                f"cannot write {output}: it is inside the input {folder}, whose files of that"
-                " name are inputs; write the corpus elsewhere or give it a .parquet name"
-            )
+    if classify(output.name) or output.suffix.lower() in OTHER_FORMATS:
+        raise InputError(
+            f"cannot write {output}: a corpus is Parquet whatever its name, and this one names"
+            " another format; give it a .parquet name"
+        )
 
 
 def _check_dataset(output: Path, reads: Iterable[str | Path], folders: Iterable[str]) -> None:

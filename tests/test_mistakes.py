@@ -74,22 +74,32 @@ def test_output_that_is_a_merge_input_is_refused(tmp_path: Path) -> None:
 
 
 def test_output_reached_through_another_name_is_refused(tmp_path: Path) -> None:
-    article = tmp_path / "a.txt"
-    shutil.copyfile(FIXTURES / EXAMPLE, article)
-    os.link(article, tmp_path / "hard.txt")  # the same inode under another name
-    code, _ = run("clean", str(tmp_path / "hard.txt"), "-o", str(article))
+    base = tmp_path / "base.parquet"
+    cleaner.clean([str(FIXTURES)], base)
+    before = base.read_bytes()
+    os.link(base, tmp_path / "hard.parquet")  # the same inode under another name
+    code, output = run(
+        "clean", str(FIXTURES), "--against", str(base), "-o", str(tmp_path / "hard.parquet")
+    )
     assert code == 2
-    assert article.read_bytes() == (FIXTURES / EXAMPLE).read_bytes()
+    assert "also an input" in one_line_error(output)
+    assert base.read_bytes() == before
 
 
-def test_output_of_a_readable_kind_inside_an_input_folder_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["news.jsonl", "news.json", "a.txt", "news.csv", "page.html"])
+def test_output_named_as_another_format_is_refused(tmp_path: Path, name: str) -> None:
+    """``-o news.jsonl`` would write Parquet under a name every JSON Lines reader, and a
+    later walk of the folder, takes for a broken file; inside an input folder it would also
+    replace an input of that kind."""
     folder = tmp_path / "news"
     shutil.copytree(FIXTURES, folder)
     before = snapshot(folder)
-    code, output = run("clean", str(folder), "-o", str(folder / EXAMPLE))
-    assert code == 2
-    one_line_error(output)
+    for target in (tmp_path / name, folder / name, folder / EXAMPLE):
+        code, output = run("clean", str(folder), "-o", str(target))
+        assert code == 2
+        assert "give it a .parquet name" in one_line_error(output)
     assert snapshot(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["news"]
 
 
 # 3: every output path checked before any work -------------------------------------------------
