@@ -23,7 +23,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from cleaner.formats import output_paths
-from cleaner.stops import made_whole
+from cleaner.stops import made_whole, raise_swallowed
 
 STAGING = ".staging.tmp"  # how a Staging folder's name ends
 
@@ -52,7 +52,8 @@ class LockedTemp:
 
     def replace(self, target: Path) -> None:
         """Put the file in ``target``'s place, with the mode any new file would get (mkstemp
-        made it private, 0600)."""
+        made it private, 0600); unless a stop came and was swallowed, which is raised."""
+        raise_swallowed()
         os.chmod(self.path, 0o666 & ~umask())
         os.replace(self.path, target)
         self.replaced = True

@@ -32,6 +32,7 @@ from cleaner.metadata import COLUMNS
 from cleaner.options import Options, cleaner_version
 from cleaner.pipeline import clean, merge
 from cleaner.sources import STDIN, listing
+from cleaner.stops import raise_kept, stops_kept
 from cleaner.tally import Report
 from cleaner.terminal import shown
 
@@ -211,13 +212,14 @@ class _Terminated(BaseException):
 
 
 # How long a run takes to stop: a further stop meanwhile is ignored, so that it cannot cut
-# the clean-up short; one after it means the first was lost (swallowed in a finaliser).
+# the clean-up short. A first stop that was swallowed is raised again all the same (stops_kept).
 STOPPING_SECONDS = 5.0
 
 
 @contextmanager
 def _stops_raise_once() -> Iterator[None]:
-    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`_Terminated`, once while it stops.
+    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`_Terminated`, once while it stops,
+    and the block ends by it even where it was swallowed (:func:`~cleaner.stops.stops_kept`).
 
     A second Ctrl-C must not cut the clean-up (workers, temporary files) short or end the run
     with a traceback. SIGINT stays ignored if it was (a job started in the background).
@@ -228,14 +230,15 @@ def _stops_raise_once() -> Iterator[None]:
         if stopped_at and time.monotonic() - stopped_at[-1] < STOPPING_SECONDS:
             return
         stopped_at.append(time.monotonic())
-        raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
+        raise_kept(KeyboardInterrupt if signum == signal.SIGINT else _Terminated)
 
     stops = [signal.SIGTERM]
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         stops.append(signal.SIGINT)
     previous = {stop: signal.signal(stop, handler) for stop in stops}
     try:
-        yield
+        with stops_kept():
+            yield
     finally:
         if not stopped_at:  # else it is stopping: a stop while it reports and exits is ignored
             for stop, action in previous.items():

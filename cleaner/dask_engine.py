@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from cleaner.engine import AHEAD, default_workers
 from cleaner.errors import InputError, WorkerLost
-from cleaner.stops import STOPS, stops_held
+from cleaner.stops import STOPS, raise_swallowed, stops_held
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -105,6 +105,7 @@ class DaskEngine:
                     raise
                 in_flight.popleft()
                 sizing.add(len(done.results), done.seconds)
+                raise_swallowed()  # a stop swallowed while it waited (see cleaner.stops)
                 yield from done.results
                 if done.error is not None:
                     own = done.error

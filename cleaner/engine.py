@@ -41,7 +41,7 @@ from queue import SimpleQueue
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from cleaner.errors import WorkerLost
-from cleaner.stops import STOPS, stops_held
+from cleaner.stops import STOPS, raise_swallowed, stops_held
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,12 +91,16 @@ class LocalPool:
         self.workers = workers or default_workers()
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        if self.workers <= 1:
-            yield from map(function, items)
-            return
         crew: list[_Worker[T, R]] = []
         try:
-            yield from _in_order(function, iter(items), self.workers, crew)
+            results: Iterator[R] = (
+                _in_order(function, iter(items), self.workers, crew)
+                if self.workers > 1
+                else map(function, items)
+            )
+            for result in results:
+                raise_swallowed()  # a stop swallowed while it waited (see cleaner.stops)
+                yield result
         finally:  # including GeneratorExit: the consumer has stopped listening
             _stop(crew)
 

@@ -54,13 +54,16 @@ def stop_in_terminal(
     arguments: list[str],
     started: Callable[[], bool],
     stops: list[tuple[float, str]],
+    command: list[str] | None = None,
 ) -> Stopped:
-    """Run ``cleaner ARGUMENTS`` in a new terminal and stop it.
+    """Run ``cleaner ARGUMENTS`` in a new terminal and stop it; ``command`` is what comes
+    before the arguments (:data:`CLEANER` unless given).
 
     Once ``started()`` holds (checked every few milliseconds, e.g. the run's temporary files
     exist), each stop of ``stops`` -- (seconds after that, ``CTRL_C`` or ``SIGTERM``) -- is
     sent, unless the run has exited by then.
     """
+    command = command or CLEANER
     pid, master = pty.fork()
     if pid == 0:  # the child: a session of its own, the terminal its controlling terminal
         # A suite started in the background inherits SIGINT ignored; a foreground job does not.
@@ -73,7 +76,7 @@ def stop_in_terminal(
         termios.tcsetattr(0, termios.TCSANOW, attributes)
         env = {**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "24"}
         with suppress(BaseException):
-            os.execve(CLEANER[0], [*CLEANER, *arguments], env)
+            os.execve(command[0], [*command, *arguments], env)
         os._exit(127)
     fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     screen = bytearray()
