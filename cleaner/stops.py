@@ -19,6 +19,7 @@ made or an output replaced, and when the command is done.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +36,17 @@ def raise_kept(stop: type[BaseException]) -> NoReturn:
     """Raise ``stop`` (``KeyboardInterrupt``, ...) from a signal handler, and keep it for
     :func:`raise_swallowed` until :func:`stops_kept` ends."""
     _kept.append(stop)
+    if sys.unraisablehook is sys.__unraisablehook__:  # a hook of someone else's stays
+        sys.unraisablehook = _unless_kept
     raise stop
+
+
+def _unless_kept(unraisable: sys.UnraisableHookArgs) -> None:
+    """Python's report of an exception it could not raise ("Exception ignored in", with its
+    traceback), but for a kept stop: that one is raised again (:func:`raise_swallowed`), and
+    its traceback would only alarm whoever pressed Ctrl-C."""
+    if unraisable.exc_type is None or unraisable.exc_type not in _kept:
+        sys.__unraisablehook__(unraisable)
 
 
 def raise_swallowed() -> None:
