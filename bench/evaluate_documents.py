@@ -706,23 +706,26 @@ def inject(folder: Path, truth: Truth, seed: int) -> None:
             truth.label(truth.labelled, doc_id, f"updates/{name}", "updates/rescrape")
             used.add(doc_id)
     rng = Random(f"{seed}/revised")
+
+    def paragraphs_of(doc_id: str) -> list[str]:
+        return shared_data.blank_line_paragraphs(store.text(doc_id) or "")
+
     for corpus in ("bbc", "reuters", "telegram"):
-        texts = {
-            d: shared_data.blank_line_paragraphs(store.text(d) or "")
+        others = sorted(
+            d
             for d in candidates
             if truth.docs[d].corpus == corpus and d not in footed and d not in used
-        }
-        pool = sorted(
-            d
-            for d, paragraphs in texts.items()
-            if len(paragraphs) >= REVISED_MIN_PARAGRAPHS and sizes[d] >= RESCRAPE_MIN_WORDS
         )
-        others = sorted(texts)
+        # split only the articles long enough to be drawn, once each
+        texts = {d: paragraphs_of(d) for d in others if sizes[d] >= RESCRAPE_MIN_WORDS}
+        pool = sorted(d for d, found in texts.items() if len(found) >= REVISED_MIN_PARAGRAPHS)
         n = 0
         for doc_id in rng.sample(pool, len(pool)):
             if n == RESCRAPES:
                 break
-            paragraphs = revised(texts[doc_id], texts[rng.choice(others)], rng)
+            elsewhere = rng.choice(others)
+            other = texts[elsewhere] if elsewhere in texts else paragraphs_of(elsewhere)
+            paragraphs = revised(texts[doc_id], other, rng)
             if paragraphs is None:
                 continue
             name = f"revised-{corpus}-{n:03d}.txt"

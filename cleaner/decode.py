@@ -239,7 +239,12 @@ def _utf8_line(line: bytes) -> bool:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return len(text) - len(text.encode("ascii", "ignore")) >= _EVIDENCE
+    return _beyond_ascii(text) >= _EVIDENCE
+
+
+def _beyond_ascii(text: str) -> int:
+    """How many characters of a text are outside ASCII."""
+    return len(text) - len(text.encode("ascii", "ignore"))
 
 
 _EVIDENCE = 3  # characters outside ASCII that make a valid line UTF-8 beyond doubt
@@ -472,11 +477,10 @@ def _damaged_utf8(data: bytes) -> str | None:
     'Всё спокойно: «мир», café'
     """
     text = data.decode("utf-8", "surrogateescape")  # each invalid byte a lone surrogate
-    damaged = len(_ESCAPED.findall(text))
-    intact = len(text) - len(text.encode("ascii", "ignore")) - damaged
+    damaged, intact = _damage(text)
     if damaged == 0 or intact < INTACT_PER_DAMAGED * damaged:
         return None
-    if any(_legacy_line(line) for line in text.splitlines()):
+    if damaged >= _EVIDENCE and any(_legacy_line(line) for line in text.splitlines()):
         return None  # a part in a code page of its own: _decode_mixed
     return text.translate(_CP1252_BYTES)
 
@@ -488,9 +492,15 @@ def _legacy_line(line: str) -> bool:
     line of cp1251 in a UTF-8 post, which cp1252 would turn into "Ïðèâåò". Such a line is
     a code page's to tell, as a line in UTF-8 among lines in a code page is
     (:func:`_decode_mixed`)."""
-    damaged = len(_ESCAPED.findall(line))
-    intact = len(line) - len(line.encode("ascii", "ignore")) - damaged
+    damaged, intact = _damage(line)
     return damaged >= _EVIDENCE and intact < damaged
+
+
+def _damage(text: str) -> tuple[int, int]:
+    """Of a text decoded with ``surrogateescape``: its bytes that are not UTF-8 (each a lone
+    surrogate), and its intact characters outside ASCII."""
+    damaged = len(_ESCAPED.findall(text))
+    return damaged, _beyond_ascii(text) - damaged
 
 
 _ESCAPED = re.compile("[\udc80-\udcff]")

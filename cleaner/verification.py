@@ -277,11 +277,11 @@ def _without_notes(
     first, last = int(held[0]), int(held[-1]) + 1
     ends = np.cumsum(sizes)
     inside = len(held) < last - first
-    span = range(first, last)
+    held_short = _short(shingles, sizes, ends, held)
+    # without a paragraph lacking inside, the span is the paragraphs held
+    span_short = _short(shingles, sizes, ends, np.arange(first, last)) if inside else held_short
     return Story(
-        held.tolist() if _short(shingles, sizes, ends, held) else None,
-        span if _short(shingles, sizes, ends, np.arange(first, last)) else None,
-        inside,
+        held.tolist() if held_short else None, range(first, last) if span_short else None, inside
     )
 
 
