@@ -262,6 +262,28 @@ def _typo(word: str, rng: Random) -> str | None:
     return word[:at] + word[at + 1] + word[at + 1 :]
 
 
+def _split(word: str, rng: Random) -> str | None:
+    """OCR's space inside a word ("govern ment"), or a hard wrap's hyphen ("govern-" at a
+    line's end, "ment" on the next)."""
+    at = rng.randint(2, len(word) - 2)
+    return word[:at] + rng.choice((" ", "-\n")) + word[at:]
+
+
+_JOINABLE = re.compile(r"(?<=[^\W\d_]{2}) (?=[^\W\d_]{2})")
+
+
+def word_split(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """One long word (sometimes a name) split by a space or a hard wrap's hyphen, or two
+    words joined where OCR or a scraper lost the space between them."""
+    if rng.random() < 0.5:
+        return _misspell(paragraph, rng, _split)
+    spaces = [m.start() for m in _JOINABLE.finditer(paragraph)]
+    if not spaces:
+        return None
+    at = rng.choice(spaces)
+    return paragraph[:at] + paragraph[at + 1 :]
+
+
 def transposed(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
     """Two adjacent letters swapped in one long word, sometimes a name."""
     return _misspell(paragraph, rng, _transpose)
@@ -305,4 +327,5 @@ DEFECTS = (
     Defect("edit/typo-transposed", transposed, min_words=MIN_TYPO_WORDS),
     Defect("edit/typo-ocr", ocr_error, min_words=MIN_TYPO_WORDS),
     Defect("edit/typo-letter", typo, min_words=MIN_TYPO_WORDS),
+    Defect("edit/word-split", word_split, min_words=MIN_TYPO_WORDS),
 )

@@ -8,7 +8,7 @@ report that differs only in its figures or its names ("up 5 pct to 10 dlrs", "up
 - two paragraphs agree when the list of one is found, in order, within the other's
   (:func:`found_in_order`: a figure added, a dateline, takes nothing away) and no figure of one
   stands where the other has other words (:func:`figure_replaced`); names may be misspelt by
-  one edit (:func:`same_name`);
+  one edit (:func:`same_name`), or split or joined by a space (:func:`names_agree`);
 - two documents agree as much as the share of the shorter list found, in order, in the longer
   (:func:`share_in_order`), which must reach the similarity asked of their words: one figure
   changed in a long story costs little, one changed in a market report costs much.
@@ -16,6 +16,7 @@ report that differs only in its figures or its names ("up 5 pct to 10 dlrs", "up
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -185,8 +186,44 @@ def paragraphs_agree(
     return (
         found_in_order(numbers(keys[0]), numbers(keys[1]))
         and not figure_replaced(*words)
-        and found_in_order(names(texts[0]), names(texts[1]), same_name)
+        and names_agree(*texts)
     )
+
+
+def names_agree(a: str, b: str) -> bool:
+    """Whether the names of one text are found, in order, among the other's (:func:`same_name`),
+    a name split by a space (OCR, a hard wrap's hyphen: "Th- atcher") or two joined by a lost
+    one counting as the same letters in the other text.
+
+    >>> names_agree("Mr Thatcher met Mr Smith.", "Mr Th- atcher met MrSmith.")
+    True
+    >>> names_agree("Mr Thatcher met Mr Smith.", "Mr Th atcher met Mr Jones.")
+    False
+    """
+    found = names(a), names(b)
+    if found_in_order(*found, same_name):
+        return True
+    healed = _joined(a, b), _joined(b, a)
+    return healed != found and found_in_order(*healed, same_name)
+
+
+_PIECE = re.compile(r"[^\W_]+")
+_SPLIT_BY = frozenset(" \t\n-\u00ad")  # what may part a word's pieces: spaces, a hyphen
+
+
+def _joined(text: str, other: str) -> tuple[str, ...]:
+    """The names of ``text`` once each two adjacent pieces of letters parted only by spaces
+    or a hyphen are joined where together they spell a capitalised word of ``other``."""
+    wanted = {w for w in _PIECE.findall(other) if w[0].isupper()}
+    pieces = list(_PIECE.finditer(text))
+    kept: list[str] = []
+    done = 0  # text[:done] is in kept
+    for left, right in itertools.pairwise(pieces):
+        gap = text[left.end() : right.start()]
+        if gap and set(gap) <= _SPLIT_BY and left.group() + right.group() in wanted:
+            kept.append(text[done : left.end()])
+            done = right.start()
+    return names("".join(kept) + text[done:])
 
 
 def documents_agree(

@@ -368,16 +368,30 @@ def _enough(similarity: float, containment: float, a: int, b: int, options: Dedu
 
 def respelled(original: Sequence[str], copy: Sequence[str]) -> list[str]:
     """``copy``'s words, each that is one edit (:func:`one_edit`) from the word of
-    ``original`` it stands against replaced by that word (figures are compared on their own,
-    exactly: see :func:`verify`).
+    ``original`` it stands against replaced by that word, and each run of words that is the
+    same letters as the run it stands against, spaced otherwise, replaced by that run: OCR
+    and a hard wrap's hyphen split a word ("govern ment", "govern- ment") and a lost space
+    joins two ("thegovernment"), which are the same words (figures are compared on their
+    own, exactly: see :func:`verify`).
 
     >>> respelled(["the", "government", "said"], ["teh", "govermnent", "said", "so"])
     ['teh', 'government', 'said', 'so']
+    >>> respelled(["the", "government", "said", "so"], ["thegovern", "ment", "said", "so"])
+    ['the', 'government', 'said', 'so']
     """
-    fixed = list(copy)
+    fixed: list[str] = []
+    done = 0  # copy[:done] is in fixed
     for op, i1, i2, j1, j2 in opcodes(original, copy):
-        if op == "replace" and i2 - i1 == j2 - j1:
-            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                if one_edit(original[i], copy[j]):
-                    fixed[j] = original[i]
+        if op != "replace":
+            continue
+        fixed.extend(copy[done:j1])
+        if "".join(original[i1:i2]) == "".join(copy[j1:j2]):
+            fixed.extend(original[i1:i2])
+        elif i2 - i1 == j2 - j1:
+            pairs = zip(original[i1:i2], copy[j1:j2], strict=True)
+            fixed.extend(a if one_edit(a, b) else b for a, b in pairs)
+        else:
+            fixed.extend(copy[j1:j2])
+        done = j2
+    fixed.extend(copy[done:])
     return fixed
