@@ -171,9 +171,14 @@ def last_sentence_dropped(paragraph: str, article: Sequence[str], rng: Random) -
     return " ".join(sentences[:-1]) if len(sentences) > 1 else None
 
 
-# Format characters scrapers leave inside words: soft hyphens (German and Russian pages
-# hyphenated for the browser), zero-width spaces and joiners, word joiners, a BOM, bidi marks.
-INVISIBLE = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e")
+# Invisible characters scrapers leave inside words: soft hyphens (German and Russian pages
+# hyphenated for the browser), zero-width spaces and joiners, word joiners, a BOM, bidi marks;
+# and the default-ignorable ones that are not format characters: the combining grapheme
+# joiner, an emoji's variation selector, the Hangul filler (an "invisible letter" of posts).
+INVISIBLE = (
+    *("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"),
+    *("\u034f", "\ufe0f", "\u3164"),
+)
 _LONG_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 
 

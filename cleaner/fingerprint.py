@@ -43,8 +43,9 @@ from cleaner.compiled import compiled
 # Recorded with every corpus: signatures are comparable only under the same scheme.
 SCHEME = "datasketch-affine32/poly64-fnv1a-words"
 # 2: emoji, symbols and non-ASCII punctuation are not words; 3: format characters dropped;
-# 4: the acute accent and the double prime folded as quotes, as NFKC would take them apart
-NORMALIZATION_VERSION = 4
+# 4: the acute accent and the double prime folded as quotes, as NFKC would take them apart;
+# 5: default-ignorable code points dropped as format characters are
+NORMALIZATION_VERSION = 5
 
 _QUOTES_AND_DASHES = {
     **dict.fromkeys("‘’‚‛′`´", "'"),
@@ -125,34 +126,44 @@ _DECOMPOSED_QUOTES = {
 _UNDECOMPOSED = str.maketrans(_DECOMPOSED_QUOTES)
 
 
-# Unicode's format characters (category Cf: soft hyphen, zero-width space, the joiners, word
-# joiner, BOM, bidi marks...) are invisible: inside a word they neither end it nor make it
-# another word, so the key drops them before anything else. A test checks the table against
-# unicodedata.
-FORMAT_RANGES = (
+# Invisible characters: Unicode's format characters (category Cf: soft hyphen, zero-width
+# space, the joiners, word joiner, BOM, bidi marks...) and its default-ignorable code points
+# (DerivedCoreProperties.txt: the variation selectors, the combining grapheme joiner, the
+# Hangul fillers...), which a text shows as nothing. Inside a word they neither end it nor
+# make it another word, so the key drops them before anything else. A test checks the table
+# against unicodedata's Cf.
+INVISIBLE_RANGES = (
     (0xAD, 0xAD),
+    (0x34F, 0x34F),
     (0x600, 0x605),
     (0x61C, 0x61C),
     (0x6DD, 0x6DD),
     (0x70F, 0x70F),
     (0x890, 0x891),
     (0x8E2, 0x8E2),
-    (0x180E, 0x180E),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
     (0x200B, 0x200F),
     (0x202A, 0x202E),
-    (0x2060, 0x2064),
-    (0x2066, 0x206F),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
     (0xFEFF, 0xFEFF),
-    (0xFFF9, 0xFFFB),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFFB),
     (0x110BD, 0x110BD),
     (0x110CD, 0x110CD),
     (0x13430, 0x13438),
     (0x1BCA0, 0x1BCA3),
     (0x1D173, 0x1D17A),
-    (0xE0001, 0xE0001),
-    (0xE0020, 0xE007F),
+    (0xE0000, 0xE0FFF),
 )
-_FORMAT = _runs_of(FORMAT_RANGES)
+_INVISIBLE = _runs_of(INVISIBLE_RANGES)
+# Those str.isprintable() passes (not Cf): looked for in the text apart.
+_PRINTABLE_INVISIBLE = _runs_of(
+    tuple((c, c) for a, b in INVISIBLE_RANGES for c in range(a, b + 1) if chr(c).isprintable())
+)
 
 _WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
 # Figures: digits, and the number words newswire spells out ("Qtly div nine cts vs eight").
@@ -191,8 +202,10 @@ def normalize(paragraph: str) -> str:
     c'est
     """
     # Format characters are not printable: the C test spares most paragraphs the regex.
-    if not paragraph.isprintable():
-        paragraph = _FORMAT.sub("", paragraph)
+    if not paragraph.isprintable() or (
+        not paragraph.isascii() and _PRINTABLE_INVISIBLE.search(paragraph)
+    ):
+        paragraph = _INVISIBLE.sub("", paragraph)
     if not paragraph.isascii():
         for quote in _DECOMPOSED_QUOTES:  # two: this loop costs a quarter of any() over a generator
             if quote in paragraph:

@@ -37,16 +37,40 @@ def test_each_quote_and_dash_folds_however_nfkc_reads_it(char: str) -> None:
     )
 
 
-def test_format_table_is_unicodes_category_cf() -> None:
+def test_invisible_table_is_unicodes_format_characters_and_default_ignorables() -> None:
     import sys
     import unicodedata
 
-    listed = {c for lo, hi in fpmod.FORMAT_RANGES for c in range(lo, hi + 1)}
-    assert listed == {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+    listed = {c for lo, hi in fpmod.INVISIBLE_RANGES for c in range(lo, hi + 1)}
+    cf = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+    assert cf <= listed
+    # The rest are default-ignorable (DerivedCoreProperties.txt) and not Cf: marks that join
+    # or select a glyph, fillers that are letters drawn as nothing, unassigned code points
+    # kept for such characters, and nothing that a text shows.
+    for c in sorted(listed - cf):
+        char = chr(c)
+        kind = unicodedata.category(char)
+        name = unicodedata.name(char, "")
+        assert (kind, name.split()[-1] if kind == "Lo" else kind) in {
+            ("Mn", "Mn"),
+            ("Lo", "FILLER"),
+            ("Cn", "Cn"),
+        }, (hex(c), kind, name)
+        if kind == "Mn":
+            assert "VARIATION SELECTOR" in name or name in {
+                "COMBINING GRAPHEME JOINER",
+                "KHMER VOWEL INHERENT AQ",
+                "KHMER VOWEL INHERENT AA",
+            }, (hex(c), name)
 
 
 @pytest.mark.parametrize(
-    "char", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"]
+    "char",
+    [
+        *("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"),
+        # default-ignorable but printable: grapheme joiner, variation selectors, Hangul fillers
+        *("\u034f", "\ufe0f", "\U000e0100", "\u3164", "\uffa0", "\u115f", "\u17b4"),
+    ],
 )
 def test_invisible_characters_neither_split_nor_join_words(char: str) -> None:
     plain = "Die Versicherungsgesellschaft meldete einen Gewinn"
