@@ -22,7 +22,9 @@ scraper saves them, and goes through the public ``cleaner.clean`` call once as a
   common words changed (``updates/revised``). And,
   stuck to 30 real documents each (40 words or more), six fixed footers that carry a year, a
   time or a phone number (copyright, "Updated 10:42 GMT", contact, legal lines; English and
-  Russian), which label boilerplate as the channel footers do.
+  Russian), and four dated anew in each document (an "Updated" line with its time and date in
+  English, German and Russian, a copyright line with its year), which label boilerplate as the
+  channel footers do.
 - ``charset/<encoding>/<name>.txt``: every file of the Cyrillic folders of
   ``charset_dataset_multiencoding`` (cp1251, KOI8-R, ISO-8859-5, IBM866, Mac-Cyrillic, IBM855,
   KZ-1048, PTCP154), its bytes as they are, ``.txt`` added to names that lack it.
@@ -603,6 +605,11 @@ DATED_FOOTERS = {
         "end",
     ),
     "hours-ru": ("Горячая линия редакции: +7 (495) 123-45-67, с 9:00 до 21:00 по Москве.", "end"),
+    # Dated anew in each document ({date}, {time}, {numeric}, {year} drawn for each)
+    "updated-each": ("Updated {time} GMT, {date}", "start"),
+    "stand-each": ("Stand: {numeric}, {time} Uhr", "start"),
+    "updated-ru-each": ("Обновлено {numeric} в {time}", "end"),
+    "copyright-each": ("Copyright {year} Daily Planet Media Group. All rights reserved.", "end"),
 }
 RESCRAPES = 50  # updated re-scrapes drawn from each of BBC, Reuters and Telegram
 RESCRAPE_MIN_WORDS = 80  # an article, not a one-line post: a note is short beside it
@@ -668,6 +675,19 @@ def _edited(paragraphs: list[str], rng: Random) -> list[str]:
     return paragraphs
 
 
+def _dated(template: str, rng: Random) -> str:
+    """A footer's template with the moment of one document: a time, a date, a year."""
+    if "{" not in template:
+        return template
+    day = datetime.date(2015, 1, 1) + datetime.timedelta(days=rng.randrange(3650))
+    return template.format(
+        time=f"{rng.randrange(24):02d}:{rng.randrange(60):02d}",
+        date=f"{day.day} {day.strftime('%B %Y')}",
+        numeric=day.strftime("%d.%m.%Y"),
+        year=day.year,
+    )
+
+
 def inject(folder: Path, truth: Truth, seed: int) -> None:
     """Dated footers stuck to real documents, then updated re-scrapes of others written to
     ``updates/`` (after the originals, as a later scrape would be), each labelled."""
@@ -679,12 +699,13 @@ def inject(folder: Path, truth: Truth, seed: int) -> None:
     sizes = {d: len(tokens(store.text(d) or "")) for d in candidates}
     footable = sorted(d for d in candidates if sizes[d] >= FOOTED_MIN_WORDS)
     footed: set[str] = set()
-    for kind, (text, where) in DATED_FOOTERS.items():
+    for kind, (template, where) in DATED_FOOTERS.items():
         chosen = rng.sample(footable, FOOTED)
         truth.footed[kind] = set(chosen)
-        truth.dated[token_key(text)] = kind
         footed.update(chosen)
         for doc_id in chosen:
+            text = _dated(template, rng)
+            truth.dated[token_key(text)] = kind
             paragraphs = shared_data.blank_line_paragraphs(store.text(doc_id) or "")
             at = len(paragraphs) if where == "end" else min(1, len(paragraphs))
             store.replace(doc_id, "\n\n".join([*paragraphs[:at], text, *paragraphs[at:]]))
@@ -1011,6 +1032,14 @@ def paragraph_key(paragraph: str) -> str:
     return " ".join(fingerprint.words(fingerprint.normalize(paragraph)))
 
 
+def line_key(paragraph: str, first: bool) -> str:
+    """What boilerplate counts a paragraph by, as the README states the rule: its words in
+    order, its moments masked (times, years, dates in figures), but for a document's first
+    paragraph (``first``), its title."""
+    key = fingerprint.normalize(paragraph)
+    return " ".join(fingerprint.words(key if first else fingerprint.line_key(key)))
+
+
 def document_jaccard(
     texts: Texts, a: str, b: str, boilerplate_keys: set[str], shingle_size: int
 ) -> float | None:
@@ -1086,9 +1115,10 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
     the corpus: such a document, read whole by the reference run, counts as lost (unless it was
     nothing but channel footers), and each of its paragraphs as removed.
     """
-    holders: dict[str, list[str]] = defaultdict(list)  # paragraph key -> docs, input order
+    holders: dict[str, list[str]] = defaultdict(list)  # line key -> docs, input order
     for doc_id in sorted(texts.paragraphs, key=lambda d: texts.order[d]):
-        for key in dict.fromkeys(map(paragraph_key, texts.paragraphs[doc_id])):
+        lines = (line_key(p, i == 0) for i, p in enumerate(texts.paragraphs[doc_id]))
+        for key in dict.fromkeys(lines):
             if key:
                 holders[key].append(doc_id)
     found = [
@@ -1096,8 +1126,10 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
     ]
     article = union_find([*truth.labelled, *found])
 
-    def removal(doc_id: str, text: str, of: str | None, lost: bool = False) -> BoilerRemoval:
-        docs = holders.get(paragraph_key(text), [])
+    def removal(
+        doc_id: str, text: str, first: bool, of: str | None, lost: bool = False
+    ) -> BoilerRemoval:
+        docs = holders.get(line_key(text, first), [])
         key = token_key(text)
         footer = key in truth.dated or (
             _corpus(truth, doc_id) == "telegram" and key in truth.footers
@@ -1110,11 +1142,11 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
     for doc_id, document in outcome.documents.items():
         boiler = [r for r in document.removed if r.reason == "boilerplate"]
         for r in boiler:
-            removals.append(removal(doc_id, r.paragraph, r.repeats_doc))
+            removals.append(removal(doc_id, r.paragraph, r.index == 0, r.repeats_doc))
             # It names the first other document holding it that stays in the corpus.
             others = [
                 d
-                for d in holders.get(paragraph_key(r.paragraph), [])
+                for d in holders.get(line_key(r.paragraph, r.index == 0), [])
                 if d != doc_id and d in outcome.documents
             ]
             wrong_first += bool(others) and r.repeats_doc != others[0]
@@ -1134,8 +1166,8 @@ def score_boilerplate(truth: Truth, outcome: Outcome, texts: Texts, min_docs: in
     ]
     lost = [d for d in gone if d not in footer_only]
     for doc_id in gone:
-        for p in texts.paragraphs[doc_id]:
-            removals.append(removal(doc_id, p, None, lost=True))
+        for i, p in enumerate(texts.paragraphs[doc_id]):
+            removals.append(removal(doc_id, p, i == 0, None, lost=True))
             if _corpus(truth, doc_id) == "telegram" and token_key(p) in truth.footers:
                 footer_paragraphs += 1
                 footer_removed += 1
@@ -1151,7 +1183,6 @@ def _dated_footers(truth: Truth, outcome: Outcome, gone: set[str]) -> dict[str, 
     """Kind -> [the dated footer's paragraphs in documents kept or emptied, those removed].
     A Telegram post's own channel footer is counted with the channel footers, not here."""
     counts: dict[str, list[int]] = {}
-    keys = {kind: key for key, kind in truth.dated.items()}
     for kind, docs in truth.footed.items():
         tally = counts.setdefault(kind, [0, 0])
         for doc_id in docs:
@@ -1161,7 +1192,7 @@ def _dated_footers(truth: Truth, outcome: Outcome, gone: set[str]) -> dict[str, 
             elif doc_id in outcome.documents:
                 removed = {r.index for r in outcome.documents[doc_id].removed}
                 for i, p in enumerate(outcome.paragraphs(doc_id)):
-                    if token_key(p) == keys[kind]:
+                    if truth.dated.get(token_key(p)) == kind:
                         tally[0] += 1
                         tally[1] += i in removed
     return counts

@@ -1,12 +1,13 @@
 """Boilerplate: paragraphs that recur, word for word, in many documents of a corpus.
 
-A paragraph whose words, in order, appear in at least ``min_docs`` documents (a footer, a
-"Reporting by" line) is boilerplate, and goes from each of them, naming the earliest other
-document that has it (:func:`boilerplate`). Not every recurring paragraph is boilerplate:
-a lone word is data ("Year" heading a table), and so is a line stating figures that is a line
-of a template ("Record March 31" in dozens of dividend notices), told apart from a fixed text
-stuck to unrelated documents (a copyright line with its year) by how alike the documents
-carrying it are (:func:`exempt`).
+A paragraph whose words, in order, appear in at least ``min_docs`` documents, its dates and
+times aside (a footer, a "Reporting by" line, an "Updated 10:42 GMT, 14 March 2024" of any
+date: :func:`cleaner.fingerprint.line_key`), is boilerplate, and goes from each of them,
+naming the earliest other document that has it (:func:`boilerplate`). Not every recurring
+paragraph is boilerplate: a lone word is data ("Year" heading a table), and so is a line
+stating figures that is a line of a template ("Record March 31" in dozens of dividend
+notices), told apart from a fixed text stuck to unrelated documents (a copyright line with
+its year) by how alike the documents carrying it are (:func:`exempt`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cleaner.corpus_index import (
     CorpusIndex,
     Reader,
     in_chunks,
+    paragraph_lines,
     read_chunks,
     release,
 )
@@ -90,7 +92,7 @@ def _carriers(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int6
     """The documents that have a paragraph whose hash is one of ``hashes``, ascending."""
     found = [np.empty(0, dtype=np.int64)]
     for part in in_chunks(index, len(index.paragraph_hash)):
-        rows = np.isin(index.paragraph_hash[part], hashes)
+        rows = np.isin(paragraph_lines(index, part), hashes)
         found.append(np.unique(index.paragraph_doc[part][rows]))
     return np.unique(np.concatenate(found))
 
@@ -100,7 +102,7 @@ def _first_rows(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.in
     in the index)."""
     first = np.full(len(hashes), -1, dtype=np.int64)
     for part in in_chunks(index, len(index.paragraph_hash)):
-        h = index.paragraph_hash[part]
+        h = paragraph_lines(index, part)
         at = np.flatnonzero(np.isin(h, hashes))
         found, where = np.unique(h[at], return_index=True)
         slot = np.searchsorted(hashes, found)
@@ -138,7 +140,8 @@ def _templated(
     if not len(carriers):
         return hashes
     u64, i64, f64 = np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.float64)
-    carried = ArrayFiles(folder, "carried", {"doc": i64, "own": u64, "key": u64}).create()
+    carried = ArrayFiles(folder, "carried", {"doc": i64, "own": u64, "line": u64, "key": u64})
+    carried.create()
     varied = ArrayFiles(folder, "varied", {"key": u64}).create()
     shares = ArrayFiles(folder, "shares", {"line": u64, "share": f64}).create()
     try:
@@ -150,10 +153,10 @@ def _templated(
             varied.append({"key": values[variants >= 2]})
         columns, varying = carried.open(), varied.open()["key"]
         for start, end in pairwise(ends):
-            doc, own, key = (columns[name][start:end] for name in ("doc", "own", "key"))
+            doc, line, key = (columns[name][start:end] for name in ("doc", "line", "key"))
             at = np.searchsorted(varying, key).clip(max=len(varying) - 1)
             varies = varying[at] == key if len(varying) else np.zeros(len(key), dtype=bool)
-            shares.append(_shares(doc, own, varies, hashes))
+            shares.append(_shares(doc, line, varies, hashes))
             release(*columns.values(), varying)
         templated = []
         for line, share in _ranges(shares.open(), "line", "share"):
@@ -181,23 +184,25 @@ def _describe(
     carried: ArrayFiles,
 ) -> list[int]:
     """Each paragraph of some documents (boilerplate without figures, ``boiler``, aside) as
-    numbers, added to ``carried``: its document, its hash, and a hash of its key with
-    figures masked (64 bits, as paragraphs are told apart everywhere), not the keys' text.
-    Where each chunk of documents read back ends among the rows written."""
+    numbers, added to ``carried``: its document, its hash, its line (dates and times masked:
+    :func:`cleaner.corpus_index.paragraph_lines`) and a hash of its key with every figure
+    masked (64 bits, as paragraphs are told apart everywhere), not the keys' text. Where each
+    chunk of documents read back ends among the rows written."""
     ends = [0]
     for chunk, texts in read_chunks(read, carriers):
         sizes = np.array([len(paragraphs) for paragraphs in texts], dtype=np.int64)
         # read() gives the paragraphs the index holds: the rows from each document's first
         firsts = np.searchsorted(index.paragraph_doc, chunk)
         at = np.repeat(firsts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
-        mine = index.paragraph_hash[at]
-        kept = np.flatnonzero((mine != 0) & ~np.isin(mine, boiler))
+        mine, line = index.paragraph_hash[at], paragraph_lines(index, at)
+        kept = np.flatnonzero((mine != 0) & ~np.isin(line, boiler))
         flat = [p for paragraphs in texts for p in paragraphs]
         masked = [masked_figures(normalize(flat[i])) for i in kept.tolist()]
         carried.append(
             {
                 "doc": np.repeat(np.asarray(chunk, dtype=np.int64), sizes)[kept],
                 "own": mine[kept],
+                "line": line[kept],
                 "key": string_hashes(masked).view(np.uint64),
             }
         )
@@ -208,29 +213,29 @@ def _describe(
 
 def _shares(
     doc: NDArray[np.int64],
-    own: NDArray[np.uint64],
+    line_of: NDArray[np.uint64],
     varied: NDArray[np.bool_],
     lines: NDArray[np.uint64],
 ) -> dict[str, NDArray[Any]]:
     """Each figure line (one of ``lines``) in each distinct document carrying it, of some
-    whole documents' paragraphs (document ascending, hash, whether its key varies): the share
+    whole documents' paragraphs (document ascending, line, whether its key varies): the share
     of the document's other paragraphs whose key varies (1.0 when it has none)."""
     per_doc, doc_at = np.unique(doc, return_inverse=True)
     doc_total = np.bincount(doc_at, minlength=len(per_doc))
     doc_varied = np.bincount(doc_at, weights=varied, minlength=len(per_doc))
-    # Per (document, paragraph hash): its paragraphs, and those whose key varies.
-    order = np.lexsort((own, doc))
-    doc, own, varied = doc[order], own[order], varied[order]
-    starts = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (own[1:] != own[:-1])])
+    # Per (document, line): its paragraphs, and those whose key varies.
+    order = np.lexsort((line_of, doc))
+    doc, line_of, varied = doc[order], line_of[order], varied[order]
+    starts = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (line_of[1:] != line_of[:-1])])
     own_total = np.diff(np.r_[starts, len(doc)])
     own_varied = np.add.reduceat(varied.astype(np.float64), starts)
     # The lines are among the paragraphs counted: neither boilerplate nor without words.
-    line = np.flatnonzero(np.isin(own[starts], lines))
+    line = np.flatnonzero(np.isin(line_of[starts], lines))
     at_doc = np.searchsorted(per_doc, doc[starts[line]])
     total = doc_total[at_doc] - own_total[line]
     varying = doc_varied[at_doc] - own_varied[line]
     share = np.where(total > 0, varying / np.maximum(total, 1), 1.0)
-    return {"line": own[starts[line]], "share": share}
+    return {"line": line_of[starts[line]], "share": share}
 
 
 def boilerplate(
@@ -239,8 +244,9 @@ def boilerplate(
     min_docs: int,
     exempted: NDArray[np.uint64] | None = None,
 ) -> Boilerplate:
-    """The kept paragraphs of ``alive`` documents whose words recur in ``min_docs`` of them,
-    but for those whose hash is ``exempted``; in order of hash, document and position.
+    """The kept paragraphs of ``alive`` documents whose line (words in order, dates and times
+    masked) recurs in ``min_docs`` of them, but for those whose line is ``exempted``; in order
+    of line hash, document and position.
 
     Counted a range of hash values at a time, each range about ``PARTITION`` paragraphs
     (hashes are uniform): a hash's paragraphs all fall in one range, so each range is
@@ -309,7 +315,7 @@ def _paragraphs_between(
     hashes, docs, positions = [np.empty(0, np.uint64)], [np.empty(0, np.int64)], []
     positions.append(np.empty(0, np.int32))
     for part in in_chunks(index, len(index.paragraph_hash)):
-        h, d = index.paragraph_hash[part], index.paragraph_doc[part]
+        h, d = paragraph_lines(index, part), index.paragraph_doc[part]
         rows = np.flatnonzero((h >= np.uint64(low)) & (h <= np.uint64(high - 1)) & (h != 0))
         rows = rows[alive[d[rows]]]
         if exempted is not None and len(exempted):

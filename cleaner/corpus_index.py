@@ -4,7 +4,8 @@ A worker sums each document up (:func:`summarise`): its MinHash signature (the e
 minimum of its kept paragraphs' signatures, which is the MinHash of the union of their
 shingle sets), a hash of its words in order, its shingle count and length, its publication and
 modification times and a hash of its canonical URL; and a hash of each kept paragraph's words
-in order. That is ``4 * num_perm + 48`` bytes a document and 20 bytes a paragraph
+in order, and of its line (figures and dates masked, for boilerplate; 0 when it states none).
+That is ``4 * num_perm + 48`` bytes a document and 28 bytes a paragraph
 (:attr:`CorpusIndex.nbytes`), whatever their length. The corpus-wide pass decides on the index
 alone, but for the few documents it reads back (a :data:`Reader`); its file form, the
 ``<stem>.index.parquet`` beside a corpus, is in :mod:`cleaner.formats`.
@@ -24,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.document import Document
-from cleaner.fingerprint import Fingerprints, sequence_hash
+from cleaner.fingerprint import Fingerprints, line_hashes, or_words, sequence_hash
 from cleaner.metadata import url_hash
 
 READ_CHUNK = 4096  # documents read back and fingerprinted at a time
@@ -55,6 +56,8 @@ class CorpusIndex:
     shingles: NDArray[np.int64]  # shingles of the kept paragraphs, repeats counted
     chars: NDArray[np.int64]  # characters of the kept text
     paragraph_hash: NDArray[np.uint64]  # each kept paragraph's words in order; 0 for none
+    # its line, dates and figures masked (fingerprint.line_hashes); 0: its paragraph_hash
+    paragraph_line: NDArray[np.uint64]
     paragraph_doc: NDArray[np.int64]  # the document of each kept paragraph
     paragraph_index: NDArray[np.int32]  # its position in the document's paragraphs
     published: NDArray[np.float64]  # epoch seconds; NaN when unknown
@@ -74,7 +77,8 @@ class CorpusIndex:
         u64, i64 = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
         f64 = np.empty(0, dtype=np.float64)
         signatures = np.empty((0, num_perm), dtype=np.uint32)
-        return cls(signatures, u64, i64, i64, u64, i64, np.empty(0, dtype=np.int32), f64, f64, u64)
+        i32 = np.empty(0, dtype=np.int32)
+        return cls(signatures, u64, i64, i64, u64, u64, i64, i32, f64, f64, u64)
 
     @classmethod
     def concat(cls, parts: Sequence[CorpusIndex], num_perm: int) -> CorpusIndex:
@@ -175,6 +179,12 @@ class IndexFiles:
         return CorpusIndex(**self.files.open())
 
 
+def paragraph_lines(index: CorpusIndex, rows: slice | NDArray[np.int64]) -> NDArray[np.uint64]:
+    """The lines (:func:`cleaner.fingerprint.line_hashes`) of some paragraph rows: each
+    row's ``paragraph_line``, or its ``paragraph_hash`` where that is 0."""
+    return or_words(index.paragraph_line[rows], index.paragraph_hash[rows])
+
+
 def in_chunks(
     index: CorpusIndex | Iterable[NDArray[Any]], total: int, size: int = 0
 ) -> Iterator[slice]:
@@ -238,6 +248,7 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     starts = np.searchsorted(doc_of, np.arange(len(docs)))
     ends = np.append(starts[1:], len(rows))[: len(docs)].astype(np.int64)
     hashes = fp.sequence_hashes()[rows]
+    positions = (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32)
     if len(docs):
         signatures = np.minimum.reduceat(fp.signatures[rows], starts, axis=0)
         shingles = np.add.reduceat(fp.shingle_counts()[rows], starts)
@@ -252,12 +263,24 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
         shingles.astype(np.int64),
         chars.astype(np.int64),
         hashes,
+        _lines(fp, rows, positions),
         doc_of.astype(np.int64),
-        (rows - np.repeat(firsts, sizes)[rows]).astype(np.int32),
+        positions,
         np.array([_seconds(d.meta.published) for d in docs], dtype=np.float64),
         np.array([np.nan if d.modified is None else d.modified for d in docs], dtype=np.float64),
         np.array([url_hash(d.meta.url) for d in docs], dtype=np.uint64),
     )
+
+
+def _lines(
+    fp: Fingerprints, rows: NDArray[np.int64], positions: NDArray[np.int32]
+) -> NDArray[np.uint64]:
+    """The lines (:func:`cleaner.fingerprint.line_hashes`) of some paragraphs, but for a
+    document's first, its title, whose moment is its news: a market report's time ("MIDWEST
+    GRAIN FUTURES 10:50 EDT"), a digest's date. Furniture comes around a story."""
+    lines = line_hashes([fp.keys[r] for r in rows.tolist()])
+    lines[positions == 0] = 0
+    return lines
 
 
 def _seconds(moment: datetime | None) -> float:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
+import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -26,8 +26,14 @@ from cleaner.alignment import opcodes
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
 from cleaner.errors import InputError
-from cleaner.fingerprint import fingerprint, normalize
-from cleaner.formats import corpus_metadata, document_of, index_path, rejects_path
+from cleaner.fingerprint import fingerprint, line_hashes, normalize, or_words
+from cleaner.formats import (
+    corpus_metadata,
+    document_of,
+    index_path,
+    paragraph_lines_of,
+    rejects_path,
+)
 from cleaner.sources import Source, classify
 
 Diff = list[tuple[str, list[str]]]  # ("=", "-" or "+", words), in order
@@ -115,19 +121,22 @@ def _verdicts(doc: Document, corpus: Path, recorded: dict[str, Any]) -> list[Ver
 
 
 def _carriers(paragraphs: list[str], corpus: Path, recorded: dict[str, Any]) -> list[int]:
-    """How many documents of the corpus carry each paragraph (same words, same order): the
-    count boilerplate is decided on, read from the index, which keeps boilerplate."""
+    """How many documents of the corpus carry each paragraph (same words, same order,
+    figures and dates aside): the count boilerplate is decided on, read from the index,
+    which keeps boilerplate."""
     if not paragraphs or not index_path(corpus).is_file():
         return [0] * len(paragraphs)
     settings = recorded["fingerprint"]
     fp = fingerprint(paragraphs, settings["num_perm"], settings["seed"], settings["shingle_size"])
-    hashes = pq.read_table(index_path(corpus), columns=["paragraph_hashes"]).column(0)
-    flat = pc.list_flatten(hashes)
-    owners = pc.list_parent_indices(hashes)
-    counts = []
-    for value in fp.sequence_hashes().tolist():
-        mine = pc.filter(owners, pc.equal(flat, pa.scalar(value, pa.uint64())))
-        counts.append(len(pc.unique(mine)))
+    path = index_path(corpus)
+    named = [c for c in ("paragraph_hashes", "paragraph_lines") if c in pq.read_schema(path).names]
+    table = pq.read_table(path, columns=named)
+    hashes = table.column("paragraph_hashes").combine_chunks()
+    owners = np.asarray(pc.list_parent_indices(hashes).to_numpy())
+    words = np.asarray(hashes.flatten().to_numpy(), dtype=np.uint64)
+    lines = or_words(paragraph_lines_of(table, len(words)), words)
+    mine = or_words(line_hashes(fp.keys), fp.sequence_hashes())
+    counts = [len(np.unique(owners[lines == value])) for value in mine.tolist()]
     return counts
 
 

@@ -266,6 +266,71 @@ def masked_figures(key: str) -> str:
     return _NUMBER.sub("#", key)
 
 
+# Month and weekday names, full and short, in the languages of the corpora and their
+# neighbours.
+_CALENDAR_WORDS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|"
+    "friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|"
+    "январь|февраль|март|апрель|май|июнь|июль|август|сентябрь|октябрь|ноябрь|декабрь|"
+    "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
+    "янв|фев|мар|апр|июн|июл|авг|сен|сент|окт|ноя|дек|"
+    "понедельник|вторник|среда|среду|четверг|пятница|пятницу|суббота|субботу|воскресенье|"
+    "januar|februar|märz|juni|juli|oktober|dezember|montag|dienstag|mittwoch|donnerstag|"
+    "freitag|samstag|sonntag|janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+    "octobre|novembre|décembre|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|enero|"
+    "febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
+    "diciembre|lunes|martes|miércoles|jueves|viernes|sábado|domingo"
+)
+# A moment: a time of day, a year, a date in figures (ISO, or day, month and year).
+_MOMENT = re.compile(
+    r"(?<![\w.,:/-])(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|\d{4}-\d{1,2}-\d{1,2}|"
+    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|(?:1[89]|20)\d{2}(?:-(?:1[89]|20)\d{2})?)"
+    r"(?![\w.,:/-]*\d)"
+)
+# Beside a moment: the day and the month of a date, and a weekday.
+_DAY = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th|er|го|-го)?\W{{0,2}}(?:{_CALENDAR_WORDS})\b|"
+    rf"(?:{_CALENDAR_WORDS})\W{{0,2}}\d{{1,2}}(?:st|nd|rd|th)?\b|(?:{_CALENDAR_WORDS})\b)"
+)
+
+
+def line_key(key: str) -> str:
+    """A key with its moments (times of day, years, dates in figures) and the days, months
+    and weekdays beside them as ``#``: the line a dated footer or header repeats, whatever
+    its date ("Updated 10:42 GMT, 14 March 2024", "© 2003-2024", "Stand: 14.03.2024"). A key
+    without a moment is its own line: "The payment date is March 31" states a date, and
+    "Shr 10 cts vs 12 cts" figures, which tell templated reports apart.
+
+    >>> line_key("updated 10:42 gmt, 14 march 2024")
+    'updated # gmt, # #'
+    >>> line_key("stand: 14.03.2024, 10:42 uhr"), line_key("© 2003-2024 ооо «север»")
+    ('stand: #, # uhr', '© # ооо «север»')
+    >>> line_key("the payment date is march 31."), line_key("net 1.2 mln vs 1,986,000")
+    ('the payment date is march 31.', 'net 1.2 mln vs 1,986,000')
+    """
+    masked = _MOMENT.sub("#", key)
+    return _DAY.sub("#", masked) if masked != key else key
+
+
+def line_hashes(keys: Sequence[str]) -> NDArray[np.uint64]:
+    """For each key, a 64-bit hash of its :func:`line_key`, or 0 when that is the key itself
+    (a paragraph without figures, counted by the hash of its words): the line boilerplate
+    counts, a dated footer's whatever its date."""
+    lines = np.zeros(len(keys), dtype=np.uint64)
+    for i, key in enumerate(keys):
+        line = line_key(key)
+        if line != key:
+            lines[i] = int.from_bytes(blake2b(line.encode(), digest_size=8).digest(), "little") or 1
+    return lines
+
+
+def or_words(lines: NDArray[np.uint64], hashes: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Paragraphs' lines (:func:`line_hashes`), each 0 replaced by the hash of the words."""
+    found: NDArray[np.uint64] = np.where(lines != 0, lines, hashes)
+    return found
+
+
 # A figure standing on its own: not a digit inside a link, a handle, an id or "+18".
 _STANDALONE_FIGURE = re.compile(
     r"(?<![\w+/@#])\d+(?:[.,/-]\d+)*(?![\w/@])|\b(?:" + _NUMBER_WORDS + r")\b"

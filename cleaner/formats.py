@@ -75,6 +75,7 @@ INDEX_SCHEMA = pa.schema(
         ("shingles", pa.int64()),
         ("chars", pa.int64()),
         ("paragraph_hashes", pa.list_(pa.uint64())),
+        ("paragraph_lines", pa.list_(pa.uint64())),
         ("paragraph_indices", pa.list_(pa.int32())),
         ("published", pa.float64()),  # epoch seconds; NaN when unknown
         ("modified", pa.float64()),  # the file's modification time; NaN when unknown
@@ -107,6 +108,7 @@ INDEX_PARQUET: dict[str, Any] = {
         "shingles": "zstd",
         "chars": "zstd",
         "paragraph_hashes.list.element": "none",
+        "paragraph_lines.list.element": "zstd",  # mostly 0: the paragraph's own hash
         "paragraph_indices.list.element": "zstd",
         "published": "zstd",
         "modified": "zstd",
@@ -296,6 +298,7 @@ def index_table(
             "shingles": index.shingles[documents],
             "chars": index.chars[documents],
             "paragraph_hashes": pa.ListArray.from_arrays(offsets, index.paragraph_hash[rows]),
+            "paragraph_lines": pa.ListArray.from_arrays(offsets, index.paragraph_line[rows]),
             "paragraph_indices": pa.ListArray.from_arrays(offsets, index.paragraph_index[rows]),
             "published": index.published[documents],
             "modified": index.modified[documents],
@@ -318,12 +321,21 @@ def read_index(table: pa.Table, num_perm: int) -> CorpusIndex:
         np.asarray(table.column("shingles").to_numpy(), dtype=np.int64),
         np.asarray(table.column("chars").to_numpy(), dtype=np.int64),
         np.asarray(hashes.flatten().to_numpy(), dtype=np.uint64),
+        paragraph_lines_of(table, len(hashes.flatten())),
         np.asarray(pc.list_parent_indices(hashes).to_numpy(), dtype=np.int64),
         np.asarray(indices.flatten().to_numpy(), dtype=np.int32),
         _column(table, "published", np.float64, np.nan),
         _column(table, "modified", np.float64, np.nan),
         _column(table, "url_hash", np.uint64, 0),
     )
+
+
+def paragraph_lines_of(table: pa.Table, paragraphs: int) -> NDArray[np.uint64]:
+    """The ``paragraph_lines`` of an index; none masked (0) in one written before them."""
+    if "paragraph_lines" not in table.column_names:
+        return np.zeros(paragraphs, dtype=np.uint64)
+    lines = table.column("paragraph_lines").combine_chunks().flatten()
+    return np.asarray(lines.to_numpy(), dtype=np.uint64)
 
 
 def _column(table: pa.Table, name: str, dtype: type, missing: float) -> NDArray[Any]:

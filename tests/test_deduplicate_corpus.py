@@ -147,7 +147,7 @@ def test_index_costs_what_the_docs_say_per_document_and_paragraph() -> None:
     fp = fingerprint([p for d in docs for p in d.paragraphs_in])
     index = CorpusIndex.concat([summarise(docs, fp), summarise(docs[:1], fp)], 128)
     assert index.documents == 4
-    assert index.nbytes == 4 * (4 * 128 + 48) + 8 * 20
+    assert index.nbytes == 4 * (4 * 128 + 48) + 8 * 28
     assert index.paragraph_doc.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     assert np.array_equal(index.signatures[0], fp.signatures[:2].min(axis=0))
 
@@ -241,6 +241,58 @@ def test_a_dated_footer_under_unrelated_articles_is_boilerplate(tmp_path: Path) 
     corpus, _, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
     for doc in corpus.itertuples():
         assert [r["paragraph"] for r in doc.removed] == footers
+
+
+def test_a_footer_dated_anew_under_each_article_is_boilerplate(tmp_path: Path) -> None:
+    months = ["March", "April", "May", "June", "July"]
+    dated = [
+        [
+            f"Updated {9 + n}:{7 * n:02d} GMT, {n + 3} {months[n]} 2024",
+            f"Stand: {n + 10}.0{n + 2}.2024, {n + 8}:15 Uhr",
+            f"© {2019 + n} Northern Wire Services Ltd. All rights reserved.",
+        ]
+        for n in range(5)
+    ]
+    # Articles of four paragraphs, stating their own dates and figures too
+    bodies = [
+        [
+            words(60 * n + 15 * k, 60 * n + 15 * k + 14) + f" On {k + 1} May {2000 + n}."
+            for k in range(4)
+        ]
+        for n in range(5)
+    ]
+    titles = [f"Story {name} at {n + 9}:30 GMT" for n, name in enumerate("ABCDE")]
+    articles = {f"{n}.txt": [titles[n], dated[n][0], *bodies[n], *dated[n][1:]] for n in range(5)}
+    corpus, _, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
+    assert len(corpus) == 5
+    for doc in corpus.itertuples():
+        n = int(doc.doc_id.split("/")[-1].split(".")[0])
+        assert [r["paragraph"] for r in doc.removed] == dated[n]
+        assert doc.paragraphs.tolist() == [titles[n], *bodies[n]]
+
+
+def test_a_dated_title_is_news_however_many_documents_have_it(tmp_path: Path) -> None:
+    """Periodic reports are titled with their time ("MIDWEST GRAIN FUTURES 10:50 EDT")."""
+    articles = {
+        f"{n}.txt": [f"MIDWEST GRAIN FUTURES {10 + n}:50 EDT", words(30 * n, 30 * n + 25)]
+        for n in range(5)
+    }
+    _, _, report = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
+    assert "boilerplate" not in report.removed
+
+
+def test_a_dated_statement_of_templated_reports_stays(tmp_path: Path) -> None:
+    """The date of a dividend notice's payment, or of a quarter's end, is its news."""
+    articles = {
+        f"{n}.txt": [
+            f"{company} said its board declared a quarterly dividend of {10 + n} cts a share.",
+            f"The payment date is April {10 + n}.",
+            f"Qtr ended Jan 31, {1980 + n}",
+        ]
+        for n, company in enumerate(["Amcast Corp", "Brenco Inc", "Cullinet Ltd", "Dravo Co"])
+    }
+    _, _, report = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
+    assert "boilerplate" not in report.removed
 
 
 def test_a_lone_word_is_data_but_a_lone_hashtag_or_link_is_boilerplate(tmp_path: Path) -> None:
