@@ -43,7 +43,7 @@ class Source:
     """One input file: where it is, how to name it, and how to read it."""
 
     path: str  # filesystem path, or "-" for standard input
-    name: str  # input folder's name and the path in it (POSIX separators); used in doc_id
+    name: str  # as in doc_id: its input folder's name and its path in it, POSIX separators
     kind: str  # "article", "html", "records" (JSON lines), "json" or "warc"
     gzipped: bool = False
     size: int = 0  # bytes as found on disk (compressed, for .gz); batches are cut by it
