@@ -30,6 +30,7 @@ from bench import shared_data
 from cleaner import Document as Document  # the evaluations import these two from here
 from cleaner import Removal as Removal
 from cleaner.formats import document_of, rejects_path
+from cleaner.sources import input_labels
 
 DEFAULT_SEED = 20240601  # draws the cases of every evaluation
 
@@ -57,12 +58,25 @@ class Outcome:
         return self.documents[doc_id].paragraphs_in
 
 
-def read_outcome(corpus: Path, report: cleaner.Report) -> Outcome:
-    """The corpus and its rejects as written; documents in corpus order."""
+def read_outcome(corpus: Path, report: cleaner.Report, folder: Path) -> Outcome:
+    """The corpus and its rejects as written, documents in corpus order, each document named
+    by its path in ``folder``, as the evaluations' truth names it: the cleaner's doc_ids
+    begin with the folder's own name, which is a temporary one."""
+    prefix = f"{input_labels([str(folder)])[0]}/"
+
+    def named(doc_id: str | None) -> str | None:
+        return None if doc_id is None else doc_id.removeprefix(prefix)
+
     documents = {}
     for row in pq.read_table(corpus).to_pylist():
+        row["doc_id"] = named(row["doc_id"])
+        for removal in row["removed"]:
+            removal["repeats_doc"] = named(removal["repeats_doc"])
         documents[row["doc_id"]] = document_of(row)
-    rejects = {str(row["doc_id"]): row for row in pq.read_table(rejects_path(corpus)).to_pylist()}
+    rejects = {}
+    for row in pq.read_table(rejects_path(corpus)).to_pylist():
+        row["doc_id"], row["duplicate_of"] = named(row["doc_id"]), named(row["duplicate_of"])
+        rejects[str(row["doc_id"])] = row
     return Outcome(documents, rejects, report)
 
 
@@ -73,7 +87,7 @@ def run_cleaner(folder: Path, dedup: cleaner.DedupOptions, workers: int) -> Outc
         report = cleaner.clean(
             [str(folder)], out, cleaner.Options(dedup=dedup), engine=cleaner.LocalPool(workers)
         )
-        return read_outcome(out, report)
+        return read_outcome(out, report, folder)
 
 
 def speed_line(outcome: Outcome) -> str:

@@ -536,8 +536,8 @@ def explain_command(
         typer.Option(
             "--input",
             "-i",
-            help="A folder the corpus was cleaned from (repeatable; default: the current "
-            "one): a rejected document's text is read again from there.",
+            help="A folder the corpus was cleaned from, or one above it (repeatable; "
+            "default: the current one): a rejected document's text is read again from there.",
         ),
     ] = None,
 ) -> None:

@@ -715,10 +715,10 @@ def _refuse_repeated_ids(
     first, second = (described[int(np.searchsorted(starts, row, "right")) - 1] for row in found)
     if first == second:  # a set's own ids are unique, so the same set was given twice
         raise InputError(f"doc_id {doc_id!r} is twice in {first}: is it given twice?")
-    # A folder's name is in no doc_id of a run of one input: renaming folders changes nothing.
     raise InputError(
-        f"doc_id {doc_id!r} is in {first} and in {second}: both hold a file of that name"
-        " (a doc_id is a file's path relative to its input folder, then #record); doc_ids"
-        " must be unique, so rename the files of one, or clean their folders in one run,"
-        " which puts each folder's name before its doc_ids"
+        f"doc_id {doc_id!r} is in {first} and in {second}: a doc_id is the input folder's name"
+        " and the file's path in it (a file given by name: its name), then #record, so two"
+        " folders of the same name holding files of the same name give the same ones; doc_ids"
+        " must be unique, so give the folders distinct names (the day's date, say), or clean"
+        " them in one run, which tells them apart by their parent folders"
     )

@@ -49,7 +49,7 @@ class Document:
     """A document after splitting, with the paragraphs de-duplication removed."""
 
     doc_id: str  # source, plus "#<id or position>" for a record of a JSON file
-    source: str  # path relative to its input root
+    source: str  # the file's name: its input folder's name and its path in it (see sources.Walk)
     encoding: str
     repaired: bool  # whether ftfy changed anything
     paragraphs_in: list[str]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from cleaner.formats import (
     paragraph_lines_of,
     rejects_path,
 )
-from cleaner.sources import Source, classify
+from cleaner.sources import Source, classify, input_components
 
 Diff = list[tuple[str, list[str]]]  # ("=", "-" or "+", words), in order
 
@@ -74,9 +74,9 @@ class Explanation:
 def explain(corpus: str | Path, doc_id: str, inputs: Sequence[str | Path] = (".",)) -> Explanation:
     """What ``cleaner clean`` did with document ``doc_id`` of ``corpus``.
 
-    ``inputs`` are the folders (or files) the corpus was cleaned from, where a rejected
-    document's text is looked for again. Raises :class:`InputError` when ``corpus`` is not a
-    corpus, or has no document ``doc_id``.
+    ``inputs`` are the folders (or files) the corpus was cleaned from, or folders above them,
+    where a rejected document's text is looked for again. Raises :class:`InputError` when
+    ``corpus`` is not a corpus, or has no document ``doc_id``.
     """
     corpus = Path(corpus)
     recorded = corpus_metadata(corpus)
@@ -149,8 +149,7 @@ def _read_again(
     from cleaner.options import Options
 
     run = Options.from_recorded(recorded["options"])
-    for root in map(Path, inputs):
-        path = root if root.is_file() and root.name == name else root / name
+    for path in (path for root in inputs for path in _places(Path(root), name)):
         kind = classify(path.name)
         if kind is None or not path.is_file():
             continue
@@ -162,6 +161,19 @@ def _read_again(
             if isinstance(doc, Document) and doc.doc_id == doc_id:
                 return doc
     return None
+
+
+def _places(root: Path, name: str) -> list[Path]:
+    """Where a file named ``name`` by a run can be, ``root`` being one of its inputs (whose
+    name, and with several inputs its parents' too, begin ``name``) or a folder above one.
+
+    >>> _places(Path("scrapes/monday"), "monday/001.txt")
+    [PosixPath('scrapes/monday/001.txt'), PosixPath('scrapes/monday/monday/001.txt')]
+    """
+    parts = PurePosixPath(name).parts
+    whole = input_components(str(root))
+    shared = [k for k in range(len(parts), 0, -1) if whole[-k:] == parts[:k]]
+    return [*(root.joinpath(*parts[k:]) for k in shared), root / name]
 
 
 def word_diff(old: str, new: str) -> Diff:

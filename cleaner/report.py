@@ -169,7 +169,7 @@ def _charts(table: pa.Table, rejects: pa.Table | None, removed: pa.StructArray) 
         )
     folders = pc.if_else(
         pc.match_substring(table.column("source"), "/"),
-        pc.replace_substring_regex(table.column("source"), "/.*$", "/"),
+        pc.replace_substring_regex(table.column("source"), "/[^/]*$", "/"),
         "(top level)",
     )
     charts.append(_bars("Documents kept, by source folder", _counts(folders, TOP)))

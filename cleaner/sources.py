@@ -43,7 +43,7 @@ class Source:
     """One input file: where it is, how to name it, and how to read it."""
 
     path: str  # filesystem path, or "-" for standard input
-    name: str  # path relative to its input root (POSIX separators); used in doc_id
+    name: str  # as in doc_id: its input folder's name and its path in it, POSIX separators
     kind: str  # "article", "html", "records" (JSON lines), "json" or "warc"
     gzipped: bool = False
     size: int = 0  # bytes as found on disk (compressed, for .gz); batches are cut by it
@@ -105,9 +105,11 @@ class Walk:
     extension. Inputs that do not exist, or that are given twice, raise :class:`InputError`
     here, before anything is read.
 
-    Names: with one input, a file is named by its file name and a folder's files by their
-    path relative to it; with several, each input is named by the last components of its path
-    that tell it apart from the others (``monday/001.txt`` and ``tuesday/001.txt``), so that no
+    Names: a file given by name is named by its file name, and a folder's files by the
+    folder's own name and their path in it (``monday/001.txt``; ``/``, which has no name, by
+    their path in it), so that separate runs of two folders name their files as one run of
+    both does; with several inputs, each input is named by as many last components of its
+    path as tell it apart from the others (``a/news/1.txt`` and ``b/news/1.txt``), so that no
     two inputs give the same name. ``own(path)`` says which files are the run's own output,
     never inputs. Symbolic links found in a folder are read only when they lead to a file
     inside that folder that would not be read under its own name; one that leads out of it
@@ -214,23 +216,20 @@ def extension(name: str) -> str:
 def input_labels(inputs: Sequence[str]) -> list[str]:
     """The name each input gives its files: see :class:`Walk`.
 
-    >>> input_labels(["scrapes/monday", "scrapes/tuesday/"])
-    ['monday', 'tuesday']
-    >>> input_labels(["a/news", "b/news", "c.txt"])
-    ['a/news', 'b/news', 'c.txt']
     >>> input_labels(["fixtures/news"]), input_labels(["fixtures/news/sources.csv"])
-    ([''], ['sources.csv'])
+    (['news'], ['sources.csv'])
+    >>> input_labels(["fixtures/news/", "bench"]), input_labels(["fixtures/news/.."])
+    (['news', 'bench'], ['fixtures'])
+    >>> input_labels(["a/news.txt", "b/news.txt", "c.txt"])
+    ['a/news.txt', 'b/news.txt', 'c.txt']
     """
-    parts = [() if item == STDIN else Path(os.path.abspath(item)).parts[1:] for item in inputs]
+    parts = [input_components(item) for item in inputs]
     seen: dict[tuple[str, ...], str] = {}
     for item, whole in zip(inputs, parts, strict=True):
         if item != STDIN and whole in seen:
             raise InputError(f"input given twice: {seen[whole]} and {item}")
         seen[whole] = item
-    files = [item != STDIN and not os.path.isdir(item) for item in inputs]
     named = [p for p in parts if p]
-    if len(named) == 1:
-        return [p[-1] if file and p else "" for p, file in zip(parts, files, strict=True)]
     labels = []
     for whole in parts:
         depth = 1
@@ -240,6 +239,21 @@ def input_labels(inputs: Sequence[str]) -> list[str]:
             depth += 1
         labels.append("/".join(whole[-depth:]) if whole else "")
     return labels
+
+
+def input_components(item: str) -> tuple[str, ...]:
+    """The components of an input's path that its files' names can begin with: a folder's
+    resolved path (``.``, ``..`` and links to it say which folder, not what it is called), a
+    file's path as given (a link named on the command line is read under its own name);
+    none for standard input and ``/``, which have no name.
+
+    >>> input_components("fixtures/news/")[-2:], input_components("-"), input_components("/")
+    (('fixtures', 'news'), (), ())
+    """
+    if item == STDIN:
+        return ()
+    path = os.path.realpath(item) if os.path.isdir(item) else os.path.abspath(item)
+    return Path(path).parts[1:]
 
 
 def _walk(folder: str, follow_symlinks: bool) -> Iterator[_Found]:

@@ -28,6 +28,7 @@ FIXTURES = ROOT / "fixtures" / "news"
 # As in bench/shared_data.py: a checkout not beside ../shared (a worktree) points at the data.
 SHARED_DATA = Path(os.environ.get("CLEANER_DATA") or ROOT.parent / "shared" / "data")
 EXAMPLE = "000_2fcd4aba767f3dc8.txt"
+EXAMPLE_ID = f"news/{EXAMPLE}"  # its doc_id in a run over FIXTURES: the folder's name, then it
 CASES = Path(__file__).resolve().parent / "cases"
 
 

@@ -47,8 +47,8 @@ class Hostile:
     """A hostile folder and what the cleaner must make of it."""
 
     root: Path
-    # The name (as stored: path relative to root) of every input that must come out as a
-    # document or a reject; JSON files appear once per record, as ``name#key``.
+    # The name (as stored: the root's name and the path in it) of every input that must come
+    # out as a document or a reject; JSON files appear once per record, as ``name#key``.
     expected: dict[str, str] = field(default_factory=dict)
     unsure: set[str] = field(default_factory=set)  # names whose fate is not fixed (random bytes)
     skipped: int = 0
@@ -56,6 +56,8 @@ class Hostile:
     deep: Path | None = None
 
     def add(self, kind: str, name: str, outcome: str | None) -> None:
+        """``name``: the path in the root, as stored."""
+        name = f"{self.root.name}/{name}"
         if kind not in self.kinds:
             self.kinds.append(kind)
         if outcome is None:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 from cleaner.formats import document_of
-from tests.conftest import EXAMPLE, FIXTURES, ROOT, read_corpus
+from tests.conftest import EXAMPLE, EXAMPLE_ID, FIXTURES, ROOT, read_corpus
 
 runner = CliRunner()
 
@@ -33,7 +33,7 @@ def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_example_article_loses_its_doubled_opening(fixture_run: tuple[Path, str]) -> None:
     corpus = read_corpus(fixture_run[0])
-    doc = corpus.loc[EXAMPLE]
+    doc = corpus.loc[EXAMPLE_ID]
     assert doc.n_paragraphs_in == 5
     assert doc.n_paragraphs_out == 4
     assert len(doc.paragraphs) == 4
@@ -51,7 +51,7 @@ def test_example_article_loses_its_doubled_opening(fixture_run: tuple[Path, str]
 def test_lead_repeated_in_another_rendering_is_an_exact_duplicate(
     fixture_run: tuple[Path, str],
 ) -> None:
-    doc = read_corpus(fixture_run[0]).loc["001_rendering_lead.txt"]
+    doc = read_corpus(fixture_run[0]).loc["news/001_rendering_lead.txt"]
     assert [(r["index"], r["reason"], r["repeats_index"]) for r in doc.removed] == [
         (1, "exact_duplicate", 0)
     ]
@@ -60,7 +60,7 @@ def test_lead_repeated_in_another_rendering_is_an_exact_duplicate(
 
 
 def test_repeat_with_one_word_edited_is_a_near_duplicate(fixture_run: tuple[Path, str]) -> None:
-    doc = read_corpus(fixture_run[0]).loc["002_edited_repeat.txt"]
+    doc = read_corpus(fixture_run[0]).loc["news/002_edited_repeat.txt"]
     (removal,) = doc.removed
     assert (removal["index"], removal["reason"], removal["repeats_index"]) == (
         3,
@@ -73,7 +73,7 @@ def test_repeat_with_one_word_edited_is_a_near_duplicate(fixture_run: tuple[Path
 
 
 def test_cp1251_article_is_decoded_and_deduplicated(fixture_run: tuple[Path, str]) -> None:
-    doc = read_corpus(fixture_run[0]).loc["003_moscow_metro_cp1251.txt"]
+    doc = read_corpus(fixture_run[0]).loc["news/003_moscow_metro_cp1251.txt"]
     assert doc.encoding == "cp1251"
     assert doc.paragraphs[0].startswith("Городские власти")
     assert doc.n_paragraphs_out == 3
@@ -81,9 +81,11 @@ def test_cp1251_article_is_decoded_and_deduplicated(fixture_run: tuple[Path, str
 
 def test_json_lines_records_are_documents(fixture_run: tuple[Path, str]) -> None:
     corpus = read_corpus(fixture_run[0])
-    assert {"004_feed.jsonl#a1", "004_feed.jsonl#a2", "005_wire.jsonl.gz#7"} <= set(corpus.index)
-    assert corpus.loc["004_feed.jsonl#a1"].n_paragraphs_out == 2
-    assert corpus.loc["005_wire.jsonl.gz#7"].paragraphs.tolist() == [
+    assert {"news/004_feed.jsonl#a1", "news/004_feed.jsonl#a2", "news/005_wire.jsonl.gz#7"} <= set(
+        corpus.index
+    )
+    assert corpus.loc["news/004_feed.jsonl#a1"].n_paragraphs_out == 2
+    assert corpus.loc["news/005_wire.jsonl.gz#7"].paragraphs.tolist() == [
         "Wire: the summit ended without a joint statement."
     ]
 
@@ -92,12 +94,12 @@ def test_every_bad_input_is_a_reject_row(fixture_run: tuple[Path, str]) -> None:
     rejects = pd.read_parquet(fixture_run[0].with_name("corpus.rejects.parquet"))
     got = {(r.doc_id, r.reason) for r in rejects.itertuples()}
     assert got == {
-        ("004_feed.jsonl#2", "bad_json"),
-        ("004_feed.jsonl#a3", "bad_record"),
-        ("006_empty.txt", "empty"),
-        ("007_binary.txt", "binary"),
-        ("008_kerry_resent.txt", "duplicate_document"),
-        ("sources.csv", "unsupported"),
+        ("news/004_feed.jsonl#2", "bad_json"),
+        ("news/004_feed.jsonl#a3", "bad_record"),
+        ("news/006_empty.txt", "empty"),
+        ("news/007_binary.txt", "binary"),
+        ("news/008_kerry_resent.txt", "duplicate_document"),
+        ("news/sources.csv", "unsupported"),
     }
     assert all(rejects.detail.str.len() > 0)
 
@@ -107,9 +109,9 @@ def test_story_scraped_twice_leaves_for_the_rejects_naming_the_copy_kept(
 ) -> None:
     rejects = pd.read_parquet(fixture_run[0].with_name("corpus.rejects.parquet"))
     (row,) = rejects[rejects.reason == "duplicate_document"].itertuples()
-    assert (row.doc_id, row.duplicate_of) == ("008_kerry_resent.txt", EXAMPLE)
+    assert (row.doc_id, row.duplicate_of) == ("news/008_kerry_resent.txt", EXAMPLE_ID)
     assert 0.8 <= row.similarity < 1.0  # straight quotes, and one word added
-    assert EXAMPLE in row.detail
+    assert EXAMPLE_ID in row.detail
     assert rejects[rejects.reason != "duplicate_document"].duplicate_of.isna().all()
 
 
@@ -117,7 +119,7 @@ def test_channel_footer_is_boilerplate_and_a_quote_two_posts_share_stays(
     fixture_run: tuple[Path, str],
 ) -> None:
     corpus = read_corpus(fixture_run[0])
-    posts = corpus.loc[[f"009_channel.jsonl#{n}" for n in range(101, 111)]]
+    posts = corpus.loc[[f"news/009_channel.jsonl#{n}" for n in range(101, 111)]]
     footer = "Subscribe to our channel for the morning briefing: t.me/morningwire"
     named = []
     for post in posts.itertuples():
@@ -131,7 +133,7 @@ def test_channel_footer_is_boilerplate_and_a_quote_two_posts_share_stays(
         named.append(removal["repeats_doc"])
         assert footer not in post.paragraphs.tolist()
     # each names the earliest other post with the footer
-    assert named == ["009_channel.jsonl#102", *["009_channel.jsonl#101"] * 9]
+    assert named == ["news/009_channel.jsonl#102", *["news/009_channel.jsonl#101"] * 9]
     quote = '"We will rebuild the bridge before winter," the mayor told reporters on the riverbank.'
     shared = [quote in post.paragraphs.tolist() for post in posts.itertuples()]
     assert shared == [True, True] + [False] * 8
@@ -218,17 +220,17 @@ def test_quiet_prints_nothing(tmp_path: Path) -> None:
 def test_document_order_is_sorted_paths_then_records(fixture_run: tuple[Path, str]) -> None:
     ids = pd.read_parquet(fixture_run[0]).doc_id.tolist()
     assert ids == [
-        EXAMPLE,
-        "001_rendering_lead.txt",
-        "002_edited_repeat.txt",
-        "003_moscow_metro_cp1251.txt",
-        "004_feed.jsonl#a1",
-        "004_feed.jsonl#a2",
-        "005_wire.jsonl.gz#7",
-        *(f"009_channel.jsonl#{n}" for n in range(101, 111)),
-        "010_harbour_bridge.html",
-        "011_crawl.warc#https://portside-gazette.example/news/ferry-strike",
-        "012_newsplease.json#1",
+        EXAMPLE_ID,
+        "news/001_rendering_lead.txt",
+        "news/002_edited_repeat.txt",
+        "news/003_moscow_metro_cp1251.txt",
+        "news/004_feed.jsonl#a1",
+        "news/004_feed.jsonl#a2",
+        "news/005_wire.jsonl.gz#7",
+        *(f"news/009_channel.jsonl#{n}" for n in range(101, 111)),
+        "news/010_harbour_bridge.html",
+        "news/011_crawl.warc#https://portside-gazette.example/news/ferry-strike",
+        "news/012_newsplease.json#1",
     ]
 
 
@@ -236,7 +238,10 @@ def test_the_page_the_warc_and_the_news_please_record_bring_their_metadata(
     fixture_run: tuple[Path, str],
 ) -> None:
     rows = pq.read_table(fixture_run[0]).to_pylist()
-    found = {r["doc_id"][:3]: (r["url"], r["title"], str(r["published"])) for r in rows}
+    found = {
+        r["doc_id"].removeprefix("news/")[:3]: (r["url"], r["title"], str(r["published"]))
+        for r in rows
+    }
     assert found["010"] == (
         "https://portside-gazette.example/news/harbour-bridge-to-close",
         "Harbour bridge to close to cars",
@@ -384,8 +389,8 @@ def test_text_and_id_fields_are_options(tmp_path: Path) -> None:
     ]
     assert runner.invoke(app, args).exit_code == 0
     corpus = read_corpus(out)
-    assert corpus.doc_id.tolist() == ["feed.json#x9", "feed.json#2"]
-    assert corpus.loc["feed.json#x9"].n_paragraphs_out == 1
+    assert corpus.doc_id.tolist() == ["in/feed.json#x9", "in/feed.json#2"]
+    assert corpus.loc["in/feed.json#x9"].n_paragraphs_out == 1
 
 
 def test_fix_prints_the_repaired_deduplicated_paragraphs() -> None:

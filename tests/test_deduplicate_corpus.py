@@ -56,8 +56,8 @@ def test_a_document_joins_a_cluster_only_when_it_resembles_the_kept_one(tmp_path
     assert jaccard(a, b) >= t and jaccard(b, c) >= t and jaccard(a, c) < t
     folder = write(tmp_path / "in", {"a.txt": [a], "b.txt": [b], "c.txt": [c]})
     corpus, rejects, _ = clean(folder)
-    assert duplicates(rejects) == {"b.txt": "a.txt"}  # c resembles b only, which left
-    assert list(corpus.index) == ["a.txt", "c.txt"]
+    assert duplicates(rejects) == {"in/b.txt": "in/a.txt"}  # c resembles b only, which left
+    assert list(corpus.index) == ["in/a.txt", "in/c.txt"]
     (similarity,) = rejects.similarity.dropna()
     assert similarity == pytest.approx(jaccard(a, b))
 
@@ -67,9 +67,9 @@ def test_keep_longest_keeps_the_longest_copy_and_first_keeps_the_first(tmp_path:
     longer = [*story, words(120, 130)]
     folder = write(tmp_path / "in", {"a.txt": story, "b.txt": longer, "c.txt": story})
     _, rejects, _ = clean(folder)
-    assert duplicates(rejects) == {"b.txt": "a.txt", "c.txt": "a.txt"}
+    assert duplicates(rejects) == {"in/b.txt": "in/a.txt", "in/c.txt": "in/a.txt"}
     _, rejects, _ = clean(folder, keep="longest")
-    assert duplicates(rejects) == {"a.txt": "b.txt", "c.txt": "b.txt"}
+    assert duplicates(rejects) == {"in/a.txt": "in/b.txt", "in/c.txt": "in/b.txt"}
 
 
 def test_copies_with_different_footers_are_duplicates_and_lose_their_footers(
@@ -86,8 +86,8 @@ def test_copies_with_different_footers_are_duplicates_and_lose_their_footers(
     articles["blue0.txt"] = [story, footers["blue"]]
     assert jaccard(*(f"{story} {footer}" for footer in footers.values())) < 0.8
     corpus, rejects, report = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
-    assert duplicates(rejects) == {"red0.txt": "blue0.txt"}
-    assert rejects.set_index("doc_id").similarity["red0.txt"] == 1.0  # footers left out
+    assert duplicates(rejects) == {"in/red0.txt": "in/blue0.txt"}
+    assert rejects.set_index("doc_id").similarity["in/red0.txt"] == 1.0  # footers left out
     assert report.removed["boilerplate"] == 7  # 4 blue, 3 red: the duplicate does not count
     for doc in corpus.itertuples():
         assert len(doc.paragraphs) == 1
@@ -105,7 +105,7 @@ def test_a_paragraph_two_articles_share_stays_even_when_one_was_scraped_twice(
         {"a.txt": first, "a_again.txt": first, "b.txt": [words(50, 90), quote]},
     )
     corpus, rejects, report = clean(folder, boilerplate_min_docs=3)
-    assert duplicates(rejects) == {"a_again.txt": "a.txt"}
+    assert duplicates(rejects) == {"in/a_again.txt": "in/a.txt"}
     assert "boilerplate" not in report.removed
     assert all(quote in doc.paragraphs.tolist() for doc in corpus.itertuples())
 
@@ -116,7 +116,7 @@ def test_a_document_of_boilerplate_only_is_rejected_as_empty(tmp_path: Path) -> 
     articles["only_footer.txt"] = [footer]
     _, rejects, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
     (row,) = rejects.itertuples()
-    assert (row.doc_id, row.reason) == ("only_footer.txt", "empty")
+    assert (row.doc_id, row.reason) == ("in/only_footer.txt", "empty")
     assert "boilerplate" in row.detail
 
 
@@ -182,7 +182,7 @@ def test_index_describes_each_documents_kept_paragraphs() -> None:
 def test_bbc_byte_identical_files_keep_one_copy_each(tmp_path: Path) -> None:
     folder = shared("bbc_news_fulltext", "bbc")
     with (folder.parent / "exact_duplicate_groups.csv").open(encoding="utf-8") as handle:
-        groups = [row["files"].split() for row in csv.DictReader(handle)]
+        groups = [[f"bbc/{f}" for f in row["files"].split()] for row in csv.DictReader(handle)]
     assert len(groups) == 98
     cleaner.clean([str(folder)], tmp_path / "bbc.parquet")
     dropped = duplicates(pd.read_parquet(tmp_path / "bbc.rejects.parquet"))
@@ -203,7 +203,9 @@ def test_document_pair(case: dict[str, Any], tmp_path: Path) -> None:
     beside = {f"other{n}.txt": paragraphs for n, paragraphs in enumerate(case.get("beside", []))}
     documents = {"a.txt": case["first"], "b.txt": case["second"], **beside}
     rejects = clean(write(tmp_path / "in", documents), **case.get("options", {}))[1]
-    assert duplicates(rejects) == ({"b.txt": "a.txt"} if case["expect"] == "duplicate" else {})
+    assert duplicates(rejects) == (
+        {"in/b.txt": "in/a.txt"} if case["expect"] == "duplicate" else {}
+    )
     if "similarity" in case:
         assert rejects.similarity.tolist() == [case["similarity"]]
     if case.get("above_threshold"):
@@ -427,7 +429,7 @@ def test_templated_lines_are_told_apart_alike_however_small_the_pieces(
     monkeypatch.setattr(corpus_index, "MAPPED_CHUNK", 3)
     pieces = clean(folder, boilerplate_min_docs=3)[0]
     removed = {doc.doc_id: [r["paragraph"] for r in doc.removed] for doc in pieces.itertuples()}
-    assert removed == {name: [footer] if "story" in name else [] for name in articles}
+    assert removed == {f"in/{name}": [footer] if "story" in name else [] for name in articles}
     assert pieces.drop(columns="removed").equals(whole.drop(columns="removed"))
     assert removed == {
         doc.doc_id: [r["paragraph"] for r in doc.removed] for doc in whole.itertuples()

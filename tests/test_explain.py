@@ -12,7 +12,7 @@ import cleaner
 from cleaner.cli import app
 from cleaner.errors import InputError
 from cleaner.explain import explain, word_diff
-from tests.conftest import EXAMPLE, FIXTURES
+from tests.conftest import EXAMPLE_ID, FIXTURES
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_near_repeat_is_shown_in_place_with_its_word_diff(corpus: Path) -> None:
-    e = explain(corpus, "002_edited_repeat.txt")
+    e = explain(corpus, "news/002_edited_repeat.txt")
     assert e.outcome == "kept"
     assert [v.removal is None for v in e.paragraphs] == [True, True, True, False, True]
     near = e.paragraphs[3]
@@ -36,15 +36,16 @@ def test_a_near_repeat_is_shown_in_place_with_its_word_diff(corpus: Path) -> Non
 
 
 def test_boilerplate_says_how_many_documents_carry_it(corpus: Path) -> None:
-    e = explain(corpus, "009_channel.jsonl#103")
+    e = explain(corpus, "news/009_channel.jsonl#103")
     (footer,) = [v for v in e.paragraphs if v.removal is not None]
     assert footer.removal is not None and footer.removal.reason == "boilerplate"
     assert footer.carriers == 10  # the ten channel posts of the fixtures
 
 
-def test_a_duplicate_document_is_compared_with_the_one_kept(corpus: Path) -> None:
-    e = explain(corpus, "008_kerry_resent.txt", [FIXTURES])
-    assert (e.outcome, e.kept_instead) == ("duplicate_document", EXAMPLE)
+@pytest.mark.parametrize("where", [FIXTURES, FIXTURES.parent], ids=["input", "above it"])
+def test_a_duplicate_document_is_compared_with_the_one_kept(corpus: Path, where: Path) -> None:
+    e = explain(corpus, "news/008_kerry_resent.txt", [where])
+    assert (e.outcome, e.kept_instead) == ("duplicate_document", EXAMPLE_ID)
     assert e.similarity is not None and 0.85 <= e.similarity < 1
     changed = [(ours, kept) for ours, kept in e.comparison if ours != kept]
     assert len(changed) == 1 and all(changed[0])  # one lead edited, the rest the same
@@ -52,8 +53,8 @@ def test_a_duplicate_document_is_compared_with_the_one_kept(corpus: Path) -> Non
 
 
 def test_a_duplicate_whose_source_is_gone_still_names_what_it_repeats(corpus: Path) -> None:
-    e = explain(corpus, "008_kerry_resent.txt", [corpus.parent])
-    assert (e.kept_instead, e.paragraphs, e.comparison) == (EXAMPLE, [], [])
+    e = explain(corpus, "news/008_kerry_resent.txt", [corpus.parent])
+    assert (e.kept_instead, e.paragraphs, e.comparison) == (EXAMPLE_ID, [], [])
 
 
 def test_an_unknown_document_or_a_file_that_is_no_corpus_is_an_input_error(
@@ -62,7 +63,7 @@ def test_an_unknown_document_or_a_file_that_is_no_corpus_is_an_input_error(
     with pytest.raises(InputError, match="no document"):
         explain(corpus, "nope.txt")
     with pytest.raises(InputError, match="not a corpus"):
-        explain(FIXTURES.parent.parent / "README.md", EXAMPLE)
+        explain(FIXTURES.parent.parent / "README.md", EXAMPLE_ID)
 
 
 def test_word_diff_rebuilds_both_sides() -> None:
@@ -73,7 +74,7 @@ def test_word_diff_rebuilds_both_sides() -> None:
 
 
 def test_cli_prints_plain_text_with_marked_diffs_when_piped(corpus: Path) -> None:
-    result = runner.invoke(app, ["explain", str(corpus), "002_edited_repeat.txt"])
+    result = runner.invoke(app, ["explain", str(corpus), "news/002_edited_repeat.txt"])
     assert result.exit_code == 0, result.output
     assert "[3] removed: near_duplicate, repeats [1]" in result.stdout
     assert "[-largest-] {+biggest+}" in result.stdout
@@ -96,9 +97,9 @@ def test_scraped_escape_sequences_are_shown_not_obeyed(tmp_path: Path) -> None:
     (folder / "feed\x1b[31m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     out = tmp_path / "c.parquet"
     cleaner.clean([str(folder)], out)
-    doc_id = f"feed\x1b[31m.jsonl#{hostile_id}"
+    doc_id = f"in/feed\x1b[31m.jsonl#{hostile_id}"
     result = runner.invoke(app, ["explain", str(out), doc_id])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "\r" not in result.stdout
-    assert "feed\\x1b[31m.jsonl#\\x1b]0;owned\\x07\\x1b[2J\\x1b[1A\\rx" in result.stdout
+    assert "in/feed\\x1b[31m.jsonl#\\x1b]0;owned\\x07\\x1b[2J\\x1b[1A\\rx" in result.stdout

@@ -67,7 +67,7 @@ def clean(tmp_path: Path, files: dict[str, str | bytes], **options: Any) -> tupl
 def test_a_page_becomes_its_article_with_the_metadata_of_the_page(tmp_path: Path) -> None:
     corpus, rejects = clean(tmp_path, {"bridge.html": page()})
     assert rejects.empty
-    doc = corpus.loc["bridge.html"]
+    doc = corpus.loc["in/bridge.html"]
     assert list(doc.paragraphs) == ARTICLE
     assert doc.url == "https://news.example/harbour-bridge"
     assert doc.title.startswith("Harbour bridge to close to cars")
@@ -81,7 +81,7 @@ def test_every_page_suffix_and_a_txt_holding_a_page_are_extracted(
 ) -> None:
     data = page().encode()
     corpus, _ = clean(tmp_path, {name: gzip.compress(data) if name.endswith(".gz") else data})
-    assert list(corpus.loc[name].paragraphs) == ARTICLE
+    assert list(corpus.loc[f"in/{name}"].paragraphs) == ARTICLE
 
 
 def test_a_plain_article_that_starts_with_a_tag_is_not_a_page() -> None:
@@ -97,7 +97,7 @@ def test_a_page_without_main_text_is_its_own_reject(tmp_path: Path) -> None:
     shell += "<div id='app'></div><script>render(window.__DATA__)</script></body></html>"
     corpus, rejects = clean(tmp_path, {"index.html": shell})
     assert corpus.empty
-    assert rejects.loc["index.html", "reason"] == "no_main_text"
+    assert rejects.loc["in/index.html", "reason"] == "no_main_text"
 
 
 def test_a_latin1_page_is_read_as_browsers_read_it(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_a_latin1_page_is_read_as_browsers_read_it(tmp_path: Path) -> None:
     body = "<p>“Café prices rose again,” the owner of the harbour café said on Monday.</p>"
     html = page(body=body * 2).replace('charset="utf-8"', 'charset="ISO-8859-1"')
     corpus, _ = clean(tmp_path, {"cafe.html": html.encode("cp1252")})
-    doc = corpus.loc["cafe.html"]
+    doc = corpus.loc["in/cafe.html"]
     assert doc.encoding == "cp1252"
     assert "“Café prices rose again,”" in doc.text.replace('"', "“", 1).replace('"', "”", 1)
 
@@ -122,7 +122,7 @@ def test_a_billion_laughs_page_expands_nothing(tmp_path: Path) -> None:
     started = time.perf_counter()
     corpus, _ = clean(tmp_path, {"laughs.xhtml": page(body=body, prologue=billion_laughs())})
     assert time.perf_counter() - started < 30
-    text = corpus.loc["laughs.xhtml"].text
+    text = corpus.loc["in/laughs.xhtml"].text
     assert "lollol" not in text
     assert "&lol9;" in text  # left as written, like any unknown entity
 
@@ -135,7 +135,7 @@ def test_an_external_entity_never_reads_the_local_file(tmp_path: Path) -> None:
         body = page_body() + "<p>&xxe;</p>"
         html = page(body=body, prologue=doctype.replace(f"file://{secret}", target))
         corpus, _ = clean(tmp_path, {"xxe.xhtml": html})
-        text = corpus.loc["xxe.xhtml"].text
+        text = corpus.loc["in/xxe.xhtml"].text
         assert "root:" not in text and "the-secret-line" not in text
         assert "&xxe;" in text
 
@@ -163,7 +163,7 @@ def test_nothing_is_fetched_while_pages_are_read(
         '"http://198.51.100.7/xhtml1-strict.dtd">',
     )
     corpus, _ = clean(tmp_path, {"remote.xhtml": html})
-    assert list(corpus.loc["remote.xhtml"].paragraphs) == ARTICLE
+    assert list(corpus.loc["in/remote.xhtml"].paragraphs) == ARTICLE
     assert tried == []
 
 
@@ -172,8 +172,8 @@ def test_a_page_over_the_limits_is_rejected_before_it_is_parsed(tmp_path: Path) 
     files = {"big.html": big, "big.htm.gz": gzip.compress(big.encode())}
     corpus, rejects = clean(tmp_path, files, max_file_bytes=100_000, max_decompressed_bytes=100_000)
     assert corpus.empty
-    assert rejects.loc["big.html", "reason"] == "too_large"
-    assert rejects.loc["big.htm.gz", "reason"] == "too_large_decompressed"
+    assert rejects.loc["in/big.html", "reason"] == "too_large"
+    assert rejects.loc["in/big.htm.gz", "reason"] == "too_large_decompressed"
 
 
 def test_fix_prints_the_text_of_a_page(tmp_path: Path) -> None:
@@ -202,7 +202,7 @@ def test_real_news_pages_give_their_gold_paragraphs(tmp_path: Path) -> None:
     assert len(corpus) == len(gold) == 80
     found = total = 0
     for name, truth in gold.items():
-        text = corpus.loc[name].text
+        text = corpus.loc[f"html/{name}"].text
         assert "<p" not in text and "<script" not in text
         words = Counter(normalize(text).split())
         wanted = Counter(normalize(" ".join(truth["body"])).split())

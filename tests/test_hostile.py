@@ -132,10 +132,11 @@ def test_odd_file_names_are_stored_readably(small: Hostile, tmp_path: Path) -> N
     out = tmp_path / "c.parquet"
     result = run(small, out, *SMALL_LIMITS)
     ids = outcomes(out)[0].keys()
-    assert {"names/bad\\xffbyte.txt", "names/latin1 caf\\xe9.txt", "names/new\nline.txt"} <= ids
-    assert "json/feed.jsonl#\\ud800" in ids  # an id spelling a lone surrogate
+    odd = {"in/names/bad\\xffbyte.txt", "in/names/latin1 caf\\xe9.txt", "in/names/new\nline.txt"}
+    assert odd <= ids
+    assert "in/json/feed.jsonl#\\ud800" in ids  # an id spelling a lone surrogate
     assert result.returncode == 0, result.stderr
-    assert outcomes(out)[0]["names/skip\nme.csv"] == "unsupported"
+    assert outcomes(out)[0]["in/names/skip\nme.csv"] == "unsupported"
 
 
 @pytest.fixture(scope="module")
@@ -152,14 +153,14 @@ def case_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_a_damaged_file_ends_where_it_must(
     case: dict[str, Any], case_outcomes: dict[str, str]
 ) -> None:
-    assert case_outcomes[case["name"]] == case["outcome"]
+    assert case_outcomes[f"in/{case['name']}"] == case["outcome"]
 
 
 @pytest.mark.parametrize("case", cases("hostile_json_lines.json"))
 def test_a_broken_json_line_ends_where_it_must(
     case: dict[str, Any], case_outcomes: dict[str, str]
 ) -> None:
-    assert case_outcomes[f"{FEED}#{case['key']}"] == case["outcome"]
+    assert case_outcomes[f"in/{FEED}#{case['key']}"] == case["outcome"]
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ runner = CliRunner()
 
 def halves(folder: Path, into: Path) -> tuple[Path, Path]:
     """The files of ``folder`` in input order, the first half copied to ``into/a``, the rest
-    to ``into/b``, at the same relative paths (so their doc_ids are the same)."""
+    to ``into/b``, at the same relative paths."""
     files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
     parts = into / "a", into / "b"
     for n, name in enumerate(files):
@@ -35,9 +35,11 @@ def halves(folder: Path, into: Path) -> tuple[Path, Path]:
     return parts
 
 
-def clean(inputs: Path, out: Path, *against: Path) -> Path:
+def clean(inputs: Path | list[Path], out: Path, *against: Path) -> Path:
     options = cleaner.Options(against=tuple(map(str, against)))
-    cleaner.clean([str(inputs)], out, options)
+    cleaner.clean(
+        [str(p) for p in (inputs if isinstance(inputs, list) else [inputs])], out, options
+    )
     return out
 
 
@@ -57,12 +59,12 @@ def assert_same_corpus(got: Path, want: Path) -> None:
 
 def test_second_half_against_the_first_then_merged_equals_one_run(tmp_path: Path) -> None:
     a, b = halves(FIXTURES, tmp_path)
-    whole = clean(FIXTURES, tmp_path / "whole.parquet")
+    whole = clean([a, b], tmp_path / "whole.parquet")
     first = clean(a, tmp_path / "a.parquet")
     second = clean(b, tmp_path / "b.parquet", first)
     # the story scraped again lands in the second half and repeats one of the first
     dropped = rejects(second).set_index("doc_id")
-    assert dropped.loc["008_kerry_resent.txt", "duplicate_of"] == EXAMPLE
+    assert dropped.loc["b/008_kerry_resent.txt", "duplicate_of"] == f"a/{EXAMPLE}"
     kept = set(corpus(first).doc_id) | set(corpus(second).doc_id)
     assert kept == set(corpus(whole).doc_id)
     cleaner.merge([first, second], tmp_path / "all.parquet")
@@ -72,7 +74,7 @@ def test_second_half_against_the_first_then_merged_equals_one_run(tmp_path: Path
 def test_bbc_halves_cleaned_incrementally_and_merged_equal_one_run(tmp_path: Path) -> None:
     bbc = shared("bbc_news_fulltext", "bbc")
     a, b = halves(bbc, tmp_path)
-    whole = clean(bbc, tmp_path / "whole.parquet")
+    whole = clean([a, b], tmp_path / "whole.parquet")
     first = clean(a, tmp_path / "a.parquet")
     second = clean(b, tmp_path / "b.parquet", first)
     assert set(corpus(first).doc_id) | set(corpus(second).doc_id) == set(corpus(whole).doc_id)
@@ -81,6 +83,45 @@ def test_bbc_halves_cleaned_incrementally_and_merged_equal_one_run(tmp_path: Pat
     assert across.duplicate_of.isin(old).sum() > 10  # copies of first-half stories
     cleaner.merge([first, second], tmp_path / "all.parquet")
     assert_same_corpus(tmp_path / "all.parquet", whole)
+
+
+def test_days_reusing_file_names_clean_incrementally_and_merge_into_one_run_of_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's example, as scrapers leave the days: each day's files numbered from
+    001, and Tuesday's 002 a re-scrape of Monday's 001."""
+    days = {
+        "mon": {"001.txt": EXAMPLE, "002.txt": "002_edited_repeat.txt"},
+        "tue": {"001.txt": "001_rendering_lead.txt", "002.txt": "008_kerry_resent.txt"},
+    }
+    for day, files in days.items():
+        (tmp_path / day).mkdir()
+        for name, fixture in files.items():
+            shutil.copyfile(FIXTURES / fixture, tmp_path / day / name)
+    monkeypatch.chdir(tmp_path)
+    for args in (
+        ["clean", "mon", "-o", "mon.parquet"],
+        ["clean", "tue", "--against", "mon.parquet", "-o", "tue.parquet"],
+        ["merge", "mon.parquet", "tue.parquet", "-o", "all.parquet"],
+        ["clean", "mon", "tue", "-o", "one.parquet"],
+    ):
+        result = runner.invoke(app, [*args, "-q"])
+        assert result.exit_code == 0, (args, result.output)
+    assert list(corpus(Path("all.parquet")).doc_id) == ["mon/001.txt", "mon/002.txt", "tue/001.txt"]
+    assert rejects(Path("tue.parquet")).duplicate_of.tolist() == ["mon/001.txt"]
+    assert_same_corpus(Path("all.parquet"), Path("one.parquet"))
+
+
+def test_a_folder_is_named_alike_however_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mon").mkdir()
+    shutil.copyfile(FIXTURES / EXAMPLE, tmp_path / "mon" / "001.txt")
+    monkeypatch.chdir(tmp_path / "mon")
+    for n, given in enumerate([".", "../mon/", str(tmp_path / "mon") + "/"]):
+        result = runner.invoke(app, ["clean", given, "-o", f"../{n}.parquet", "-q"])
+        assert result.exit_code == 0, result.output
+        assert list(corpus(tmp_path / f"{n}.parquet").doc_id) == ["mon/001.txt"]
 
 
 def test_corpora_that_do_not_compare_are_refused_with_exit_2(tmp_path: Path) -> None:
@@ -138,14 +179,19 @@ def test_the_readme_makefile_builds_once_and_fails_cleanly(tmp_path: Path) -> No
     assert README_MAKEFILE, "no make block in the README"
     (tmp_path / "Makefile").write_text(README_MAKEFILE.group(1), encoding="utf-8")
     (tmp_path / "corpus").mkdir()
-    halves(FIXTURES, tmp_path / "scrapes")
-    (tmp_path / "scrapes" / "a").rename(tmp_path / "scrapes" / "base")
-    (tmp_path / "scrapes" / "b").rename(tmp_path / "scrapes" / "new")
+    scrapes = tmp_path / "scrapes"
+    halves(FIXTURES, scrapes)
+    (scrapes / "a").rename(scrapes / "base")
+    (scrapes / "b").rename(scrapes / "new")
+    for day, story in (("base", "The council met on Monday"), ("new", "Rain fell on Tuesday")):
+        (scrapes / day / "same.txt").write_text(f"{story}, and it was told at length.", "utf-8")
     corpus = tmp_path / "corpus"
     first = make(tmp_path)
     assert first.returncode == 0, first.stderr
     assert set(built(corpus)) >= {"base.parquet", "new.parquet", "all.parquet"}
-    assert_same_corpus(corpus / "all.parquet", clean(FIXTURES, tmp_path / "w.parquet"))
+    one_run = clean([scrapes / "base", scrapes / "new"], tmp_path / "w.parquet")
+    assert_same_corpus(corpus / "all.parquet", one_run)
+    assert {"base/same.txt", "new/same.txt"} <= set(pd.read_parquet(corpus / "all.parquet").doc_id)
 
     before = built(corpus)
     again = make(tmp_path)
@@ -167,7 +213,7 @@ def test_the_readme_makefile_builds_once_and_fails_cleanly(tmp_path: Path) -> No
         assert after["new.parquet"] != before["new.parquet"]
         assert after["all.parquet"] != before["all.parquet"]
         ids = set(pd.read_parquet(corpus / "all.parquet").doc_id)
-        assert ("old.txt" in ids) == old.exists()
+        assert ("new/old.txt" in ids) == old.exists()
 
     # A run that fails (the base corpus lost its index) leaves the old target as it was.
     before = (tmp_path / "corpus" / "new.parquet").read_bytes()

@@ -46,10 +46,10 @@ def test_newest_keeps_the_latest_published_copy_and_a_dated_one_before_an_undate
     folder.mkdir()
     (folder / "feed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     corpus, rejects = run(folder, "newest")
-    assert corpus.doc_id.tolist() == ["feed.jsonl#wednesday"]
-    assert set(rejects.duplicate_of) == {"feed.jsonl#wednesday"}
+    assert corpus.doc_id.tolist() == ["in/feed.jsonl#wednesday"]
+    assert set(rejects.duplicate_of) == {"in/feed.jsonl#wednesday"}
     corpus, _ = run(folder, "first")
-    assert corpus.doc_id.tolist() == ["feed.jsonl#monday"]
+    assert corpus.doc_id.tolist() == ["in/feed.jsonl#monday"]
 
 
 def test_equal_or_unknown_dates_go_by_modification_time_then_input_order(tmp_path: Path) -> None:
@@ -59,8 +59,8 @@ def test_equal_or_unknown_dates_go_by_modification_time_then_input_order(tmp_pat
         (folder / name).write_text("\n\n".join(STORY))
         os.utime(folder / name, (mtime, mtime))
     corpus, rejects = run(folder, "newest")
-    assert corpus.doc_id.tolist() == ["b.txt"]  # latest, and the first of the two at 3,000
-    assert sorted(rejects.doc_id) == ["a.txt", "c.txt", "d.txt"]
+    assert corpus.doc_id.tolist() == ["in/b.txt"]  # latest, and the first of the two at 3,000
+    assert sorted(rejects.doc_id) == ["in/a.txt", "in/c.txt", "in/d.txt"]
 
 
 def test_same_url_pages_are_compared_even_when_their_signatures_disagree() -> None:

@@ -45,8 +45,8 @@ def test_each_limit_is_a_reject_with_its_own_reason_naming_its_option(
     tmp_path: Path, name: str, data: bytes, option: dict[str, int], reason: str | None
 ) -> None:
     rejects = clean_folder(tmp_path, {name: data}, **option)
-    assert rejects.loc[name].reason == (reason or "too_large_decompressed")
-    assert "--" + next(iter(option)).replace("_", "-") in rejects.loc[name].detail
+    assert rejects.loc[f"in/{name}"].reason == (reason or "too_large_decompressed")
+    assert "--" + next(iter(option)).replace("_", "-") in rejects.loc[f"in/{name}"].detail
 
 
 def test_a_gzip_file_is_measured_as_stored_against_the_file_limit(tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_a_gzip_file_is_measured_as_stored_against_the_file_limit(tmp_path: Path
     rejects = clean_folder(
         tmp_path, {"a.txt.gz": packed, "b.txt": b"word " * 1000}, max_file_bytes=1000
     )
-    assert rejects.reason.to_dict() == {"b.txt": "too_large"}
+    assert rejects.reason.to_dict() == {"in/b.txt": "too_large"}
 
 
 def test_limits_are_recorded_with_the_output(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_json_records_end_at_newlines_only(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "feed.jsonl").write_text(feed + "\n", encoding="utf-8")
     cleaner.clean([str(folder)], tmp_path / "c.parquet")
-    assert pd.read_parquet(tmp_path / "c.parquet").doc_id.tolist() == ["feed.jsonl#a"]
+    assert pd.read_parquet(tmp_path / "c.parquet").doc_id.tolist() == ["in/feed.jsonl#a"]
 
 
 def test_utf8_cut_inside_its_last_character_keeps_the_article(tmp_path: Path) -> None:

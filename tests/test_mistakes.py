@@ -167,11 +167,11 @@ def test_roots_with_the_same_name_are_told_apart_by_their_parents(tmp_path: Path
     assert list(pd.read_parquet(out).doc_id) == ["a/news/1.txt", "b/news/1.txt"]
 
 
-def test_one_root_keeps_names_relative_to_it(tmp_path: Path) -> None:
-    monday, _ = two_days(tmp_path)
-    out = tmp_path / "c.parquet"
-    cleaner.clean([str(monday)], out)
-    assert list(pd.read_parquet(out).doc_id) == ["001.txt"]
+def test_one_root_names_its_files_after_itself_as_a_run_of_several_does(tmp_path: Path) -> None:
+    for day in two_days(tmp_path):
+        out = tmp_path / f"{day.name}.parquet"
+        cleaner.clean([str(day)], out)
+        assert list(pd.read_parquet(out).doc_id) == [f"{day.name}/001.txt"]
 
 
 def test_the_same_input_twice_is_refused(tmp_path: Path) -> None:
@@ -194,17 +194,29 @@ def test_records_that_repeat_an_id_keep_distinct_doc_ids(tmp_path: Path) -> None
     assert len(ids) == 2 and len(set(ids)) == 2 and ids[0] == "feed.jsonl#7"
 
 
+def rotated(tmp_path: Path) -> tuple[Path, Path]:
+    """``scrapes/today`` cleaned, then emptied and filled with the next day's scrape under
+    the same file name: the folder name reused, the corpus of its first day returned."""
+    today = tmp_path / "scrapes" / "today"
+    today.mkdir(parents=True)
+    (today / "001.txt").write_text("The council met on Monday. It decided many things.", "utf-8")
+    first = tmp_path / "first.parquet"
+    cleaner.clean([str(today)], first)
+    (today / "001.txt").write_text(
+        "Rain fell all day on Tuesday. The river rose at night.", "utf-8"
+    )
+    return today, first
+
+
 def test_merge_of_corpora_sharing_a_doc_id_is_refused(tmp_path: Path) -> None:
-    monday, tuesday = two_days(tmp_path)
-    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
-    cleaner.clean([str(monday)], a)
-    cleaner.clean([str(tuesday)], b)
-    code, output = run("merge", str(a), str(b), "-o", str(tmp_path / "all.parquet"))
+    today, first = rotated(tmp_path)
+    second = tmp_path / "second.parquet"
+    cleaner.clean([str(today)], second)
+    code, output = run("merge", str(first), str(second), "-o", str(tmp_path / "all.parquet"))
     assert code == 2
     error = one_line_error(output)
-    assert "001.txt" in error
-    # the folders' names are in no doc_id of a one-folder run: the way out is the files'
-    assert "rename the files" in error and "folders different names" not in error
+    assert "'today/001.txt'" in error
+    assert "give the folders distinct names" in error  # the way out: the name is in the doc_id
     assert not (tmp_path / "all.parquet").exists()
 
 
@@ -218,13 +230,12 @@ def test_merge_of_one_corpus_twice_says_so(tmp_path: Path) -> None:
 
 
 def test_against_a_corpus_sharing_a_doc_id_is_refused(tmp_path: Path) -> None:
-    monday, tuesday = two_days(tmp_path)
-    a = tmp_path / "a.parquet"
-    cleaner.clean([str(monday)], a)
-    out = tmp_path / "b.parquet"
-    code, output = run("clean", str(tuesday), "--against", str(a), "-o", str(out))
+    today, first = rotated(tmp_path)
+    out = tmp_path / "second.parquet"
+    code, output = run("clean", str(today), "--against", str(first), "-o", str(out))
     assert code == 2
-    assert "001.txt" in one_line_error(output)
+    error = one_line_error(output)
+    assert "'today/001.txt'" in error and "give the folders distinct names" in error
     assert not out.exists()
 
 
@@ -244,7 +255,7 @@ def test_a_folder_of_unread_formats_says_so_and_fails_under_strict(tmp_path: Pat
     code, output = run("clean", str(pages), "-o", str(out))
     assert code == 0 and "0 documents: 4 files skipped (.pdf 3, .csv 1)" in output
     rejected = pd.read_parquet(rejects_path(out))
-    assert sorted(rejected.source) == ["0.pdf", "1.pdf", "2.pdf", "x.csv"]
+    assert sorted(rejected.source) == ["pages/0.pdf", "pages/1.pdf", "pages/2.pdf", "pages/x.csv"]
     assert set(rejected.reason) == {"unsupported"}
 
 
@@ -301,17 +312,17 @@ def test_a_link_out_of_the_input_is_a_reject_not_read(tmp_path: Path) -> None:
     out = tmp_path / "out" / "c.parquet"
     cleaner.clean([str(folder)], out)
     corpus = pd.read_parquet(out)
-    assert list(corpus.doc_id) == ["a.txt"]
+    assert list(corpus.doc_id) == ["scrape/a.txt"]
     assert "password" not in "".join(corpus.text)
     rejected = pd.read_parquet(rejects_path(out)).set_index("source")
-    assert rejected.loc["leak.txt", "reason"] == "link_outside_input"
-    assert rejected.loc["etc", "reason"] == "link_outside_input"
+    assert rejected.loc["scrape/leak.txt", "reason"] == "link_outside_input"
+    assert rejected.loc["scrape/etc", "reason"] == "link_outside_input"
     assert str(secret) not in " ".join(rejected.detail)  # no local path leaks either
 
     followed = tmp_path / "out" / "f.parquet"
     by_document = cleaner.DedupOptions(scope="document")  # etc/secret.txt is the same file
     cleaner.clean([str(folder)], followed, cleaner.Options(dedup=by_document, follow_symlinks=True))
-    assert {"leak.txt", "etc/secret.txt"} <= set(pd.read_parquet(followed).doc_id)
+    assert {"scrape/leak.txt", "scrape/etc/secret.txt"} <= set(pd.read_parquet(followed).doc_id)
 
 
 def test_links_inside_the_input_read_each_file_once(tmp_path: Path) -> None:
@@ -324,10 +335,10 @@ def test_links_inside_the_input_read_each_file_once(tmp_path: Path) -> None:
     (folder / "notes.txt").symlink_to("sub/notes.dat")  # the only way to read that file
     out = tmp_path / "c.parquet"
     cleaner.clean([str(folder)], out, cleaner.Options(dedup=cleaner.DedupOptions(scope="document")))
-    assert sorted(pd.read_parquet(out).doc_id) == ["notes.txt", "sub/a.txt"]
+    assert sorted(pd.read_parquet(out).doc_id) == ["scrape/notes.txt", "scrape/sub/a.txt"]
     rejected = pd.read_parquet(rejects_path(out)).set_index("source")
-    assert rejected.loc["link.txt", "reason"] == "link_inside_input"
-    assert rejected.loc["other", "reason"] == "link_inside_input"
+    assert rejected.loc["scrape/link.txt", "reason"] == "link_inside_input"
+    assert rejected.loc["scrape/other", "reason"] == "link_inside_input"
 
 
 def test_a_link_named_on_the_command_line_is_read(tmp_path: Path) -> None:

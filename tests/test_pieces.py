@@ -67,7 +67,10 @@ def test_a_file_cut_in_pieces_gives_the_corpus_of_the_whole_file(
 ) -> None:
     clean(folder, tmp_path / "whole.parquet")
     monkeypatch.setattr(pieces, "PIECE_BYTES", piece_bytes)
-    cut_files = [s.name for s in Walk([str(folder)]) if len(list(cut(s, NO_LIMIT, NO_LIMIT))) > 1]
+    walk = Walk([str(folder)])
+    cut_files = [
+        s.path.rpartition("/")[2] for s in walk if len(list(cut(s, NO_LIMIT, NO_LIMIT))) > 1
+    ]
     cut_in_any_case = {"feed.jsonl", "wire.jsonl.gz", "bom.jsonl", "lines.json", "array.json"}
     assert cut_in_any_case <= set(cut_files)
     assert ("spaced_array.json.gz" in cut_files) == (piece_bytes < 1000)
@@ -87,8 +90,8 @@ def test_an_id_repeated_in_another_piece_gets_its_line_as_in_a_whole_file(
     monkeypatch.setattr(pieces, "PIECE_BYTES", 500)
     clean(tmp_path / "in", tmp_path / "c.parquet", workers=2)
     ids = pd.read_parquet(tmp_path / "c.parquet").doc_id.tolist()
-    assert ids[:3] == ["f.jsonl#a", "f.jsonl#a@2", "f.jsonl#a@3"]
-    assert ids[-1] == "f.jsonl#a@204"
+    assert ids[:3] == ["in/f.jsonl#a", "in/f.jsonl#a@2", "in/f.jsonl#a@3"]
+    assert ids[-1] == "in/f.jsonl#a@204"
 
 
 class Recording:
@@ -155,7 +158,7 @@ def test_a_record_over_the_file_limit_is_a_reject_named_by_its_line(
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     found = rejects(tmp_path / "in", tmp_path / "c.parquet", max_file_bytes=1000)
-    assert found.reason.to_dict() == {f"{name}#42": "too_large"}
+    assert found.reason.to_dict() == {f"in/{name}#42": "too_large"}
     assert "--max-file-bytes" in found.detail.iloc[0]
     assert len(pd.read_parquet(tmp_path / "c.parquet")) == 99
 
@@ -170,7 +173,7 @@ def test_the_decompressed_limit_stops_a_gzip_bomb_of_small_records(tmp_path: Pat
     report = clean(tmp_path / "in", out, options=options)
     assert report.bytes_in <= 140_000 and report.documents_out == 10_000
     (reject,) = pd.read_parquet(rejects_path(out)).itertuples()
-    assert (reject.doc_id, reject.reason) == ("bomb.jsonl.gz#10001", "too_large_decompressed")
+    assert (reject.doc_id, reject.reason) == ("in/bomb.jsonl.gz#10001", "too_large_decompressed")
     assert "--max-decompressed-bytes" in reject.detail
 
 
@@ -195,9 +198,9 @@ def test_a_file_cut_short_keeps_every_record_before_the_damage(
                 whole_lines.append(line)
     except EOFError:
         pass
-    assert kept == [f"feed.jsonl.gz#{n}" for n in range(1, len(whole_lines) + 1)]
+    assert kept == [f"in/feed.jsonl.gz#{n}" for n in range(1, len(whole_lines) + 1)]
     (reject,) = pd.read_parquet(rejects_path(out)).itertuples()
-    assert reject.doc_id == f"feed.jsonl.gz#{len(whole_lines) + 1}"
+    assert reject.doc_id == f"in/feed.jsonl.gz#{len(whole_lines) + 1}"
     assert reject.reason == "bad_gzip" and "and after are lost" in reject.detail
     assert report.documents == len(whole_lines) + 1
 
@@ -206,7 +209,7 @@ def test_a_file_damaged_from_its_first_byte_is_one_reject_as_before(tmp_path: Pa
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.jsonl.gz").write_bytes(b"not gzip at all")
     found = rejects(tmp_path / "in", tmp_path / "c.parquet")
-    assert found.reason.to_dict() == {"a.jsonl.gz": "bad_gzip"}
+    assert found.reason.to_dict() == {"in/a.jsonl.gz": "bad_gzip"}
 
 
 lines_text = st.lists(
@@ -288,10 +291,10 @@ def test_a_json_array_cut_short_keeps_its_elements_and_rejects_a_large_one(
     (tmp_path / "in" / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     monkeypatch.setattr(pieces, "PIECE_BYTES", 500)
     found = rejects(tmp_path / "in", tmp_path / "c.parquet", max_file_bytes=1000)
-    assert found.reason.to_dict() == {f"{name}#41": "too_large", f"{name}#251": "bad_json"}
-    assert "element 251 and after are lost" in found.loc[f"{name}#251"].detail
+    assert found.reason.to_dict() == {f"in/{name}#41": "too_large", f"in/{name}#251": "bad_json"}
+    assert "element 251 and after are lost" in found.loc[f"in/{name}#251"].detail
     kept = pd.read_parquet(tmp_path / "c.parquet").doc_id.tolist()
-    assert kept == [f"{name}#s{n}" for n in range(250) if n != 40]
+    assert kept == [f"in/{name}#s{n}" for n in range(250) if n != 40]
 
 
 @pytest.mark.slow

@@ -51,7 +51,7 @@ def test_cp1251_file_and_its_utf8_twin_come_out_identical(tmp_path: Path) -> Non
     cleaner.clean([str(folder)], tmp_path / "d.parquet")
     rejects = pd.read_parquet(tmp_path / "d.rejects.parquet")
     assert rejects[["doc_id", "reason", "duplicate_of", "similarity"]].values.tolist() == [
-        ["b_utf8.txt", "duplicate_document", "a_cp1251.txt", 1.0]
+        ["in/b_utf8.txt", "duplicate_document", "in/a_cp1251.txt", 1.0]
     ]
 
 
@@ -60,7 +60,7 @@ def test_every_file_is_a_document_or_a_reject(tmp_path: Path) -> None:
     corpus = pd.read_parquet(tmp_path / "c.parquet")
     rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
     accounted = set(corpus.source) | set(rejects.source)
-    assert accounted == {p.name for p in FIXTURES.iterdir()}
+    assert accounted == {f"news/{p.name}" for p in FIXTURES.iterdir()}
 
 
 def test_unreadable_file_is_a_reject(tmp_path: Path) -> None:
@@ -86,8 +86,8 @@ def test_truncated_gzip_and_oversized_files_are_rejects(tmp_path: Path) -> None:
     cleaner.clean([str(folder)], tmp_path / "c.parquet", options)
     rejects = pd.read_parquet(tmp_path / "c.rejects.parquet")
     assert dict(zip(rejects.doc_id, rejects.reason, strict=True)) == {
-        "big.txt": "too_large",
-        "cut.txt.gz": "bad_gzip",
+        "in/big.txt": "too_large",
+        "in/cut.txt.gz": "bad_gzip",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -116,6 +117,18 @@ def test_the_page_renders_with_the_runs_numbers(fixtures_report: Path, tmp_path:
     assert done.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a page that failed to style or to render is a small, nearly uniform image
     assert shot.stat().st_size > 20_000
+
+
+def test_documents_are_counted_by_the_folder_that_holds_them(tmp_path: Path) -> None:
+    stories = {"a/1.txt": "The council met", "a/2.txt": "Rain fell", "b/3.txt": "A ship came"}
+    for name, story in stories.items():
+        (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / name).write_text(f"{story} on Monday, and it was told at length.")
+    cleaner.clean([str(tmp_path / "in")], tmp_path / "c.parquet")
+    page = build_report(tmp_path / "c.parquet", tmp_path / "report.html").read_text()
+    chart = page.split("Documents kept, by source folder")[1].split("</svg>")[0]
+    labels = re.findall(r'text-anchor="end">([^<]*)<', chart)
+    assert labels == ["in/a/", "in/b/"]
 
 
 def test_scraped_markup_shows_as_text_and_never_runs(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.sources import Walk, _read_fd, read_bytes
+from cleaner.sources import Walk, _read_fd, input_labels, read_bytes
 
 
 def test_folder_order_is_path_order(tmp_path: Path) -> None:
@@ -22,7 +22,8 @@ def test_folder_order_is_path_order(tmp_path: Path) -> None:
     # The reference: pathlib's order of the same files, as relative names.
     expected = sorted(p for p in tmp_path.rglob("*") if p.is_file())
     assert [s.path for s in found] == [str(p) for p in expected]
-    assert found[0].name == "A.txt" and "caf\\xe9.txt" in [s.name for s in found]
+    names = [s.name for s in found]
+    assert names[0] == f"{tmp_path.name}/A.txt" and f"{tmp_path.name}/caf\\xe9.txt" in names
 
 
 def test_current_folder_names_paths_as_pathlib_does(
@@ -34,8 +35,26 @@ def test_current_folder_names_paths_as_pathlib_does(
     monkeypatch.chdir(tmp_path)
     walk = Walk(["."])
     found = [(s.path, s.name, s.problem is None) for s in walk]
-    assert found == [("b.csv", "b.csv", False), ("sub/a.txt", "sub/a.txt", True)]
+    folder = tmp_path.name  # "." is named by the folder it is
+    assert found == [
+        ("b.csv", f"{folder}/b.csv", False),
+        ("sub/a.txt", f"{folder}/sub/a.txt", True),
+    ]
     assert walk.skipped == {".csv": 1}
+
+
+def test_a_folder_is_named_by_the_folder_it_resolves_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "monday" / "sub").mkdir(parents=True)
+    (tmp_path / "monday" / "sub" / "001.txt").write_text("x")
+    (tmp_path / "today").symlink_to("monday")
+    monkeypatch.chdir(tmp_path / "monday" / "sub")
+    for given in (".", "..", "../sub/", str(tmp_path / "monday") + "//", str(tmp_path / "today")):
+        names = [s.name for s in Walk([given])]
+        want = "sub/001.txt" if given in (".", "../sub/") else "monday/sub/001.txt"
+        assert names == [want], given
+    assert input_labels(["/"]) == [""]  # the root has no name: its files are named by their path
 
 
 def test_json_lines_are_read_under_either_of_their_names(tmp_path: Path) -> None:
