@@ -114,23 +114,31 @@ def missing(compression: str | None) -> str | None:
 
 
 def decompressed(raw: IO[bytes], compression: str) -> io.BufferedReader:
-    """The decompressed bytes of ``raw``, read as they are asked for. Reading raises
-    :class:`Rejected` (``bad_<codec>``) where the stream is damaged or cut short, and
-    (``unsupported``) when the codec's module is not installed."""
-    return io.BufferedReader(_Decompressing(raw, _BY_NAME[compression]), _BUFFER)
+    """The decompressed bytes of ``raw``, buffered (lines, peeks): see :class:`Decompressing`.
+    A read that meets damage loses what it read before it in the same call, as gzip's own
+    reader does: a line cut short."""
+    return io.BufferedReader(Decompressing(raw, compression), _BUFFER)
 
 
-class _Decompressing(io.RawIOBase):
-    """A codec's reader whose damage is a :class:`Rejected`: every codec's errors (EOFError
-    for a cut, and the module's own) become one, so that readers of records handle one."""
+class Decompressing(io.RawIOBase):
+    """The decompressed bytes of ``raw``, a step of the codec per read, so that every byte
+    before damage is returned before a read raises (for a reader of records that buffers
+    them itself, FastWARC). Reading raises :class:`Rejected` ``bad_<codec>`` where the stream
+    is damaged or cut short: every codec's errors (EOFError for a cut, and the module's own)
+    become one; creating it, ``unsupported`` when the codec's module is not installed."""
 
-    def __init__(self, raw: IO[bytes], codec: Codec) -> None:
-        self.codec = codec
+    def __init__(self, raw: IO[bytes], compression: str) -> None:
+        self.codec = codec = _BY_NAME[compression]
         module = codec.module()
         if module is None:
             raise Rejected("unsupported", codec.missing() or "")
         self.stream: io.BufferedIOBase = module.open(raw, "rb")
+        self.raw, self.start = raw, raw.tell()
         self.errors = (EOFError, zlib.error, *(getattr(module, e) for e in codec.errors))
+        self.position = 0  # bytes returned so far: FastWARC asks where it starts
+
+    def tell(self) -> int:
+        return self.position
 
     def readable(self) -> bool:
         return True
@@ -142,12 +150,15 @@ class _Decompressing(io.RawIOBase):
         try:
             data = self.stream.read1(len(buffer))
         except self.errors as exc:
+            if isinstance(exc, EOFError) and self.raw.tell() == self.start:
+                return 0  # a file of no bytes at all holds nothing, as gzip reads it
             raise self._damaged(exc) from None
         except OSError as exc:
             if exc.errno is not None:  # the file's own read failed: not the codec's data
                 raise
             raise self._damaged(exc) from None  # gzip's bad header, bzip2's bad data
         buffer[: len(data)] = data
+        self.position += len(data)
         return len(data)
 
     def _damaged(self, exc: BaseException) -> Rejected:

@@ -294,7 +294,7 @@ class Range(io.RawIOBase):
     """A piece of a file from its start to its stop, for a reader that reads to the end: the
     stream is left where the piece starts, and its position stays the file's."""
 
-    def __init__(self, stream: IO[bytes], piece: Piece) -> None:
+    def __init__(self, stream: IO[bytes] | io.RawIOBase, piece: Piece) -> None:
         stream.seek(piece.start)
         self.stream = stream
         self.stop = piece.stop

@@ -26,7 +26,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from cleaner.compression import SUFFIXES, compression_of, decompressed, missing, strip_suffix
+from cleaner.compression import (
+    SUFFIXES,
+    Decompressing,
+    compression_of,
+    decompressed,
+    missing,
+    strip_suffix,
+)
 from cleaner.document import Rejected
 from cleaner.errors import InputError
 
@@ -396,7 +403,7 @@ WARC_DECOMPRESSES = ("gzip",)
 
 
 @contextmanager
-def open_stream(source: Source) -> Iterator[IO[bytes]]:
+def open_stream(source: Source) -> Iterator[IO[bytes] | io.RawIOBase]:
     """A source's bytes as a stream, for a format read record by record (WARC) that is never
     held whole in memory; a :class:`Rejected` when it cannot be opened. Decompressed unless
     FastWARC does it (``WARC_DECOMPRESSES``); a damaged stream raises :class:`Rejected` where
@@ -413,7 +420,7 @@ def open_stream(source: Source) -> Iterator[IO[bytes]]:
         if source.compression is None or source.compression in WARC_DECOMPRESSES:
             yield stream
         else:
-            with decompressed(stream, source.compression) as unpacked:
+            with Decompressing(stream, source.compression) as unpacked:
                 yield unpacked
 
 
