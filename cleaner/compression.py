@@ -134,6 +134,7 @@ class Decompressing(io.RawIOBase):
             raise Rejected("unsupported", codec.missing() or "")
         self.stream: io.BufferedIOBase = module.open(raw, "rb")
         self.raw, self.start = raw, raw.tell()
+        # EOFError: cut short, for every codec; zlib.error: gzip's damaged deflate data
         self.errors = (EOFError, zlib.error, *(getattr(module, e) for e in codec.errors))
         self.position = 0  # bytes returned so far: FastWARC asks where it starts
 
