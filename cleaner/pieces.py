@@ -9,7 +9,7 @@ work that any worker can take. Memory then depends on the piece size, not the fi
   offsets travel, and the worker reads its own bytes). A compressed stream (gzip, bzip2, xz,
   zstd: :mod:`cleaner.compression`) cannot be entered in the middle, so the reading process
   decompresses it and gives each piece its bytes: decompressing is a few hundredths of the
-  work of cleaning what comes out (bzip2, the slowest, a tenth), so the workers stay the
+  work of cleaning what comes out (bzip2, the slowest, a fifth), so the workers stay the
   bottleneck.
 - A JSON array: the reading process parses it as it reads, to find where elements end; a
   piece is the text between two commas (a range, or the bytes for a compressed file), parsed

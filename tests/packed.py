@@ -9,6 +9,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import random
 import zlib
 from collections.abc import Callable
 from typing import Protocol
@@ -69,3 +70,14 @@ def bomb(suffix: str, size: int) -> bytes:
 def _packed(suffix: str, parts: list[bytes]) -> bytes:
     packer = COMPRESSOR[suffix]()
     return b"".join([*(packer.compress(part) for part in parts), packer.flush()])
+
+
+def feed(records: int, seed: int = 5) -> bytes:
+    """JSON lines, each with a random id, so that they stay large once compressed (about a
+    quarter of their size): a dump that is cut into pieces by its size as stored."""
+    rng = random.Random(seed)
+    return b"".join(
+        b'{"id": "%s", "text": "Story %d of the feed, told once."}\n'
+        % (rng.randbytes(8).hex().encode(), n)
+        for n in range(records)
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from cleaner.pieces import cut
 from cleaner.sources import Walk, classify, extension, listing
 from tests import warcs
 from tests.conftest import FIXTURES
-from tests.packed import OPEN, REASON, SUFFIXES, bomb, pack
+from tests.packed import OPEN, REASON, SUFFIXES, bomb, feed, pack
 
 NO_LIMIT = 1 << 40
 INNER = {  # a fixture of each format a file may hold
@@ -92,12 +91,7 @@ def lines_of(count: int) -> bytes:
 def test_a_large_dump_is_cut_into_pieces_with_the_same_output_for_any_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
-    rng = random.Random(5)  # a token per line, so that it is still 0.3 MB compressed
-    data = b"".join(
-        b'{"id": "%s", "text": "Story %d of the feed, told once."}\n'
-        % (rng.randbytes(8).hex().encode(), n)
-        for n in range(20_000)
-    )  # 1.2 MB, in pieces of about 40 kB
+    data = feed(20_000)  # 1.2 MB, 0.3 MB compressed, in pieces of about 40 kB
     (tmp_path / "plain").mkdir()
     (tmp_path / "packed").mkdir()
     (tmp_path / "plain" / "dump.jsonl").write_bytes(data)
