@@ -16,7 +16,8 @@ matters here: a stream of several members, streams or frames (``pbzip2``, ``zstd
 bomb costs no more than the reader's limit; and a stream cut short raises instead of ending
 early, so that no record is lost without a reject. (The ``zstandard`` package's reader, the
 better known one, ends quietly at a cut: a truncated download would lose its last records
-without a word.)
+without a word.) A zstd stream whose first frame holds a dictionary, as WARC-zstd files do,
+is read with it (:func:`_zstd_dictionary`).
 
 A stream that cannot be read on, cut short or not of its codec, raises
 :class:`cleaner.document.Rejected` with the reason ``bad_<codec>`` (``bad_gzip``,
@@ -29,7 +30,8 @@ import functools
 import importlib
 import io
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from cleaner.document import Rejected
@@ -47,6 +49,9 @@ class Codec:
     modules: tuple[str, ...]  # where its reader (``open``) is: the first that imports
     errors: tuple[str, ...] = ()  # its module's exceptions for damaged data (besides EOFError)
     install: str = ""  # what to install when no module imports
+    # what its reader is told of a stream before it reads it (arguments of ``open``), from
+    # the stream and the module; the stream is left where it was
+    prepare: Callable[[IO[bytes], Any], dict[str, Any]] = field(default=lambda raw, module: {})
 
     @functools.cache  # noqa: B019 (the few codecs live as long as the process)
     def module(self) -> Any | None:
@@ -65,6 +70,27 @@ class Codec:
         return f"reading {self.suffixes[0]} files needs {self.install}"
 
 
+# The WARC-zstd format (.warc.zst, as wget --warc-zstd writes it) puts the dictionary its
+# frames need in a skippable frame of this magic number at the start, zstd-compressed or not.
+_DICTIONARY_FRAME = (0x184D2A5D).to_bytes(4, "little")
+_ZSTD_FRAME = (0xFD2FB528).to_bytes(4, "little")
+_MAX_DICTIONARY = 1 << 24  # far above the few hundred KiB that zstd --train makes
+
+
+def _zstd_dictionary(raw: IO[bytes], module: Any) -> dict[str, Any]:
+    """The dictionary that a stream's first frame holds, if it does (WARC-zstd)."""
+    start = raw.tell()
+    head = raw.read(8)
+    size = int.from_bytes(head[4:], "little")
+    content = raw.read(size) if head[:4] == _DICTIONARY_FRAME and size <= _MAX_DICTIONARY else b""
+    raw.seek(start)  # the reader skips that frame, as it does any skippable one
+    if len(content) < size or not content:
+        return {}
+    if content.startswith(_ZSTD_FRAME):
+        content = module.ZstdDecompressor().decompress(content, _MAX_DICTIONARY)
+    return {"zstd_dict": module.ZstdDict(content)}
+
+
 CODECS = (
     Codec("gzip", (".gz",), ("gzip",)),
     Codec("bzip2", (".bz2",), ("bz2",)),
@@ -75,6 +101,7 @@ CODECS = (
         ("compression.zstd", "backports.zstd"),
         ("ZstdError",),
         install="the Python package backports.zstd (pip install backports.zstd) or Python 3.14",
+        prepare=_zstd_dictionary,
     ),
 )
 _BY_NAME = {codec.name: codec for codec in CODECS}
@@ -132,10 +159,14 @@ class Decompressing(io.RawIOBase):
         module = codec.module()
         if module is None:
             raise Rejected("unsupported", codec.missing() or "")
-        self.stream: io.BufferedIOBase = module.open(raw, "rb")
-        self.raw, self.start = raw, raw.tell()
         # EOFError: cut short, for every codec; zlib.error: gzip's damaged deflate data
         self.errors = (EOFError, zlib.error, *(getattr(module, e) for e in codec.errors))
+        self.raw, self.start = raw, raw.tell()
+        try:
+            told = codec.prepare(raw, module)
+        except (*self.errors, ValueError) as exc:  # ValueError: not a dictionary
+            raise self._damaged(exc) from None
+        self.stream: io.BufferedIOBase = module.open(raw, "rb", **told)
         self.position = 0  # bytes returned so far: FastWARC asks where it starts
 
     def tell(self) -> int:

@@ -19,7 +19,7 @@ from cleaner.pieces import cut
 from cleaner.sources import Walk, classify, extension, listing
 from tests import warcs
 from tests.conftest import FIXTURES
-from tests.packed import OPEN, REASON, SUFFIXES, bomb, feed, pack
+from tests.packed import OPEN, REASON, SUFFIXES, bomb, feed, pack, zstd
 
 NO_LIMIT = 1 << 40
 INNER = {  # a fixture of each format a file may hold
@@ -201,6 +201,37 @@ def test_a_web_archive_cut_short_keeps_the_pages_before(tmp_path: Path, suffix: 
     corpus, rejects = tables(tmp_path / "c.parquet")
     assert 10 <= len(corpus) < 40
     assert rejects[["doc_id", "reason"]].values.tolist() == [[f"c.warc{suffix}", REASON[suffix]]]
+
+
+@pytest.mark.parametrize("packed_dictionary", [False, True])
+def test_a_warc_zstd_file_is_read_with_the_dictionary_its_first_frame_holds(
+    tmp_path: Path, packed_dictionary: bool
+) -> None:
+    # WARC-zstd, as wget --warc-zstd writes it: a skippable frame (0x184D2A5D) holding the
+    # dictionary, zstd-compressed or not, then each record a frame compressed with it.
+    records = [
+        *(
+            warcs.response(f"https://x.example/{n}", INNER["page.html"].read_bytes())
+            for n in range(3)
+        ),
+        INNER["crawl.warc"].read_bytes(),
+    ]
+    trained = zstd.train_dict(
+        [r[i : i + 500] for r in records for i in range(0, len(r), 500)], 2000
+    )
+    content = zstd.compress(trained.dict_content) if packed_dictionary else trained.dict_content
+    frames = [zstd.compress(record, zstd_dict=trained) for record in records]
+    head = (0x184D2A5D).to_bytes(4, "little") + len(content).to_bytes(4, "little") + content
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "packed").mkdir()
+    (tmp_path / "plain" / "crawl.warc").write_bytes(b"".join(records))
+    (tmp_path / "packed" / "crawl.warc.zst").write_bytes(head + b"".join(frames))
+    clean(tmp_path / "plain", tmp_path / "plain.parquet")
+    clean(tmp_path / "packed", tmp_path / "packed.parquet")
+    plain, packed = tables(tmp_path / "plain.parquet"), tables(tmp_path / "packed.parquet", ".zst")
+    assert len(plain[0]) == 4 and plain[1].empty
+    pd.testing.assert_frame_equal(packed[0], plain[0])
+    pd.testing.assert_frame_equal(packed[1], plain[1])
 
 
 def test_a_listing_names_compressed_files_as_a_run_reads_them(tmp_path: Path) -> None:
