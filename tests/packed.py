@@ -55,8 +55,8 @@ OPEN: dict[str, Callable[..., object]] = {
 
 def pack(suffix: str, data: bytes, streams: int = 1) -> bytes:
     """``data`` compressed as a ``*{suffix}`` file; with ``streams`` > 1, cut into that many
-    parts compressed on their own and joined, as ``pbzip2``, ``zstd -T``, ``xz -T`` and
-    ``cat a.gz b.gz`` write them."""
+    parts compressed on their own and joined, as ``pbzip2``, ``pzstd`` and ``cat a.gz b.gz``
+    write them."""
     step = max(1, -(-len(data) // streams))
     return b"".join(_packed(suffix, [data[i : i + step]]) for i in range(0, len(data) or 1, step))
 

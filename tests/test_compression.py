@@ -68,7 +68,7 @@ def test_the_name_says_the_codec_and_what_it_holds() -> None:
 def test_a_compressed_file_gives_the_rows_of_its_contents(
     tmp_path: Path, suffix: str, streams: int
 ) -> None:
-    # Several streams: pbzip2, zstd -T, xz -T, gzip files joined: read to their end.
+    # Several streams: pbzip2, pzstd, files joined with cat: read to their end.
     (tmp_path / "plain").mkdir()
     (tmp_path / "packed").mkdir()
     for name, fixture in INNER.items():
