@@ -14,10 +14,10 @@ Each reader is the standard library's file object (or its backport), and they ag
 matters here: a stream of several members, streams or frames (as ``pbzip2`` and ``pzstd``
 write them, or files joined with ``cat``) reads whole; a read returns at most what it asked
 for, so a bomb costs no more than the reader's limit; and a stream cut short raises instead
-of ending early, so that no record is lost without a reject. (The ``zstandard`` package's reader, the
-better known one, ends quietly at a cut: a truncated download would lose its last records
-without a word.) A zstd stream whose first frame holds a dictionary, as WARC-zstd files do,
-is read with it (:func:`_zstd_dictionary`).
+of ending early, so that no record is lost without a reject. (The ``zstandard`` package's
+reader, the better known one, ends quietly at a cut: a truncated download would lose its
+last records without a word.) A zstd stream whose first frame holds a dictionary, as
+WARC-zstd files do, is read with it (:func:`_zstd_dictionary`).
 
 A stream that cannot be read on, cut short or not of its codec, raises
 :class:`cleaner.document.Rejected` with the reason ``bad_<codec>`` (``bad_gzip``,
