@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cleaner.compression import compression_of
 from cleaner.decode import (
     Fields,
     Record,
@@ -351,21 +352,21 @@ def clean_file(path: str | Path, options: Options | None = None) -> list[Documen
     name = str(path)
     if name != STDIN and not os.path.isfile(name):
         raise InputError(f"input not found: {name}")
-    kind, gzipped = file_kind(name, options)
-    source = read_stdin(Source(name, name, kind, gzipped), options.max_file_bytes)
+    kind, compression = file_kind(name, options)
+    source = read_stdin(Source(name, name, kind, compression), options.max_file_bytes)
     return documents_in(source, options)
 
 
-def file_kind(path: str, options: Options) -> tuple[str, bool]:
-    """How :func:`clean_file` reads ``path``: (kind, gzipped); kind ``"records"`` or
+def file_kind(path: str, options: Options) -> tuple[str, str | None]:
+    """How :func:`clean_file` reads ``path``: (kind, compression); kind ``"records"`` or
     ``"json"`` holds a document per record, any other kind one document.
 
     >>> file_kind("-", Options(stdin_format="jsonl"))
-    ('records', False)
+    ('records', None)
     """
     if path == STDIN:
         path = f"{STDIN}.{options.stdin_format}"
-    return classify(Path(path).name) or ("article", path.lower().endswith(".gz"))
+    return classify(Path(path).name) or ("article", compression_of(path))
 
 
 def clean_text(

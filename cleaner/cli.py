@@ -316,10 +316,10 @@ def clean_command(
         ),
     ] = DEFAULTS.boilerplate_min_docs,
     max_file_bytes: Annotated[
-        int, _limit("Largest file to read, as stored (compressed, for .gz)", "too_large")
+        int, _limit("Largest file to read, as stored (compressed, if it is)", "too_large")
     ] = LIMITS.max_file_bytes,
     max_decompressed_bytes: Annotated[
-        int, _limit("Most bytes a .gz file may expand to", "too_large_decompressed")
+        int, _limit("Most bytes a compressed file may expand to", "too_large_decompressed")
     ] = LIMITS.max_decompressed_bytes,
     max_paragraphs: Annotated[
         int, _limit("Most paragraphs in one document", "too_many_paragraphs")
@@ -670,7 +670,7 @@ def fix_command(
         str,
         typer.Argument(
             help="One article or web page, or JSON Lines (.jsonl, .json: one document per "
-            "record); .gz read transparently; - for stdin."
+            "record); .gz, .bz2, .xz, .zst read transparently; - for stdin."
         ),
     ] = STDIN,
     stdin_format: StdinFormatOption = StdinFormat.txt,

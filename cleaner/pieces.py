@@ -6,12 +6,14 @@ cut into pieces of about that size that end where a record does, and each piece 
 work that any worker can take. Memory then depends on the piece size, not the file size.
 
 - JSON lines: a piece of a plain file is a byte range ending at a line end (a path and two
-  offsets travel, and the worker reads its own bytes). A gzip stream cannot be entered in the
-  middle, so the reading process decompresses it and gives each piece its bytes: inflating is
-  a few hundredths of the work of cleaning what comes out, so the workers stay the bottleneck.
+  offsets travel, and the worker reads its own bytes). A compressed stream (gzip, bzip2, xz,
+  zstd: :mod:`cleaner.compression`) cannot be entered in the middle, so the reading process
+  decompresses it and gives each piece its bytes: decompressing is a few hundredths of the
+  work of cleaning what comes out (bzip2, the slowest, a fifth), so the workers stay the
+  bottleneck.
 - A JSON array: the reading process parses it as it reads, to find where elements end; a
-  piece is the text between two commas (a range, or the bytes for gzip), parsed again by its
-  worker, which keeps the records.
+  piece is the text between two commas (a range, or the bytes for a compressed file), parsed
+  again by its worker, which keeps the records.
 - WARC: pieces start where records do (:func:`_cut_warc`).
 
 A piece reads as the same records, with the same line or element numbers, text and encoding,
@@ -25,8 +27,8 @@ pieces' results in order does it (:func:`cleaner.decode.unique_key`).
 
 The limits keep their meaning, per record: a record longer than ``--max-file-bytes`` is a
 ``too_large`` reject named by its position, and the records around it are read (a line is
-skipped as it is read, never held); a gzipped file stops at ``--max-decompressed-bytes``
-once decompressed (a gzip bomb costs no more), keeping the records before; a file cut short
+skipped as it is read, never held); a compressed file stops at ``--max-decompressed-bytes``
+once decompressed (a bomb costs no more), keeping the records before; a file cut short
 (a truncated download) keeps every complete record, and what is lost is one reject with the
 reason, named by the record where it begins.
 
@@ -37,18 +39,17 @@ is not a line end) and standard input are read whole, as one piece.
 from __future__ import annotations
 
 import codecs
-import gzip
 import io
 import itertools
 import json
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
+from cleaner.compression import decompressed
 from cleaner.document import Rejected
-from cleaner.sources import Source, open_regular
+from cleaner.sources import WARC_DECOMPRESSES, Source, open_regular
 
 RECORD_KINDS = ("records", "json")
 # A piece's records are a batch of their own: large enough that its few milliseconds of
@@ -70,7 +71,7 @@ class Piece:
     start: int = 0  # offset of its first byte in the file, decompressed; 0 for the first piece
     stop: int | None = None  # offset after its last byte; None: the end of the file
     line: int = 1  # the number of its first line (or element)
-    data: bytes | None = None  # its bytes, once read (by the reading process, for gzip)
+    data: bytes | None = None  # its bytes, once read (by the reading process, if compressed)
     # For a piece after the first, the file's first bytes: a byte-order mark or not (shape
     # found no NUL byte in the file's head, so these few tell decode_bytes all it needs).
     head: bytes | None = None
@@ -193,8 +194,8 @@ def cut(
     with stream:
         if source.kind == "warc":
             yield from _cut_warc(source, stream, piece_bytes)
-        elif source.gzipped:
-            yield from _cut_gzip(
+        elif source.compression:
+            yield from _cut_compressed(
                 source, stream, piece_bytes, max_record_bytes, max_decompressed_bytes
             )
         else:
@@ -264,9 +265,13 @@ def _cut_warc(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[P
     by reading the records' headers here (their bodies are skipped, not parsed). A
     ``.warc.gz`` is cut only when each record is a gzip member of its own, as crawlers write
     them, since a worker can start reading only at a member's start; damage ends the cutting,
-    and the last piece, which holds it, says what it is."""
+    and the last piece, which holds it, says what it is. A WARC in another codec is one
+    stream, read whole by one worker (streamed, record by record)."""
     from fastwarc.warc import ArchiveIterator
 
+    if source.compression is not None and source.compression not in WARC_DECOMPRESSES:
+        yield Piece(source, stored=source.size)
+        return
     starts = []
     try:
         for record in ArchiveIterator(stream, parse_http=False, fsspec_args=False):
@@ -289,7 +294,7 @@ class Range(io.RawIOBase):
     """A piece of a file from its start to its stop, for a reader that reads to the end: the
     stream is left where the piece starts, and its position stays the file's."""
 
-    def __init__(self, stream: IO[bytes], piece: Piece) -> None:
+    def __init__(self, stream: IO[bytes] | io.RawIOBase, piece: Piece) -> None:
         stream.seek(piece.start)
         self.stream = stream
         self.stop = piece.stop
@@ -312,7 +317,7 @@ class Range(io.RawIOBase):
 
 
 def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> list[Piece] | None:
-    """A worker's read of a piece: the piece, or the pieces of a gzipped file too small to
+    """A worker's read of a piece: the piece, or the pieces of a compressed file too small to
     have been cut, with their bytes; None when its file is not read by lines
     (:func:`shape`) but whole. Raises :class:`Rejected` for a file that cannot be read."""
     if piece.data is not None:
@@ -324,8 +329,9 @@ def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> li
         return None
     try:
         with open_regular(source.path) as stream:
-            if source.gzipped:
-                found = list(_cut_gzip(source, stream, 0, max_record_bytes, max_decompressed_bytes))
+            if source.compression:
+                limits = max_record_bytes, max_decompressed_bytes
+                found = list(_cut_compressed(source, stream, 0, *limits))
                 return None if found[0].data is None else found
             if piece.array:
                 assert piece.stop is not None  # the parts of an array end where an element does
@@ -341,39 +347,46 @@ def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> li
     return [replace(piece, data=data, oversized=oversized, damage=lines.damage)]
 
 
-def _cut_gzip(
+def _cut_compressed(
     source: Source,
     raw: IO[bytes],
     piece_bytes: int,
     max_record_bytes: int,
     max_decompressed_bytes: int,
 ) -> Iterator[Piece]:
-    """The pieces of a gzipped file of JSON lines, decompressed here as they are read
+    """The pieces of a compressed file of JSON lines, decompressed here as they are read
     (``piece_bytes`` 0: all in one); the whole file as one piece, not read, when it is not
     JSON lines, or, when it is to be cut, not UTF-8 throughout (checked in a first pass)."""
-    unzipped = gzip.GzipFile(fileobj=raw)
+    assert source.compression is not None
+    head = b""
     try:
-        head = unzipped.peek(_HEAD)[:_HEAD]
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # damaged from the start
-        damage = ("bad_gzip", str(exc) or type(exc).__name__, 1)
-        yield Piece(source, data=b"", damage=damage, stored=source.size)
-        return
+        with decompressed(raw, source.compression) as unpacked:
+            while len(head) < _HEAD and (block := unpacked.read1(_HEAD - len(head))):
+                head += block
+    except Rejected as exc:  # the pass that cuts says where, unless nothing could be read
+        if not head:
+            damage = (exc.reason, exc.detail, 1)
+            yield Piece(source, data=b"", damage=damage, stored=source.size)
+            return
     found = shape(head, source.kind)
-    if (
-        found is None
-        or (found == "array" and not piece_bytes)
-        or (piece_bytes and not _utf8(unzipped, max_decompressed_bytes))
-    ):
+    if found is None or (found == "array" and not piece_bytes):
         yield Piece(source, stored=source.size)
         return
+    if piece_bytes:
+        raw.seek(0)
+        with decompressed(raw, source.compression) as unpacked:
+            utf8 = _utf8(unpacked, max_decompressed_bytes)
+        if not utf8:
+            yield Piece(source, stored=source.size)
+            return
     raw.seek(0)
-    unzipped = gzip.GzipFile(fileobj=raw)
+    unpacked = decompressed(raw, source.compression)
     if found == "array":
         yield from _cut_array(
-            source, raw, unzipped, head, piece_bytes, max_record_bytes, max_decompressed_bytes
+            source, raw, unpacked, head, piece_bytes, max_record_bytes, max_decompressed_bytes
         )
         return
-    lines = _Lines(unzipped, max_record_bytes, limit=max_decompressed_bytes)
+    lines = _Lines(unpacked, max_record_bytes, limit=max_decompressed_bytes)
     stored = 0
     pending: Piece | None = None
     for data, line, oversized, start in lines.pieces(piece_bytes):
@@ -404,7 +417,7 @@ _VALUE = json.JSONDecoder()
 def _cut_array(
     source: Source,
     raw: IO[bytes],
-    stream: IO[bytes] | gzip.GzipFile,
+    stream: IO[bytes],
     head: bytes,
     piece_bytes: int,
     max_record_bytes: int,
@@ -415,8 +428,8 @@ def _cut_array(
     the array here as it is read (the elements are parsed again by the workers, which keep
     them). A piece is the text between the commas before and after its elements, which
     reads as an array inside brackets: a byte range of a plain file, the bytes themselves
-    for ``packed`` (gzip). An element over ``max_record_bytes`` is a piece of its own that
-    holds only its size; damage ends the array, its complete elements kept."""
+    for ``packed`` (a compressed file). An element over ``max_record_bytes`` is a piece of
+    its own that holds only its size; damage ends the array, its complete elements kept."""
     text = _Text(stream, limit)
     i = text.skip(_LEAD, 0) + 1  # after the "[" that shape() found
     start = end = i  # the piece's first character, the end of its last element
@@ -508,7 +521,7 @@ class _Text:
     """A UTF-8 stream's text, decoded a block at a time as it is needed, held from the last
     ``drop`` on; reading stops at ``limit`` bytes (decompressed) or at damage."""
 
-    def __init__(self, stream: IO[bytes] | gzip.GzipFile, limit: int | None) -> None:
+    def __init__(self, stream: IO[bytes], limit: int | None) -> None:
         self.stream = stream
         self.limit = limit
         self.utf8 = codecs.getincrementaldecoder("utf-8")()
@@ -524,8 +537,8 @@ class _Text:
             return False
         try:
             block = self.stream.read(_CHUNK)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            self.damage, block = ("bad_gzip", str(exc) or type(exc).__name__), b""
+        except Rejected as exc:  # a compressed stream damaged or cut short
+            self.damage, block = (exc.reason, exc.detail), b""
         except OSError as exc:
             self.damage, block = ("unreadable", exc.strerror or str(exc)), b""
         self.read += len(block)
@@ -554,7 +567,7 @@ class _Text:
         self.text = self.text[i:]
 
 
-def _utf8(stream: IO[bytes] | gzip.GzipFile, limit: int) -> bool:
+def _utf8(stream: IO[bytes], limit: int) -> bool:
     """Whether a stream is UTF-8 up to ``limit`` bytes, or to where it is damaged: a file
     in another encoding is decoded whole, with one encoding for all its records."""
     utf8 = codecs.getincrementaldecoder("utf-8")()
@@ -565,7 +578,7 @@ def _utf8(stream: IO[bytes] | gzip.GzipFile, limit: int) -> bool:
             read += len(block)
     except UnicodeDecodeError:
         return False
-    except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+    except (Rejected, OSError):
         pass  # the cutting pass says what is wrong, where
     return True
 
@@ -577,12 +590,12 @@ class _Lines:
     """A stream's lines from ``start`` to ``stop`` (the end: None), cut into runs of whole
     lines. A line longer than ``max_record_bytes`` is skipped, never held: its line end
     stays, so that the lines after keep their numbers. The stream stops at ``limit`` bytes
-    (decompressed, for gzip) or at damage, which ``damage`` then says, with the first line
-    lost: the one being read."""
+    (decompressed, for a compressed file) or at damage, which ``damage`` then says, with the
+    first line lost: the one being read."""
 
     def __init__(
         self,
-        stream: IO[bytes] | gzip.GzipFile,
+        stream: IO[bytes],
         max_record_bytes: int,
         start: int = 0,
         stop: int | None = None,
@@ -626,8 +639,8 @@ class _Lines:
             return b""
         try:
             part = self.stream.readline(self.max_record_bytes + 1 if size < 0 else size)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            return self._lose("bad_gzip", str(exc) or type(exc).__name__)
+        except Rejected as exc:  # a compressed stream damaged or cut short
+            return self._lose(exc.reason, exc.detail)
         except OSError as exc:
             return self._lose("unreadable", exc.strerror or str(exc))
         self.offset += len(part)

@@ -3,7 +3,8 @@
 A folder is walked recursively and its files sorted, so document order is the same on every
 run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
 records, ``.html``/``.htm``/``.xhtml`` one web page and ``.warc`` web archive records; a
-``.gz`` suffix on any of them is read transparently. ``-`` is standard input.
+compressed one (``.gz``, ``.bz2``, ``.xz``, ``.lzma``, ``.zst``: :mod:`cleaner.compression`) is
+read transparently. ``-`` is standard input.
 
 Whatever is found is accounted for: a file of another format becomes an ``unsupported``
 reject, a folder that cannot be listed, a symlink that loops, a file without read permission
@@ -13,13 +14,11 @@ and a symbolic link that is not followed (see :class:`Walk`) a reject of its own
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
 import stat
 import sys
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +26,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from cleaner.compression import (
+    SUFFIXES,
+    Decompressing,
+    compression_of,
+    decompressed,
+    missing,
+    strip_suffix,
+)
 from cleaner.document import Rejected
 from cleaner.errors import InputError
 
@@ -45,34 +52,32 @@ class Source:
     path: str  # filesystem path, or "-" for standard input
     name: str  # as in doc_id: its input folder's name and its path in it, POSIX separators
     kind: str  # "article", "html", "records" (JSON lines), "json" or "warc"
-    gzipped: bool = False
-    size: int = 0  # bytes as found on disk (compressed, for .gz); batches are cut by it
+    compression: str | None = None  # the codec it is stored in (cleaner.compression), if any
+    size: int = 0  # bytes as found on disk (compressed, if it is); batches are cut by it
     payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
     # (reason, detail) of a reject found by the walk: a folder that cannot be listed, a file
     # of a format not read, a link not followed
     problem: tuple[str, str] | None = None
 
 
-def classify(filename: str) -> tuple[str, bool] | None:
-    """Return (kind, gzipped) for a file name, or None when it is not a format we read.
+def classify(filename: str) -> tuple[str, str | None] | None:
+    """Return (kind, compression) for a file name, or None when it is not a format we read.
 
-    >>> classify("news/a.jsonl.gz"), classify("feed.NDJSON")
-    (('records', True), ('records', False))
+    >>> classify("news/a.jsonl.gz"), classify("feed.NDJSON"), classify("crawl.warc.zst")
+    (('records', 'gzip'), ('records', None), ('warc', 'zstd'))
     """
-    lower = filename.lower()
-    gzipped = lower.endswith(".gz")
-    if gzipped:
-        lower = lower[:-3]
+    compression = compression_of(filename)
+    lower = strip_suffix(filename).lower()
     if lower.endswith(ARTICLE_SUFFIXES):
-        return "article", gzipped
+        return "article", compression
     if lower.endswith(PAGE_SUFFIXES):
-        return "html", gzipped
+        return "html", compression
     if lower.endswith(RECORD_SUFFIXES):
-        return "records", gzipped
+        return "records", compression
     if lower.endswith(JSON_SUFFIXES):
-        return "json", gzipped
+        return "json", compression
     if lower.endswith(ARCHIVE_SUFFIXES):
-        return "warc", gzipped
+        return "warc", compression
     return None
 
 
@@ -168,12 +173,13 @@ class Walk:
                 name = portable_name(prefix + file[cut:])
             file = file[strip:]
             kind = classify(file.rpartition("/")[2])
+            unread = "not a format cleaner reads" if kind is None else missing(kind[1])
             if entry.problem is not None:
                 yield Source(file, name, "article", problem=entry.problem)
-            elif kind is None:
+            elif kind is None or unread is not None:
                 what = extension(file)
                 self.skipped[what] += 1
-                problem = ("unsupported", f"{what}: not a format cleaner reads")
+                problem = ("unsupported", f"{what}: {unread}")
                 yield Source(file, name, "article", problem=problem)
             else:
                 yield Source(file, name, kind[0], kind[1], entry.size)
@@ -204,11 +210,11 @@ def listing(inputs: Sequence[str], follow_symlinks: bool = False) -> str:
 def extension(name: str) -> str:
     """What the summary calls a file of a format it does not read.
 
-    >>> extension("pages/a.html.gz"), extension("notes"), extension("a.CSV")
-    ('.html.gz', '(no extension)', '.csv')
+    >>> extension("pages/a.html.gz"), extension("notes"), extension("a.CSV"), extension("a.zst")
+    ('.html.gz', '(no extension)', '.csv', '.zst')
     """
     suffixes = [s.lower() for s in Path(name).suffixes][-2:]
-    if suffixes[-1:] != [".gz"]:
+    if suffixes[-1:] and suffixes[-1] not in SUFFIXES:
         suffixes = suffixes[-1:]
     return "".join(suffixes) or "(no extension)"
 
@@ -369,16 +375,18 @@ def read_bytes(
     input), as the descriptor read tells it; a :class:`Rejected` when they cannot be had.
 
     A file larger than ``max_file_bytes`` is refused (``too_large``) before anything is read.
-    A ``.gz`` is decompressed up to ``max_decompressed_bytes`` and refused beyond
-    (``too_large_decompressed``), so a gzip bomb costs no more memory than that. Only regular
-    files are read: a named pipe would block the run forever.
+    A compressed one is decompressed up to ``max_decompressed_bytes`` and refused beyond
+    (``too_large_decompressed``), so a bomb costs no more memory than that; a damaged one is
+    ``bad_<codec>`` (:mod:`cleaner.compression`). Only regular files are read: a named pipe
+    would block the run forever.
     """
     if source.problem is not None:
         raise Rejected(*source.problem)
     try:
         if source.payload is not None:
-            if source.gzipped:
-                return _gunzipped(io.BytesIO(source.payload), max_decompressed_bytes), None
+            if source.compression:
+                payload = io.BytesIO(source.payload)
+                return _decompressed(payload, source.compression, max_decompressed_bytes), None
             data = source.payload
             if len(data) > max_file_bytes:
                 raise _too_large(max_file_bytes)
@@ -387,9 +395,10 @@ def read_bytes(
         try:
             if info.st_size > max_file_bytes:
                 raise _too_large(max_file_bytes)
-            if source.gzipped:
+            if source.compression:
                 with open(fd, "rb", closefd=False) as stream:
-                    return _gunzipped(stream, max_decompressed_bytes), info.st_mtime
+                    data = _decompressed(stream, source.compression, max_decompressed_bytes)
+                    return data, info.st_mtime
             # Plain files are read straight from the descriptor, sized by fstat: most are a
             # few KiB, and a buffered reader's setup cost more than the read.
             data = _read_fd(fd, info.st_size + 1, max_file_bytes + 1)
@@ -397,29 +406,36 @@ def read_bytes(
             os.close(fd)
         if len(data) > max_file_bytes:  # a file that grew
             raise _too_large(max_file_bytes)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise Rejected("bad_gzip", str(exc) or type(exc).__name__) from None
     except OSError as exc:
         raise Rejected("unreadable", exc.strerror or str(exc)) from None
     return data, info.st_mtime
 
 
+# What FastWARC decompresses itself: gzip, member by member, so that a piece of a .warc.gz can
+# start where a member does (cleaner.pieces). Other codecs are decompressed before it reads.
+WARC_DECOMPRESSES = ("gzip",)
+
+
 @contextmanager
-def open_stream(source: Source) -> Iterator[IO[bytes]]:
+def open_stream(source: Source) -> Iterator[IO[bytes] | io.RawIOBase]:
     """A source's bytes as a stream, for a format read record by record (WARC) that is never
-    held whole in memory; a :class:`Rejected` when it cannot be opened. Compression is left
-    to the reader."""
+    held whole in memory; a :class:`Rejected` when it cannot be opened. Decompressed unless
+    FastWARC does it (``WARC_DECOMPRESSES``); a damaged stream raises :class:`Rejected` where
+    it is read."""
     if source.problem is not None:
         raise Rejected(*source.problem)
-    if source.payload is not None:
-        yield io.BytesIO(source.payload)
-        return
     try:
-        fd, _ = _open(source.path)
+        stream = (
+            io.BytesIO(source.payload) if source.payload is not None else open_regular(source.path)
+        )
     except OSError as exc:
         raise Rejected("unreadable", exc.strerror or str(exc)) from None
-    with open(fd, "rb") as stream:
-        yield stream
+    with stream:
+        if source.compression is None or source.compression in WARC_DECOMPRESSES:
+            yield stream
+        else:
+            with Decompressing(stream, source.compression) as unpacked:
+                yield unpacked
 
 
 def open_regular(path: str) -> IO[bytes]:
@@ -429,9 +445,9 @@ def open_regular(path: str) -> IO[bytes]:
     return open(fd, "rb")
 
 
-def _gunzipped(stream: IO[bytes], max_decompressed_bytes: int) -> bytes:
-    with gzip.GzipFile(fileobj=stream) as unzipped:
-        data = _read_up_to(unzipped, max_decompressed_bytes + 1)
+def _decompressed(stream: IO[bytes], compression: str, max_decompressed_bytes: int) -> bytes:
+    with decompressed(stream, compression) as unpacked:
+        data = _read_up_to(unpacked, max_decompressed_bytes + 1)
     if len(data) > max_decompressed_bytes:
         raise Rejected(
             "too_large_decompressed",
@@ -441,8 +457,8 @@ def _gunzipped(stream: IO[bytes], max_decompressed_bytes: int) -> bytes:
     return data
 
 
-def _read_up_to(stream: IO[bytes] | gzip.GzipFile, limit: int, chunk: int = 1 << 20) -> bytes:
-    """At most ``limit`` bytes, read a chunk at a time: ``read(limit)`` would make gzip
+def _read_up_to(stream: IO[bytes], limit: int, chunk: int = 1 << 20) -> bytes:
+    """At most ``limit`` bytes, read a chunk at a time: ``read(limit)`` would make a codec
     allocate ``limit`` bytes for every 8 KiB it inflates (16 s for 200 small feeds)."""
     parts, size = [], 0
     while size < limit:

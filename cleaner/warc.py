@@ -61,6 +61,9 @@ class Archive:
         except OSError as exc:  # not a WARC, or cut off: the records before it stand
             yield Rejected("bad_warc", str(exc) or type(exc).__name__)
             return
+        except Rejected as exc:  # its compression damaged or cut off (bad_xz): the same
+            yield exc
+            return
         if not found:
             yield Rejected("empty", "no WARC records")
 

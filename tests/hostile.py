@@ -17,10 +17,11 @@ import random
 import shutil
 import subprocess
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.packed import REASON, SUFFIXES, bomb, pack
 
 DOCUMENT = "document"
 CASES = Path(__file__).resolve().parent / "cases"
@@ -215,10 +216,19 @@ def build_hostile(
         h.write("file names with spaces, newlines and invalid UTF-8", raw, good, DOCUMENT)
     h.skip("file names with spaces, newlines and invalid UTF-8", "names/skip\nme.csv", b"a,b\n")
 
-    packed = gzip.compress(good)
-    h.write("truncated gzip", "gzip/truncated.txt.gz", packed[: len(packed) // 2], "bad_gzip")
-    h.write("truncated gzip", "gzip/fine.txt.gz", packed, DOCUMENT)
-    h.write("gzip bomb", "gzip/bomb.txt.gz", _zeros_gzip(bomb_bytes), "too_large_decompressed")
+    for suffix in SUFFIXES:  # gzip, bzip2, xz, lzma, zstd
+        packed = pack(suffix, good)
+        cut, fine, bombed = (
+            f"compressed/{what}.txt{suffix}" for what in ("truncated", "fine", "bomb")
+        )
+        h.write("truncated gzip, bzip2, xz, zstd", cut, packed[: len(packed) // 2], REASON[suffix])
+        h.write("truncated gzip, bzip2, xz, zstd", fine, packed, DOCUMENT)
+        h.write(
+            "gzip bomb, and bzip2, xz, zstd",
+            bombed,
+            bomb(suffix, bomb_bytes),
+            "too_large_decompressed",
+        )
 
     big = root / "limits" / "sparse_too_large.txt"
     big.parent.mkdir()
@@ -267,9 +277,9 @@ def _web(h: Hostile, good: str, bomb_bytes: int) -> None:
     laughs = ['<!ENTITY l0 "lol">'] + [
         f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
     ]
-    bomb = '<?xml version="1.0"?><!DOCTYPE html [' + "".join(laughs) + "]>"
+    laughing = '<?xml version="1.0"?><!DOCTYPE html [' + "".join(laughs) + "]>"
     kind = "web pages: entity bombs, external entities, no text"
-    h.write(kind, "web/laughs.xhtml", _page(good + "\n\n&l9;", bomb), DOCUMENT)
+    h.write(kind, "web/laughs.xhtml", _page(good + "\n\n&l9;", laughing), DOCUMENT)
     xxe = '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
     h.write(kind, "web/xxe.html", _page(good + "\n\n&x;", xxe), DOCUMENT)
     h.write(kind, "web/page_saved_as.txt", _page(good), DOCUMENT)
@@ -278,21 +288,11 @@ def _web(h: Hostile, good: str, bomb_bytes: int) -> None:
     records = [
         warcs.warcinfo(),
         warcs.response("https://x.example/a", _page(good)),
-        warcs.response("https://x.example/bomb", _zeros_gzip(bomb_bytes), Content_Encoding="gzip"),
+        warcs.response("https://x.example/bomb", bomb(".gz", bomb_bytes), Content_Encoding="gzip"),
     ]
     h.put("web/crawl.warc.gz", warcs.gzipped(records))
     h.add(kind, "web/crawl.warc.gz#https://x.example/a", DOCUMENT)
     h.add(kind, "web/crawl.warc.gz#https://x.example/bomb", "too_large_decompressed")
-
-
-def _zeros_gzip(size: int) -> bytes:
-    """A gzip stream of ``size`` zero bytes, built without holding them."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
-    chunk = bytes(1 << 20)
-    parts = [packer.compress(chunk) for _ in range(size // len(chunk))]
-    parts.append(packer.compress(bytes(size % len(chunk))))
-    parts.append(packer.flush())
-    return b"".join(parts)
 
 
 def build_news(root: Path, files: int, seed: int, heavy_documents: int = 0) -> Path:

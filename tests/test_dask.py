@@ -22,11 +22,12 @@ import pytest
 from distributed import Scheduler
 
 import cleaner
-from cleaner import write
+from cleaner import pieces, write
 from cleaner.dask_engine import DaskEngine, dask_engine
 from cleaner.deduplicate import DedupOptions
 from cleaner.engine import AHEAD
 from tests.conftest import FIXTURES, shared
+from tests.packed import SUFFIXES, feed, pack
 from tests.terminal import CLEANER, CTRL_C, SIGTERM, listing, stop_in_terminal
 from tests.test_dataset import same_as_one_file
 from tests.test_engine import fail_on_seven, slow_square, taken_ahead
@@ -77,6 +78,17 @@ def test_the_fixtures_come_out_byte_identical_on_dask(
     local, on_dask = both(engine, [str(FIXTURES)], tmp_path, cleaner.Options(dedup=dedup))
     assert on_dask == local
     assert len(local) == 3
+
+
+def test_compressed_dumps_cut_in_pieces_come_out_byte_identical_on_dask(
+    engine: DaskEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in").mkdir()
+    for suffix in SUFFIXES:
+        (tmp_path / "in" / f"feed.jsonl{suffix}").write_bytes(pack(suffix, feed(2000), 2))
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 10_000)
+    local, on_dask = both(engine, [str(tmp_path / "in")], tmp_path, cleaner.Options())
+    assert on_dask == local
 
 
 @pytest.mark.parametrize(

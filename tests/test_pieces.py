@@ -4,7 +4,6 @@ number of workers, with the limits applying to each record (see ``cleaner/pieces
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import pickle
 import random
@@ -175,34 +174,6 @@ def test_the_decompressed_limit_stops_a_gzip_bomb_of_small_records(tmp_path: Pat
     (reject,) = pd.read_parquet(rejects_path(out)).itertuples()
     assert (reject.doc_id, reject.reason) == ("in/bomb.jsonl.gz#10001", "too_large_decompressed")
     assert "--max-decompressed-bytes" in reject.detail
-
-
-@pytest.mark.parametrize("piece_bytes", [100, 1 << 20])
-def test_a_file_cut_short_keeps_every_record_before_the_damage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_bytes: int
-) -> None:
-    lines = b"".join(b'{"text": "Story %d of the feed."}\n' % n for n in range(2000))
-    packed = gzip.compress(lines)
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "feed.jsonl.gz").write_bytes(packed[: len(packed) // 2])
-    monkeypatch.setattr(pieces, "PIECE_BYTES", piece_bytes)
-    out = tmp_path / "c.parquet"
-    report = clean(tmp_path / "in", out, workers=2)
-    kept = pd.read_parquet(out).doc_id.tolist()
-    # Every complete line the truncated stream holds, in order, and only those.
-    readable = gzip.GzipFile(fileobj=io.BytesIO(packed[: len(packed) // 2]))
-    whole_lines = []
-    try:
-        while line := readable.readline():
-            if line.endswith(b"\n"):
-                whole_lines.append(line)
-    except EOFError:
-        pass
-    assert kept == [f"in/feed.jsonl.gz#{n}" for n in range(1, len(whole_lines) + 1)]
-    (reject,) = pd.read_parquet(rejects_path(out)).itertuples()
-    assert reject.doc_id == f"in/feed.jsonl.gz#{len(whole_lines) + 1}"
-    assert reject.reason == "bad_gzip" and "and after are lost" in reject.detail
-    assert report.documents == len(whole_lines) + 1
 
 
 def test_a_file_damaged_from_its_first_byte_is_one_reject_as_before(tmp_path: Path) -> None:
