@@ -38,9 +38,11 @@ def clean(folder: Path, out: Path, workers: int = 1, **limits: int) -> cleaner.R
 
 
 def named_plain(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
-    """A table's rows with the codec's suffix taken out of their names."""
+    """A table's rows named as in their input folder (its own name, which begins them, and
+    the codec's suffix taken out), to compare runs over two folders."""
     for column in ("doc_id", "source"):
-        frame[column] = frame[column].str.replace(suffix, "", regex=False)
+        inside = frame[column].str.split("/", n=1).str[1]
+        frame[column] = inside.str.replace(suffix, "", regex=False)
     return frame
 
 
@@ -139,10 +141,10 @@ def test_a_dump_cut_short_keeps_every_record_before_the_damage(
     out = tmp_path / "c.parquet"
     clean(tmp_path / "in", out, workers=2)
     assert pd.read_parquet(out).doc_id.tolist() == [
-        f"feed.jsonl{suffix}#{n}" for n in range(1, kept + 1)
+        f"in/feed.jsonl{suffix}#{n}" for n in range(1, kept + 1)
     ]
     (reject,) = pd.read_parquet(rejects_path(out)).itertuples()
-    assert reject.doc_id == f"feed.jsonl{suffix}#{kept + 1}"
+    assert reject.doc_id == f"in/feed.jsonl{suffix}#{kept + 1}"
     assert reject.reason == REASON[suffix] and "and after are lost" in reject.detail
 
 
@@ -185,8 +187,8 @@ def test_a_bomb_stops_at_the_decompressed_limit_and_keeps_the_records_before(
     assert len(pd.read_parquet(out)) == 10
     rejects = pd.read_parquet(rejects_path(out)).set_index("doc_id").reason.to_dict()
     assert rejects == {
-        f"bomb.txt{suffix}": "too_large_decompressed",
-        f"bomb.jsonl{suffix}#11": "too_large_decompressed",
+        f"in/bomb.txt{suffix}": "too_large_decompressed",
+        f"in/bomb.jsonl{suffix}#11": "too_large_decompressed",
     }
 
 
@@ -239,10 +241,13 @@ def test_a_listing_names_compressed_files_as_a_run_reads_them(tmp_path: Path) ->
         (tmp_path / f"feed.jsonl{suffix}").write_bytes(pack(suffix, lines_of(3)))
     (tmp_path / "dump.zst").write_bytes(pack(".zst", lines_of(3)))
     names = [json.loads(line.split("\t")[2]) for line in listing([str(tmp_path)]).splitlines()]
-    assert names == sorted([*(f"feed.jsonl{s}" for s in SUFFIXES), "dump.zst"])
+    named = [*(f"feed.jsonl{s}" for s in SUFFIXES), "dump.zst"]
+    assert names == sorted(f"{tmp_path.name}/{name}" for name in named)
     clean(tmp_path, tmp_path / "out" / "c.parquet")
     ids = pd.read_parquet(tmp_path / "out" / "c.parquet").doc_id.tolist()
-    assert ids == [f"feed.jsonl{s}#{n}" for s in sorted(SUFFIXES) for n in (1, 2, 3)]
+    assert ids == [
+        f"{tmp_path.name}/feed.jsonl{s}#{n}" for s in sorted(SUFFIXES) for n in (1, 2, 3)
+    ]
 
 
 WITHOUT_ZSTD = """
@@ -271,6 +276,6 @@ def test_without_a_zstd_module_zst_files_are_rejected_naming_what_to_install(
     assert "Traceback" not in done.stderr
     assert len(pd.read_parquet(out)) == 3
     (reject,) = pd.read_parquet(rejects_path(out)).itertuples()
-    assert (reject.doc_id, reject.reason) == ("a.jsonl.zst", "unsupported")
+    assert (reject.doc_id, reject.reason) == ("in/a.jsonl.zst", "unsupported")
     assert "pip install backports.zstd" in reject.detail
     assert "files of other formats 1" in done.stderr
