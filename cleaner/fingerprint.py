@@ -282,35 +282,49 @@ _CALENDAR_WORDS = (
     "febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
     "diciembre|lunes|martes|miércoles|jueves|viernes|sábado|domingo"
 )
-# A moment: a time of day, a year, a date in figures (ISO, or day, month and year).
+# A moment: a time of day, a year, a date in figures (ISO, or day, month and year). The
+# lookahead for a digit comes first, which lets the search skip to digits.
 _MOMENT = re.compile(
-    r"(?<![\w.,:/-])(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|\d{4}-\d{1,2}-\d{1,2}|"
+    r"(?=\d)(?<![\w.,:/-])(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|\d{4}-\d{1,2}-\d{1,2}|"
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|(?:1[89]|20)\d{2}(?:-(?:1[89]|20)\d{2})?)"
     r"(?![\w.,:/-]*\d)"
 )
-# Beside a moment: the day and the month of a date, and a weekday.
-_DAY = re.compile(
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th|er|го|-го)?\W{{0,2}}(?:{_CALENDAR_WORDS})\b|"
-    rf"(?:{_CALENDAR_WORDS})\W{{0,2}}\d{{1,2}}(?:st|nd|rd|th)?\b|(?:{_CALENDAR_WORDS})\b)"
-)
+_CALENDAR = frozenset(_CALENDAR_WORDS.split("|"))
+_DAY_NUMBER = re.compile(r"\d{1,2}(?:st|nd|rd|th|er|го)?")
+_PUNCTUATION = ".,;:()[]-–"
 
 
 def line_key(key: str) -> str:
-    """A key with its moments (times of day, years, dates in figures) and the days, months
-    and weekdays beside them as ``#``: the line a dated footer or header repeats, whatever
-    its date ("Updated 10:42 GMT, 14 March 2024", "© 2003-2024", "Stand: 14.03.2024"). A key
-    without a moment is its own line: "The payment date is March 31" states a date, and
-    "Shr 10 cts vs 12 cts" figures, which tell templated reports apart.
+    """A key with its moments (times of day, years, dates in figures) as ``#``, and the
+    days, months and weekdays beside them: the line a dated footer or header repeats,
+    whatever its date ("Updated 10:42 GMT, 14 March 2024", "© 2003-2024", "Stand:
+    14.03.2024"). A key without a moment is its own line: "The payment date is March 31"
+    states a date, and "Shr 10 cts vs 12 cts" figures, which tell templated reports apart.
 
     >>> line_key("updated 10:42 gmt, 14 march 2024")
-    'updated # gmt, # #'
+    'updated # gmt, # # #'
     >>> line_key("stand: 14.03.2024, 10:42 uhr"), line_key("© 2003-2024 ооо «север»")
     ('stand: #, # uhr', '© # ооо «север»')
+    >>> line_key("published: tuesday 3rd april 2023. it may rain")
+    'published: # # # #. it may rain'
     >>> line_key("the payment date is march 31."), line_key("net 1.2 mln vs 1,986,000")
     ('the payment date is march 31.', 'net 1.2 mln vs 1,986,000')
     """
     masked = _MOMENT.sub("#", key)
-    return _DAY.sub("#", masked) if masked != key else key
+    if masked == key:
+        return key
+    # A run of months, weekdays and day numbers that reaches a moment is part of its date.
+    words = masked.split(" ")
+    bare = [w.strip(_PUNCTUATION) for w in words]
+    dated = ["#" in w for w in words]
+    grown = True
+    while grown:
+        grown = False
+        for i, word in enumerate(bare):
+            beside = (i > 0 and dated[i - 1]) or (i + 1 < len(words) and dated[i + 1])
+            if not dated[i] and beside and (word in _CALENDAR or _DAY_NUMBER.fullmatch(word)):
+                words[i], dated[i], grown = words[i].replace(word, "#"), True, True
+    return " ".join(words)
 
 
 def line_hashes(keys: Sequence[str]) -> NDArray[np.uint64]:
