@@ -160,10 +160,29 @@ INVISIBLE_RANGES = (
     (0xE0000, 0xE0FFF),
 )
 _INVISIBLE = _runs_of(INVISIBLE_RANGES)
-# Those str.isprintable() passes (not Cf): looked for in the text apart.
-_PRINTABLE_INVISIBLE = _runs_of(
-    tuple((c, c) for a, b in INVISIBLE_RANGES for c in range(a, b + 1) if chr(c).isprintable())
-)
+
+
+def _printable(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """The runs of code points of some ranges that ``str.isprintable()`` passes.
+
+    >>> _printable(((0x34F, 0x34F), (0xFEFF, 0xFEFF), (0xE0000, 0xE0101)))
+    ((847, 847), (917760, 917761))
+    """
+    runs: list[tuple[int, int]] = []
+    for a, b in ranges:
+        for c in range(a, b + 1):
+            if not chr(c).isprintable():
+                continue
+            if runs and runs[-1][1] == c - 1:
+                runs[-1] = (runs[-1][0], c)
+            else:
+                runs.append((c, c))
+    return tuple(runs)
+
+
+# Those str.isprintable() passes (not Cf), looked for apart: a few runs, which the regex
+# tests fast (a class of single characters, one per code point, costs a hundred times more).
+_PRINTABLE_INVISIBLE = _runs_of(_printable(INVISIBLE_RANGES))
 
 _WORD = re.compile("[0-9A-Za-z_\x80-\U0010ffff]+")
 # Figures: digits, and the number words newswire spells out ("Qtly div nine cts vs eight").
@@ -289,6 +308,7 @@ _MOMENT = re.compile(
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|(?:1[89]|20)\d{2}(?:-(?:1[89]|20)\d{2})?)"
     r"(?![\w.,:/-]*\d)"
 )
+LINE_WORDS = 30  # a dated footer or header is a line; a longer paragraph's dates are its news
 _CALENDAR = frozenset(_CALENDAR_WORDS.split("|"))
 _DAY_NUMBER = re.compile(r"\d{1,2}(?:st|nd|rd|th|er|го)?")
 _PUNCTUATION = ".,;:()[]-–"
@@ -299,7 +319,9 @@ def line_key(key: str) -> str:
     days, months and weekdays beside them: the line a dated footer or header repeats,
     whatever its date ("Updated 10:42 GMT, 14 March 2024", "© 2003-2024", "Stand:
     14.03.2024"). A key without a moment is its own line: "The payment date is March 31"
-    states a date, and "Shr 10 cts vs 12 cts" figures, which tell templated reports apart.
+    states a date, and "Shr 10 cts vs 12 cts" figures, which tell templated reports apart;
+    so is a paragraph of ``LINE_WORDS`` words or more, prose, and a key with neither a colon
+    nor a year (a date of two-digit year alone, "14.03.24", is not taken for one).
 
     >>> line_key("updated 10:42 gmt, 14 march 2024")
     'updated # gmt, # # #'
@@ -310,6 +332,12 @@ def line_key(key: str) -> str:
     >>> line_key("the payment date is march 31."), line_key("net 1.2 mln vs 1,986,000")
     ('the payment date is march 31.', 'net 1.2 mln vs 1,986,000')
     """
+    # Cheap tests first (C substring searches): a moment has a colon or a year, and
+    # furniture is a line, not a paragraph of prose
+    if key.count(" ") >= LINE_WORDS or not (
+        ":" in key or "20" in key or "19" in key or "18" in key
+    ):
+        return key
     masked = _MOMENT.sub("#", key)
     if masked == key:
         return key
