@@ -263,7 +263,7 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
         shingles.astype(np.int64),
         chars.astype(np.int64),
         hashes,
-        _lines(fp, rows, positions),
+        stored_lines([fp.keys[r] for r in rows.tolist()], positions),
         doc_of.astype(np.int64),
         positions,
         np.array([_seconds(d.meta.published) for d in docs], dtype=np.float64),
@@ -272,13 +272,12 @@ def summarise(docs: Sequence[Document], fp: Fingerprints) -> CorpusIndex:
     )
 
 
-def _lines(
-    fp: Fingerprints, rows: NDArray[np.int64], positions: NDArray[np.int32]
-) -> NDArray[np.uint64]:
-    """The lines (:func:`cleaner.fingerprint.line_hashes`) of some paragraphs, but for a
-    document's first, its title, whose moment is its news: a market report's time ("MIDWEST
-    GRAIN FUTURES 10:50 EDT"), a digest's date. Furniture comes around a story."""
-    lines = line_hashes([fp.keys[r] for r in rows.tolist()])
+def stored_lines(keys: Sequence[str], positions: NDArray[np.int32]) -> NDArray[np.uint64]:
+    """The lines of some paragraphs (their keys, and their positions in their documents) as
+    the index stores them (:func:`cleaner.fingerprint.line_hashes`; 0: the words' own), but
+    for a document's first, its title, whose moment is its news: a market report's time
+    ("MIDWEST GRAIN FUTURES 10:50 EDT"), a digest's date. Furniture comes around a story."""
+    lines = line_hashes(keys)
     lines[positions == 0] = 0
     return lines
 

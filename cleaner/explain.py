@@ -23,10 +23,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cleaner.alignment import opcodes
+from cleaner.corpus_index import stored_lines
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
 from cleaner.errors import InputError
-from cleaner.fingerprint import fingerprint, line_hashes, normalize, or_words
+from cleaner.fingerprint import fingerprint, normalize, or_words
 from cleaner.formats import (
     corpus_metadata,
     document_of,
@@ -112,22 +113,25 @@ def explain(corpus: str | Path, doc_id: str, inputs: Sequence[str | Path] = ("."
 
 def _verdicts(doc: Document, corpus: Path, recorded: dict[str, Any]) -> list[Verdict]:
     removals = {r.index: r for r in doc.removed}
-    boilerplate = [r.paragraph for r in doc.removed if r.reason == BOILERPLATE]
-    carriers = dict(zip(boilerplate, _carriers(boilerplate, corpus, recorded), strict=True))
+    boilerplate = [r for r in doc.removed if r.reason == BOILERPLATE]
+    counts = _carriers(boilerplate, corpus, recorded)
+    carriers = dict(zip([r.index for r in boilerplate], counts, strict=True))
     return [
-        Verdict(i, p, removals.get(i), carriers.get(p, 0) if i in removals else 0)
-        for i, p in enumerate(doc.paragraphs_in)
+        Verdict(i, p, removals.get(i), carriers.get(i, 0)) for i, p in enumerate(doc.paragraphs_in)
     ]
 
 
-def _carriers(paragraphs: list[str], corpus: Path, recorded: dict[str, Any]) -> list[int]:
-    """How many documents of the corpus carry each paragraph (same words, same order,
-    figures and dates aside): the count boilerplate is decided on, read from the index,
-    which keeps boilerplate."""
-    if not paragraphs or not index_path(corpus).is_file():
-        return [0] * len(paragraphs)
+def _carriers(removed: list[Removal], corpus: Path, recorded: dict[str, Any]) -> list[int]:
+    """How many documents of the corpus carry each removed paragraph (its line: same words,
+    same order, times, years and dates aside, as :func:`cleaner.corpus_index.stored_lines`
+    has it at its position): the count boilerplate is decided on, read from the index, which
+    keeps boilerplate."""
+    if not removed or not index_path(corpus).is_file():
+        return [0] * len(removed)
     settings = recorded["fingerprint"]
+    paragraphs = [r.paragraph for r in removed]
     fp = fingerprint(paragraphs, settings["num_perm"], settings["seed"], settings["shingle_size"])
+    positions = np.array([r.index for r in removed], dtype=np.int32)
     path = index_path(corpus)
     named = [c for c in ("paragraph_hashes", "paragraph_lines") if c in pq.read_schema(path).names]
     table = pq.read_table(path, columns=named)
@@ -135,7 +139,7 @@ def _carriers(paragraphs: list[str], corpus: Path, recorded: dict[str, Any]) -> 
     owners = np.asarray(pc.list_parent_indices(hashes).to_numpy())
     words = np.asarray(hashes.flatten().to_numpy(), dtype=np.uint64)
     lines = or_words(paragraph_lines_of(table, len(words)), words)
-    mine = or_words(line_hashes(fp.keys), fp.sequence_hashes())
+    mine = or_words(stored_lines(fp.keys, positions), fp.sequence_hashes())
     counts = [len(np.unique(owners[lines == value])) for value in mine.tolist()]
     return counts
 

@@ -287,20 +287,21 @@ def masked_figures(key: str) -> str:
 
 # Month and weekday names, full and short, in the languages of the corpora and their
 # neighbours.
-_CALENDAR_WORDS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|monday|tuesday|wednesday|thursday|"
-    "friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|"
-    "январь|февраль|март|апрель|май|июнь|июль|август|сентябрь|октябрь|ноябрь|декабрь|"
-    "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
-    "янв|фев|мар|апр|июн|июл|авг|сен|сент|окт|ноя|дек|"
-    "понедельник|вторник|среда|среду|четверг|пятница|пятницу|суббота|субботу|воскресенье|"
-    "januar|februar|märz|juni|juli|oktober|dezember|montag|dienstag|mittwoch|donnerstag|"
-    "freitag|samstag|sonntag|janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
-    "octobre|novembre|décembre|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|enero|"
-    "febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
-    "diciembre|lunes|martes|miércoles|jueves|viernes|sábado|domingo"
+_CALENDAR_NAMES = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
+    "friday saturday sunday mon tue tues wed thu thur thurs fri sat sun январь февраль март "
+    "апрель май июнь июль август сентябрь октябрь ноябрь декабрь января февраля марта "
+    "апреля мая июня июля августа сентября октября ноября декабря янв фев мар апр июн июл "
+    "авг сен сент окт ноя дек понедельник вторник среда среду четверг пятница пятницу "
+    "суббота субботу воскресенье januar februar märz juni juli oktober dezember montag "
+    "dienstag mittwoch donnerstag freitag samstag sonntag janvier février mars avril mai "
+    "juin juillet août septembre octobre novembre décembre lundi mardi mercredi jeudi "
+    "vendredi samedi dimanche enero febrero marzo abril mayo junio julio agosto septiembre "
+    "setiembre octubre noviembre diciembre lunes martes miércoles jueves viernes sábado "
+    "domingo"
 )
+_CALENDAR = frozenset(_CALENDAR_NAMES.split())
 # A moment: a time of day, a year, a date in figures (ISO, or day, month and year). The
 # lookahead for a digit comes first, which lets the search skip to digits.
 _MOMENT = re.compile(
@@ -309,7 +310,6 @@ _MOMENT = re.compile(
     r"(?![\w.,:/-]*\d)"
 )
 LINE_WORDS = 30  # a dated footer or header is a line; a longer paragraph's dates are its news
-_CALENDAR = frozenset(_CALENDAR_WORDS.split("|"))
 _DAY_NUMBER = re.compile(r"\d{1,2}(?:st|nd|rd|th|er|го)?")
 _PUNCTUATION = ".,;:()[]-–"
 
@@ -360,10 +360,10 @@ def line_hashes(keys: Sequence[str]) -> NDArray[np.uint64]:
     (a paragraph without figures, counted by the hash of its words): the line boilerplate
     counts, a dated footer's whatever its date."""
     lines = np.zeros(len(keys), dtype=np.uint64)
-    for i, key in enumerate(keys):
-        line = line_key(key)
-        if line != key:
-            lines[i] = int.from_bytes(blake2b(line.encode(), digest_size=8).digest(), "little") or 1
+    masked = {i: line for i, key in enumerate(keys) if (line := line_key(key)) != key}
+    if masked:
+        hashes = string_hashes(masked.values()).view(np.uint64)
+        lines[list(masked)] = np.where(hashes == 0, 1, hashes)  # 0 says: the words' own
     return lines
 
 
