@@ -304,6 +304,81 @@ def typo(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
     return _misspell(paragraph, rng, _typo)
 
 
+_SHORT_WORD = re.compile(r"\b[^\W\d_]{2,4}\b")
+# Keys that touch on a QWERTY or ЙЦУКЕН keyboard, row by row: a key lies under the key
+# above it and that key's right-hand neighbour.
+_KEYBOARDS = (("qwertyuiop", "asdfghjkl", "zxcvbnm"), ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю"))
+# What OCR reads for a short word's letters, a word's first letter included.
+_SHORT_OCR = (
+    ("o", "0"),
+    ("O", "0"),
+    ("l", "1"),
+    ("I", "1"),
+    ("i", "l"),
+    ("S", "5"),
+    ("s", "5"),
+    ("B", "8"),
+    ("b", "h"),
+    ("h", "b"),
+    ("t", "f"),
+    ("f", "t"),
+    ("e", "c"),
+    ("c", "e"),
+    ("m", "rn"),
+    ("d", "cl"),
+    ("g", "q"),
+    ("о", "0"),
+    ("е", "с"),
+    ("и", "н"),
+)
+
+
+def _key_beside(letter: str, rng: Random) -> str | None:
+    lower = letter.lower()
+    for rows in _KEYBOARDS:
+        for r, row in enumerate(rows):
+            i = row.find(lower)
+            if i < 0:
+                continue
+            near = [row[i - 1 : i] if i else "", row[i + 1 : i + 2]]
+            if r:
+                near += [rows[r - 1][i : i + 1], rows[r - 1][i + 1 : i + 2]]
+            if r + 1 < len(rows):
+                near += [rows[r + 1][i - 1 : i] if i else "", rows[r + 1][i : i + 1]]
+            key = rng.choice([k for k in near if k])
+            return key.upper() if letter.isupper() else key
+    return None
+
+
+def _short_slip(word: str, rng: Random) -> str | None:
+    """A key struck for its neighbour, a glyph misread, or two letters swapped."""
+    kind = rng.choice(("key", "ocr", "swap"))
+    if kind == "swap" and len(word) >= 3:
+        at = rng.randrange(len(word) - 1)
+        return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    if kind == "ocr":
+        spots = [
+            (i, a, b) for a, b in _SHORT_OCR for i in range(len(word)) if word.startswith(a, i)
+        ]
+        if spots:
+            i, a, b = rng.choice(spots)
+            return word[:i] + b + word[i + len(a) :]
+    at = rng.randrange(len(word))
+    key = _key_beside(word[at], rng)
+    return None if key is None else word[:at] + key + word[at + 1 :]
+
+
+def short_word_slip(paragraph: str, article: Sequence[str], rng: Random) -> str | None:
+    """A slip in one word of two to four letters ("Tge", "0ne", "ad" for "as"), where a
+    misprint is as likely as in a long word and a sentence's first word is often the one."""
+    found = list(_SHORT_WORD.finditer(paragraph))
+    for match in rng.sample(found, len(found)):
+        new = _short_slip(match.group(), rng)
+        if new is not None and new != match.group():
+            return paragraph[: match.start()] + new + paragraph[match.end() :]
+    return None
+
+
 @dataclass(frozen=True)
 class Defect:
     """One kind of injected copy: what it changes, which paragraph, and where the copy goes."""
@@ -333,4 +408,5 @@ DEFECTS = (
     Defect("edit/typo-ocr", ocr_error, min_words=MIN_TYPO_WORDS),
     Defect("edit/typo-letter", typo, min_words=MIN_TYPO_WORDS),
     Defect("edit/word-split", word_split, min_words=MIN_TYPO_WORDS),
+    Defect("edit/typo-short-word", short_word_slip, min_words=MIN_TYPO_WORDS),
 )

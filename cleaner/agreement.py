@@ -24,10 +24,18 @@ from collections.abc import Callable, Sequence
 from cleaner.alignment import matching_blocks, opcodes
 from cleaner.fingerprint import numbers
 
-# Misreadings of OCR that turn two letters into one: "rn" read as "m", "cl" as "d", "vv" as "w";
+# Misreadings of OCR that turn two letters into one: "rn" read as "m", "ri" as "n", "cl" as "d";
 # and "ß" read as "B", which the casefolded key spells "ss" and "b".
-_OCR_PAIRS = {("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("li", "h"), ("ss", "b")}
-MIN_MISSPELT = 5  # letters a word needs before one edit is a misspelling, not another word
+_OCR_PAIRS = {
+    ("rn", "m"),
+    ("ri", "n"),
+    ("cl", "d"),
+    ("vv", "w"),
+    ("ii", "u"),
+    ("li", "h"),
+    ("ss", "b"),
+}
+MIN_MISSPELT = 5  # letters a word needs before any one edit is a misspelling, not another word
 _NAME = re.compile(r"\b[^\W\d_a-zа-яё][^\W_]*(?:[-'’][^\W_]+)*")
 # An apostrophe before a lowercase letter: what follows is a possessive or a contraction
 # ("Smith's", "I'm") or, after an elided article or pronoun, a common word ("C'est",
@@ -56,14 +64,19 @@ def _before_lowercase_tail(word: str) -> str:
 
 
 def one_edit(a: str, b: str) -> bool:
-    """Whether two different words of ``MIN_MISSPELT`` letters or more are one misspelling
-    apart: a letter changed, added or dropped, two adjacent letters swapped, or two letters
-    read as one by OCR. Shorter words have neighbours that are other words ("rose", "rise").
+    """Whether two different words are one misspelling apart.
+
+    A word of ``MIN_MISSPELT`` letters or more: a letter changed, added or dropped, two
+    adjacent letters swapped, or two letters read as one by OCR. Shorter words have
+    neighbours that are other words ("Iran", "Iraq"; "Mr", "Ms"), so for them only the slips
+    that seldom make another word count (:func:`slip`).
 
     >>> one_edit("government", "govermnent"), one_edit("Modern", "Modem")
     (True, True)
     >>> one_edit("gain", "grin"), one_edit("Smith", "Smiths"), one_edit("Kerry", "Berra")
     (False, True, False)
+    >>> one_edit("Tge", "The"), one_edit("Mr", "Ms"), one_edit("Iran", "Iraq")
+    (True, False, False)
 
     A word whose letters mix the Latin and the Cyrillic alphabets is the word its letters
     look like, however many of them OCR or a keyboard layout swapped (:func:`look_alike`).
@@ -73,22 +86,118 @@ def one_edit(a: str, b: str) -> bool:
     """
     if a != b and look_alike(a, b):
         return True
-    if a == b or min(len(a), len(b)) < MIN_MISSPELT or abs(len(a) - len(b)) > 1:
+    if a == b or abs(len(a) - len(b)) > 1:
         return False
+    if min(len(a), len(b)) < MIN_MISSPELT:
+        return slip(a, b)
+    _, x, y = _differing(a, b)
+    if len(x) <= 1 and len(y) <= 1:
+        return True  # one letter changed, added or dropped
+    if len(x) == len(y) == 2 and x == y[::-1]:
+        return True  # two adjacent letters swapped
+    return _misread(x, y)
+
+
+def _differing(a: str, b: str) -> tuple[int, str, str]:
+    """Where two words start to differ, and what differs once their common start and end are
+    set aside."""
     start = 0
     while start < min(len(a), len(b)) and a[start] == b[start]:
         start += 1
     end = 0
     while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
         end += 1
-    x, y = a[start : len(a) - end], b[start : len(b) - end]
-    if len(x) <= 1 and len(y) <= 1:
-        return True  # one letter changed, added or dropped
-    if len(x) == len(y) == 2 and x == y[::-1]:
-        return True  # two adjacent letters swapped
-    # OCR reads a letter's shape and loses its diacritics: "ü" is read as "ii" as "u" is.
+    return start, a[start : len(a) - end], b[start : len(b) - end]
+
+
+def _misread(x: str, y: str) -> bool:
+    """Whether OCR reads letters ``x`` as ``y`` (or back): two letters as one, or a letter
+    without its diacritics ("ü" is read as "ii" as "u" is)."""
     x, y = _undotted(x), _undotted(y)
     return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
+
+
+def _neighbours(rows: tuple[str, ...]) -> set[tuple[str, str]]:
+    """The pairs of keys that touch on a keyboard whose rows are staggered as a typewriter's:
+    a key lies under the key above it and that key's right-hand neighbour."""
+    pairs: set[tuple[str, str]] = set()
+    for r, row in enumerate(rows):
+        for i, key in enumerate(row):
+            touching = [row[i + 1 : i + 2]]
+            if r + 1 < len(rows):
+                touching += [rows[r + 1][max(i - 1, 0) : i], rows[r + 1][i : i + 1]]
+            pairs.update((key, other) for other in touching if other)
+    return pairs | {(b, a) for a, b in pairs}
+
+
+# Keys struck for a neighbour (QWERTY, and ЙЦУКЕН for Cyrillic), and glyphs OCR reads for
+# letters of their shape: a digit for the letter it looks like, "h" for "b", "t" for "f".
+_SLIPS = _neighbours(("qwertyuiop", "asdfghjkl", "zxcvbnm")) | _neighbours(
+    ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю")
+)
+_GLYPHS = (
+    "0o",
+    "1l",
+    "1i",
+    "il",
+    "5s",
+    "8b",
+    "2z",
+    "6b",
+    "9g",
+    "hb",
+    "hn",
+    "tf",
+    "ce",
+    "gq",
+    "vy",
+    "о0",
+    "ес",
+    "пн",
+    "ин",
+    "шщ",
+    "з3",
+    "б6",
+    "ъь",
+)
+_SLIPS |= {(g[0], g[1]) for g in _GLYPHS} | {(g[1], g[0]) for g in _GLYPHS}
+
+
+def slip(a: str, b: str) -> bool:
+    """Whether two different words, one of them short, are one slip of the hand or of the eye
+    apart: a key struck for its neighbour or a glyph read for another of its shape (a digit
+    for a letter, at any place in the word), a diacritic lost, two letters read as one; in
+    a word of three letters or more, also a key struck twice or with its neighbour, or two
+    letters swapped; capitals aside. Most of a short word's other neighbours are other words
+    ("Iraq" for "Iran", "no" for "not"); these slips make few, and a copy that differs by one
+    of them from an original it otherwise repeats is the same text. A word of one letter is
+    an initial, a class or a grade ("B", "BB"), which any slip makes another.
+
+    >>> slip("the", "tge"), slip("Owen", "0wen"), slip("BBC", "BBgC"), slip("thhe", "the")
+    (True, True, True, True)
+    >>> slip("gain", "grin"), slip("Iran", "Iraq"), slip("Mr", "Ms"), slip("not", "no")
+    (False, False, False, False)
+    >>> slip("teh", "the"), slip("on", "no"), slip("año", "ano"), slip("tirne", "time")
+    (True, False, True, True)
+    >>> slip("B", "BB"), slip("BB", "BBB"), slip("A", "S"), slip("Mr", "Me")
+    (False, False, False, True)
+    """
+    a, b = a.casefold(), b.casefold()
+    if a == b:
+        return True
+    shorter = min(len(a), len(b))
+    start, x, y = _differing(a, b)
+    if len(x) == len(y) == 1:
+        return shorter >= 2 and ((x, y) in _SLIPS or _undotted(x) == _undotted(y))
+    if shorter < 3:
+        return False
+    if len(x) + len(y) == 1:  # a key struck twice, or with the key beside it
+        long = a if x else b
+        around = long[max(start - 1, 0) : start] + long[start + 1 : start + 2]
+        return any(c == long[start] or (c, long[start]) in _SLIPS for c in around)
+    if len(x) == len(y) == 2 and x == y[::-1]:
+        return True
+    return _misread(x, y)
 
 
 # Latin letters drawn as Cyrillic ones are (capitals, and small letters as a casefolded key

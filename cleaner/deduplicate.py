@@ -42,6 +42,7 @@ from cleaner.fingerprint import (
     normalize,
     overlap,
     shingles,
+    with_words,
     words,
 )
 
@@ -306,6 +307,9 @@ def verify(
         similarity, containment = _string_overlap(x, respelt, options.shingle_size)
         if not _enough(similarity, containment, len(a), len(b), options):
             return None
+    # The copy's figures too are read with its misspelt words respelt: "0ne in five" states
+    # "one", not the figure 0, and "5ony" names Sony.
+    copy_key = fp.keys[second] if respelt == y else with_words(fp.keys[second], respelt)
     y = respelt
     statements = x, y
     if _LINK.search(texts[0]) or _LINK.search(texts[1]):
@@ -317,7 +321,7 @@ def verify(
             return None
     if similarity < options.threshold and not one_cut(*statements):
         return None
-    if not paragraphs_agree((fp.keys[first], fp.keys[second]), (x, y), texts):
+    if not paragraphs_agree((fp.keys[first], copy_key), (x, y), texts):
         return None
     return similarity, containment
 
@@ -374,8 +378,9 @@ def respelled(original: Sequence[str], copy: Sequence[str]) -> list[str]:
     joins two ("thegovernment"), which are the same words (figures are compared on their
     own, exactly: see :func:`verify`).
 
-    >>> respelled(["the", "government", "said"], ["teh", "govermnent", "said", "so"])
-    ['teh', 'government', 'said', 'so']
+    >>> respelled(["prices", "rose", "the", "government", "said"],
+    ...           ["prices", "fell", "teh", "govermnent", "said", "so"])
+    ['prices', 'fell', 'the', 'government', 'said', 'so']
     >>> respelled(["the", "government", "said", "so"], ["thegovern", "ment", "said", "so"])
     ['the', 'government', 'said', 'so']
     """

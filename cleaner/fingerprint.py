@@ -244,6 +244,25 @@ def words(key: str) -> list[str]:
     return _WORD.findall(key)
 
 
+def with_words(key: str, new: Sequence[str]) -> str:
+    """``key`` with its words (:func:`words`) replaced, in order, by ``new``; the key as it
+    is when ``new`` has another number of words.
+
+    >>> with_words("0ne in five, 2.5 pct", ["one", "in", "five", "2", "5", "pct"])
+    'one in five, 2.5 pct'
+    """
+    found = list(_WORD.finditer(key))
+    if len(found) != len(new):
+        return key
+    kept: list[str] = []
+    done = 0
+    for match, word in zip(found, new, strict=True):
+        kept += (key[done : match.start()], word)
+        done = match.end()
+    kept.append(key[done:])
+    return "".join(kept)
+
+
 def numbers(key: str) -> tuple[str, ...]:
     """The figures a paragraph states, in order; near repeats must not disagree on them.
 
