@@ -179,25 +179,27 @@ def slip(a: str, b: str) -> bool:
     (False, False, False, False)
     >>> slip("teh", "the"), slip("on", "no"), slip("año", "ano"), slip("tirne", "time")
     (True, False, True, True)
-    >>> slip("B", "BB"), slip("BB", "BBB"), slip("A", "S"), slip("Mr", "Me")
-    (False, False, False, True)
+    >>> slip("B", "BB"), slip("BB", "BBB"), slip("A", "S"), slip("Mr", "Me"), slip("urn", "um")
+    (False, False, False, True, True)
     """
     a, b = a.casefold(), b.casefold()
     if a == b:
         return True
     shorter = min(len(a), len(b))
     start, x, y = _differing(a, b)
+    if shorter < 2:
+        return False
     if len(x) == len(y) == 1:
-        return shorter >= 2 and ((x, y) in _SLIPS or _undotted(x) == _undotted(y))
+        return (x, y) in _SLIPS or _undotted(x) == _undotted(y)
+    if _misread(x, y):
+        return True
     if shorter < 3:
         return False
     if len(x) + len(y) == 1:  # a key struck twice, or with the key beside it
         long = a if x else b
         around = long[max(start - 1, 0) : start] + long[start + 1 : start + 2]
         return any(c == long[start] or (c, long[start]) in _SLIPS for c in around)
-    if len(x) == len(y) == 2 and x == y[::-1]:
-        return True
-    return _misread(x, y)
+    return len(x) == len(y) == 2 and x == y[::-1]
 
 
 # Latin letters drawn as Cyrillic ones are (capitals, and small letters as a casefolded key
