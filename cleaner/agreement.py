@@ -24,12 +24,13 @@ from collections.abc import Callable, Sequence
 from cleaner.alignment import matching_blocks, opcodes
 from cleaner.fingerprint import numbers
 
-# Misreadings of OCR that turn two letters into one: "rn" read as "m", "ri" as "n", "cl" as "d";
+# Misreadings of OCR that turn two letters into one: "rn" read as "m", "ri" as "n", "lc" as "k";
 # and "ß" read as "B", which the casefolded key spells "ss" and "b".
 _OCR_PAIRS = {
     ("rn", "m"),
     ("ri", "n"),
     ("cl", "d"),
+    ("lc", "k"),
     ("vv", "w"),
     ("ii", "u"),
     ("li", "h"),
@@ -151,6 +152,7 @@ _GLYPHS = (
     "ce",
     "gq",
     "vy",
+    "ao",
     "о0",
     "ес",
     "пн",
