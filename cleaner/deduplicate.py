@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaner.agreement import one_edit, paragraphs_agree
+from cleaner.agreement import labels_of_a_list, one_edit, paragraphs_agree
 from cleaner.alignment import opcodes
 from cleaner.banding import ESTIMATE_SLACK, lsh_bands, near_pairs
 from cleaner.document import Removal
@@ -129,6 +129,8 @@ def deduplicate(
                 found = verify(fp, earlier, start + i, texts, options)
                 if found is not None and (best is None or found > best[:2]):
                     best = (*found, earlier - start)
+            if best is not None and labels_of_a_list(paragraphs, best[2], i):
+                best = None
             if best is None:
                 kept_by_key[key] = i
             else:
