@@ -242,8 +242,8 @@ def same_name(a: str, b: str) -> bool:
 
 def labels_of_a_list(paragraphs: Sequence[str], original: int, copy: int) -> bool:
     """Whether two paragraphs whose names differ only by short names a slip apart are items
-    of a list rather than a copy: a third paragraph of the pattern has as many names, other
-    ones where those differ, and half its words or more in common with the original. A
+    of a list rather than a copy: a third paragraph of the pattern has as many names, a third
+    one where those differ, and half its words or more in common with the original. A
     timetable's lines for "Mo" and "Mi", "Di" and "Do" are a slip apart, and so are a
     table's classes or grades, but the list has other items of the same pattern; a
     misspelt copy ("Tge" for "The") stands alone.
@@ -263,7 +263,7 @@ def labels_of_a_list(paragraphs: Sequence[str], original: int, copy: int) -> boo
     its_words = set(_PIECE.findall(paragraphs[original].casefold()))
     for k, paragraph in enumerate(paragraphs):
         other = names(paragraph) if k not in (original, copy) else ()
-        if len(other) == len(a) and all(other[n] != a[n] for n in differ):
+        if len(other) == len(a) and all(other[n] not in (a[n], b[n]) for n in differ):
             shared = set(_PIECE.findall(paragraph.casefold()))
             if 2 * len(shared & its_words) >= len(shared | its_words):
                 return True
