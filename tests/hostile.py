@@ -293,6 +293,21 @@ def _web(h: Hostile, good: str, bomb_bytes: int) -> None:
     h.put("web/crawl.warc.gz", warcs.gzipped(records))
     h.add(kind, "web/crawl.warc.gz#https://x.example/a", DOCUMENT)
     h.add(kind, "web/crawl.warc.gz#https://x.example/bomb", "too_large_decompressed")
+    kind = "WARC files: a chunked gzip response before a page"
+    other = _page(good.replace(".", "!"))  # not a duplicate of the page a
+    records = [
+        warcs.warcinfo(),
+        warcs.response(
+            "https://x.example/chunked",
+            warcs.chunked(gzip.compress(other)),
+            Transfer_Encoding="chunked",
+            Content_Encoding="gzip",
+        ),
+        warcs.response("https://x.example/a", _page(good)),
+    ]
+    h.put("web/wget.warc.gz", warcs.gzipped(records))
+    h.add(kind, "web/wget.warc.gz#https://x.example/chunked", DOCUMENT)
+    h.add(kind, "web/wget.warc.gz#https://x.example/a", DOCUMENT)
 
 
 def build_news(root: Path, files: int, seed: int, heavy_documents: int = 0) -> Path:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 
+import brotli  # FastWARC's dependency
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -114,3 +118,77 @@ def test_real_pages_read_from_a_warc_as_from_their_files(tmp_path: Path) -> None
     from_files = pq.read_table(out).to_pandas()
     assert from_warc.text.tolist() == from_files.text.tolist()
     assert from_warc.title.tolist() == from_files.title.tolist()
+
+
+ENCODED = {
+    "gzip": gzip.compress,
+    "x-gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "gzip, br": lambda body: brotli.compress(gzip.compress(body)),
+}
+
+
+@pytest.mark.parametrize("coding", ENCODED)
+def test_the_records_after_a_chunked_response_in_a_content_encoding_are_read(
+    tmp_path: Path, coding: str
+) -> None:
+    # as wget --warc-file stores a response: chunked, in the encoding it was sent in
+    body = warcs.chunked(ENCODED[coding](STORY))
+    first = warcs.response(
+        "https://news.example/ferry", body, Transfer_Encoding="chunked", Content_Encoding=coding
+    )
+    records = [warcs.warcinfo(), first, warcs.response("https://news.example/bridge", BRIDGE)]
+    corpus, rejects, _ = clean(tmp_path, "c.warc.gz", warcs.gzipped(records))
+    assert rejects.empty
+    assert corpus.doc_id.tolist() == [
+        "c.warc.gz#https://news.example/ferry",
+        "c.warc.gz#https://news.example/bridge",
+    ]
+    assert corpus.text.iloc[0].startswith("Ferry crews walked out")
+
+
+def test_a_body_that_cannot_be_decoded_is_a_reject_of_its_record(tmp_path: Path) -> None:
+    def sent(name: str, body: bytes, **headers: str) -> bytes:
+        return warcs.response(f"https://news.example/{name}", body, **headers)
+
+    chunks = warcs.chunked(STORY).replace(b"64\r\n", b"6x\r\n", 1)
+    records = [
+        sent("gzip", b"\x1f\x8b\x08\x00" + bytes(60), Content_Encoding="gzip"),
+        sent("chunks", chunks, Transfer_Encoding="chunked"),
+        sent("compress", b"\x1f\x9d\x90<h", Content_Encoding="compress"),
+        sent(
+            "extension",
+            b"64;name=value\r\n" + warcs.chunked(STORY)[4:],
+            Transfer_Encoding="chunked",
+        ),
+        sent("bridge", BRIDGE),
+    ]
+    corpus, rejects, _ = clean(tmp_path, "c.warc", b"".join(records))
+    assert corpus.doc_id.tolist() == [
+        "c.warc#https://news.example/extension",  # a chunk extension is ignored
+        "c.warc#https://news.example/bridge",
+    ]
+    assert dict(zip(rejects.doc_id, rejects.reason, strict=True)) == {
+        "c.warc#https://news.example/gzip": "bad_warc",
+        "c.warc#https://news.example/chunks": "bad_warc",
+        "c.warc#https://news.example/compress": "unsupported",
+    }
+    detail = rejects.set_index("doc_id").detail
+    assert detail["c.warc#https://news.example/gzip"].startswith("its HTTP body in gzip cannot")
+    assert detail["c.warc#https://news.example/chunks"].startswith("its chunked HTTP body is")
+
+
+def test_no_limit_is_too_large_to_read_a_record_under(tmp_path: Path) -> None:
+    # FastWARC allocates the bytes a read asks for: a read of the limit would abort the process
+    (tmp_path / "c.warc").write_bytes(b"".join(archive()))
+    out = tmp_path / "c.parquet"
+    command = [sys.executable, "-m", "cleaner", "clean", str(tmp_path / "c.warc"), "-o", str(out)]
+    limit = str(1 << 62)
+    result = subprocess.run(
+        [*command, "-q", "--max-decompressed-bytes", limit, "--max-file-bytes", limit],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_parquet(out)) == 2
