@@ -13,17 +13,27 @@ over them is a reject and the records after it are still read. FastWARC reads th
 compressed or not; see the README); it is only ever given an open file, never a name it could
 take for a URL, so nothing is fetched.
 
-A response's body is decoded here (chunked transfer, then its content encoding: gzip, deflate,
-brotli or zstd, with FastWARC's own decoders), record by record: a body that cannot be decoded
-is a reject of that record and the records after it are read. FastWARC's own decoding ends the
-whole file at one bad body, and after a chunked response with a content encoding (as ``wget
---warc-file`` stores them) it ends quietly, losing every record after.
+FastWARC finds the records and their headers; what it leaves unsaid is checked here:
+
+- A file cut short (a download that stopped): FastWARC ends quietly where the stream does,
+  inside a record or a gzip member, and the records lost there would be lost without a word.
+  Each record's block is read to its end and counted against its length, and the stream goes
+  through :class:`_Watched`, which follows the gzip members as they pass: a record cut short is
+  a ``bad_warc`` reject and a gzip member cut short or damaged a ``bad_gzip`` one, each saying
+  at which byte, after the records before it. A piece of a file (:mod:`cleaner.pieces`) ends
+  where a record does, and is not taken for a cut.
+- A response's body is decoded here (chunked transfer, then its content encoding: gzip,
+  deflate, brotli or zstd, with FastWARC's own decoders), record by record: a body that cannot
+  be decoded is a reject of that record and the records after it are read. FastWARC's own
+  decoding ends the whole file at one bad body, and after a chunked response with a content
+  encoding (as ``wget --warc-file`` stores them) it ends quietly, losing every record after.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -40,6 +50,7 @@ from cleaner.metadata import language_code
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 # The most one read from FastWARC asks for: it allocates what is asked before it reads.
 _READ = 1 << 20
+_GZIP = b"\x1f\x8b"
 # The content codings FastWARC decodes, by their readers; x-gzip is gzip (RFC 9110, 8.4.1.3).
 _DECODERS: dict[str, Callable[[IO[bytes]], Any]] = {
     "gzip": GzipReader,
@@ -55,6 +66,27 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
+class _Cut(Exception):
+    """A record's block ends before its length: the stream was cut short inside it."""
+
+    def __init__(self, start: int, read: int, length: int | None) -> None:
+        super().__init__(start)
+        self.start, self.read, self.length = start, read, length
+
+    def rejected(self, end: int, last: bool) -> Rejected:
+        """The reject of the file, the stream being at ``end``; ``last``: whether FastWARC
+        found nothing after the record."""
+        if self.length is None:  # every record has one: its headers were cut short
+            if not last:
+                detail = f"the record at byte {self.start:,} has no Content-Length"
+                return Rejected("bad_warc", detail)
+            what = f"inside the headers of the record at byte {self.start:,}"
+        else:
+            what = f"inside the record at byte {self.start:,} ({self.read:,} of its"
+            what += f" {self.length:,} bytes)"
+        return Rejected("bad_warc", f"cut off at byte {end:,}, {what}")
+
+
 @dataclass
 class Archive:
     """The page records of a WARC stream; ``skipped`` and ``bytes_read`` count as it is read."""
@@ -67,46 +99,73 @@ class Archive:
 
     def __iter__(self) -> Iterator[Record | Rejected]:
         found = False
-        records = ArchiveIterator(self.stream, parse_http=True, fsspec_args=False)
+        watched: _Watched | None = None
+        records: Iterator[WarcRecord] = iter(())
         try:
+            watched = _Watched(self.stream)
+            records = iter(ArchiveIterator(watched, parse_http=True, fsspec_args=False))
             for record in records:
                 found = True
-                self.bytes_read += record.content_length
                 page = self._page(record)
                 if page is None:
                     self.skipped += 1
                 else:
                     yield page
-        except OSError as exc:  # not a WARC, or cut off: the records before it stand
-            yield Rejected("bad_warc", str(exc) or type(exc).__name__)
+            left = watched.rest()
+        except _Cut as cut:
+            assert watched is not None
+            last = cut.length is not None or _ended(records)
+            yield watched.damage() or cut.rejected(watched.position, last)
+            return
+        except OSError as exc:  # not a WARC, or damaged: the records before it stand
+            damaged = watched.damage() if watched is not None else None
+            yield damaged or Rejected("bad_warc", str(exc) or type(exc).__name__)
             return
         except Rejected as exc:  # its compression damaged or cut off (bad_xz): the same
             yield exc
             return
-        if not found:
+        if left is not None:
+            yield left
+        elif not found:
             yield Rejected("empty", "no WARC records")
 
     def _page(self, record: WarcRecord) -> Record | Rejected | None:
-        """The record as a page to extract; None when it is not an HTML response."""
-        if record.record_type not in (WarcRecordType.response, WarcRecordType.resource):
-            return None
+        """The record as a page to extract; None when it is not an HTML response. Its block
+        is read to its end; raises :class:`_Cut` when the stream ends before it does."""
+        if record.headers.get("Content-Length") is None:
+            raise _Cut(record.stream_pos, 0, None)
+        self.bytes_read += record.content_length
         uri = record.headers.get("WARC-Target-URI") or None
         key = uri or f"offset {record.stream_pos}"
-        if record.record_type == WarcRecordType.response:
-            if not record.is_http or not 200 <= (record.http_headers.status_code or 0) < 300:
-                return None
-            kind = record.http_content_type
-            charset = record.http_charset
-            language = record.http_headers.get("Content-Language")
-        else:
+        typed = record.headers.get("WARC-Type") is not None  # else damaged: a page, maybe
+        kind, charset, language = None, None, None
+        if record.record_type == WarcRecordType.response or (not typed and record.is_http):
+            if record.is_http and 200 <= (record.http_headers.status_code or 0) < 300:
+                kind = record.http_content_type
+                charset = record.http_charset
+                language = record.http_headers.get("Content-Language")
+        elif record.record_type == WarcRecordType.resource:
             kind = (record.headers.get("Content-Type") or "").split(";")[0].strip()
-            charset, language = None, None
-        if (kind or "").lower() not in PAGE_TYPES:
-            return None
-        if record.content_length > self.max_record_bytes:
+        page = (kind or "").lower() in PAGE_TYPES
+        if not page or not typed or record.content_length > self.max_record_bytes:
+            skipped = record.reader.consume()
+            if skipped < record.content_length:
+                raise _Cut(record.stream_pos, skipped, record.content_length)
+            if not page:
+                return None
+            if not typed:
+                detail = f"the record at byte {record.stream_pos:,} has no WARC-Type"
+                return Rejected("bad_warc", detail, key)
             detail = f"record of more than {self.max_record_bytes:,} bytes (--max-file-bytes)"
             return Rejected("too_large", detail, key=key)
-        payload = _decoded(record, record.reader.read(), self.max_decoded_bytes, key)
+        parts = []
+        size = 0
+        while size < record.content_length and (part := record.reader.read(_READ)):
+            parts.append(part)
+            size += len(part)
+        if size < record.content_length:
+            raise _Cut(record.stream_pos, size, record.content_length)
+        payload = _decoded(record, b"".join(parts), self.max_decoded_bytes, key)
         if isinstance(payload, Rejected):
             return payload
         try:
@@ -117,6 +176,14 @@ class Archive:
             return exc
         meta = Meta(url=uri, language=language_code(language))
         return Record(key, text, meta, markup=True, encoding=encoding)
+
+
+def _ended(records: Iterator[WarcRecord]) -> bool:
+    """Whether FastWARC finds no record after the one read, and no error."""
+    try:
+        return next(records, None) is None
+    except Exception:
+        return False
 
 
 def _decoded(record: WarcRecord, body: bytes, limit: int, key: str) -> bytes | Rejected:
@@ -194,3 +261,110 @@ def _dechunked(body: bytes) -> bytes:
         elif at < len(body):
             raise ValueError(f"a chunk longer than its size at byte {at:,}")
     return b"".join(parts)
+
+
+class _Watched(io.RawIOBase):
+    """A stream as FastWARC reads it, passed through: where it is, whether it ended, and, when
+    it holds gzip, whether it ends inside a member or holds a damaged one. FastWARC's gzip
+    reader ends quietly at a member cut short (the records in it lost without a word), so the
+    members are decompressed here too as their bytes pass, and the output thrown away."""
+
+    def __init__(self, stream: IO[bytes] | io.RawIOBase) -> None:
+        self.stream = stream
+        self.position = stream.tell()
+        self.ended = False  # a read met the end
+        self.members: _Members | None = None  # once its first bytes say it holds gzip
+        self.started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer)) or b""
+        if not data:
+            self.ended = True
+            return 0
+        if not self.started:
+            self.started = True
+            if data.startswith(_GZIP):
+                self.members = _Members(self.position)
+        if self.members is not None:
+            self.members.feed(data, self.position)
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def damage(self) -> Rejected | None:
+        """The damaged gzip member it passed, or, once it ended, the one it ends inside."""
+        members = self.members
+        if members is None:
+            return None
+        if self.ended and members.cut():
+            where = f"inside the gzip member at byte {members.start:,}"
+            return Rejected("bad_gzip", f"cut off at byte {self.position:,}, {where}")
+        if members.damage is not None:
+            return Rejected("bad_gzip", members.damage)
+        return None
+
+    def rest(self) -> Rejected | None:
+        """Once FastWARC stopped without an error: what is wrong with the rest of the stream,
+        read to its end (nothing, where FastWARC read it all)."""
+        start = self.position
+        left = b""
+        while block := self.read(_READ):
+            left = left or block.strip(b" \t\r\n\x00")
+        damage = self.damage()
+        if damage is None and left:
+            what = f"bytes from byte {start:,} to {self.position:,} are not read as records"
+            return Rejected("bad_warc", what)
+        return damage
+
+
+class _Members:
+    """The gzip members of a stream, decompressed as their bytes pass and thrown away, to
+    know where the one being read starts and whether it is whole. Zero bytes between members
+    are padding, as Python's gzip reads them."""
+
+    _SCRAP = 1 << 18  # the most one step decompresses
+
+    def __init__(self, start: int) -> None:
+        self.inflate: Any = None  # the member being read; None between members
+        self.start = start  # where it starts
+        self.damage: str | None = None
+
+    def feed(self, data: bytes, offset: int) -> None:
+        """Read ``data``, the stream's bytes from ``offset`` on."""
+        end = offset + len(data)
+        while data and self.damage is None:
+            if self.inflate is None:
+                data = data.lstrip(b"\x00")
+                if not data:
+                    return
+                self.start = end - len(data)
+                self.inflate = zlib.decompressobj(31)
+            try:
+                self.inflate.decompress(data, self._SCRAP)
+            except zlib.error as exc:
+                self.damage = f"the gzip member at byte {self.start:,} is damaged: {exc}"
+                return
+            if self.inflate.eof:
+                data = self.inflate.unused_data
+                self.inflate = None
+            else:
+                data = self.inflate.unconsumed_tail
+
+    def cut(self) -> bool:
+        """Whether the bytes read end inside a member, the stream being at its end."""
+        inflate = self.inflate
+        if inflate is None or self.damage is not None:
+            return False
+        try:  # what is still to come out of the bytes read
+            while not inflate.eof and inflate.decompress(b"", self._SCRAP):
+                pass
+        except zlib.error as exc:
+            self.damage = f"the gzip member at byte {self.start:,} is damaged: {exc}"
+            return False
+        return not inflate.eof

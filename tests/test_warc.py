@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import subprocess
 import sys
 import zlib
@@ -120,6 +121,78 @@ def test_real_pages_read_from_a_warc_as_from_their_files(tmp_path: Path) -> None
     assert from_warc.title.tolist() == from_files.title.tolist()
 
 
+LATE = STORY.replace(b"Ferry crews", b"Bus drivers").replace(b"Ferry strike", b"Bus strike")
+PACKED = {
+    "crawl.warc": b"".join,
+    "crawl.warc.gz": warcs.gzipped,  # a gzip member per record, as crawlers write them
+    "whole.warc.gz": lambda records: gzip.compress(b"".join(records)),
+}
+
+
+def late_archive() -> list[bytes]:
+    """archive(), and after it the page LATE."""
+    return [*archive(), warcs.response("https://news.example/late", LATE)]
+
+
+def read_from(name: str, late: bool = False) -> list[str]:
+    pages = ["harbour-bridge?utm=rss", "ferry", *(["late"] if late else [])]
+    return [f"{name}#https://news.example/{page}" for page in pages]
+
+
+@pytest.mark.parametrize(
+    ("name", "tail"),
+    [(name, b"") for name in PACKED] + [("crawl.warc", b"\r\n\r\n"), ("crawl.warc", b"\n")],
+)
+def test_a_whole_warc_has_no_reject_however_it_is_packed(
+    tmp_path: Path, name: str, tail: bytes
+) -> None:
+    data = PACKED[name](late_archive()) + tail  # line ends after the last record
+    corpus, rejects, report = clean(tmp_path, name, data)
+    assert rejects.empty
+    assert corpus.doc_id.tolist() == read_from(name, late=True)
+    assert report.skipped_records == 5
+
+
+def inside(data: bytes, name: str, where: str) -> int:
+    """Where to cut an archive whose last record is the page LATE: inside its WARC headers,
+    its HTTP headers or its body; for a gzip member per record, inside that of LATE; for a
+    gzip stream of them all, inside its last bytes of data or only its trailer."""
+    if name == "crawl.warc":
+        last = data.rindex(b"WARC/1.0")
+        http = data.index(b"HTTP/1.1 200", last)
+        return {"warc": last + 30, "http": http + 20, "body": data.index(b"Bus", last) + 5}[where]
+    if name == "crawl.warc.gz":
+        last = data.rindex(b"\x1f\x8b\x08")
+        return {"gzip header": last + 5, "data": last + 100, "trailer": len(data) - 4}[where]
+    return len(data) - {"data": 40, "trailer": 4}[where]
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("crawl.warc", "warc"),
+        ("crawl.warc", "http"),
+        ("crawl.warc", "body"),
+        ("crawl.warc.gz", "gzip header"),  # FastWARC finds no record in what is left of it
+        ("crawl.warc.gz", "data"),
+        ("crawl.warc.gz", "trailer"),  # every record whole, but the file is cut short
+        ("whole.warc.gz", "data"),
+        ("whole.warc.gz", "trailer"),
+    ],
+)
+def test_a_warc_cut_short_keeps_the_records_before_and_says_where(
+    tmp_path: Path, name: str, where: str
+) -> None:
+    data = PACKED[name](late_archive())
+    cut = data[: inside(data, name, where)]
+    corpus, rejects, _ = clean(tmp_path, name, cut)
+    assert corpus.doc_id.tolist() == read_from(name, late=where == "trailer")
+    (reject,) = rejects.itertuples()
+    assert reject.doc_id == name  # the file's: what is lost after the cut is not known
+    assert reject.reason == ("bad_warc" if name == "crawl.warc" else "bad_gzip")
+    assert reject.detail.startswith(f"cut off at byte {len(cut):,}, inside the ")
+
+
 ENCODED = {
     "gzip": gzip.compress,
     "x-gzip": gzip.compress,
@@ -177,6 +250,42 @@ def test_a_body_that_cannot_be_decoded_is_a_reject_of_its_record(tmp_path: Path)
     detail = rejects.set_index("doc_id").detail
     assert detail["c.warc#https://news.example/gzip"].startswith("its HTTP body in gzip cannot")
     assert detail["c.warc#https://news.example/chunks"].startswith("its chunked HTTP body is")
+
+
+@pytest.mark.parametrize("length", [10**9, 1 << 62])
+def test_a_record_longer_than_what_follows_it_is_a_cut(tmp_path: Path, length: int) -> None:
+    records = [*archive(), warcs.response("https://news.example/late", LATE), warcs.warcinfo()]
+    long = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % length, records[-2], count=1)
+    data = b"".join([*records[:-2], long, records[-1]])
+    corpus, rejects, _ = clean(tmp_path, "c.warc", data)
+    assert corpus.doc_id.tolist() == read_from("c.warc")
+    (reject,) = rejects.itertuples()
+    start = len(b"".join(records[:-2]))
+    assert reject.doc_id == "c.warc"
+    assert reject.detail.startswith(
+        f"cut off at byte {len(data):,}, inside the record at byte {start:,}"
+    )
+
+
+def test_a_record_without_a_header_it_must_have_is_a_reject(tmp_path: Path) -> None:
+    untyped = warcs.response("https://news.example/untyped", BRIDGE).replace(
+        b"WARC-Type: response\r\n", b""
+    )
+    unsized = warcs.response("https://news.example/unsized", LATE)
+    unsized = re.sub(rb"Content-Length: \d+\r\n", b"", unsized, count=1)
+    ferry = warcs.response("https://news.example/ferry", STORY)
+    data = b"".join([warcs.warcinfo(), untyped, ferry, unsized, warcs.warcinfo()])
+    corpus, rejects, _ = clean(tmp_path, "c.warc", data)
+    assert corpus.doc_id.tolist() == ["c.warc#https://news.example/ferry"]
+    at = data.index(unsized)
+    assert rejects[["doc_id", "reason", "detail"]].values.tolist() == [
+        [
+            "c.warc#https://news.example/untyped",
+            "bad_warc",
+            f"the record at byte {len(warcs.warcinfo()):,} has no WARC-Type",
+        ],
+        ["c.warc", "bad_warc", f"the record at byte {at:,} has no Content-Length"],
+    ]
 
 
 def test_no_limit_is_too_large_to_read_a_record_under(tmp_path: Path) -> None:
