@@ -27,6 +27,9 @@ FastWARC finds the records and their headers; what it leaves unsaid is checked h
   be decoded is a reject of that record and the records after it are read. FastWARC's own
   decoding ends the whole file at one bad body, and after a chunked response with a content
   encoding (as ``wget --warc-file`` stores them) it ends quietly, losing every record after.
+- FastWARC is Rust: a panic in it reaches Python as pyo3's ``PanicException``, which derives
+  from BaseException. It ends the file with a ``bad_warc`` reject (or the record, in a
+  decoder), the records before it kept, never the run.
 """
 
 from __future__ import annotations
@@ -60,6 +63,13 @@ _DECODERS: dict[str, Callable[[IO[bytes]], Any]] = {
     "zstd": ZstdReader,
 }
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+
+def panicked(exc: BaseException) -> bool:
+    """Whether ``exc`` is a panic of FastWARC's Rust code: pyo3's ``PanicException``, a
+    BaseException, so that ``except Exception`` lets it through."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -124,6 +134,11 @@ class Archive:
         except Rejected as exc:  # its compression damaged or cut off (bad_xz): the same
             yield exc
             return
+        except BaseException as exc:
+            if not panicked(exc):
+                raise
+            yield Rejected("bad_warc", f"FastWARC failed: {_first_line(exc)}")
+            return
         if left is not None:
             yield left
         elif not found:
@@ -184,6 +199,10 @@ def _ended(records: Iterator[WarcRecord]) -> bool:
         return next(records, None) is None
     except Exception:
         return False
+    except BaseException as exc:
+        if not panicked(exc):
+            raise
+        return False
 
 
 def _decoded(record: WarcRecord, body: bytes, limit: int, key: str) -> bytes | Rejected:
@@ -208,6 +227,11 @@ def _decoded(record: WarcRecord, body: bytes, limit: int, key: str) -> bytes | R
             except OSError as exc:
                 what = f"its HTTP body in {coding} cannot be decoded: {_first_line(exc)}"
                 return Rejected("bad_warc", what, key)
+            except BaseException as exc:
+                if not panicked(exc):
+                    raise
+                what = f"its HTTP body in {coding} cannot be decoded: FastWARC failed"
+                return Rejected("bad_warc", f"{what}: {_first_line(exc)}", key)
         else:
             return Rejected("unsupported", f"an HTTP body in the {coding!r} encoding", key)
         if len(body) > limit:

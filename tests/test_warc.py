@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import gzip
+import io
+import itertools
 import re
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import brotli  # FastWARC's dependency
+import fastwarc.warc
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from fastwarc.warc import ArchiveIterator
 
 import cleaner
+from cleaner import pieces, warc
+from cleaner.sources import Walk
 from tests import warcs
 from tests.conftest import read_corpus, shared
 from tests.test_extract import ARTICLE, page
@@ -286,6 +294,66 @@ def test_a_record_without_a_header_it_must_have_is_a_reject(tmp_path: Path) -> N
         ],
         ["c.warc", "bad_warc", f"the record at byte {at:,} has no Content-Length"],
     ]
+
+
+def fastwarc_panic() -> BaseException:
+    """A panic of FastWARC's own: its iterator panics when its stream cannot say where it is."""
+
+    class Nowhere(io.BytesIO):
+        def tell(self) -> int:
+            raise OSError("nowhere")
+
+    try:
+        ArchiveIterator(Nowhere(b""))
+    except BaseException as exc:
+        assert warc.panicked(exc), exc
+        return exc
+    raise AssertionError("FastWARC did not panic")
+
+
+def panicking(after: int, exc: BaseException) -> Any:
+    """FastWARC's ArchiveIterator, raising ``exc`` after ``after`` records."""
+    real = ArchiveIterator
+
+    def iterator(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield from itertools.islice(real(*args, **kwargs), after)
+        raise exc
+
+    return iterator
+
+
+def test_a_panic_in_fastwarc_is_a_reject_of_its_file_after_the_records_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(warc, "ArchiveIterator", panicking(7, fastwarc_panic()))
+    corpus, rejects, _ = clean(tmp_path, "c.warc", b"".join(late_archive()))
+    assert corpus.doc_id.tolist() == read_from("c.warc")
+    (reject,) = rejects.itertuples()
+    assert (reject.doc_id, reject.reason) == ("c.warc", "bad_warc")
+    assert reject.detail.startswith("FastWARC failed: called `Result::unwrap()`")
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+def test_a_stop_inside_fastwarc_is_no_reject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> None:
+    monkeypatch.setattr(warc, "ArchiveIterator", panicking(3, stop()))
+    stream = io.BytesIO(b"".join(late_archive()))
+    with pytest.raises(stop):
+        list(warc.Archive(stream, 1 << 20, 1 << 20))
+
+
+def test_a_panic_while_cutting_a_warc_ends_the_cutting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.warc"
+    path.write_bytes(b"".join(late_archive() * 3))
+    (source,) = Walk([str(path)])
+    monkeypatch.setattr(fastwarc.warc, "ArchiveIterator", panicking(12, fastwarc_panic()))
+    found = list(pieces.cut(source, 1 << 20, 1 << 20, piece_bytes=1000))
+    assert 2 < len(found) < 12
+    assert found[-1].stop is None  # the rest, the panic's place with it, read by one worker
+    assert sum(piece.stored for piece in found) == path.stat().st_size
 
 
 def test_no_limit_is_too_large_to_read_a_record_under(tmp_path: Path) -> None:
