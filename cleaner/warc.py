@@ -254,14 +254,19 @@ def _inflated(reader: Callable[[IO[bytes]], Any], data: bytes, limit: int) -> by
 def _dechunked(body: bytes) -> bytes:
     r"""The data of an HTTP body in chunked transfer coding (RFC 9112, 7.1): chunks, each a
     hexadecimal size on a line of its own (extensions after a ``;`` ignored) and that many
-    bytes, up to one of size 0; trailers are ignored. A body cut short gives the data it
-    holds. Raises ValueError where a size line is not one.
+    bytes, up to one of size 0; trailers are ignored. A body that ends after a whole chunk
+    gives the chunks it holds, as FastWARC read it. Raises ValueError where a size line is not
+    one, and where a chunk is not as long as its size says (a damaged size, or a body cut
+    short inside a chunk).
 
-    >>> _dechunked(b"5;x=y\r\nHello\r\n1\r\n!\r\n0\r\n\r\n"), _dechunked(b"5\r\nHel")
-    (b'Hello!', b'Hel')
+    >>> _dechunked(b"5;x=y\r\nHello\r\n1\r\n!\r\n0\r\n\r\n"), _dechunked(b"5\r\nHello\r\n")
+    (b'Hello!', b'Hello')
     >>> _dechunked(b"<html>")
     Traceback (most recent call last):
     ValueError: no chunk size at byte 0 (b'<html>')
+    >>> _dechunked(b"50\r\nHello\r\n0\r\n\r\n")
+    Traceback (most recent call last):
+    ValueError: a chunk of 80 bytes at byte 4 has 12
     """
     parts = []
     at = 0
@@ -276,6 +281,10 @@ def _dechunked(body: bytes) -> bytes:
         if size == 0:
             break
         start = end + 1
+        if start + size > len(body):
+            raise ValueError(
+                f"a chunk of {size:,} bytes at byte {start:,} has {max(len(body) - start, 0):,}"
+            )
         parts.append(body[start : start + size])
         at = start + size
         if body.startswith(b"\r\n", at):

@@ -237,6 +237,7 @@ def test_a_body_that_cannot_be_decoded_is_a_reject_of_its_record(tmp_path: Path)
     records = [
         sent("gzip", b"\x1f\x8b\x08\x00" + bytes(60), Content_Encoding="gzip"),
         sent("chunks", chunks, Transfer_Encoding="chunked"),
+        sent("size", b"6400" + warcs.chunked(STORY)[2:], Transfer_Encoding="chunked"),
         sent("compress", b"\x1f\x9d\x90<h", Content_Encoding="compress"),
         sent(
             "extension",
@@ -253,11 +254,15 @@ def test_a_body_that_cannot_be_decoded_is_a_reject_of_its_record(tmp_path: Path)
     assert dict(zip(rejects.doc_id, rejects.reason, strict=True)) == {
         "c.warc#https://news.example/gzip": "bad_warc",
         "c.warc#https://news.example/chunks": "bad_warc",
+        "c.warc#https://news.example/size": "bad_warc",
         "c.warc#https://news.example/compress": "unsupported",
     }
     detail = rejects.set_index("doc_id").detail
     assert detail["c.warc#https://news.example/gzip"].startswith("its HTTP body in gzip cannot")
     assert detail["c.warc#https://news.example/chunks"].startswith("its chunked HTTP body is")
+    assert detail["c.warc#https://news.example/size"].endswith(
+        "a chunk of 25,600 bytes at byte 6 has 299"
+    )
 
 
 @pytest.mark.parametrize("length", [10**9, 1 << 62])
