@@ -76,7 +76,7 @@ def archive(pages: list[bytes], wget: bool) -> list[Record]:
         headers: dict[str, str] = {}
         body = page
         if encoding in ("gzip", "chunked gzip"):
-            body, headers["Content_Encoding"] = gzip.compress(page), "gzip"
+            body, headers["Content_Encoding"] = gzip.compress(page, mtime=0), "gzip"
         elif encoding == "br":
             body, headers["Content_Encoding"] = brotli.compress(page), "br"
         elif encoding == "deflate":
@@ -93,9 +93,9 @@ def archive(pages: list[bytes], wget: bool) -> list[Record]:
 def pack(records: list[bytes], packing: str) -> bytes:
     if packing == "warc":
         return b"".join(records)
-    if packing == "members":
-        return warcs.gzipped(records)
-    return gzip.compress(b"".join(records))
+    if packing == "members":  # as warcs.gzipped, dated 0: the same bytes on every run
+        return b"".join(gzip.compress(record, mtime=0) for record in records)
+    return gzip.compress(b"".join(records), mtime=0)
 
 
 def readable(data: bytes, packing: str) -> int:
@@ -126,7 +126,8 @@ def damage(records: list[Record], packing: str, kind: str, rng: random.Random) -
         if kind == "cut":
             del packed[at:]
         else:
-            packed[at : at + rng.randint(1, 8)] = rng.randbytes(rng.randint(1, 8))
+            size = len(packed[at : at + rng.randint(1, 8)])
+            packed[at : at + size] = rng.randbytes(size)
         return bytes(packed), readable(bytes(packed[:at]), packing)
     n = rng.randrange(1, len(records))
     if kind == "garbage":
@@ -153,7 +154,8 @@ def damage(records: list[Record], packing: str, kind: str, rng: random.Random) -
     else:
         begin, end = records[n].body or (0, 0)
         at = rng.randrange(begin, end)
-        record[at : at + 4] = rng.randbytes(min(4, end - at))
+        size = min(4, end - at)
+        record[at : at + size] = rng.randbytes(size)
     datas[n] = bytes(record)
     return pack(datas, packing), start
 
