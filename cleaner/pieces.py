@@ -264,10 +264,12 @@ def _cut_warc(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[P
     """The pieces of a WARC file: runs of records, each starting where a record does, found
     by reading the records' headers here (their bodies are skipped, not parsed). A
     ``.warc.gz`` is cut only when each record is a gzip member of its own, as crawlers write
-    them, since a worker can start reading only at a member's start; damage ends the cutting,
-    and the last piece, which holds it, says what it is. A WARC in another codec is one
-    stream, read whole by one worker (streamed, record by record)."""
+    them, since a worker can start reading only at a member's start; damage ends the cutting
+    (a panic in FastWARC too), and the last piece, which holds it, says what it is. A WARC in
+    another codec is one stream, read whole by one worker (streamed, record by record)."""
     from fastwarc.warc import ArchiveIterator
+
+    from cleaner.warc import panicked
 
     if source.compression is not None and source.compression not in WARC_DECOMPRESSES:
         yield Piece(source, stored=source.size)
@@ -278,6 +280,9 @@ def _cut_warc(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[P
             starts.append(record.stream_pos)
     except OSError:
         pass
+    except BaseException as exc:
+        if not panicked(exc):
+            raise
     if not starts or any(b <= a for a, b in itertools.pairwise(starts)):
         yield Piece(source, stored=source.size)  # one gzip member: read whole, in one go
         return

@@ -293,6 +293,32 @@ def _web(h: Hostile, good: str, bomb_bytes: int) -> None:
     h.put("web/crawl.warc.gz", warcs.gzipped(records))
     h.add(kind, "web/crawl.warc.gz#https://x.example/a", DOCUMENT)
     h.add(kind, "web/crawl.warc.gz#https://x.example/bomb", "too_large_decompressed")
+    kind = "WARC files cut short, a chunked gzip response before a page"
+    other = _page(good.replace(".", "!"))  # not a duplicate of the page a
+    records = [
+        warcs.warcinfo(),
+        warcs.response(
+            "https://x.example/chunked",
+            warcs.chunked(gzip.compress(other)),
+            Transfer_Encoding="chunked",
+            Content_Encoding="gzip",
+        ),
+        warcs.response("https://x.example/a", _page(good)),
+        warcs.response("https://x.example/lost", _page(good)),
+    ]
+    whole = warcs.gzipped(records[:-1])
+    cuts = {
+        "wget.warc.gz": (whole, None),
+        "cut.warc": (b"".join(records)[:-300], "bad_warc"),
+        "cut.warc.gz": (whole + gzip.compress(records[-1])[:-300], "bad_gzip"),
+        "cut_one_member.warc.gz": (gzip.compress(b"".join(records))[:-30], "bad_gzip"),
+    }
+    for name, (data, reason) in cuts.items():
+        h.put(f"web/{name}", data)
+        h.add(kind, f"web/{name}#https://x.example/chunked", DOCUMENT)
+        h.add(kind, f"web/{name}#https://x.example/a", DOCUMENT)
+        if reason is not None:
+            h.add(kind, f"web/{name}", reason)
 
 
 def build_news(root: Path, files: int, seed: int, heavy_documents: int = 0) -> Path:

@@ -220,9 +220,10 @@ def test_pieces_hold_every_byte_once_numbered_from_their_first_line(
     assert sum(part.stored for part in found) == path.stat().st_size
 
 
+@pytest.mark.parametrize("short", [0, 300], ids=["whole", "cut short"])
 @pytest.mark.parametrize("packing", ["plain", "members", "one member"])
 def test_a_warc_cut_in_pieces_gives_the_corpus_of_the_whole_archive(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packing: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packing: str, short: int
 ) -> None:
     records = [warcs.warcinfo()]
     for n in range(40):
@@ -237,15 +238,27 @@ def test_a_warc_cut_in_pieces_gives_the_corpus_of_the_whole_archive(
     }[packing]
     (tmp_path / "in").mkdir()
     name = "crawl.warc" if packing == "plain" else "crawl.warc.gz"
-    (tmp_path / "in" / name).write_bytes(data[:-300])  # cut short: damage in the last piece
+    data = data[: len(data) - short]  # cut short: damage in the last piece
+    (tmp_path / "in" / name).write_bytes(data)
     whole = clean(tmp_path / "in", tmp_path / "whole.parquet")
     monkeypatch.setattr(pieces, "PIECE_BYTES", 1000)
     (source,) = Walk([str(tmp_path / "in")])
     cut_in = len(list(cut(source, NO_LIMIT, NO_LIMIT)))
     assert cut_in == 1 if packing == "one member" else cut_in > 5
-    report = clean(tmp_path / "in", tmp_path / "cut.parquet", workers=2)
-    assert outputs(tmp_path / "cut.parquet") == outputs(tmp_path / "whole.parquet")
-    assert report.skipped_records == whole.skipped_records > 30
+    for workers in (1, 2):
+        out = tmp_path / f"cut-{workers}.parquet"
+        report = clean(tmp_path / "in", out, workers=workers)
+        assert outputs(out) == outputs(tmp_path / "whole.parquet")
+        assert report.skipped_records == whole.skipped_records > 30
+    # pieces end where records do, and only the file's end can be a cut
+    rejects = pd.read_parquet(rejects_path(tmp_path / "whole.parquet"))
+    if not short:
+        assert rejects.empty
+        return
+    (reject,) = rejects.itertuples()
+    reason = "bad_warc" if packing == "plain" else "bad_gzip"
+    assert (reject.doc_id, reject.reason) == (f"in/{name}", reason)
+    assert reject.detail.startswith(f"cut off at byte {len(data):,}, inside the ")
 
 
 @pytest.mark.parametrize("name", ["dump.json", "dump.json.gz"])
