@@ -7,12 +7,13 @@ middle of an import, it can be swallowed there, and the command would run to its
 run's own stops never get here: the command handles them and exits.
 """
 
-import signal
 import sys
 
 
 def main() -> None:
     try:
+        import signal  # inside: importing it runs Python code (its enums), where a Ctrl-C may land
+
         from cleaner.stops import raise_kept, raise_swallowed
 
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:

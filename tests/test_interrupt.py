@@ -17,6 +17,7 @@ moments of a run, and must end the run all the same.
 
 from __future__ import annotations
 
+import ast
 import json
 import random
 import re
@@ -287,6 +288,23 @@ def test_a_ctrl_c_while_the_command_starts_ends_it_in_one_line(tmp_path: Path) -
             assert result.last_line.split(";")[0] in ("error: interrupted", ""), result.screen
             assert not out.exists()
     assert sum(status == 130 for _, status, _ in endings) >= 6, endings
+
+
+def test_the_entry_module_imports_only_built_in_modules_before_its_handler() -> None:
+    """`python -m cleaner` runs cleaner/__main__.py's top level before the handler that turns
+    a Ctrl-C into one line is in place; a module written in Python imported there (`signal`
+    runs enum's code) is a window where a Ctrl-C prints a traceback through cleaner (seen once
+    in CI, 0.05 s into a run). Its top level may import only modules built into the
+    interpreter, which run no Python code."""
+    tree = ast.parse((ROOT / "cleaner" / "__main__.py").read_text(encoding="utf-8"))
+    imported = [
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+    ]
+    assert imported and all(name in sys.builtin_module_names for name in imported), imported
 
 
 # The cleaner command, except that when the module named MODULE is first imported, a Ctrl-C
