@@ -188,9 +188,9 @@ def slip(a: str, b: str) -> bool:
     if a == b:
         return True
     shorter = min(len(a), len(b))
-    start, x, y = _differing(a, b)
     if shorter < 2:
         return False
+    start, x, y = _differing(a, b)
     if len(x) == len(y) == 1:
         return (x, y) in _SLIPS or _undotted(x) == _undotted(y)
     if _misread(x, y):
@@ -238,49 +238,6 @@ def _undotted(letters: str) -> str:
 def same_name(a: str, b: str) -> bool:
     """The same name, or one misspelt by one edit (:func:`one_edit`)."""
     return a == b or one_edit(a, b)
-
-
-def labels_of_a_list(paragraphs: Sequence[str], original: int, copy: int) -> bool:
-    """Whether two paragraphs whose names differ only by short names a slip apart are items
-    of a list rather than a copy: a third paragraph of the pattern has as many names, a third
-    one where those differ, and half its words or more in common with the original. A
-    timetable's lines for "Mo" and "Mi", "Di" and "Do" are a slip apart, and so are a
-    table's classes or grades, but the list has other items of the same pattern; a
-    misspelt copy ("Tge" for "The") stands alone.
-
-    >>> week = [f"{day} 18 Uhr Training der {team} in der Halle"
-    ...         for day, team in [("Mo", "Jugend"), ("Di", "Senioren"), ("Mi", "Jugend")]]
-    >>> news = ["The Fed said output rose.", "The EU said it fell.", "The Fecl said output rose."]
-    >>> labels_of_a_list(week, 0, 2), labels_of_a_list(news, 0, 2)
-    (True, False)
-    """
-    a, b = names(paragraphs[original]), names(paragraphs[copy])
-    if len(a) != len(b):
-        return False
-    differ = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    if not differ or any(len(a[n]) >= MIN_MISSPELT for n in differ):
-        return False
-    its_words = set(_PIECE.findall(paragraphs[original].casefold()))
-    for k, paragraph in enumerate(paragraphs):
-        other = names(paragraph) if k not in (original, copy) else ()
-        if len(other) == len(a) and all(other[n] not in (a[n], b[n]) for n in differ):
-            shared = set(_PIECE.findall(paragraph.casefold()))
-            if 2 * len(shared & its_words) >= len(shared | its_words):
-                return True
-    return False
-    differ = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    if not differ or any(len(a[n]) >= MIN_MISSPELT for n in differ):
-        return False
-    rest = [n for n in range(len(a)) if n not in differ]
-    for k, paragraph in enumerate(paragraphs):
-        other = names(paragraph) if k not in (original, copy) else ()
-        if (
-            len(other) == len(a)
-            and all(other[n] != a[n] for n in differ)
-            and 2 * sum(other[n] == a[n] for n in rest) >= len(rest)
-        ):
-            return True
-    return False
 
 
 def found_in_order(

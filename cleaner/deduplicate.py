@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaner.agreement import labels_of_a_list, one_edit, paragraphs_agree
+from cleaner.agreement import MIN_MISSPELT, names, one_edit, paragraphs_agree
 from cleaner.alignment import opcodes
 from cleaner.banding import ESTIMATE_SLACK, lsh_bands, near_pairs
 from cleaner.document import Removal
@@ -129,7 +129,7 @@ def deduplicate(
                 found = verify(fp, earlier, start + i, texts, options)
                 if found is not None and (best is None or found > best[:2]):
                     best = (*found, earlier - start)
-            if best is not None and labels_of_a_list(paragraphs, best[2], i):
+            if best is not None and list_items(paragraphs, keys, best[2], i):
                 best = None
             if best is None:
                 kept_by_key[key] = i
@@ -267,8 +267,45 @@ def _parallel(a: str, b: str) -> bool:
     words (two examples' outputs)."""
     if a == b:
         return False
-    if _short(a) and _short(b):
-        return True
+    return (_short(a) and _short(b)) or _alike(a, b)
+
+
+def list_items(paragraphs: Sequence[str], keys: Sequence[str], original: int, copy: int) -> bool:
+    """Whether paragraph ``copy``, a near repeat of ``original`` whose names differ from its
+    only by short names a slip apart (:func:`cleaner.agreement.slip`), is an item of a list
+    rather than a copy: a third paragraph has as many names, one other than both where
+    those differ, and half its words or more in common with the original (:func:`_alike`).
+    A timetable's lines for "Mo" and "Mi", "Di" and "Do" are a slip apart, and so are a
+    table's classes or grades, but the list has other items of the same pattern; a
+    misspelt copy ("Tge" for "The") stands alone, and so do copies misspelt the same way.
+
+    >>> week = [f"{day} 18 Uhr Training der {team} in der Halle"
+    ...         for day, team in [("Mo", "Jugend"), ("Di", "Senioren"), ("Mi", "Jugend")]]
+    >>> news = ["The Fed said output rose.", "The EU said it fell.", "The Fecl said output rose."]
+    >>> list_items(week, [w.lower() for w in week], 0, 2)
+    True
+    >>> list_items(news, [n.lower() for n in news], 0, 2)
+    False
+    """
+    a, b = names(paragraphs[original]), names(paragraphs[copy])
+    if len(a) != len(b):
+        return False
+    differ = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if not differ or any(len(a[n]) >= MIN_MISSPELT for n in differ):
+        return False
+    for k, paragraph in enumerate(paragraphs):
+        other = names(paragraph) if k not in (original, copy) else ()
+        if (
+            len(other) == len(a)
+            and all(other[n] not in (a[n], b[n]) for n in differ)
+            and _alike(keys[original], keys[k])
+        ):
+            return True
+    return False
+
+
+def _alike(a: str, b: str) -> bool:
+    """Whether two keys share half their words or more."""
     x, y = set(words(a)), set(words(b))
     return bool(x & y) and 2 * len(x & y) >= len(x | y)
 

@@ -173,14 +173,10 @@ class Archive:
                 return Rejected("bad_warc", detail, key)
             detail = f"record of more than {self.max_record_bytes:,} bytes (--max-file-bytes)"
             return Rejected("too_large", detail, key=key)
-        parts = []
-        size = 0
-        while size < record.content_length and (part := record.reader.read(_READ)):
-            parts.append(part)
-            size += len(part)
-        if size < record.content_length:
-            raise _Cut(record.stream_pos, size, record.content_length)
-        payload = _decoded(record, b"".join(parts), self.max_decoded_bytes, key)
+        block = _read(record.reader, record.content_length)
+        if len(block) < record.content_length:
+            raise _Cut(record.stream_pos, len(block), record.content_length)
+        payload = _decoded(record, block, self.max_decoded_bytes, key)
         if isinstance(payload, Rejected):
             return payload
         try:
@@ -242,10 +238,15 @@ def _decoded(record: WarcRecord, body: bytes, limit: int, key: str) -> bytes | R
 
 def _inflated(reader: Callable[[IO[bytes]], Any], data: bytes, limit: int) -> bytes:
     """``data`` decoded by one of FastWARC's readers, up to one byte over ``limit``."""
-    stream = reader(io.BytesIO(data))
+    return _read(reader(io.BytesIO(data)), limit + 1)
+
+
+def _read(stream: Any, most: int) -> bytes:
+    """At most ``most`` bytes of a FastWARC stream, ``_READ`` at a time: it allocates what a
+    read asks for before it reads."""
     parts = []
     size = 0
-    while size <= limit and (part := stream.read(_READ)):
+    while size < most and (part := stream.read(min(_READ, most - size))):
         parts.append(part)
         size += len(part)
     return b"".join(parts)
