@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import cleaner.deduplicate as deduplicate
 from cleaner import Options, clean, clean_text
 from cleaner.banding import (
     _NEAR_PAIRS,
@@ -63,6 +64,52 @@ def test_lists_keep_their_repeats_while_scrapers_repeats_go(case: dict[str, Any]
     assert [r.index for r in doc.removed] == case["removed"]
     if "reasons" in case:
         assert [r.reason for r in doc.removed] == case["reasons"]
+
+
+def _templated_table(seed: int, lines: int) -> str:
+    """Lines made on one template (results, prices), each resembling every other, and among
+    them copies of some: whole, with a letter dropped, or cut short."""
+    rng = random.Random(seed)
+    teams = ["Arsenal", "Chelsea", "Everton", "Fulham", "Leeds", "Burnley", "Wolves", "Villa"]
+    table = []
+    for _ in range(lines):
+        home, away = rng.sample(teams, 2)
+        goals = f"{rng.randint(0, 5)}-{rng.randint(0, 5)}"
+        table.append(f"{home} beat {away} {goals} at home in the league match on Saturday")
+    for _ in range(lines // 10):
+        original = rng.randrange(len(table))
+        copy = table[original].split()
+        if rng.random() < 0.5:
+            copy = copy[:-2]
+        else:
+            copy[8] = "lague"  # league
+        table.insert(rng.randrange(original + 1, len(table) + 1), " ".join(copy))
+    return "\n".join(table)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_templated_table_is_verified_against_its_likeliest_lines_only(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each line of a table resembles all the lines before it: only the ``MOST_CANDIDATES``
+    whose signatures agree most with it are verified, and that finds what verifying them all
+    finds."""
+    text = _templated_table(seed, 200)
+    calls: list[int] = []
+    verify = deduplicate.verify
+
+    def counted(fp: Any, first: int, second: int, *rest: Any) -> Any:
+        calls.append(second)
+        return verify(fp, first, second, *rest)
+
+    monkeypatch.setattr(deduplicate, "verify", counted)
+    capped = [(r.index, r.repeats_index, r.reason) for r in clean_text(text).removed]
+    assert max(Counter(calls).values()) == deduplicate.MOST_CANDIDATES
+    assert len(capped) >= 10  # the copies, and the results that happen to recur
+    monkeypatch.setattr(deduplicate, "MOST_CANDIDATES", 10**6)
+    calls.clear()
+    assert [(r.index, r.repeats_index, r.reason) for r in clean_text(text).removed] == capped
+    assert max(Counter(calls).values()) > 100
 
 
 def test_a_paragraph_is_compared_only_with_kept_paragraphs() -> None:
