@@ -331,7 +331,8 @@ def verify(
     (:meth:`ReadBack.similarity`), NaN when not or when the decision cannot ask for it. Only
     the pairs' documents are read back (``candidates``: the boilerplate candidates, left out);
     pairs whose signatures agree far less than the lowest similarity a duplicate can have are
-    not compared, unless the two share a canonical URL.
+    not compared, unless the two share a canonical URL: the signatures of the texts without
+    boilerplate where both keep some, as :meth:`ReadBack.similarity` compares those.
 
     The decision (:func:`cleaner.clustering.keep_decision`) takes the pairs in order and asks
     only for those whose two documents are both still there, and never removes one of the
@@ -348,8 +349,14 @@ def verify(
         documents = read_back(involved, candidates, options, read)
         root_at = np.searchsorted(involved, root[part])
         other_at = np.searchsorted(involved, other[part])
-        agree = np.maximum(
-            documents.agreement(root_at, other_at, True), documents.agreement(root_at, other_at)
+        # The estimate of what ReadBack.similarity compares: the texts without boilerplate
+        # where both keep some. Posts of a channel share a long footer, so that each whole
+        # agrees with many others, but their own texts do not.
+        sizes = documents.stripped.sizes
+        agree = np.where(
+            (sizes[root_at] > 0) & (sizes[other_at] > 0),
+            documents.agreement(root_at, other_at, True),
+            documents.agreement(root_at, other_at),
         )
         worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url[part]
         roots, others = root[part].tolist(), other[part].tolist()

@@ -16,6 +16,7 @@ import cleaner
 from cleaner.corpus_index import CorpusIndex, summarise
 from cleaner.document import Document
 from cleaner.fingerprint import fingerprint, overlap
+from cleaner.verification import ReadBack
 from tests.conftest import cases, read_corpus, shared
 
 
@@ -93,6 +94,28 @@ def test_copies_with_different_footers_are_duplicates_and_lose_their_footers(
         assert len(doc.paragraphs) == 1
         (removal,) = doc.removed
         assert removal["reason"] == "boilerplate"
+
+
+def test_posts_under_a_long_footer_are_compared_by_their_own_texts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A channel's posts share a footer longer than each: their whole texts agree enough to
+    be proposed as pairs, but only the posts whose own texts agree are read and compared."""
+    footer = [words(0, 15, f"footer{n}x") for n in range(3)]
+    articles = {f"{n:02}.txt": [words(40 * n, 40 * n + 30), *footer] for n in range(40)}
+    articles["40.txt"] = [words(200, 229)[:-1] + " word999.", *footer]  # 05.txt, a word new
+    compared: list[tuple[int, int]] = []
+    similarity = ReadBack.similarity
+
+    def counted(self: ReadBack, a: int, b: int, threshold: float) -> float | None:
+        compared.append((a, b))
+        return similarity(self, a, b, threshold)
+
+    monkeypatch.setattr(ReadBack, "similarity", counted)
+    _, rejects, report = clean(write(tmp_path / "in", articles))
+    assert duplicates(rejects) == {"in/40.txt": "in/05.txt"}
+    assert report.removed["boilerplate"] == 3 * 40
+    assert len(compared) == 1
 
 
 def test_a_paragraph_two_articles_share_stays_even_when_one_was_scraped_twice(
