@@ -178,7 +178,8 @@ def banded_pairs(
             if min_agree > 0:
                 new = ~_among(codes, compared)
                 codes = codes[new]
-                fresh.append(codes)
+                if len(codes):
+                    fresh.append(codes)
                 codes = codes[signatures.agreement(a[new], b[new]) >= min_agree]
             found.append(codes)
         if len(fresh) > 1:
