@@ -81,6 +81,12 @@ class Piece:
     array: bool = False  # elements of a JSON array (``line`` the first one's number), not lines
     stored: int = 0  # the bytes of the file as stored that it accounts for (progress)
 
+    def __reduce__(self) -> tuple[type[Piece], tuple[object, ...]]:
+        # Its fields in order, as a Source is pickled (see there)
+        fields = self.source, self.start, self.stop, self.line, self.data, self.head
+        rest = self.oversized, self.damage, self.last, self.array, self.stored
+        return Piece, (*fields, *rest)
+
     @property
     def size(self) -> int:
         """The bytes a worker holds for it, which batches are cut by."""

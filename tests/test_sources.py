@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import gzip
 import os
+import pickle
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cleaner.sources import Walk, _read_fd, input_labels, read_bytes
+from cleaner.pieces import Piece
+from cleaner.sources import Source, Walk, _classify, _read_fd, classify, input_labels, read_bytes
+
+_PARTS = ["", ".", "a", "News", "txt", "TXT", "md", "html", "htm", "xhtml", "jsonl", "ndjson"]
+_PARTS += ["json", "JSON", "warc", "gz", "GZ", "zst", "bz2", "xz", "lzma", "tar", "x y"]
+
+
+@given(st.lists(st.sampled_from(_PARTS), max_size=5).map(".".join))
+def test_a_name_is_classified_by_its_last_two_suffixes_as_by_the_whole(name: str) -> None:
+    assert classify(name) == _classify.__wrapped__(name)
+
+
+def test_sources_and_pieces_pickle_as_all_their_fields() -> None:
+    source = Source("in/a.jsonl.gz", "in/a.jsonl.gz", "records", "gzip", 5, b"x", ("r", "d"))
+    piece = Piece(source, 1, 9, 3, b"{}", b"\xef", ((4, 10),), ("r", "d", 2), False, True, 7)
+    for value in (source, piece):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert len(value.__reduce__()[1]) == len(fields(value))
 
 
 def test_folder_order_is_path_order(tmp_path: Path) -> None:
@@ -50,10 +71,10 @@ def test_a_folder_is_named_by_the_folder_it_resolves_to(
     (tmp_path / "monday" / "sub" / "001.txt").write_text("x")
     (tmp_path / "today").symlink_to("monday")
     monkeypatch.chdir(tmp_path / "monday" / "sub")
-    for given in (".", "..", "../sub/", str(tmp_path / "monday") + "//", str(tmp_path / "today")):
-        names = [s.name for s in Walk([given])]
-        want = "sub/001.txt" if given in (".", "../sub/") else "monday/sub/001.txt"
-        assert names == [want], given
+    for item in (".", "..", "../sub/", str(tmp_path / "monday") + "//", str(tmp_path / "today")):
+        names = [s.name for s in Walk([item])]
+        want = "sub/001.txt" if item in (".", "../sub/") else "monday/sub/001.txt"
+        assert names == [want], item
     assert input_labels(["/"]) == [""]  # the root has no name: its files are named by their path
 
 
