@@ -102,9 +102,6 @@ def deduplicate(
     candidates: dict[int, list[int]] = {}
     for a, b in zip(eligible[first].tolist(), eligible[second].tolist(), strict=True):
         candidates.setdefault(b, []).append(a)
-    for b, proposed in candidates.items():
-        if len(proposed) > MOST_CANDIDATES:
-            candidates[b] = likeliest(fp.signatures, proposed, b)
     with_candidates = set(doc_of[eligible[second]].tolist())
     exact = exact_keys(fp.keys, eligible)
 
@@ -126,9 +123,10 @@ def deduplicate(
                     removed.add(start + i)
                 continue
             best: tuple[float, float, int] | None = None
-            for earlier in sorted(candidates.get(start + i, ())):
-                if earlier in removed:
-                    continue
+            proposed = [e for e in candidates.get(start + i, ()) if e not in removed]
+            if len(proposed) > MOST_CANDIDATES:
+                proposed = likeliest(fp.signatures, proposed, start + i)
+            for earlier in sorted(proposed):
                 texts = paragraphs[earlier - start], paragraph
                 found = verify(fp, earlier, start + i, texts, options)
                 if found is not None and (best is None or found > best[:2]):
@@ -148,7 +146,7 @@ MOST_CANDIDATES = 16  # earlier paragraphs a paragraph is verified against, at m
 
 
 def likeliest(signatures: np.ndarray, earlier: Sequence[int], copy: int) -> list[int]:
-    """Of the paragraphs ``earlier`` proposed as the original of paragraph ``copy``, the
+    """Of the kept paragraphs ``earlier`` proposed as the original of paragraph ``copy``, the
     ``MOST_CANDIDATES`` whose MinHash signatures agree most with its own (the earlier first
     among equals), in their order.
 
