@@ -42,6 +42,7 @@ $(VENV)/.bench: $(BIN)/cleaner
 bench: $(VENV)/.bench
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.speed_html
+	$(BIN)/python -m bench.shapes
 	$(BIN)/python -m bench.index_memory
 	$(BIN)/python -m bench.memory_scale
 	$(BIN)/python -m bench.incremental
