@@ -16,7 +16,7 @@ from cleaner.pieces import Piece
 from cleaner.sources import Source, Walk, _classify, _read_fd, classify, input_labels, read_bytes
 
 _PARTS = ["", ".", "a", "News", "txt", "TXT", "md", "html", "htm", "xhtml", "jsonl", "ndjson"]
-_PARTS += ["json", "JSON", "warc", "gz", "GZ", "zst", "bz2", "xz", "lzma", "tar", "x y"]
+_PARTS += ["json", "JSON", "warc", "gz", "GZ", "zst", "bz2", "xz", "lzma", "tar", "x y", "d/f"]
 
 
 @given(st.lists(st.sampled_from(_PARTS), max_size=5).map(".".join))
