@@ -178,8 +178,9 @@ def banded_pairs(
             if min_agree > 0:
                 new = ~_among(codes, compared)
                 codes = codes[new]
-                if len(codes):
-                    fresh.append(codes)
+                if not len(codes):
+                    continue
+                fresh.append(codes)
                 codes = codes[signatures.agreement(a[new], b[new]) >= min_agree]
             found.append(codes)
         if len(fresh) > 1:

@@ -353,11 +353,11 @@ def verify(
         # where both keep some. Posts of a channel share a long footer, so that each whole
         # agrees with many others, but their own texts do not.
         sizes = documents.stripped.sizes
-        agree = np.where(
-            (sizes[root_at] > 0) & (sizes[other_at] > 0),
-            documents.agreement(root_at, other_at, True),
-            documents.agreement(root_at, other_at),
-        )
+        stripped = (sizes[root_at] > 0) & (sizes[other_at] > 0)
+        agree = np.empty(len(root_at))
+        for which in (True, False):
+            at = stripped == which
+            agree[at] = documents.agreement(root_at[at], other_at[at], which)
         worth = (agree >= lowest_similarity(options) - ESTIMATE_SLACK) | same_url[part]
         roots, others = root[part].tolist(), other[part].tolist()
         at_root, at_other = root_at.tolist(), other_at.tolist()
@@ -372,15 +372,20 @@ def verify(
     return similarity
 
 
-def _by_documents(root: NDArray[np.int64], other: NDArray[np.int64], limit: int) -> list[slice]:
+def _by_documents(
+    root: NDArray[np.int64], other: NDArray[np.int64], limit: int, step: int = 1 << 12
+) -> list[slice]:
     """The pairs in consecutive slices, each naming at most ``limit`` documents: a slice's
     documents are read back together, so a process holds that many, not all those of the
     pairs (a document of pairs in two slices is read twice)."""
     cuts, seen = [0], set[int]()
-    step = 1 << 16
-    for start in range(0, len(root), step):
-        chunk = (root[start : start + step].tolist(), other[start : start + step].tolist())
-        for k, (r, o) in enumerate(zip(*chunk, strict=True), start):
+    for start in range(0, len(root), step):  # a chunk of pairs at a time
+        chunk = root[start : start + step], other[start : start + step]
+        named = np.unique(np.concatenate(chunk)).tolist()
+        if len(seen) + len(named) <= limit:  # no pair of the chunk can bring a cut
+            seen.update(named)
+            continue
+        for k, (r, o) in enumerate(zip(*(c.tolist() for c in chunk), strict=True), start):
             seen.update((r, o))
             if len(seen) > limit:
                 cuts.append(k)

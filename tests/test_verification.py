@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from cleaner.agreement import documents_agree, names
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
 from cleaner.fingerprint import distinct_runs, fingerprint, numbers, overlap, shared
-from cleaner.verification import NOTE_SHARE, read_back
+from cleaner.verification import NOTE_SHARE, _by_documents, read_back
 
 Shingles = np.ndarray[Any, np.dtype[np.uint64]]
 # A paragraph: (its set, key, text, whether it is a boilerplate candidate)
@@ -148,3 +148,28 @@ def test_distinct_runs_are_each_runs_unique(runs: list[list[int]]) -> None:
 def test_shared_is_the_intersection_size(a: set[int], b: set[int]) -> None:
     x, y = (np.array(sorted(s), dtype=np.uint64) for s in (a, b))
     assert shared(x, y) == len(np.intersect1d(x, y)) == len(a & b)
+
+
+def _cut_pair_by_pair(root: list[int], other: list[int], limit: int) -> list[slice]:
+    """The reference of _by_documents: the pairs in order, a cut before each pair that would
+    name more than ``limit`` documents since the last cut."""
+    cuts, seen = [0], set[int]()
+    for k, (r, o) in enumerate(zip(root, other, strict=True)):
+        seen.update((r, o))
+        if len(seen) > limit:
+            cuts.append(k)
+            seen = {r, o}
+    return [slice(a, b) for a, b in zip(cuts, [*cuts[1:], len(root)], strict=True)]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 400), st.integers(0, 400)), max_size=2000),
+    st.integers(2, 80),
+    st.integers(1, 40),
+)
+def test_pairs_are_cut_by_documents_as_pair_by_pair(
+    pairs: list[tuple[int, int]], limit: int, step: int
+) -> None:
+    root, other = (np.array([p[i] for p in pairs], dtype=np.int64) for i in (0, 1))
+    found = _by_documents(root, other, limit, step)
+    assert found == _cut_pair_by_pair(root.tolist(), other.tolist(), limit)
