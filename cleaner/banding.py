@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.compiled import compiled
+from cleaner.fingerprint import distinct
 
 # Pairs whose signatures agree this much less than the aim are not worth verifying: over three
 # standard errors of the estimate at 128 permutations.
@@ -185,7 +186,7 @@ def banded_pairs(
             found.append(codes)
         if len(fresh) > 1:
             compared = np.sort(np.concatenate(fresh))
-    codes = np.unique(np.concatenate(found))
+    codes = distinct(np.concatenate(found))
     return codes // max(n, 1), codes % max(n, 1)
 
 

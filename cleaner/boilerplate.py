@@ -32,7 +32,14 @@ from cleaner.corpus_index import (
     read_chunks,
     release,
 )
-from cleaner.fingerprint import masked_figures, normalize, states_figures, string_hashes
+from cleaner.fingerprint import (
+    distinct,
+    isin,
+    masked_figures,
+    normalize,
+    states_figures,
+    string_hashes,
+)
 
 
 def _lone_word(key: str) -> bool:
@@ -65,7 +72,7 @@ def exempt(
     release(index)
     lone = np.zeros(len(hashes), dtype=bool)
     figured = np.zeros(len(hashes), dtype=bool)
-    for chunk, paragraphs in read_chunks(read, np.unique(docs)):
+    for chunk, paragraphs in read_chunks(read, distinct(docs)):
         texts = dict(zip(chunk, paragraphs, strict=True))
         for n in np.flatnonzero(np.isin(docs, chunk)).tolist():
             key = normalize(texts[int(docs[n])][int(position[n])])
@@ -92,9 +99,9 @@ def _carriers(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int6
     """The documents that have a paragraph whose hash is one of ``hashes``, ascending."""
     found = [np.empty(0, dtype=np.int64)]
     for part in in_chunks(index, len(index.paragraph_hash)):
-        rows = np.isin(paragraph_lines(index, part), hashes)
-        found.append(np.unique(index.paragraph_doc[part][rows]))
-    return np.unique(np.concatenate(found))
+        rows = isin(paragraph_lines(index, part), hashes)
+        found.append(distinct(index.paragraph_doc[part][rows]))
+    return distinct(np.concatenate(found))
 
 
 def _first_rows(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
@@ -103,7 +110,7 @@ def _first_rows(index: CorpusIndex, hashes: NDArray[np.uint64]) -> NDArray[np.in
     first = np.full(len(hashes), -1, dtype=np.int64)
     for part in in_chunks(index, len(index.paragraph_hash)):
         h = paragraph_lines(index, part)
-        at = np.flatnonzero(np.isin(h, hashes))
+        at = np.flatnonzero(isin(h, hashes))
         found, where = np.unique(h[at], return_index=True)
         slot = np.searchsorted(hashes, found)
         new = first[slot] < 0
@@ -195,7 +202,7 @@ def _describe(
         firsts = np.searchsorted(index.paragraph_doc, chunk)
         at = np.repeat(firsts - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
         mine, line = index.paragraph_hash[at], paragraph_lines(index, at)
-        kept = np.flatnonzero((mine != 0) & ~np.isin(line, boiler))
+        kept = np.flatnonzero((mine != 0) & ~isin(line, boiler))
         flat = [p for paragraphs in texts for p in paragraphs]
         masked = [masked_figures(normalize(flat[i])) for i in kept.tolist()]
         carried.append(
@@ -230,7 +237,7 @@ def _shares(
     own_total = np.diff(np.r_[starts, len(doc)])
     own_varied = np.add.reduceat(varied.astype(np.float64), starts)
     # The lines are among the paragraphs counted: neither boilerplate nor without words.
-    line = np.flatnonzero(np.isin(line_of[starts], lines))
+    line = np.flatnonzero(isin(line_of[starts], lines))
     at_doc = np.searchsorted(per_doc, doc[starts[line]])
     total = doc_total[at_doc] - own_total[line]
     varying = doc_varied[at_doc] - own_varied[line]
@@ -319,7 +326,7 @@ def _paragraphs_between(
         rows = np.flatnonzero((h >= np.uint64(low)) & (h <= np.uint64(high - 1)) & (h != 0))
         rows = rows[alive[d[rows]]]
         if exempted is not None and len(exempted):
-            rows = rows[~np.isin(h[rows], exempted)]
+            rows = rows[~isin(h[rows], exempted)]
         hashes.append(h[rows])
         docs.append(d[rows])
         positions.append(index.paragraph_index[part][rows])
@@ -340,10 +347,10 @@ def _recurring(
     hit = np.flatnonzero(docs_in_group[group] >= max(min_docs, 2))
     # Each row names the group's first document, or the second one for rows of the first.
     first = np.flatnonzero(new_hash)[group]
-    distinct = np.flatnonzero(new_doc)
-    second = distinct[np.minimum(np.searchsorted(distinct, first) + 1, len(distinct) - 1)]
+    doc_rows = np.flatnonzero(new_doc)
+    second = doc_rows[np.minimum(np.searchsorted(doc_rows, first) + 1, len(doc_rows) - 1)]
     other = np.where(d == d[first], second, first)
     hit_other = other[hit]
     return Boilerplate(
-        d[hit], i[hit], d[hit_other], i[hit_other], np.unique(h[hit]).astype(np.uint64)
+        d[hit], i[hit], d[hit_other], i[hit_other], distinct(h[hit]).astype(np.uint64)
     )

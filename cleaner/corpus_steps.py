@@ -70,7 +70,7 @@ from cleaner.deduplicate_corpus import (
 from cleaner.document import Rejected, Removal
 from cleaner.document_sets import DocumentSet, RowFile, indices, read_paragraphs
 from cleaner.errors import InputError
-from cleaner.fingerprint import string_hashes
+from cleaner.fingerprint import distinct, isin, string_hashes
 from cleaner.formats import (
     document_of,
     documents_table,
@@ -301,7 +301,7 @@ def _repeated(
     carries the paragraph it repeats."""
     wanted = set(zip(docs.tolist(), positions.tolist(), strict=True))
     texts: dict[tuple[int, int], str] = {}
-    for chunk, found in read_chunks(read, np.unique(docs)):
+    for chunk, found in read_chunks(read, distinct(docs)):
         for doc, paragraphs in zip(chunk, found, strict=True):
             # read() gives the paragraphs the index holds, whose positions it records
             first, end = np.searchsorted(index.paragraph_doc, [doc, doc + 1])
@@ -529,7 +529,8 @@ def across_documents(
     # The index keeps each document's paragraphs as de-duplication inside it left them,
     # boilerplate included: later runs count boilerplate over every document.
     gone = np.array(outcome.documents_removed, dtype=np.int64)
-    kept = np.setdiff1d(np.arange(read_only, documents), gone).astype(np.int64)
+    every = np.arange(read_only, documents, dtype=np.int64)
+    kept = every[~isin(every, gone)]
     index = summaries.index.open()
     starts = paragraph_starts(index)
     for part in in_chunks(index, len(kept), GATHER_CHUNK):
@@ -568,7 +569,7 @@ def _save_pairs(
                 chunk = codes[part]
                 root_rank = np.minimum(rank[heads[chunk // n]], rank[heads[chunk % n]])
                 picked.append(chunk[(root_rank >= low) & (root_rank < high)])
-        codes = np.unique(np.concatenate(picked))
+        codes = distinct(np.concatenate(picked))
         root, other, same_url = ordered_pairs(index, heads[codes // n], heads[codes % n], rank)
         cost = index.shingles[root] + index.shingles[other]
         saved.append({"root": root, "other": other, "same_url": same_url, "cost": cost})
@@ -681,7 +682,7 @@ def _slices(costs: NDArray[np.int64], workers: int) -> list[tuple[int, int]]:
         running = spent + np.cumsum(costs[part])
         reached += np.searchsorted(running, aims, "right")
         spent = int(running[-1])
-    cuts = np.unique([0, *reached.tolist(), len(costs)])
+    cuts = distinct([0, *reached.tolist(), len(costs)])
     return list(pairwise(cuts.tolist())) or [(0, 0)]
 
 

@@ -60,6 +60,7 @@ from cleaner.boilerplate import Boilerplate, boilerplate, exempt, recurring_hash
 from cleaner.clustering import Duplicates, keep_decision, oriented, preference, same_text
 from cleaner.corpus_index import CorpusIndex, Reader
 from cleaner.deduplicate import DedupOptions
+from cleaner.fingerprint import distinct, isin
 from cleaner.verification import lowest_similarity, verify
 
 DUPLICATE = "duplicate_document"
@@ -125,7 +126,8 @@ def boilerplate_candidates(
     telling them apart keeps on disk goes to ``folder`` (a temporary folder by default)."""
     recurring = recurring_hashes(index, options.boilerplate_min_docs)
     exempted = exempt(index, recurring, read, folder)
-    return exempted, np.setdiff1d(recurring, exempted)
+    candidates = distinct(recurring)
+    return exempted, candidates[~isin(candidates, exempted)]
 
 
 def ordered_pairs(
@@ -199,5 +201,5 @@ def _same_url(
     known = np.flatnonzero(urls != 0)
     found = [first * n + second]
     found.extend(known[a] * n + known[b] for a, b in equal_key_pairs(urls[known], WINDOW))
-    codes = np.unique(np.concatenate(found))
+    codes = distinct(np.concatenate(found))
     return codes // max(n, 1), codes % max(n, 1)

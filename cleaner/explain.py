@@ -27,7 +27,7 @@ from cleaner.corpus_index import stored_lines
 from cleaner.deduplicate_corpus import BOILERPLATE, DUPLICATE
 from cleaner.document import Document, Rejected, Removal
 from cleaner.errors import InputError
-from cleaner.fingerprint import fingerprint, normalize, or_words
+from cleaner.fingerprint import distinct, fingerprint, normalize, or_words
 from cleaner.formats import (
     corpus_metadata,
     document_of,
@@ -140,7 +140,7 @@ def _carriers(removed: list[Removal], corpus: Path, recorded: dict[str, Any]) ->
     words = np.asarray(hashes.flatten().to_numpy(), dtype=np.uint64)
     lines = or_words(paragraph_lines_of(table, len(words)), words)
     mine = or_words(stored_lines(fp.keys, positions), fp.sequence_hashes())
-    counts = [len(np.unique(owners[lines == value])) for value in mine.tolist()]
+    counts = [len(distinct(owners[lines == value])) for value in mine.tolist()]
     return counts
 
 

@@ -36,7 +36,7 @@ from hashlib import blake2b
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from cleaner.compiled import compiled
 
@@ -532,7 +532,7 @@ class Fingerprints:
         """Sorted, distinct 64-bit shingle hashes of the paragraphs ``rows``, together."""
         ends = self._ends
         parts = [self._shingles[(ends[i - 1] if i else 0) : ends[i]] for i in np.asarray(rows)]
-        union: NDArray[np.uint64] = np.unique(np.concatenate([np.empty(0, dtype=_U64), *parts]))
+        union: NDArray[np.uint64] = distinct(np.concatenate([np.empty(0, dtype=_U64), *parts]))
         return union
 
     def paragraph_sets(self, rows: Sequence[int] | NDArray[np.int64]) -> list[NDArray[np.uint64]]:
@@ -604,6 +604,35 @@ def reduce_runs(
     if filled.any():  # runs between two starts hold what lies between them
         reduced[filled] = ufunc.reduceat(values, (np.cumsum(counts) - counts)[filled], axis=0)
     return reduced
+
+
+def distinct(values: ArrayLike) -> NDArray[Any]:
+    """``np.unique(values)`` of integers, from one sort: numpy 2.3 and later find them with a
+    hash table, which here took 10 to 40 times as long (a million pair codes: 0.77 s, against
+    0.02 s for the sort).
+
+    >>> distinct(np.array([7, 5, 7, 1], dtype=np.uint64))
+    array([1, 5, 7], dtype=uint64)
+    """
+    found = np.sort(np.asarray(values).ravel())
+    if len(found) > 1:
+        first = np.empty(len(found), dtype=bool)
+        first[0] = True
+        np.not_equal(found[1:], found[:-1], out=first[1:])
+        found = found[first]
+    return found
+
+
+def isin(values: NDArray[Any], others: NDArray[Any]) -> NDArray[np.bool_]:
+    """``np.isin(values, others)`` of integers of one type, by a binary search in ``others``
+    made :func:`distinct` (``np.isin`` makes them distinct with numpy's hash table too).
+
+    >>> isin(np.array([3, 4, 3]), np.array([5, 3, 3]))
+    array([ True, False,  True])
+    """
+    if values.dtype != others.dtype:  # searchsorted would compare them as floats
+        raise TypeError(f"isin of {values.dtype} in {others.dtype}")
+    return found_in(distinct(others), values)
 
 
 def found_in(sorted_set: NDArray[np.uint64], values: NDArray[np.uint64]) -> NDArray[np.bool_]:

@@ -24,9 +24,11 @@ from cleaner.banding import ESTIMATE_SLACK, agreement
 from cleaner.corpus_index import Reader, read_chunks
 from cleaner.deduplicate import CONTAINED_MIN, DedupOptions
 from cleaner.fingerprint import (
+    distinct,
     distinct_runs,
     fingerprint,
     found_in,
+    isin,
     numbers,
     overlap_of,
     reduce_runs,
@@ -88,7 +90,7 @@ class Parts:
 
     def union(self, paragraphs: Sequence[int]) -> NDArray[np.uint64]:
         """The union of the sets of some paragraphs."""
-        union: NDArray[np.uint64] = np.unique(
+        union: NDArray[np.uint64] = distinct(
             np.concatenate([self.sets.values[:0], *(self.sets[n] for n in paragraphs)])
         )
         return union
@@ -299,7 +301,7 @@ def _short(
         return True
     pieces = (shingles[end - size : end] for end, size in zip(ends[kept], sizes[kept], strict=True))
     body = np.concatenate([shingles[:0], *pieces])
-    return notes <= NOTE_SHARE * len(body) and notes <= NOTE_SHARE * len(np.unique(body))
+    return notes <= NOTE_SHARE * len(body) and notes <= NOTE_SHARE * len(distinct(body))
 
 
 def _held(
@@ -345,7 +347,7 @@ def verify(
     # corpus that repeats its documents)
     removed = bytearray(int(max(root.max(), other.max())) + 1 if len(root) else 0)
     for part in _by_documents(root, other, READ_BACK_DOCUMENTS):
-        involved = np.unique(np.concatenate([root[part], other[part]]))
+        involved = distinct(np.concatenate([root[part], other[part]]))
         documents = read_back(involved, candidates, options, read)
         root_at = np.searchsorted(involved, root[part])
         other_at = np.searchsorted(involved, other[part])
@@ -381,7 +383,7 @@ def _by_documents(
     cuts, seen = [0], set[int]()
     for start in range(0, len(root), step):  # a chunk of pairs at a time
         chunk = root[start : start + step], other[start : start + step]
-        named = np.unique(np.concatenate(chunk)).tolist()
+        named = distinct(np.concatenate(chunk)).tolist()
         if len(seen) + len(named) <= limit:  # no pair of the chunk can bring a cut
             seen.update(named)
             continue
@@ -412,7 +414,7 @@ def read_back(
     for _, chunk in read_chunks(read, documents):
         paragraphs = [p for document in chunk for p in document]
         fp = fingerprint(paragraphs, options.num_perm, options.seed, options.shingle_size)
-        kept = ~np.isin(fp.sequence_hashes(), candidates)
+        kept = ~isin(fp.sequence_hashes(), candidates)
         per_document = np.array([len(document) for document in chunk], dtype=np.int64)
         stop = start + len(chunk)
         whole_signatures[start:stop] = _least(fp.signatures, per_document)
