@@ -152,11 +152,11 @@ def likeliest(signatures: np.ndarray, earlier: Sequence[int], copy: int) -> list
 
     A paragraph has many candidates only in a list of lines made on one template (a table of
     prices, of results, of times), whose lines resemble one another about as much as any two:
-    verifying each line against every one before it took 18 s for a table of 1,000. A repeat
-    among such lines is a copy of one of them, whose signature agrees with its original's on
-    a share of entries about their Jaccard similarity (0.9 and more, or the most of any line
-    for a trimmed copy), more than with the lines it merely resembles, so it stays within the
-    first few; the rest would be verified only to be refused.
+    verifying each line against every one before it takes time in the square of its length.
+    A repeat among such lines is a copy of one of them, whose signature agrees with its
+    original's on a share of entries about their Jaccard similarity (0.9 and more, or the most
+    of any line for a trimmed copy), more than with the lines it merely resembles, so it stays
+    within the first few; the rest would be verified only to be refused.
 
     >>> sigs = np.array([[0, 0]] * 18 + [[1, 1], [1, 0], [1, 1]])  # 20 lines, then a copy
     >>> found = likeliest(sigs, list(range(20)), 20)
