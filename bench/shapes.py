@@ -25,14 +25,13 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from bench.speed import run_cli
 
 _TEAMS = ["Arsenal", "Chelsea", "Everton", "Fulham", "Leeds", "Burnley", "Wolves", "Villa"]
 _DAYS = ["Saturday", "Sunday", "Tuesday", "Wednesday"]
@@ -108,10 +107,7 @@ def seconds(folder: Path, out: Path) -> float:
     """Wall time of ``cleaner clean`` on a folder, as a user runs it."""
     for stale in out.parent.glob(out.stem + "*"):
         stale.unlink()
-    command = [str(Path(sys.executable).with_name("cleaner")), "clean", str(folder)]
-    started = time.perf_counter()
-    subprocess.run([*command, "-o", str(out), "-j", "1", "--quiet"], check=True)
-    return time.perf_counter() - started
+    return run_cli([folder], out, 1, "corpus")[0].seconds
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ import numpy as np
 
 from cleaner.agreement import MIN_MISSPELT, names, one_edit, paragraphs_agree
 from cleaner.alignment import opcodes
-from cleaner.banding import ESTIMATE_SLACK, lsh_bands, near_pairs
+from cleaner.banding import ESTIMATE_SLACK, agreement, lsh_bands, near_pairs
 from cleaner.document import Removal
 from cleaner.fingerprint import (
     NUM_PERM,
@@ -164,7 +164,7 @@ def likeliest(signatures: np.ndarray, earlier: Sequence[int], copy: int) -> list
     (16, [0, 1], [13, 18, 19])
     """
     rows = np.asarray(earlier, dtype=np.int64)
-    agree = np.count_nonzero(signatures[rows] == signatures[copy], axis=1)
+    agree = agreement(signatures, rows, np.full(len(rows), copy))
     best = np.argsort(-agree, kind="stable")[:MOST_CANDIDATES]
     found: list[int] = rows[np.sort(best)].tolist()
     return found

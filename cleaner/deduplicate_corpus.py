@@ -126,8 +126,7 @@ def boilerplate_candidates(
     telling them apart keeps on disk goes to ``folder`` (a temporary folder by default)."""
     recurring = recurring_hashes(index, options.boilerplate_min_docs)
     exempted = exempt(index, recurring, read, folder)
-    candidates = distinct(recurring)
-    return exempted, candidates[~isin(candidates, exempted)]
+    return exempted, recurring[~isin(recurring, exempted)]  # both sorted, distinct
 
 
 def ordered_pairs(

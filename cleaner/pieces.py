@@ -49,7 +49,7 @@ from typing import IO, Any
 
 from cleaner.compression import decompressed
 from cleaner.document import Rejected
-from cleaner.sources import WARC_DECOMPRESSES, Source, open_regular
+from cleaner.sources import WARC_DECOMPRESSES, Source, by_fields, open_regular
 
 RECORD_KINDS = ("records", "json")
 # A piece's records are a batch of their own: large enough that its few milliseconds of
@@ -81,11 +81,8 @@ class Piece:
     array: bool = False  # elements of a JSON array (``line`` the first one's number), not lines
     stored: int = 0  # the bytes of the file as stored that it accounts for (progress)
 
-    def __reduce__(self) -> tuple[type[Piece], tuple[object, ...]]:
-        # Its fields in order, as a Source is pickled (see there)
-        fields = self.source, self.start, self.stop, self.line, self.data, self.head
-        rest = self.oversized, self.damage, self.last, self.array, self.stored
-        return Piece, (*fields, *rest)
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return by_fields(self)
 
     @property
     def size(self) -> int:
