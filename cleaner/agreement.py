@@ -84,7 +84,16 @@ def one_edit(a: str, b: str) -> bool:
 
     >>> one_edit("Москва", "Mocквa"), one_edit("сон", "coн")
     (True, True)
+
+    Two figures are never one misspelling apart: a digit changed, added or doubled changes
+    what a paragraph states ("25000" and "35000", "100" and "1000"), and figures are compared
+    exactly. A letter OCR reads as a digit is a misreading still ("2O19" for "2019").
+
+    >>> one_edit("25000", "35000"), one_edit("100", "1000"), one_edit("2O19", "2019")
+    (False, False, True)
     """
+    if a.isdigit() and b.isdigit():
+        return False
     if a != b and look_alike(a, b):
         return True
     if a == b or abs(len(a) - len(b)) > 1:
