@@ -85,18 +85,21 @@ def one_edit(a: str, b: str) -> bool:
     >>> one_edit("Москва", "Mocквa"), one_edit("сон", "coн")
     (True, True)
 
-    Two figures are never one misspelling apart: a digit changed, added or doubled changes
-    what a paragraph states ("25000" and "35000", "100" and "1000"), and figures are compared
-    exactly. A letter OCR reads as a digit is a misreading still ("2O19" for "2019").
+    Words that differ only in digits are never one misspelling apart: a digit changed, added,
+    doubled or swapped for another makes another figure or code ("25000" and "35000", "100"
+    and "1000", flight "BA2490" and "BA2940"), and figures are compared exactly. A letter OCR
+    reads as a digit is a misreading still ("2O19" for "2019").
 
-    >>> one_edit("25000", "35000"), one_edit("100", "1000"), one_edit("2O19", "2019")
-    (False, False, True)
+    >>> one_edit("25000", "35000"), one_edit("100", "1000"), one_edit("BA2490", "BA2940")
+    (False, False, False)
+    >>> one_edit("2O19", "2019"), one_edit("5ony", "Sony")
+    (True, True)
     """
-    if a.isdigit() and b.isdigit():
-        return False
     if a != b and look_alike(a, b):
         return True
     if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if _only_digits_differ(a, b):
         return False
     if min(len(a), len(b)) < MIN_MISSPELT:
         return slip(a, b)
@@ -106,6 +109,12 @@ def one_edit(a: str, b: str) -> bool:
     if len(x) == len(y) == 2 and x == y[::-1]:
         return True  # two adjacent letters swapped
     return _misread(x, y)
+
+
+def _only_digits_differ(a: str, b: str) -> bool:
+    """Whether all that differs between two words, capitals aside, is digits."""
+    _, x, y = _differing(a.casefold(), b.casefold())
+    return (x + y).isdigit()
 
 
 def _differing(a: str, b: str) -> tuple[int, str, str]:
