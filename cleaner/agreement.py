@@ -94,8 +94,15 @@ def one_edit(a: str, b: str) -> bool:
     (False, False, False)
     >>> one_edit("2O19", "2019"), one_edit("5ony", "Sony")
     (True, True)
+
+    A word written without its diacritics, however many it has, is the same word: a feed or a
+    keyboard that knows only plain letters writes "declare" for "déclaré", "Wladze" for
+    "Władze", "katildi" for "katıldı".
+
+    >>> one_edit("déclaré", "declare"), one_edit("à", "a"), one_edit("Władze", "Wladze")
+    (True, True, True)
     """
-    if a != b and look_alike(a, b):
+    if a != b and (look_alike(a, b) or _undotted(a) == _undotted(b)):
         return True
     if a == b or abs(len(a) - len(b)) > 1:
         return False
@@ -247,10 +254,20 @@ def _mixed_script(word: str) -> bool:
 
 
 def _undotted(letters: str) -> str:
-    """``letters`` without their combining marks (diacritics): "ü" as "u"."""
+    """``letters`` without their diacritics: "ü" as "u", and the letters whose mark is drawn
+    into them, which Unicode does not take apart, as the plain letter ("ł" as "l").
+
+    >>> _undotted("Łódź, Tromsø, katıldı")
+    'Lodz, Tromso, katildi'
+    """
     if letters.isascii():
         return letters
-    return "".join(c for c in unicodedata.normalize("NFD", letters) if not unicodedata.combining(c))
+    bare = unicodedata.normalize("NFD", letters)
+    return "".join(c for c in bare if not unicodedata.combining(c)).translate(_STROKED)
+
+
+# Letters with a stroke, a slash or without a dot, which a plain keyboard writes as the letter
+_STROKED = str.maketrans("łŁøØđĐħĦıŧŦ", "lLoOdDhHitT")
 
 
 def same_name(a: str, b: str) -> bool:
