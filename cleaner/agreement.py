@@ -102,11 +102,15 @@ def one_edit(a: str, b: str) -> bool:
     >>> one_edit("déclaré", "declare"), one_edit("à", "a"), one_edit("Władze", "Wladze")
     (True, True, True)
     """
-    if a != b and (look_alike(a, b) or _undotted(a) == _undotted(b)):
-        return True
-    if a == b or abs(len(a) - len(b)) > 1:
+    if a == b:
         return False
-    if _only_digits_differ(a, b):
+    _, x, y = _differing(a.casefold(), b.casefold())
+    # Only what differs is compared: dropping diacritics goes letter by letter.
+    if (x or y) and _undotted(x) == _undotted(y):
+        return True
+    if look_alike(a, b):
+        return True
+    if abs(len(a) - len(b)) > 1 or (x + y).isdigit():
         return False
     if min(len(a), len(b)) < MIN_MISSPELT:
         return slip(a, b)
@@ -116,12 +120,6 @@ def one_edit(a: str, b: str) -> bool:
     if len(x) == len(y) == 2 and x == y[::-1]:
         return True  # two adjacent letters swapped
     return _misread(x, y)
-
-
-def _only_digits_differ(a: str, b: str) -> bool:
-    """Whether all that differs between two words, capitals aside, is digits."""
-    _, x, y = _differing(a.casefold(), b.casefold())
-    return (x + y).isdigit()
 
 
 def _differing(a: str, b: str) -> tuple[int, str, str]:
@@ -244,7 +242,9 @@ def look_alike(a: str, b: str) -> bool:
     >>> look_alike("Mocквa", "Москва"), look_alike("Moscow", "Москва"), look_alike("сок", "cok")
     (True, False, False)
     """
-    if len(a) != len(b) or not (_mixed_script(a) or _mixed_script(b)):
+    if len(a) != len(b) or (a.isascii() and b.isascii()):
+        return False
+    if not (_mixed_script(a) or _mixed_script(b)):
         return False
     return a.translate(_AS_CYRILLIC) == b.translate(_AS_CYRILLIC)
 
