@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 
 from cleaner.alignment import matching_blocks, opcodes
-from cleaner.fingerprint import numbers
+from cleaner.fingerprint import numbers, plain_letters
 
 # Misreadings of OCR that turn two letters into one: "rn" read as "m", "ri" as "n", "lc" as "k";
 # and "ß" read as "B", which the casefolded key spells "ss" and "b".
@@ -106,7 +105,7 @@ def one_edit(a: str, b: str) -> bool:
         return False
     _, x, y = _differing(a.casefold(), b.casefold())
     # Only what differs is compared: dropping diacritics goes letter by letter.
-    if (x or y) and _undotted(x) == _undotted(y):
+    if (x or y) and plain_letters(x) == plain_letters(y):
         return True
     if look_alike(a, b):
         return True
@@ -137,7 +136,7 @@ def _differing(a: str, b: str) -> tuple[int, str, str]:
 def _misread(x: str, y: str) -> bool:
     """Whether OCR reads letters ``x`` as ``y`` (or back): two letters as one, or a letter
     without its diacritics ("ü" is read as "ii" as "u" is)."""
-    x, y = _undotted(x), _undotted(y)
+    x, y = plain_letters(x), plain_letters(y)
     return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
 
 
@@ -215,7 +214,7 @@ def slip(a: str, b: str) -> bool:
         return False
     start, x, y = _differing(a, b)
     if len(x) == len(y) == 1:
-        return (x, y) in _SLIPS or _undotted(x) == _undotted(y)
+        return (x, y) in _SLIPS or plain_letters(x) == plain_letters(y)
     if _misread(x, y):
         return True
     if shorter < 3:
@@ -251,23 +250,6 @@ def look_alike(a: str, b: str) -> bool:
 
 def _mixed_script(word: str) -> bool:
     return _LATIN.search(word) is not None and _CYRILLIC.search(word) is not None
-
-
-def _undotted(letters: str) -> str:
-    """``letters`` without their diacritics: "ü" as "u", and the letters whose mark is drawn
-    into them, which Unicode does not take apart, as the plain letter ("ł" as "l").
-
-    >>> _undotted("Łódź, Tromsø, katıldı")
-    'Lodz, Tromso, katildi'
-    """
-    if letters.isascii():
-        return letters
-    bare = unicodedata.normalize("NFD", letters)
-    return "".join(c for c in bare if not unicodedata.combining(c)).translate(_STROKED)
-
-
-# Letters with a stroke, a slash or without a dot, which a plain keyboard writes as the letter
-_STROKED = str.maketrans("łŁøØđĐħĦıŧŦ", "lLoOdDhHitT")
 
 
 def same_name(a: str, b: str) -> bool:

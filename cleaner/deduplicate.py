@@ -30,18 +30,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cleaner.agreement import MIN_MISSPELT, names, one_edit, paragraphs_agree
 from cleaner.alignment import opcodes
 from cleaner.banding import ESTIMATE_SLACK, agreement, lsh_bands, near_pairs
 from cleaner.document import Removal
 from cleaner.fingerprint import (
+    MARKED_LATIN,
     NUM_PERM,
     SEED,
     SHINGLE_SIZE,
     Fingerprints,
+    distinct,
+    fingerprint_keys,
     normalize,
     overlap,
+    plain_letters,
     shingles,
     with_words,
     words,
@@ -99,6 +104,13 @@ def deduplicate(
     first, second = near_pairs(
         fp.signatures[eligible], doc_of[eligible], bands, rows, floor - ESTIMATE_SLACK
     )
+    plain = plain_signatures(fp, eligible, doc_of[eligible], options)
+    if plain is not None:  # and the pairs found once diacritics are set aside
+        more = near_pairs(plain, doc_of[eligible], bands, rows, floor - ESTIMATE_SLACK)
+        codes = distinct(
+            np.concatenate([first * len(eligible) + second, more[0] * len(eligible) + more[1]])
+        )
+        first, second = codes // len(eligible), codes % len(eligible)
     candidates: dict[int, list[int]] = {}
     for a, b in zip(eligible[first].tolist(), eligible[second].tolist(), strict=True):
         candidates.setdefault(b, []).append(a)
@@ -140,6 +152,50 @@ def deduplicate(
                 removals[d].append(Removal(i, paragraph, NEAR, paragraphs[j], j, best[0], best[1]))
                 removed.add(start + i)
     return removals
+
+
+def plain_signatures(
+    fp: Fingerprints, rows: NDArray[np.int64], docs: NDArray[np.int64], options: DedupOptions
+) -> NDArray[np.uint32] | None:
+    """The signatures of paragraphs ``rows`` (of documents ``docs``), those whose keys have
+    Latin letters with diacritics taken in plain letters
+    (:func:`cleaner.fingerprint.plain_letters`) where their document has a paragraph without
+    any that could be their copy or original; None when no paragraph is so taken.
+
+    A feed or a keyboard that knows only plain letters copies "Władze miasta poinformowały"
+    as "Wladze miasta poinformowaly". Where most words carry a diacritic (Polish, Czech,
+    Turkish, Vietnamese) the copy shares too few shingles with its original to be proposed;
+    read in plain letters the two are one text. Verification then measures the copy with its
+    words respelt as the original's (:func:`cleaner.agreement.one_edit`), as for a typo.
+
+    A copy so written has no such letter left, and between half and twice its original's
+    shingles (the search for candidates is set for copies of half their original, and a
+    longer paragraph is a copy only up to half as long again): a paragraph with no such
+    partner in its document is spared the work.
+    """
+    keys = [fp.keys[i] for i in rows.tolist()]
+    marked = np.array(
+        [not key.isascii() and MARKED_LATIN.search(key) is not None for key in keys], dtype=bool
+    )
+    if not marked.any() or marked.all():
+        return None
+    sizes = fp.shingle_counts()[rows].astype(np.int64)
+    span = 2 * int(sizes.max()) + 1
+    partners = np.sort(docs[~marked] * span + sizes[~marked])  # by document, then size
+    at = np.searchsorted(partners, docs * span + (sizes + 1) // 2)
+    near = partners[np.minimum(at, len(partners) - 1)]
+    taken = np.flatnonzero(marked & (at < len(partners)) & (near <= docs * span + 2 * sizes))
+    if not len(taken):
+        return None
+    plain = fingerprint_keys(
+        [plain_letters(keys[n]) for n in taken.tolist()],
+        options.num_perm,
+        options.seed,
+        options.shingle_size,
+    )
+    signatures: NDArray[np.uint32] = fp.signatures[rows]
+    signatures[taken] = plain.signatures
+    return signatures
 
 
 MOST_CANDIDATES = 16  # earlier paragraphs a paragraph is verified against, at most

@@ -235,6 +235,32 @@ def normalize(paragraph: str) -> str:
     return TIDY(unicodedata.normalize("NFKC", paragraph)).casefold()
 
 
+def plain_letters(text: str) -> str:
+    """``text`` without its diacritics: "ü" as "u", and the letters whose mark is drawn into
+    them, which Unicode does not take apart, as the plain letter ("ł" as "l"), as a keyboard
+    or a feed that knows only plain letters writes them.
+
+    >>> plain_letters("Łódź, Tromsø, katıldı")
+    'Lodz, Tromso, katildi'
+    """
+    if text.isascii():
+        return text
+    bare = unicodedata.normalize("NFC", _DIACRITICS.sub("", unicodedata.normalize("NFD", text)))
+    for letter, plain in _STROKED:  # replace() scans at C speed, translate() looks up each
+        if letter in bare:
+            bare = bare.replace(letter, plain)
+    return bare
+
+
+# The combining marks that Latin, Greek and Cyrillic letters take apart into (NFD); other
+# scripts' marks (vowel signs, points) are letters of their words, and stay.
+_DIACRITICS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Letters with a stroke, a slash or without a dot, which a plain keyboard writes as the letter
+_STROKED = tuple(zip("łŁøØđĐħĦıŧŦ", "lLoOdDhHitT", strict=True))
+# Latin letters with a diacritic (Latin-1 to Latin Extended-B, and Latin Extended Additional)
+MARKED_LATIN = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
+
+
 def words(key: str) -> list[str]:
     """The words of a key.
 
@@ -684,7 +710,17 @@ def fingerprint(
     kernel: Kernel | None = None,
 ) -> Fingerprints:
     """Keys, shingles and MinHash signatures of a batch of paragraphs."""
-    keys = [normalize(p) for p in paragraphs]
+    return fingerprint_keys([normalize(p) for p in paragraphs], num_perm, seed, k, kernel)
+
+
+def fingerprint_keys(
+    keys: list[str],
+    num_perm: int = NUM_PERM,
+    seed: int = SEED,
+    k: int = SHINGLE_SIZE,
+    kernel: Kernel | None = None,
+) -> Fingerprints:
+    """:func:`fingerprint` of paragraphs whose comparison keys are ``keys`` already."""
     encoded = [key.encode("utf-8") for key in keys]
     ends = np.cumsum([len(e) + 1 for e in encoded], dtype=np.int64) - 1
     a, b = _permutation_bytes(num_perm, seed)

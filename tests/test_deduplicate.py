@@ -18,6 +18,7 @@ import cleaner.deduplicate as deduplicate
 from cleaner import Options, clean, clean_text
 from cleaner.banding import (
     _NEAR_PAIRS,
+    ESTIMATE_SLACK,
     SignatureArray,
     banded_pairs,
     candidate_pairs,
@@ -25,7 +26,7 @@ from cleaner.banding import (
     near_pairs,
 )
 from cleaner.deduplicate import DedupOptions
-from cleaner.fingerprint import fingerprint, normalize
+from cleaner.fingerprint import fingerprint, normalize, plain_letters
 from cleaner.fingerprint import words as words_of
 from tests.conftest import cases, shared
 
@@ -85,6 +86,56 @@ def _templated_table(seed: int, lines: int) -> str:
             copy[8] = "lague"  # league
         table.insert(rng.randrange(original + 1, len(table) + 1), " ".join(copy))
     return "\n".join(table)
+
+
+# A diacritic in most words: the copy in plain letters shares few shingles with the original.
+_MARKED = [
+    "Vláda ve středu schválila návrh zákona, který zvyšuje příspěvky rodinám s dětmi a "
+    "zjednodušuje žádosti o dávky.",
+    "Türkiye'nin başkenti Ankara'da düzenlenen toplantıya çok sayıda bakan ve üst düzey "
+    "yetkili katıldı, açıklamada belirtildi.",
+    "Thủ tướng Chính phủ đã ký quyết định phê duyệt kế hoạch phát triển hệ thống giao thông "
+    "tại các thành phố lớn trong năm nay.",
+    "A kormány szerdán elfogadta azt a rendeletet, amely jövőre növeli a nyugdíjakat és a "
+    "családi pótlékot is az ország egész területén.",
+]
+
+
+@pytest.mark.parametrize("paragraph", _MARKED)
+def test_a_copy_in_plain_letters_is_proposed_and_found(paragraph: str) -> None:
+    copy = plain_letters(paragraph)
+    keys = [normalize(paragraph), normalize(copy)]
+    fp = fingerprint([paragraph, copy])
+    floor = deduplicate._candidate_threshold(DedupOptions())
+    bands, rows = lsh_bands(floor, fp.signatures.shape[1])
+    one_doc = np.zeros(2, dtype=np.int64)
+    as_written = near_pairs(fp.signatures, one_doc, bands, rows, floor - ESTIMATE_SLACK)
+    assert len(as_written[0]) == 0  # too few shingles shared to be proposed as they are
+    plain = deduplicate.plain_signatures(fp, np.arange(2), one_doc, DedupOptions())
+    assert plain is not None
+    in_plain = near_pairs(plain, one_doc, bands, rows, floor - ESTIMATE_SLACK)
+    assert (in_plain[0].tolist(), in_plain[1].tolist()) == ([0], [1])
+    assert fp.keys == keys
+    doc = clean_text(f"{paragraph}\n\nIn between, other news.\n\n{copy}")
+    assert [(r.index, r.reason, r.repeats_index) for r in doc.removed] == [(2, "near_duplicate", 0)]
+
+
+def test_paragraphs_are_banded_in_plain_letters_only_beside_a_possible_plain_copy() -> None:
+    options = DedupOptions()
+    short = "The minister said the talks would resume."
+    other = "The central bank said on Tuesday that it would keep its key rate unchanged for now."
+    texts = [_MARKED[0], other, _MARKED[1], short, short]
+    fp = fingerprint(texts)
+    rows = np.arange(len(texts), dtype=np.int64)
+    assert deduplicate.plain_signatures(fp, rows[3:], rows[3:] * 0, options) is None
+    # Document 0: a paragraph with diacritics beside one without, of about its size; document 1:
+    # beside short lines only, which are no copy of it
+    plain = deduplicate.plain_signatures(fp, rows, np.array([0, 0, 1, 1, 1]), options)
+    assert plain is not None
+    assert np.array_equal(plain[0], fingerprint([plain_letters(_MARKED[0])]).signatures[0])
+    assert np.array_equal(plain[1:], fp.signatures[1:])
+    # A document whose every paragraph has diacritics holds no copy without them
+    assert deduplicate.plain_signatures(fp, rows[[0, 2]], np.array([0, 0]), options) is None
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
