@@ -43,7 +43,7 @@ from cleaner.fingerprint import (
     SHINGLE_SIZE,
     Fingerprints,
     distinct,
-    fingerprint_keys,
+    fingerprint,
     normalize,
     overlap,
     plain_letters,
@@ -187,11 +187,12 @@ def plain_signatures(
     taken = np.flatnonzero(marked & (at < len(partners)) & (near <= docs * span + 2 * sizes))
     if not len(taken):
         return None
-    plain = fingerprint_keys(
+    plain = fingerprint(
         [plain_letters(keys[n]) for n in taken.tolist()],
         options.num_perm,
         options.seed,
         options.shingle_size,
+        keyed=True,
     )
     signatures: NDArray[np.uint32] = fp.signatures[rows]
     signatures[taken] = plain.signatures

@@ -708,19 +708,11 @@ def fingerprint(
     seed: int = SEED,
     k: int = SHINGLE_SIZE,
     kernel: Kernel | None = None,
+    keyed: bool = False,
 ) -> Fingerprints:
-    """Keys, shingles and MinHash signatures of a batch of paragraphs."""
-    return fingerprint_keys([normalize(p) for p in paragraphs], num_perm, seed, k, kernel)
-
-
-def fingerprint_keys(
-    keys: list[str],
-    num_perm: int = NUM_PERM,
-    seed: int = SEED,
-    k: int = SHINGLE_SIZE,
-    kernel: Kernel | None = None,
-) -> Fingerprints:
-    """:func:`fingerprint` of paragraphs whose comparison keys are ``keys`` already."""
+    """Keys, shingles and MinHash signatures of a batch of paragraphs (``keyed``: of their
+    comparison keys, made already)."""
+    keys = list(paragraphs) if keyed else [normalize(p) for p in paragraphs]
     encoded = [key.encode("utf-8") for key in keys]
     ends = np.cumsum([len(e) + 1 for e in encoded], dtype=np.int64) - 1
     a, b = _permutation_bytes(num_perm, seed)
