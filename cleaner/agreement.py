@@ -100,12 +100,18 @@ def one_edit(a: str, b: str) -> bool:
 
     >>> one_edit("déclaré", "declare"), one_edit("à", "a"), one_edit("Władze", "Wladze")
     (True, True, True)
+
+    Capitals aside, as in a headline in capitals: "SMITH" is "Smith", "Außen" is "Aussen".
+
+    >>> one_edit("SMITH", "Smith"), one_edit("Außen", "Aussen")
+    (True, True)
     """
     if a == b:
         return False
     _, x, y = _differing(a.casefold(), b.casefold())
-    # Only what differs is compared: dropping diacritics goes letter by letter.
-    if (x or y) and plain_letters(x) == plain_letters(y):
+    # Capitals aside ("ß" is "ss" so), only what differs is compared: dropping diacritics
+    # goes letter by letter.
+    if plain_letters(x) == plain_letters(y):
         return True
     if look_alike(a, b):
         return True
