@@ -13,7 +13,7 @@ them. Every candidate left is verified exactly by the level that asked for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -186,8 +186,20 @@ def banded_pairs(
             found.append(codes)
         if len(fresh) > 1:
             compared = np.sort(np.concatenate(fresh))
-    codes = distinct(np.concatenate(found))
-    return codes // max(n, 1), codes % max(n, 1)
+    return distinct_pairs(found, n)
+
+
+def distinct_pairs(
+    codes: Sequence[NDArray[np.int64]], n: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The pairs that arrays of codes ``i * n + j`` name, each once, as ``(i, j)`` sorted by
+    ``i`` then ``j``.
+
+    >>> distinct_pairs([np.array([7, 2]), np.array([2])], 5)
+    (array([0, 1]), array([2, 2]))
+    """
+    found = distinct(np.concatenate([np.empty(0, dtype=np.int64), *codes]))
+    return found // max(n, 1), found % max(n, 1)
 
 
 def _gathered(

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from cleaner.agreement import MIN_MISSPELT, names, one_edit, paragraphs_agree
 from cleaner.alignment import opcodes
-from cleaner.banding import ESTIMATE_SLACK, agreement, lsh_bands, near_pairs
+from cleaner.banding import ESTIMATE_SLACK, agreement, distinct_pairs, lsh_bands, near_pairs
 from cleaner.document import Removal
 from cleaner.fingerprint import (
     MARKED_LATIN,
@@ -42,7 +42,6 @@ from cleaner.fingerprint import (
     SEED,
     SHINGLE_SIZE,
     Fingerprints,
-    distinct,
     fingerprint,
     normalize,
     overlap,
@@ -107,10 +106,8 @@ def deduplicate(
     plain = plain_signatures(fp, eligible, doc_of[eligible], options)
     if plain is not None:  # and the pairs found once diacritics are set aside
         more = near_pairs(plain, doc_of[eligible], bands, rows, floor - ESTIMATE_SLACK)
-        codes = distinct(
-            np.concatenate([first * len(eligible) + second, more[0] * len(eligible) + more[1]])
-        )
-        first, second = codes // len(eligible), codes % len(eligible)
+        n = len(eligible)
+        first, second = distinct_pairs([first * n + second, more[0] * n + more[1]], n)
     candidates: dict[int, list[int]] = {}
     for a, b in zip(eligible[first].tolist(), eligible[second].tolist(), strict=True):
         candidates.setdefault(b, []).append(a)

@@ -53,6 +53,7 @@ from cleaner.banding import (
     SignatureArray,
     Signatures,
     banded_pairs,
+    distinct_pairs,
     equal_key_pairs,
     lsh_bands,
 )
@@ -60,7 +61,7 @@ from cleaner.boilerplate import Boilerplate, boilerplate, exempt, recurring_hash
 from cleaner.clustering import Duplicates, keep_decision, oriented, preference, same_text
 from cleaner.corpus_index import CorpusIndex, Reader
 from cleaner.deduplicate import DedupOptions
-from cleaner.fingerprint import distinct, isin
+from cleaner.fingerprint import isin
 from cleaner.verification import lowest_similarity, verify
 
 DUPLICATE = "duplicate_document"
@@ -200,5 +201,4 @@ def _same_url(
     known = np.flatnonzero(urls != 0)
     found = [first * n + second]
     found.extend(known[a] * n + known[b] for a, b in equal_key_pairs(urls[known], WINDOW))
-    codes = distinct(np.concatenate(found))
-    return codes // max(n, 1), codes % max(n, 1)
+    return distinct_pairs(found, n)
