@@ -22,11 +22,15 @@ FastWARC finds the records and their headers; what it leaves unsaid is checked h
   a ``bad_warc`` reject and a gzip member cut short or damaged a ``bad_gzip`` one, each saying
   at which byte, after the records before it. A piece of a file (:mod:`cleaner.pieces`) ends
   where a record does, and is not taken for a cut.
-- A response's body is decoded here (chunked transfer, then its content encoding: gzip,
-  deflate, brotli or zstd, with FastWARC's own decoders), record by record: a body that cannot
-  be decoded is a reject of that record and the records after it are read. FastWARC's own
-  decoding ends the whole file at one bad body, and after a chunked response with a content
-  encoding (as ``wget --warc-file`` stores them) it ends quietly, losing every record after.
+- A response's body is decoded here (chunked transfer, then its content encoding: gzip and
+  deflate with zlib, brotli and zstd with FastWARC's decoders), record by record: a body that
+  cannot be decoded, or whose stream stops before its end, is a reject of that record and the
+  records after it are read. FastWARC's own decoding ends the whole file at one bad body,
+  after a chunked response with a content encoding (as ``wget --warc-file`` stores them) it
+  ends quietly, losing every record after, and its gzip reader gives what it could of a body
+  cut short as if it were whole.
+- FastWARC ends a file at a header over 32 KiB; a site's cookies and policies can make an HTTP
+  header that long. A header is part of its record, and may be as long as a record may be.
 - FastWARC is Rust: a panic in it reaches Python as pyo3's ``PanicException``, which derives
   from BaseException. It ends the file with a ``bad_warc`` reject (or the record, in a
   decoder), the records before it kept, never the run.
@@ -42,7 +46,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import IO, Any
 
-from fastwarc.stream_io import BrotliReader, GzipReader, ZstdReader
+from fastwarc.stream_io import BrotliReader, ZstdReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
 from cleaner.decode import Record, decode_bytes
@@ -54,14 +58,6 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml")
 # The most one read from FastWARC asks for: it allocates what is asked before it reads.
 _READ = 1 << 20
 _GZIP = b"\x1f\x8b"
-# The content codings FastWARC decodes, by their readers; x-gzip is gzip (RFC 9110, 8.4.1.3).
-_DECODERS: dict[str, Callable[[IO[bytes]], Any]] = {
-    "gzip": GzipReader,
-    "x-gzip": GzipReader,
-    "deflate": partial(GzipReader, zlib=True),
-    "br": BrotliReader,
-    "zstd": ZstdReader,
-}
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
@@ -113,7 +109,14 @@ class Archive:
         records: Iterator[WarcRecord] = iter(())
         try:
             watched = _Watched(self.stream)
-            records = iter(ArchiveIterator(watched, parse_http=True, fsspec_args=False))
+            records = iter(
+                ArchiveIterator(
+                    watched,
+                    parse_http=True,
+                    fsspec_args=False,
+                    max_header_len=self.max_record_bytes,  # a header is part of its record
+                )
+            )
             for record in records:
                 found = True
                 page = self._page(record)
@@ -219,7 +222,7 @@ def _decoded(record: WarcRecord, body: bytes, limit: int, key: str) -> bytes | R
                 return Rejected("bad_warc", f"its chunked HTTP body is damaged: {exc}", key)
         elif coding in _DECODERS:
             try:
-                body = _inflated(_DECODERS[coding], body, limit)
+                body = _DECODERS[coding](body, limit)
             except OSError as exc:
                 what = f"its HTTP body in {coding} cannot be decoded: {_first_line(exc)}"
                 return Rejected("bad_warc", what, key)
@@ -239,6 +242,59 @@ def _decoded(record: WarcRecord, body: bytes, limit: int, key: str) -> bytes | R
 def _inflated(reader: Callable[[IO[bytes]], Any], data: bytes, limit: int) -> bytes:
     """``data`` decoded by one of FastWARC's readers, up to one byte over ``limit``."""
     return _read(reader(io.BytesIO(data)), limit + 1)
+
+
+# zlib's window bits for a stream with a gzip or a zlib header, told apart by their magic.
+_GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS
+
+
+def _deflate_bits(data: bytes) -> int:
+    """zlib's window bits for an HTTP body in ``deflate``: the zlib format (RFC 9110,
+    8.4.1.2), or raw deflate, which servers send too, when the first two bytes are no zlib
+    header (RFC 1950: method 8, and a multiple of 31)."""
+    zlib_header = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+    return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+
+
+def _inflated_zlib(data: bytes, limit: int, wbits: int) -> bytes:
+    """gzip, zlib or raw deflate ``data`` decoded, up to one byte over ``limit``, and every
+    gzip member after the first; bytes after the last stream that start none are ignored.
+    Raises OSError for data damaged or cut short: zlib says where a stream ends, where
+    FastWARC's reader gives what it could decode of a body cut short as if it were whole
+    (a page cut in the middle of a word)."""
+    parts: list[bytes] = []
+    size = 0
+    rest = data
+    try:
+        while rest and size <= limit:
+            inflater = zlib.decompressobj(wbits)
+            left = rest
+            while left and size <= limit:
+                part = inflater.decompress(left, limit + 1 - size)
+                parts.append(part)
+                size += len(part)
+                left = inflater.unconsumed_tail
+            if size > limit:
+                break
+            if not inflater.eof:
+                raise OSError(f"cut short, {size:,} bytes decoded")
+            rest = inflater.unused_data
+            if not rest.startswith(_GZIP):
+                break
+    except zlib.error as exc:
+        raise OSError(str(exc)) from None
+    return b"".join(parts)
+
+
+# The content codings decoded, by their decoders (zlib for gzip and deflate, FastWARC for the
+# rest); x-gzip is gzip (RFC 9110, 8.4.1.3).
+_DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
+    "gzip": lambda data, limit: _inflated_zlib(data, limit, _GZIP_OR_ZLIB),
+    "x-gzip": lambda data, limit: _inflated_zlib(data, limit, _GZIP_OR_ZLIB),
+    "deflate": lambda data, limit: _inflated_zlib(data, limit, _deflate_bits(data)),
+    "br": partial(_inflated, BrotliReader),
+    "zstd": partial(_inflated, ZstdReader),
+}
 
 
 def _read(stream: Any, most: int) -> bytes:

@@ -265,6 +265,66 @@ def test_a_body_that_cannot_be_decoded_is_a_reject_of_its_record(tmp_path: Path)
     )
 
 
+def _raw_deflate(body: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(body) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("coding", "packed"),
+    [
+        ("gzip", gzip.compress),
+        ("x-gzip", gzip.compress),
+        ("gzip", lambda body: gzip.compress(body[:100]) + gzip.compress(body[100:])),
+        ("deflate", zlib.compress),
+        ("deflate", _raw_deflate),  # what some servers send for deflate
+        ("br", brotli.compress),
+    ],
+    ids=["gzip", "x-gzip", "gzip-members", "deflate", "raw-deflate", "br"],
+)
+def test_a_body_cut_short_in_its_encoding_is_a_reject_and_a_whole_one_is_read(
+    tmp_path: Path, coding: str, packed: Any
+) -> None:
+    # A body whose compressed stream stops before its end (a download that stopped) would
+    # give a page cut in the middle of a word: the coding's own end is what says it is whole.
+    whole = packed(STORY)
+    records = [
+        warcs.response("https://news.example/ferry", whole, Content_Encoding=coding),
+        warcs.response(
+            "https://news.example/cut", whole[: len(whole) * 2 // 3 + 1], Content_Encoding=coding
+        ),
+        warcs.response("https://news.example/bridge", BRIDGE),
+    ]
+    corpus, rejects, _ = clean(tmp_path, "c.warc", b"".join(records))
+    assert corpus.doc_id.tolist() == [
+        "c.warc#https://news.example/ferry",
+        "c.warc#https://news.example/bridge",
+    ]
+    assert corpus.text.iloc[0].endswith("until the talks resume on Friday.")
+    (reject,) = rejects.itertuples()
+    assert (reject.doc_id, reject.reason) == ("c.warc#https://news.example/cut", "bad_warc")
+    assert reject.detail.startswith(f"its HTTP body in {coding} cannot be decoded")
+
+
+def test_a_response_with_headers_of_any_size_is_read_and_the_records_after_it(
+    tmp_path: Path,
+) -> None:
+    # FastWARC stops a file at a header over 32 KiB by default; a site's cookies and
+    # policies can make one that long. A header is part of its record, bounded as it is.
+    big = warcs.response("https://news.example/ferry", STORY, Set_Cookie="a=" + "b" * 70_000)
+    records = [big, warcs.response("https://news.example/bridge", BRIDGE)]
+    corpus, rejects, _ = clean(tmp_path, "c.warc.gz", warcs.gzipped(records))
+    assert rejects.empty
+    assert corpus.doc_id.tolist() == [
+        "c.warc.gz#https://news.example/ferry",
+        "c.warc.gz#https://news.example/bridge",
+    ]
+    corpus, rejects, _ = clean(tmp_path, "c.warc.gz", warcs.gzipped(records), max_file_bytes=60_000)
+    assert corpus.doc_id.tolist() == []  # over the limit: FastWARC ends the file there
+    assert rejects.reason.tolist() == ["bad_warc"]
+    assert rejects.detail.iloc[0] == "Maximum header length exceeded."
+
+
 @pytest.mark.parametrize("length", [10**9, 1 << 62])
 def test_a_record_longer_than_what_follows_it_is_a_cut(tmp_path: Path, length: int) -> None:
     records = [*archive(), warcs.response("https://news.example/late", LATE), warcs.warcinfo()]
