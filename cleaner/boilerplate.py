@@ -7,7 +7,9 @@ naming the earliest other document that has it (:func:`boilerplate`). Not every 
 paragraph is boilerplate: a lone word is data ("Year" heading a table), and so is a line
 stating figures that is a line of a template ("Record March 31" in dozens of dividend
 notices), told apart from a fixed text stuck to unrelated documents (a copyright line with
-its year) by how alike the documents carrying it are (:func:`exempt`).
+its year) by how alike the documents carrying it are (:func:`exempt`). A recurring line is
+counted only in the documents it is stuck to, not in those whose list, table or code it is
+a line of ("func main() {" in programming posts: :func:`_in_lists`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from cleaner.corpus_index import (
     read_chunks,
     release,
 )
+from cleaner.deduplicate import short_line
 from cleaner.fingerprint import (
     distinct,
     isin,
@@ -45,7 +48,13 @@ from cleaner.fingerprint import (
 def _lone_word(key: str) -> bool:
     """A lone word (a table's "Year", an XML feed's "<item>") is data, however often it recurs,
     unless a link, a handle or a hashtag."""
-    return " " not in key and not any(mark in key for mark in "/@#")
+    return " " not in key and not _links_or_tags(key)
+
+
+def _links_or_tags(key: str) -> bool:
+    """Whether a line may hold a link, a handle or a hashtag: a publisher's way out of the
+    text, wherever it stands."""
+    return any(mark in key for mark in "/@#")
 
 
 @dataclass
@@ -57,6 +66,7 @@ class Boilerplate:
     other_doc: NDArray[np.int64]
     other_index: NDArray[np.int32]
     hashes: NDArray[np.uint64]  # distinct paragraph hashes that are boilerplate
+    row: NDArray[np.int64]  # each removal's row in the index
 
 
 def exempt(
@@ -250,18 +260,106 @@ def boilerplate(
     alive: NDArray[np.bool_],
     min_docs: int,
     exempted: NDArray[np.uint64] | None = None,
+    read: Reader | None = None,
 ) -> Boilerplate:
     """The kept paragraphs of ``alive`` documents whose line (words in order, dates and times
     masked) recurs in ``min_docs`` of them, but for those whose line is ``exempted``; in order
-    of line hash, document and position.
+    of line hash, document and position. With ``read``, a paragraph that stands as an item
+    of a list, a table or code of its document's own (:func:`_in_lists`) is not counted.
 
     Counted a range of hash values at a time, each range about ``PARTITION`` paragraphs
     (hashes are uniform): a hash's paragraphs all fall in one range, so each range is
     counted on its own and the ranges, in order, give the order of the whole, while a
     process holds one range's paragraphs, not the corpus's (the index may be on disk).
     """
-    found = list(_by_range(index, alive, min_docs, exempted))
-    return Boilerplate(*(np.concatenate([getattr(f, n) for f in found]) for n in _FIELDS))
+    found = _joined(_by_range(index, alive, min_docs, exempted))
+    if read is None:
+        return found
+    listed = _in_lists(index, found, read)
+    if not len(listed):
+        return found
+    return _joined(_by_range(index, alive, min_docs, exempted, listed))
+
+
+def _joined(found: Iterator[Boilerplate]) -> Boilerplate:
+    parts = list(found)
+    return Boilerplate(*(np.concatenate([getattr(f, n) for f in parts]) for n in _FIELDS))
+
+
+def _in_lists(index: CorpusIndex, found: Boilerplate, read: Reader) -> NDArray[np.int64]:
+    """The rows of the removals ``found`` whose paragraph is an item of a list, a table or
+    code of its document's own, not a text stuck to it (ascending).
+
+    A publisher's block (a footer, a header, a "Read more" or an advertisement's line
+    between paragraphs) is stuck to the text: it stands at an end of the document, or beside
+    more of the block, or between paragraphs of prose. A line that recurs because lists,
+    tables or code are written alike ("func main() {" in each programming post, a results
+    table's "Shr not given", a grain table's "MINNEAPOLIS WHEAT") stands between lines of the
+    document's own on both sides, short ones as the list's, the table's or the code's are.
+    So: the run of recurring lines around the paragraph (lines that are boilerplate too,
+    which a block carries with it) has, on both sides, a line of the document that does not
+    recur, and that line and the paragraph are short (:func:`cleaner.deduplicate.short_line`).
+    A line that may hold a link, a handle or a hashtag (:func:`_links_or_tags`) is the
+    publisher's wherever it stands, as is a wordless one, and so is a dated one, which
+    recurs only with its moment masked (:func:`cleaner.fingerprint.line_key`): a stamp
+    ("Stand: 02.06.2019, 22:50 Uhr" under a headline), not a line written alike.
+
+    Why this holds beyond the cases seen: a block stuck to documents is placed by the
+    publisher, not written into the text, so it has a side towards the document's end or
+    towards more of itself; on its other side stands whatever the text ends or starts with.
+    Only a line inside the text has the text on both sides. Prose around it (paragraphs of
+    ``LIST_LINE_WORDS`` words or more) is what an advertisement or a "Read more" line
+    interrupts, and those go as before.
+    """
+    rows, docs, lines = found.row, found.doc, found.hashes
+    before = _beyond(index, rows, docs, lines, -1)
+    after = _beyond(index, rows, docs, lines, 1)
+    undated = index.paragraph_line[rows] == 0  # its line is its words: no moment masked
+    inside = np.flatnonzero((before >= 0) & (after >= 0) & undated)
+    listed: list[int] = []
+    if not len(inside):
+        return np.empty(0, dtype=np.int64)
+    order = inside[np.argsort(docs[inside], kind="stable")]
+    for chunk, texts in read_chunks(read, distinct(docs[inside])):
+        # read() gives the paragraphs the index holds: the rows from each document's first
+        firsts = dict(zip(chunk, np.searchsorted(index.paragraph_doc, chunk).tolist(), strict=True))
+        paragraphs = dict(zip(chunk, texts, strict=True))
+        for n in order[isin(docs[order], np.asarray(chunk, dtype=np.int64))].tolist():
+            doc = int(docs[n])
+            own, first = paragraphs[doc], firsts[doc]
+            row, ends = int(rows[n]), (int(before[n]), int(after[n]))
+            key = normalize(own[row - first])
+            if _links_or_tags(key) or not short_line(key):
+                continue
+            if all(short_line(normalize(own[end - first])) for end in ends):
+                listed.append(row)
+        release(index)
+    return np.sort(np.array(listed, dtype=np.int64))
+
+
+def _beyond(
+    index: CorpusIndex,
+    rows: NDArray[np.int64],
+    docs: NDArray[np.int64],
+    lines: NDArray[np.uint64],
+    step: int,
+) -> NDArray[np.int64]:
+    """For each of some rows of the index (of documents ``docs``), the first row in the
+    direction ``step`` (-1 or 1) whose line is not one of ``lines`` (sorted) in the same
+    document; -1 where the document ends first."""
+    at = rows + step
+    ended = np.zeros(len(rows), dtype=bool)
+    going = np.arange(len(rows))
+    while len(going):
+        here = at[going]
+        inside = (here >= 0) & (here < len(index.paragraph_doc))
+        inside[inside] = index.paragraph_doc[here[inside]] == docs[going[inside]]
+        ended[going[~inside]] = True
+        going, here = going[inside], here[inside]
+        recurs = isin(paragraph_lines(index, here), lines)
+        going = going[recurs]
+        at[going] += step
+    return np.where(ended, -1, at)
 
 
 def recurring_hashes(index: CorpusIndex, min_docs: int) -> NDArray[np.uint64]:
@@ -278,9 +376,10 @@ def _by_range(
     alive: NDArray[np.bool_],
     min_docs: int,
     exempted: NDArray[np.uint64] | None,
+    listed: NDArray[np.int64] | None = None,
 ) -> Iterator[Boilerplate]:
     for low, high in _edges(len(index.paragraph_hash)):
-        yield _recurring(*_paragraphs_between(index, low, high, alive, exempted), min_docs)
+        yield _recurring(*_paragraphs_between(index, low, high, alive, exempted, listed), min_docs)
 
 
 def _edges(rows: int) -> list[tuple[int, int]]:
@@ -307,7 +406,7 @@ def _ranges(
 
 
 PARTITION = 1 << 19  # paragraphs counted at a time (about 50 MB of work arrays)
-_FIELDS = ("doc", "index", "other_doc", "other_index", "hashes")
+_FIELDS = ("doc", "index", "other_doc", "other_index", "hashes", "row")
 
 
 def _paragraphs_between(
@@ -316,30 +415,45 @@ def _paragraphs_between(
     high: int,
     alive: NDArray[np.bool_],
     exempted: NDArray[np.uint64] | None,
-) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.int32]]:
-    """Hash, document and position of the kept paragraphs of ``alive`` documents whose hash
-    is in ``[low, high)`` and not 0 nor ``exempted``, read a chunk at a time."""
+    listed: NDArray[np.int64] | None = None,
+) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.int32], NDArray[np.int64]]:
+    """Hash, document, position and row of the kept paragraphs of ``alive`` documents whose
+    hash is in ``[low, high)`` and not 0 nor ``exempted``, and whose row is not ``listed``
+    (sorted), read a chunk at a time."""
     hashes, docs, positions = [np.empty(0, np.uint64)], [np.empty(0, np.int64)], []
     positions.append(np.empty(0, np.int32))
+    found_rows = [np.empty(0, np.int64)]
     for part in in_chunks(index, len(index.paragraph_hash)):
         h, d = paragraph_lines(index, part), index.paragraph_doc[part]
         rows = np.flatnonzero((h >= np.uint64(low)) & (h <= np.uint64(high - 1)) & (h != 0))
         rows = rows[alive[d[rows]]]
         if exempted is not None and len(exempted):
             rows = rows[~isin(h[rows], exempted)]
+        if listed is not None and len(listed):
+            rows = rows[~isin(rows + part.start, listed)]
         hashes.append(h[rows])
         docs.append(d[rows])
         positions.append(index.paragraph_index[part][rows])
-    return np.concatenate(hashes), np.concatenate(docs), np.concatenate(positions)
+        found_rows.append(rows + part.start)
+    return (
+        np.concatenate(hashes),
+        np.concatenate(docs),
+        np.concatenate(positions),
+        np.concatenate(found_rows),
+    )
 
 
 def _recurring(
-    h: NDArray[np.uint64], d: NDArray[np.int64], i: NDArray[np.int32], min_docs: int
+    h: NDArray[np.uint64],
+    d: NDArray[np.int64],
+    i: NDArray[np.int32],
+    r: NDArray[np.int64],
+    min_docs: int,
 ) -> Boilerplate:
-    """:func:`boilerplate` over some paragraphs (hash, document, position), every paragraph
-    of each of their hashes among them."""
+    """:func:`boilerplate` over some paragraphs (hash, document, position, row), every
+    paragraph of each of their hashes among them."""
     order = np.lexsort((i, d, h))
-    h, d, i = h[order], d[order], i[order]
+    h, d, i, r = h[order], d[order], i[order], r[order]
     new_hash = np.r_[True, h[1:] != h[:-1]] if len(h) else np.empty(0, dtype=bool)
     new_doc = new_hash | np.r_[True, d[1:] != d[:-1]] if len(h) else new_hash
     group = np.cumsum(new_hash) - 1
@@ -352,5 +466,5 @@ def _recurring(
     other = np.where(d == d[first], second, first)
     hit_other = other[hit]
     return Boilerplate(
-        d[hit], i[hit], d[hit_other], i[hit_other], distinct(h[hit]).astype(np.uint64)
+        d[hit], i[hit], d[hit_other], i[hit_other], distinct(h[hit]).astype(np.uint64), r[hit]
     )

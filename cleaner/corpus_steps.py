@@ -264,7 +264,9 @@ class Decide(Shard):
         )
         del root, other, similarity, texts, head_of
         exempted = np.load(self.folder / "exempted.npy")
-        found = boilerplate_removals(index, duplicates, self.options, exempted, self.read_only)
+        found = boilerplate_removals(
+            index, duplicates, self.options, exempted, self.read, self.read_only
+        )
         removed = duplicates.removed
         write_ipc(
             self.folder / "duplicates.arrow",

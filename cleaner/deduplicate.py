@@ -310,7 +310,7 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
         return False  # a doubled run
     run = range(copy - before, copy + after + 1)
     # A wordless line repeated alongside (a separator, a rule) is layout, not a statement.
-    if not _short(keys[copy]) or any(len(words(keys[i])) >= LIST_LINE_WORDS for i in run):
+    if not short_line(keys[copy]) or any(len(words(keys[i])) >= LIST_LINE_WORDS for i in run):
         return False
     if after == 0 and copy + 1 < n and _takes_turns(keys, original, copy):
         return True
@@ -320,13 +320,14 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
     return any(i >= 0 and j < n and _parallel(keys[i], keys[j]) for i, j in sides)
 
 
-def _short(key: str) -> bool:
+def short_line(key: str) -> bool:
+    """A line of a list, a table or code: some words, fewer than ``LIST_LINE_WORDS``."""
     return 0 < len(words(key)) < LIST_LINE_WORDS
 
 
 def _label(key: str) -> bool:
     """A short line that ends in a colon: it announces the paragraph after it."""
-    return key.endswith(":") and _short(key)
+    return key.endswith(":") and short_line(key)
 
 
 def _answers(question: str, other_question: str) -> bool:
@@ -351,7 +352,7 @@ def _parallel(a: str, b: str) -> bool:
     words (two examples' outputs)."""
     if a == b:
         return False
-    return (_short(a) and _short(b)) or _alike(a, b)
+    return (short_line(a) and short_line(b)) or _alike(a, b)
 
 
 def list_items(paragraphs: Sequence[str], keys: Sequence[str], original: int, copy: int) -> bool:

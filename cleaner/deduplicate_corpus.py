@@ -106,7 +106,7 @@ def decide(
     root, other, same_url = ordered_pairs(index, heads[first], heads[second], rank)
     similarity = verify(root, other, same_url, candidates, options, read, read_only)
     duplicates = keep_decision(root, other, similarity, texts, head_of, index.documents, read_only)
-    found = boilerplate_removals(index, duplicates, options, exempted, read_only)
+    found = boilerplate_removals(index, duplicates, options, exempted, read, read_only)
     by_doc: dict[int, list[BoilerplateRemoval]] = {}
     for doc, i, other_doc, j in zip(
         found.doc.tolist(),
@@ -146,11 +146,12 @@ def boilerplate_removals(
     duplicates: Duplicates,
     options: DedupOptions,
     exempted: NDArray[np.uint64],
+    read: Reader,
     read_only: int = 0,
 ) -> Boilerplate:
     """Boilerplate counted over the documents that stay, in those that may be edited."""
     alive = duplicates.kept_as < 0
-    found = boilerplate(index, alive, options.boilerplate_min_docs, exempted)
+    found = boilerplate(index, alive, options.boilerplate_min_docs, exempted, read)
     editable = found.doc >= read_only
     return Boilerplate(
         found.doc[editable],
@@ -158,6 +159,7 @@ def boilerplate_removals(
         found.other_doc[editable],
         found.other_index[editable],
         found.hashes,
+        found.row[editable],
     )
 
 

@@ -331,6 +331,60 @@ def test_a_lone_word_is_data_but_a_lone_hashtag_or_link_is_boilerplate(tmp_path:
         assert [r["paragraph"] for r in doc.removed] == ["#news", "t.me/morningwire"]
 
 
+def test_a_line_written_alike_inside_lists_and_code_stays_but_a_block_stuck_on_goes(
+    tmp_path: Path,
+) -> None:
+    """Programming posts share "package main" and "func main() {" between lines of their own;
+    a footer, a sponsor's line between paragraphs, a hashtag and a date stamp are stuck on."""
+    stuck = [
+        "#golang",
+        "Sponsored: learn Go in a week with Code Wire",
+        "Follow Code Wire for a new example every day",
+    ]
+    articles = {
+        f"{n}.txt": [
+            words(40 * n, 40 * n + 14),
+            f"Example {n} prints word{n}",
+            "package main",
+            "func main() {",
+            f'fmt.Println("word{40 * n}")',
+            "#golang",
+            f"Updated {9 + n}:{10 + n} GMT, {n + 3} March 2024",
+            f"go run example{n}.go",
+            words(40 * n + 14, 40 * n + 28),
+            "Sponsored: learn Go in a week with Code Wire",
+            words(40 * n + 28, 40 * n + 40),
+            "Follow Code Wire for a new example every day",
+        ]
+        for n in range(5)
+    }
+    corpus, _, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
+    assert len(corpus) == 5
+    for doc in corpus.itertuples():
+        removed = [r["paragraph"] for r in doc.removed]
+        assert [p for p in removed if not p.startswith("Updated ")] == stuck
+        assert len(removed) == 4  # the stamp too
+        assert doc.paragraphs.tolist()[2:4] == ["package main", "func main() {"]
+
+
+def test_a_line_of_lists_in_too_few_documents_is_not_boilerplate_elsewhere(tmp_path: Path) -> None:
+    """A line counts as boilerplate among the documents it is stuck to, not those whose lists
+    or code it is a line of: "Shr not given" in three results tables and two notes."""
+    tables = {
+        f"t{n}.txt": [
+            f"COMPANY{n} INC 1ST QTR NET",
+            f"Shr {n + 1} cts vs {n + 2} cts",
+            "Shr not given",
+            f"Net {n + 100} mln vs {n + 90} mln",
+        ]
+        for n in range(3)
+    }
+    notes = {f"n{n}.txt": [words(30 * n, 30 * n + 20), "Shr not given"] for n in range(2)}
+    corpus, _, report = clean(write(tmp_path / "in", {**tables, **notes}), boilerplate_min_docs=3)
+    assert "boilerplate" not in report.removed
+    assert all("Shr not given" in doc.paragraphs.tolist() for doc in corpus.itertuples())
+
+
 def test_an_unknown_scope_or_keep_is_refused_not_ignored() -> None:
     with pytest.raises(ValueError, match="scope"):
         cleaner.DedupOptions(scope="corpos")
