@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cleaner.compiled import compiled
-from cleaner.fingerprint import distinct
+from cleaner.fingerprint import distinct, found_in
 
 # Pairs whose signatures agree this much less than the aim are not worth verifying: over three
 # standard errors of the estimate at 128 permutations.
@@ -177,7 +177,7 @@ def banded_pairs(
         for a, b in _gathered(equal_key_pairs(keys, window), PAIR_CHUNK):
             codes = a * n + b
             if min_agree > 0:
-                new = ~_among(codes, compared)
+                new = ~found_in(compared, codes)
                 codes = codes[new]
                 if not len(codes):
                     continue
@@ -221,17 +221,6 @@ def _gathered(
             held, count = [], 0
     if held:
         yield np.concatenate([a for a, _ in held]), np.concatenate([b for _, b in held])
-
-
-def _among(values: NDArray[np.int64], ordered: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Which ``values`` are in ``ordered`` (sorted, distinct values).
-
-    >>> _among(np.array([3, 4, 9]), np.array([1, 3, 9])).tolist()
-    [True, False, True]
-    """
-    at = np.searchsorted(ordered, values).clip(max=max(len(ordered) - 1, 0))
-    found: NDArray[np.bool_] = ordered[at] == values if len(ordered) else values < values
-    return found
 
 
 _NEAR_PAIRS: Callable[[bytes, bytes, int, int, int, int], bytes] | None = compiled("near_pairs")

@@ -84,7 +84,7 @@ def exempt(
     figured = np.zeros(len(hashes), dtype=bool)
     for chunk, paragraphs in read_chunks(read, distinct(docs)):
         texts = dict(zip(chunk, paragraphs, strict=True))
-        for n in np.flatnonzero(np.isin(docs, chunk)).tolist():
+        for n in np.flatnonzero(isin(docs, np.asarray(chunk, dtype=np.int64))).tolist():
             key = normalize(texts[int(docs[n])][int(position[n])])
             lone[n], figured[n] = _lone_word(key), states_figures(key)
     figured &= ~lone

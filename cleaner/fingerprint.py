@@ -661,7 +661,7 @@ def isin(values: NDArray[Any], others: NDArray[Any]) -> NDArray[np.bool_]:
     return found_in(distinct(others), values)
 
 
-def found_in(sorted_set: NDArray[np.uint64], values: NDArray[np.uint64]) -> NDArray[np.bool_]:
+def found_in(sorted_set: NDArray[Any], values: NDArray[Any]) -> NDArray[np.bool_]:
     """Which of ``values`` the sorted, distinct ``sorted_set`` holds: a binary search of each.
 
     >>> found_in(np.array([2, 3, 5], dtype=np.uint64), np.array([3, 4], dtype=np.uint64))
