@@ -124,7 +124,7 @@ def one_edit(a: str, b: str) -> bool:
         return True  # one letter changed, added or dropped
     if len(x) == len(y) == 2 and x == y[::-1]:
         return True  # two adjacent letters swapped
-    return _misread(x, y)
+    return _misread(x, y) or _glyphs_misread(a, b)
 
 
 def _differing(a: str, b: str) -> tuple[int, str, str]:
@@ -144,6 +144,30 @@ def _misread(x: str, y: str) -> bool:
     without its diacritics ("ü" is read as "ii" as "u" is)."""
     x, y = plain_letters(x), plain_letters(y)
     return (x, y) in _OCR_PAIRS or (y, x) in _OCR_PAIRS
+
+
+def _glyphs_misread(a: str, b: str) -> bool:
+    """Whether two words of one length differ only in glyphs OCR read for others of their
+    shape, however many, the word keeping most of its letters: OCR repeats its confusions,
+    so that "Mandelson" comes out "Maudelsou", "Elliott" "Ellioff" and "SEGAS" "5EGA5". Each
+    differing letter must be a glyph for the other (:data:`_GLYPHS`), or the same letter
+    without its diacritics; capitals aside.
+
+    >>> _glyphs_misread("Mandelson", "Maudelsou"), _glyphs_misread("SEGAS", "5EGA5")
+    (True, True)
+    >>> _glyphs_misread("Mandelson", "Mandelsen"), _glyphs_misread("cattle", "coffle")
+    (False, False)
+    >>> _glyphs_misread("Straße", "StraBe"), _glyphs_misread("Straße", "Strafe")
+    (False, False)
+    """
+    a, b = a.casefold(), b.casefold()  # which may change a length: "ß" is "ss"
+    if len(a) != len(b):
+        return False
+    changed = [(p, q) for p, q in zip(a, b, strict=True) if p != q]
+    return 2 * len(changed) < len(a) and all(
+        pair in _SLIPS_OF_THE_EYE or plain_letters(pair[0]) == plain_letters(pair[1])
+        for pair in changed
+    )
 
 
 def _neighbours(rows: tuple[str, ...]) -> set[tuple[str, str]]:
@@ -177,6 +201,7 @@ _GLYPHS = (
     "hb",
     "hn",
     "tf",
+    "nu",
     "ce",
     "gq",
     "vy",
@@ -190,7 +215,8 @@ _GLYPHS = (
     "б6",
     "ъь",
 )
-_SLIPS |= {(g[0], g[1]) for g in _GLYPHS} | {(g[1], g[0]) for g in _GLYPHS}
+_SLIPS_OF_THE_EYE = {(g[0], g[1]) for g in _GLYPHS} | {(g[1], g[0]) for g in _GLYPHS}
+_SLIPS |= _SLIPS_OF_THE_EYE
 
 
 def slip(a: str, b: str) -> bool:

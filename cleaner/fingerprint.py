@@ -295,9 +295,13 @@ def numbers(key: str) -> tuple[str, ...]:
     A number's thousands are written as the place and the house style want ("58,000",
     "58 000", "58.000", "58'000", "58000"): digits grouped by three are one figure, written
     without the separators, so that two renderings of one paragraph state the same figures.
+    So is its decimal mark ("2.5", "2,5"), which OCR also reads one for the other: a comma
+    left between digits, thousands aside, is the decimal point.
 
     >>> numbers("rose 2.5 pct to 1,200 dlrs, up from nine")
     ('2.5', '1200', 'nine')
+    >>> numbers("stieg um 2,5 Prozent auf 1.200,75 Euro")
+    ('2.5', '1200.75')
     >>> numbers("4 800 человек, 20 000 м²") == numbers("4800 человек, 20000 м²")
     True
     >>> numbers("in 1990 2000 fans, 1, 200 dlrs; in 1990 200 fans, 0.125 pct")
@@ -305,7 +309,8 @@ def numbers(key: str) -> tuple[str, ...]:
     """
     if _THOUSANDS.search(key) is not None:
         key = _THOUSANDS.sub(_without_separators, key)
-    return tuple(_NUMBER.findall(key))
+    found = _NUMBER.findall(key)
+    return tuple(figure.replace(",", ".") for figure in found) if "," in key else tuple(found)
 
 
 def _without_separators(match: re.Match[str]) -> str:
