@@ -139,12 +139,15 @@ class ReadBack:
         editor changed: when the words fall short, the two are compared again without the
         paragraphs of each that the other does not hold (:func:`_without_notes`), provided
         those are short next to what is left. Those inside the stories go when they are on
-        one side only (added or taken out), and else stay in the comparison: a paragraph
-        that the other replaces by its own there says something else in its place, as
-        templated reports do (at the ends, a note may replace a note). What is left is one
-        story when the share of the larger found in the other reaches the threshold (a
-        changed word costs it half what it costs the Jaccard similarity) and the figures and
-        names agree; the similarity returned is then the Jaccard of the stories.
+        one side only (added or taken out). A paragraph that the other replaces by its own
+        there (a lead rewritten as the story develops, or a templated report's line of other
+        figures) goes from the words compared but not from the figures and names: the
+        facts one says in the place of the other must agree as much as the words do, which
+        a template's other figures do not (at the ends, a note may replace a note, and goes
+        from both). What is left is one story when the share of the larger found in the
+        other reaches the threshold (a changed word costs it half what it costs the Jaccard
+        similarity) and the figures and names agree; the similarity returned is then the
+        Jaccard of the stories.
         """
         stripped = self.stripped.size(a) > 0 and self.stripped.size(b) > 0
         sets, parts = (self.stripped, self.kept) if stripped else (self.whole, self.paragraphs)
@@ -172,14 +175,21 @@ class ReadBack:
         if story_a is None or story_b is None:
             return None
         # Without every paragraph the other lacks, unless both lack some inside; then, and
-        # when that falls short, without those at their ends only.
-        tries: list[tuple[Sequence[int] | None, Sequence[int] | None]] = []
-        if not (story_a.inside and story_b.inside):
-            tries.append((story_a.held, story_b.held))
+        # when that falls short, without those at their ends only; and last, where each
+        # replaced one inside by its own, without those in the words but with them in the
+        # figures and names.
+        both_inside = story_a.inside and story_b.inside
+        tries: list[tuple[Sequence[int] | None, ...]] = []
+        if not both_inside:
+            tries.append((story_a.held, story_b.held) * 2)
         if story_a.inside or story_b.inside:  # else the same paragraphs again
-            tries.append((story_a.span, story_b.span))
-        for some_a, some_b in tries:
-            if some_a is None or some_b is None or (len(some_a), len(some_b)) == (len(pa), len(pb)):
+            tries.append((story_a.span, story_b.span) * 2)
+        if both_inside:
+            tries.append((story_a.held, story_b.held, story_a.span, story_b.span))
+        for some_a, some_b, said_a, said_b in tries:
+            if some_a is None or some_b is None or said_a is None or said_b is None:
+                continue
+            if (len(some_a), len(some_b)) == (len(pa), len(pb)):
                 continue
             body_a, body_b = _within(pa, some_a), _within(pb, some_b)
             x, y = parts.union(body_a), parts.union(body_b)
@@ -188,7 +198,7 @@ class ReadBack:
                 len(y),
                 shared(x, y),
                 threshold,
-                partial(self._agree, stripped, body_a, body_b),
+                partial(self._agree, stripped, _within(pa, said_a), _within(pb, said_b)),
                 True,
             )
             if similarity is not None:
