@@ -349,29 +349,57 @@ _CALENDAR_NAMES = (
     "juin juillet août septembre octobre novembre décembre lundi mardi mercredi jeudi "
     "vendredi samedi dimanche enero febrero marzo abril mayo junio julio agosto septiembre "
     "setiembre octubre noviembre diciembre lunes martes miércoles jueves viernes sábado "
-    "domingo"
+    "domingo janeiro fevereiro março maio junho julho setembro outubro novembro dezembro "
+    "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira gennaio febbraio "
+    "aprile maggio giugno luglio settembre ottobre dicembre lunedì martedì mercoledì "
+    "giovedì venerdì sabato januari februari maart mei augustus oktober maandag dinsdag "
+    "woensdag donderdag vrijdag zaterdag zondag styczeń luty marzec kwiecień maj czerwiec "
+    "lipiec sierpień wrzesień październik listopad grudzień stycznia lutego marca "
+    "kwietnia maja czerwca lipca sierpnia września października listopada grudnia "
+    "poniedziałek wtorek środa czwartek piątek sobota niedziela mär okt dez janv févr avr "
+    "juil déc"
 )
 _CALENDAR = frozenset(_CALENDAR_NAMES.split())
-# A moment: a time of day, a year, a date in figures (ISO, or day, month and year). The
-# lookahead for a digit comes first, which lets the search skip to digits.
+# Words that join the parts of a date ("24 de octubre de 2024", "4th of July 2024"), part of
+# it only between two of its parts.
+_DATE_JOINERS = frozenset(("de", "del", "do", "da", "of"))
+# What follows a time of day written with a point ("11.00 GMT", "9.30 a.m.")
+_ZONES = r"gmt|bst|utc|cet|cest|msk|est|edt|cst|cdt|pst|pdt|am|pm|a\.m|p\.m|uhr"
+# A moment: a time of day, a year, a date in figures (ISO, with its time too, or day, month
+# and year). The lookahead for a digit comes first, which lets the search skip to digits.
 _MOMENT = re.compile(
-    r"(?=\d)(?<![\w.,:/-])(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|\d{4}-\d{1,2}-\d{1,2}|"
-    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|(?:1[89]|20)\d{2}(?:-(?:1[89]|20)\d{2})?)"
+    r"(?=\d)(?<![\w.,:/-])(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|"
+    r"\d{4}-\d{1,2}-\d{1,2}(?:t\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?|"
+    rf"\d{{1,2}}\.\d{{2}}(?= ?(?:{_ZONES})\b)|"
+    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{1,2}-[^\W\d_]{3,9}\.?-\d{4}|"
+    r"(?:1[89]|20)\d{2}(?:-(?:1[89]|20)\d{2})?)"
     r"(?![\w.,:/-]*\d)"
 )
+# A moment told from now ("3 hours ago", "vor 3 Stunden", "il y a 3 heures", "hace 3 horas",
+# "3 часа назад"): a relative timestamp, different in each scrape.
+_AGO = re.compile(
+    r"\b\d{1,3} (?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?) ago\b|"
+    r"\bvor \d{1,3} (?:sekunden|minuten|stunden|tagen|wochen|monaten|jahren)\b|"
+    r"\bil y a \d{1,3} (?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)\b|"
+    r"\bhace \d{1,3} (?:segundos?|minutos?|horas?|días?|semanas?|meses|años?)\b|"
+    r"\b\d{1,3} (?:секунд[уы]?|минут[уы]?|час(?:а|ов)?|дн(?:я|ей)|день|недел[юиь]|месяц(?:а|ев)?|"
+    r"год(?:а)?|лет) назад\b"
+)
+_AGO_MARKS = (" ago", "vor ", "il y a ", "hace ", " назад")
 LINE_WORDS = 30  # a dated footer or header is a line; a longer paragraph's dates are its news
 _DAY_NUMBER = re.compile(r"\d{1,2}(?:st|nd|rd|th|er|го)?")
 _PUNCTUATION = ".,;:()[]-–"
 
 
 def line_key(key: str) -> str:
-    """A key with its moments (times of day, years, dates in figures) as ``#``, and the
-    days, months and weekdays beside them: the line a dated footer or header repeats,
-    whatever its date ("Updated 10:42 GMT, 14 March 2024", "© 2003-2024", "Stand:
-    14.03.2024"). A key without a moment is its own line: "The payment date is March 31"
-    states a date, and "Shr 10 cts vs 12 cts" figures, which tell templated reports apart;
-    so is a paragraph of ``LINE_WORDS`` words or more, prose, and a key with neither a colon
-    nor a year (a date of two-digit year alone, "14.03.24", is not taken for one).
+    """A key with its moments (times of day, years, dates in figures, times told from now)
+    as ``#``, and the days, months and weekdays beside them: the line a dated footer or
+    header repeats, whatever its date ("Updated 10:42 GMT, 14 March 2024", "© 2003-2024",
+    "Stand: 14.03.2024", "Updated 3 hours ago"). A key without a moment is its own line:
+    "The payment date is March 31" states a date, and "Shr 10 cts vs 12 cts" figures, which
+    tell templated reports apart; so is a paragraph of ``LINE_WORDS`` words or more, prose,
+    and a key with neither a colon nor a year nor a time told from now (a date of two-digit
+    year alone, "14.03.24", is not taken for one).
 
     >>> line_key("updated 10:42 gmt, 14 march 2024")
     'updated # gmt, # # #'
@@ -379,14 +407,24 @@ def line_key(key: str) -> str:
     ('stand: #, # uhr', '© # ооо «север»')
     >>> line_key("published: tuesday 3rd april 2023. it may rain")
     'published: # # # #. it may rain'
+
+    Dates joined by "de" or "of", ISO timestamps, times written with a point before their
+    zone, and moments told from now are moments too:
+
+    >>> line_key("actualizado el 4 de marzo de 2024"), line_key("posted 2024-03-04t10:42:00z")
+    ('actualizado el # # # # #', 'posted #')
+    >>> line_key("first published on 4 march 2024 11.00 gmt"), line_key("updated 3 hours ago")
+    ('first published on # # # # gmt', 'updated #')
     >>> line_key("the payment date is march 31."), line_key("net 1.2 mln vs 1,986,000")
     ('the payment date is march 31.', 'net 1.2 mln vs 1,986,000')
     """
-    # Cheap tests first (C substring searches): a moment has a colon or a year, and
-    # furniture is a line, not a paragraph of prose
-    if key.count(" ") >= LINE_WORDS or not (
-        ":" in key or "20" in key or "19" in key or "18" in key
-    ):
+    # Cheap tests first (C substring searches): a moment has a colon or a year, or is told
+    # from now, and furniture is a line, not a paragraph of prose
+    if key.count(" ") >= LINE_WORDS:
+        return key
+    if any(mark in key for mark in _AGO_MARKS):
+        key = _AGO.sub("#", key)
+    if not (":" in key or "20" in key or "19" in key or "18" in key):
         return key
     masked = _MOMENT.sub("#", key)
     if masked == key:
@@ -399,10 +437,24 @@ def line_key(key: str) -> str:
     while grown:
         grown = False
         for i, word in enumerate(bare):
-            beside = (i > 0 and dated[i - 1]) or (i + 1 < len(words) and dated[i + 1])
-            if not dated[i] and beside and (word in _CALENDAR or _DAY_NUMBER.fullmatch(word)):
+            if dated[i]:
+                continue
+            before = i > 0 and dated[i - 1]
+            after = i + 1 < len(words) and dated[i + 1]
+            if word in _DATE_JOINERS:
+                joins = (before and i + 1 < len(words) and _date_part(bare[i + 1])) or (
+                    after and i > 0 and _date_part(bare[i - 1])
+                )
+                if joins:
+                    words[i], dated[i], grown = words[i].replace(word, "#"), True, True
+            elif (before or after) and _date_part(word):
                 words[i], dated[i], grown = words[i].replace(word, "#"), True, True
     return " ".join(words)
+
+
+def _date_part(word: str) -> bool:
+    """A month, a weekday or a day number: the words a date has beside its figures."""
+    return word in _CALENDAR or _DAY_NUMBER.fullmatch(word) is not None
 
 
 def line_hashes(keys: Sequence[str]) -> NDArray[np.uint64]:

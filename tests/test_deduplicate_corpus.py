@@ -296,6 +296,47 @@ def test_a_footer_dated_anew_under_each_article_is_boilerplate(tmp_path: Path) -
         assert doc.paragraphs.tolist() == [titles[n], *bodies[n]]
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Actualizado el {day} de {month_es} de {year} a las {time} h",
+        "Atualizado em {day} de {month_pt} de {year} às {time}",
+        "Posted {year}-0{n}-1{n}T{time}:00Z",
+        "First published on {day} {month} {year} {dotted} GMT",
+        "Updated {n} hours ago",
+        "Обновлено {n} минут назад",
+        "Aggiornato il {day} {month_it} {year}, {time}",
+    ],
+)
+def test_a_header_dated_in_another_style_is_one_line_whatever_its_date(
+    tmp_path: Path, template: str
+) -> None:
+    months = ["March", "April", "May", "June"]
+    spanish, portuguese = ["marzo", "abril", "mayo", "junio"], ["março", "abril", "maio", "junho"]
+    italian = ["marzo", "aprile", "maggio", "giugno"]
+    headers = [
+        template.format(
+            day=n + 3,
+            month=months[n],
+            month_es=spanish[n],
+            month_pt=portuguese[n],
+            month_it=italian[n],
+            year=2020 + n,
+            time=f"{9 + n}:{7 * n:02d}",
+            dotted=f"{9 + n}.{7 * n:02d}",
+            n=n + 2,
+        )
+        for n in range(4)
+    ]
+    articles = {
+        f"{n}.txt": [f"Story {'ABCD'[n]}", headers[n], words(30 * n, 30 * n + 25)] for n in range(4)
+    }
+    corpus, _, _ = clean(write(tmp_path / "in", articles), boilerplate_min_docs=3)
+    for doc in corpus.itertuples():
+        n = "ABCD".index(doc.paragraphs[0][-1])
+        assert [r["paragraph"] for r in doc.removed] == [headers[n]]
+
+
 def test_a_dated_title_is_news_however_many_documents_have_it(tmp_path: Path) -> None:
     """Periodic reports are titled with their time ("MIDWEST GRAIN FUTURES 10:50 EDT")."""
     articles = {
