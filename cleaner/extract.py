@@ -43,7 +43,7 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 # A page announces itself in its first bytes: a doctype, an <html> or <head> tag, or an XML
 # declaration followed by one of those (XHTML). Comments and whitespace may come first.
-_SNIFF = 1024
+SNIFF = 1024
 _HTML_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
     rb"<(?:!doctype\s+html|html[\s>]|head[\s>])",
@@ -66,7 +66,7 @@ def looks_like_html(data: bytes | str) -> bool:
     >>> looks_like_html(b"<b>Bold</b> lead of a plain article.")
     False
     """
-    start = data[:_SNIFF]
+    start = data[:SNIFF]
     if isinstance(start, str):
         start = start.encode("utf-8", "replace")
     return _HTML_START.match(start) is not None
@@ -78,7 +78,7 @@ def declared_charset(data: bytes) -> str | None:
     >>> declared_charset(b'<html><head><meta charset="ISO-8859-1">')
     'cp1252'
     """
-    found = _META_CHARSET.search(data[:_SNIFF])
+    found = _META_CHARSET.search(data[:SNIFF])
     return None if found is None else codec(found.group(1).decode("ascii"))
 
 
@@ -103,7 +103,7 @@ def page_language(html: str) -> str | None:
     >>> page_language('<html lang="de-DE"><body>')
     'de'
     """
-    found = _HTML_LANG.search(html[: _SNIFF * 4])
+    found = _HTML_LANG.search(html[: SNIFF * 4])
     return None if found is None else language_code(found.group(1))
 
 

@@ -2,7 +2,8 @@
 
 A folder is walked recursively and its files sorted, so document order is the same on every
 run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
-records, ``.html``/``.htm``/``.xhtml`` one web page and ``.warc`` web archive records; a
+records, ``.html``/``.htm``/``.xhtml`` one web page and ``.warc`` web archive records; a file whose
+name says no format (``story.php``, ``index``) is a web page when it starts as one; a
 compressed one (``.gz``, ``.bz2``, ``.xz``, ``.lzma``, ``.zst``: :mod:`cleaner.compression`) is
 read transparently. ``-`` is standard input.
 
@@ -205,6 +206,8 @@ class Walk:
                 name = portable_name(prefix + file[cut:])
             file = file[strip:]
             kind = classify(file.rpartition("/")[2])
+            if kind is None and entry.problem is None and _a_page(file):
+                kind = ("html", None)
             unread = "not a format cleaner reads" if kind is None else missing(kind[1])
             if entry.problem is not None:
                 yield Source(file, name, "article", problem=entry.problem)
@@ -215,6 +218,22 @@ class Walk:
                 yield Source(file, name, "article", problem=problem)
             else:
                 yield Source(file, name, kind[0], kind[1], entry.size)
+
+
+def _a_page(path: str) -> bool:
+    """Whether a file whose name says no format cleaner reads, and no compression, starts as
+    a web page does: a site's pages saved as their server named them (``story.php``,
+    ``news.aspx``, ``page.shtml``, ``index`` with no extension, ``article.html?id=3``), as
+    ``wget`` and other mirroring tools save them."""
+    from cleaner.extract import SNIFF, looks_like_html
+
+    if compression_of(path) is not None:
+        return False
+    try:
+        with open(path, "rb") as file:
+            return looks_like_html(file.read(SNIFF))
+    except OSError:
+        return False
 
 
 def _nothing(path: str) -> bool:

@@ -91,6 +91,42 @@ def test_json_lines_are_read_under_either_of_their_names(tmp_path: Path) -> None
     assert (report.documents, report.documents_out) == (3, 3)
 
 
+def test_pages_saved_under_their_server_names_are_read_as_pages(tmp_path: Path) -> None:
+    """A mirror of a site (``wget -r``) saves pages as the server named them; a file whose
+    name says no format is a page when it starts as one, and another format when not."""
+    import pandas as pd
+
+    import cleaner
+
+    stories = {
+        "story.php": "Ferry crews",
+        "news.aspx": "Bridge repairs",
+        "page.shtml": "Harbour dredging",
+        "index": "Council budget",
+        "article.html?id=3": "Tram timetable",
+    }
+    for name, subject in stories.items():
+        page = (
+            f"<!DOCTYPE html><html><head><title>{subject}</title></head><body><article>"
+            f"<p>{subject} were the main news in the town on Monday, the council said in a "
+            f"statement, after a long meeting about {subject.lower()} that lasted all day.</p>"
+            "</article></body></html>"
+        )
+        (tmp_path / name).write_text(page)
+    (tmp_path / "notes").write_text("A plain note without an extension.\n")
+    (tmp_path / "logo").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (tmp_path / "old.php.gz").write_bytes(gzip.compress(b"<!DOCTYPE html><html></html>"))
+    out = tmp_path.parent / "c.parquet"
+    cleaner.clean([str(tmp_path)], out, cleaner.Options(), engine=cleaner.InProcess())
+    corpus = pd.read_parquet(out)
+    assert sorted(corpus.title) == sorted(stories.values())
+    rejects = pd.read_parquet(tmp_path.parent / "c.rejects.parquet")
+    names = [doc_id.rpartition("/")[2] for doc_id in rejects.doc_id]
+    assert dict(zip(names, rejects.reason, strict=True)) == dict.fromkeys(
+        ["logo", "notes", "old.php.gz"], "unsupported"
+    )
+
+
 def test_plain_read_takes_all_of_a_file_that_grew_up_to_the_limit(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_bytes(b"x" * 5000)
