@@ -29,17 +29,19 @@ from cleaner.document import Meta
 COLUMNS = ("url", "title", "published", "language")
 # The fields each column is read from, first present first: news-please (title, url,
 # date_publish, language), fundus (title, publishing_date, lang), trafilatura's JSON (title,
-# source, date, language), Telegram exports (date). A URL must be absolute: elsewhere "source"
-# names a publisher.
+# source, date, language), Telegram exports (date), schema.org's NewsArticle as pages embed it
+# in JSON-LD (headline, url, datePublished, inLanguage), feeds turned into JSON (link). A URL
+# must be absolute: elsewhere "source" names a publisher.
 KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
-    "url": ("url", "source"),
-    "title": ("title",),
-    "published": ("date_publish", "publishing_date", "published", "date"),
-    "language": ("language", "lang"),
+    "url": ("url", "source", "link"),
+    "title": ("title", "headline"),
+    "published": ("date_publish", "publishing_date", "published", "date", "datePublished"),
+    "language": ("language", "lang", "inLanguage"),
 }
 # The text itself: news-please's maintext, trafilatura's text, fundus's plaintext (its body is
-# an object of sections) or body.
-TEXT_FIELDS = ("text", "maintext", "plaintext", "body")
+# an object of sections) or body, schema.org's articleBody, and the content or markdown of
+# the crawlers that read pages for language models (Jina Reader, Firecrawl, Crawl4AI).
+TEXT_FIELDS = ("text", "maintext", "plaintext", "body", "articleBody", "content", "markdown")
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _EPOCH = re.compile(r"\d{9,}(?:\.\d+)?")  # a year's worth of seconds and more: not a year
@@ -114,8 +116,8 @@ def metadata_fields(fields: Sequence[tuple[str, str]] = ()) -> list[str]:
     """The fields of a record that can fill the metadata columns: those named in ``fields``
     (column, field), the fields scrapers write for the others.
 
-    >>> metadata_fields([("title", "headline")])[:4]
-    ['url', 'source', 'headline', 'date_publish']
+    >>> metadata_fields([("title", "headline")])[:5]
+    ['url', 'source', 'link', 'headline', 'date_publish']
     """
     named = dict(fields)
     return [

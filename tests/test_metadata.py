@@ -75,15 +75,51 @@ def test_a_field_mapping_must_name_a_column_and_a_field(tmp_path: Path, bad: str
 def test_a_record_without_any_text_field_says_which_it_tried_and_which_it_has(
     tmp_path: Path,
 ) -> None:
-    """A scraper's own field names ("content", "article_body") are the usual reason: the
+    """A scraper's own field names ("article_body", "story") are the usual reason: the
     reject names the record's fields, so that the user sees which to pass to --text-field."""
-    (tmp_path / "f.jsonl").write_text('{"title": "only a title", "content": "The text."}\n')
+    (tmp_path / "f.jsonl").write_text('{"title": "only a title", "article_body": "The text."}\n')
     out = tmp_path / "c.parquet"
     cleaner.clean([str(tmp_path)], out)
     rejects = pd.read_parquet(out.with_name("c.rejects.parquet"))
     assert rejects.reason.tolist() == ["bad_record"]
-    assert "text, maintext, plaintext, body" in rejects.detail[0]
-    assert rejects.detail[0].endswith("its fields: title, content")
+    assert "text, maintext, plaintext, body, articleBody, content, markdown" in rejects.detail[0]
+    assert rejects.detail[0].endswith("its fields: title, article_body")
+
+
+def test_records_as_json_ld_and_crawlers_for_language_models_write_them_are_read(
+    tmp_path: Path,
+) -> None:
+    """schema.org's NewsArticle, as pages embed it (JSON-LD), and the content or markdown of
+    Jina Reader, Firecrawl or Crawl4AI, with their metadata."""
+    records = [
+        {
+            "@type": "NewsArticle",
+            "headline": "Tram line opens",
+            "articleBody": "The new tram line opened on Monday with free rides all day.",
+            "datePublished": "2024-05-06T08:00:00+02:00",
+            "url": "https://news.example/tram",
+            "inLanguage": "en-GB",
+        },
+        {"title": "Ferry strike", "url": "https://news.example/ferry", "content": "Crews left."},
+        {
+            "markdown": "# Bridge\n\nThe bridge reopened after repairs.",
+            "link": "https://x.example/b",
+        },
+    ]
+    (tmp_path / "f.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(tmp_path)], out)
+    corpus = pd.read_parquet(out)
+    assert corpus.title.tolist()[:2] == ["Tram line opens", "Ferry strike"]
+    assert corpus.title.isna().tolist() == [False, False, True]
+    assert corpus.url.tolist() == [
+        "https://news.example/tram",
+        "https://news.example/ferry",
+        "https://x.example/b",
+    ]
+    assert corpus.published[0] == pd.Timestamp("2024-05-06T06:00", tz="UTC")
+    assert corpus.language[0] == "en"
+    assert corpus.text[2].endswith("The bridge reopened after repairs.")
 
 
 def test_language_is_detected_when_the_source_is_silent_and_only_when_sure() -> None:
