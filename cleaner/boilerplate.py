@@ -37,6 +37,7 @@ from cleaner.corpus_index import (
 from cleaner.deduplicate import short_line
 from cleaner.fingerprint import (
     distinct,
+    found_in,
     isin,
     masked_figures,
     normalize,
@@ -272,18 +273,45 @@ def boilerplate(
     counted on its own and the ranges, in order, give the order of the whole, while a
     process holds one range's paragraphs, not the corpus's (the index may be on disk).
     """
-    found = _joined(_by_range(index, alive, min_docs, exempted))
+    parts = list(_by_range(index, alive, min_docs, exempted))
+    found = Boilerplate(*(np.concatenate([getattr(f, n) for f in parts]) for n in _FIELDS))
     if read is None:
         return found
     listed = _in_lists(index, found, read)
     if not len(listed):
         return found
-    return _joined(_by_range(index, alive, min_docs, exempted, listed))
+    return _without(index, found, listed, min_docs)
 
 
-def _joined(found: Iterator[Boilerplate]) -> Boilerplate:
-    parts = list(found)
-    return Boilerplate(*(np.concatenate([getattr(f, n) for f in parts]) for n in _FIELDS))
+def _without(
+    index: CorpusIndex, found: Boilerplate, listed: NDArray[np.int64], min_docs: int
+) -> Boilerplate:
+    """:func:`boilerplate` counted again without the paragraphs of rows ``listed`` (sorted):
+    ``found`` holds every paragraph of each of its lines, so only the lines that lose one are
+    counted again, from it, not from the index."""
+    lines = paragraph_lines(index, found.row)
+    gone = found_in(listed, found.row)
+    again = found_in(distinct(lines[gone]), lines)
+    rest = again & ~gone
+    recounted = _recurring(
+        lines[rest], found.doc[rest], found.index[rest], found.row[rest], min_docs
+    )
+    kept = ~again
+
+    def joined(mine: NDArray[Any], theirs: NDArray[Any]) -> NDArray[Any]:
+        return np.concatenate([mine[kept], theirs])
+
+    h = joined(lines, paragraph_lines(index, recounted.row))
+    d, i = joined(found.doc, recounted.doc), joined(found.index, recounted.index)
+    order = np.lexsort((i, d, h))  # the order of line hash, document and position
+    return Boilerplate(
+        d[order],
+        i[order],
+        joined(found.other_doc, recounted.other_doc)[order],
+        joined(found.other_index, recounted.other_index)[order],
+        distinct(h),
+        joined(found.row, recounted.row)[order],
+    )
 
 
 def _in_lists(index: CorpusIndex, found: Boilerplate, read: Reader) -> NDArray[np.int64]:
@@ -316,9 +344,9 @@ def _in_lists(index: CorpusIndex, found: Boilerplate, read: Reader) -> NDArray[n
     after = _beyond(index, rows, docs, lines, 1)
     undated = index.paragraph_line[rows] == 0  # its line is its words: no moment masked
     inside = np.flatnonzero((before >= 0) & (after >= 0) & undated)
-    listed: list[int] = []
     if not len(inside):
         return np.empty(0, dtype=np.int64)
+    listed: list[int] = []
     order = inside[np.argsort(docs[inside], kind="stable")]
     for chunk, texts in read_chunks(read, distinct(docs[inside])):
         # read() gives the paragraphs the index holds: the rows from each document's first
@@ -376,10 +404,9 @@ def _by_range(
     alive: NDArray[np.bool_],
     min_docs: int,
     exempted: NDArray[np.uint64] | None,
-    listed: NDArray[np.int64] | None = None,
 ) -> Iterator[Boilerplate]:
     for low, high in _edges(len(index.paragraph_hash)):
-        yield _recurring(*_paragraphs_between(index, low, high, alive, exempted, listed), min_docs)
+        yield _recurring(*_paragraphs_between(index, low, high, alive, exempted), min_docs)
 
 
 def _edges(rows: int) -> list[tuple[int, int]]:
@@ -415,11 +442,9 @@ def _paragraphs_between(
     high: int,
     alive: NDArray[np.bool_],
     exempted: NDArray[np.uint64] | None,
-    listed: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.uint64], NDArray[np.int64], NDArray[np.int32], NDArray[np.int64]]:
     """Hash, document, position and row of the kept paragraphs of ``alive`` documents whose
-    hash is in ``[low, high)`` and not 0 nor ``exempted``, and whose row is not ``listed``
-    (sorted), read a chunk at a time."""
+    hash is in ``[low, high)`` and not 0 nor ``exempted``, read a chunk at a time."""
     hashes, docs, positions = [np.empty(0, np.uint64)], [np.empty(0, np.int64)], []
     positions.append(np.empty(0, np.int32))
     found_rows = [np.empty(0, np.int64)]
@@ -429,8 +454,6 @@ def _paragraphs_between(
         rows = rows[alive[d[rows]]]
         if exempted is not None and len(exempted):
             rows = rows[~isin(h[rows], exempted)]
-        if listed is not None and len(listed):
-            rows = rows[~isin(rows + part.start, listed)]
         hashes.append(h[rows])
         docs.append(d[rows])
         positions.append(index.paragraph_index[part][rows])

@@ -289,12 +289,12 @@ def _inflated_zlib(data: bytes, limit: int, wbits: int) -> bytes:
 # The content codings decoded, by their decoders (zlib for gzip and deflate, FastWARC for the
 # rest); x-gzip is gzip (RFC 9110, 8.4.1.3).
 _DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
-    "gzip": lambda data, limit: _inflated_zlib(data, limit, _GZIP_OR_ZLIB),
-    "x-gzip": lambda data, limit: _inflated_zlib(data, limit, _GZIP_OR_ZLIB),
+    "gzip": partial(_inflated_zlib, wbits=_GZIP_OR_ZLIB),
     "deflate": lambda data, limit: _inflated_zlib(data, limit, _deflate_bits(data)),
     "br": partial(_inflated, BrotliReader),
     "zstd": partial(_inflated, ZstdReader),
 }
+_DECODERS["x-gzip"] = _DECODERS["gzip"]
 
 
 def _read(stream: Any, most: int) -> bytes:
