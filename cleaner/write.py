@@ -217,6 +217,7 @@ class _TableWriter:
     def _flush(self) -> None:
         self.writer.write_table(pa.concat_tables(self.buffer).combine_chunks())
         self.buffer, self.buffered, self.buffered_rows = [], 0, 0
+        pa.default_memory_pool().release_unused()
 
     def finish(self) -> None:
         if self.buffer:
