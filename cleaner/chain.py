@@ -170,7 +170,7 @@ def _records_of(source: Source, data: bytes | str, options: Options) -> Iterator
     """The records of one file's bytes (or of a text, decoded already): decoded, and marked
     as pages where they are pages."""
     kind = source.kind
-    if kind == "article" and looks_like_html(data):
+    if kind in ("article", "feed") and looks_like_html(data):  # a page, whatever its name
         kind = "html"
     if isinstance(data, str):
         text, encoding = data, "str"

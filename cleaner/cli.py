@@ -683,12 +683,12 @@ def fix_command(
     min_words: MinWords = DEFAULTS.min_words,
 ) -> None:
     """Print an article's repaired, de-duplicated paragraphs, separated by blank lines; of
-    JSON Lines, one {"id", "text"} record per document."""
+    JSON Lines or a feed, one {"id", "text"} record per document."""
     dedup = DedupOptions(
         threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
     )
     options = Options(dedup=dedup, stdin_format=stdin_format.value)
-    kind = file_kind(file, options)[0]
+    many = file_kind(file, options)[0] in ("records", "json", "feed")  # a record per document
     try:
         found = clean_file(file, options)
     except InputError as exc:
@@ -699,7 +699,7 @@ def fix_command(
     show = shown if sys.stdout.isatty() else str
     for item in found:
         if isinstance(item, Rejected):
-            if kind in ("records", "json"):
+            if many:
                 _say(f"{file}#{item.key}: {item.reason}: {item.detail}")
             elif item.reason != "empty":  # an empty article prints nothing
                 _fail(f"{file}: {item.reason}: {item.detail}", 1)
@@ -711,7 +711,7 @@ def fix_command(
                     f"{item.doc_id}: removed [{r.index}] {r.reason}, repeats {what} "
                     f"(Jaccard {r.similarity:.3f}): {r.paragraph}"
                 )
-        if kind in ("records", "json"):
+        if many:
             key = item.doc_id.removeprefix(f"{file}#")
             record = json.dumps({"id": key, "text": item.text}, ensure_ascii=False)
             sys.stdout.write(show(record) + "\n")

@@ -565,7 +565,8 @@ def records(
     ``encoding``, the one the file was decoded from, goes with each record.
 
     ``kind`` is ``"records"`` for JSON Lines (or an array), ``"json"`` for a file that may also
-    hold a single object, ``"article"`` or ``"html"`` for one document.
+    hold a single object, ``"feed"`` for RSS or Atom (:mod:`cleaner.feeds`), ``"article"`` or
+    ``"html"`` for one document.
 
     JSON records are keyed by their ``fields.id`` when present, otherwise by their 1-based
     position (line number in JSON Lines, element number in a JSON array); a key that an
@@ -575,6 +576,11 @@ def records(
     """
     if kind in ("article", "html"):
         yield Record(None, text, markup=kind == "html", encoding=encoding)
+        return
+    if kind == "feed":
+        from cleaner.feeds import feed_records
+
+        yield from feed_records(text, encoding)
         return
     seen: set[str | None] = set()
     stripped = text.lstrip("\ufeff \t\r\n")

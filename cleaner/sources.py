@@ -2,8 +2,9 @@
 
 A folder is walked recursively and its files sorted, so document order is the same on every
 run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
-records, ``.html``/``.htm``/``.xhtml`` one web page and ``.warc`` web archive records; a file whose
-name says no format (``story.php``, ``index``) is a web page when it starts as one; a
+records, ``.html``/``.htm``/``.xhtml`` one web page, ``.warc`` web archive records and
+``.xml``/``.rss``/``.atom``/``.rdf`` a feed's items; a file whose name says no format
+(``story.php``, ``index``, ``feed``) is a web page or a feed when it starts as one; a
 compressed one (``.gz``, ``.bz2``, ``.xz``, ``.lzma``, ``.zst``: :mod:`cleaner.compression`) is
 read transparently. ``-`` is standard input.
 
@@ -48,6 +49,7 @@ PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 RECORD_SUFFIXES = (".jsonl", ".ndjson")  # JSON Lines by either of its names
 JSON_SUFFIXES = (".json",)
 ARCHIVE_SUFFIXES = (".warc",)
+FEED_SUFFIXES = (".rss", ".atom", ".rdf", ".xml")  # RSS or Atom (other XML is a reject)
 STDIN = "-"
 
 
@@ -57,7 +59,7 @@ class Source:
 
     path: str  # filesystem path, or "-" for standard input
     name: str  # as in doc_id: its input folder's name and its path in it, POSIX separators
-    kind: str  # "article", "html", "records" (JSON lines), "json" or "warc"
+    kind: str  # "article", "html", "records" (JSON lines), "json", "warc" or "feed"
     compression: str | None = None  # the codec it is stored in (cleaner.compression), if any
     size: int = 0  # bytes as found on disk (compressed, if it is); batches are cut by it
     payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
@@ -111,6 +113,8 @@ def _classify(filename: str) -> tuple[str, str | None] | None:
         return "json", compression
     if lower.endswith(ARCHIVE_SUFFIXES):
         return "warc", compression
+    if lower.endswith(FEED_SUFFIXES):
+        return "feed", compression
     return None
 
 
@@ -206,8 +210,8 @@ class Walk:
                 name = portable_name(prefix + file[cut:])
             file = file[strip:]
             kind = classify(file.rpartition("/")[2])
-            if kind is None and entry.problem is None and _a_page(file):
-                kind = ("html", None)
+            if kind is None and entry.problem is None:
+                kind = _sniffed(file)
             unread = "not a format cleaner reads" if kind is None else missing(kind[1])
             if entry.problem is not None:
                 yield Source(file, name, "article", problem=entry.problem)
@@ -220,20 +224,24 @@ class Walk:
                 yield Source(file, name, kind[0], kind[1], entry.size)
 
 
-def _a_page(path: str) -> bool:
-    """Whether a file whose name says no format cleaner reads, and no compression, starts as
-    a web page does: a site's pages saved as their server named them (``story.php``,
-    ``news.aspx``, ``page.shtml``, ``index`` with no extension, ``article.html?id=3``), as
-    ``wget`` and other mirroring tools save them."""
-    from cleaner.extract import SNIFF, looks_like_html
+def _sniffed(path: str) -> tuple[str, None] | None:
+    """How a file whose name says no format cleaner reads, and no compression, is read when
+    it starts as a web page or a feed does: a site's pages and feeds saved as their server
+    named them (``story.php``, ``news.aspx``, ``index`` with no extension, ``feed``,
+    ``article.html?id=3``), as ``wget`` and other mirroring tools save them; None otherwise."""
+    from cleaner.extract import looks_like_html
+    from cleaner.feeds import SNIFF, looks_like_feed
 
     if compression_of(path) is not None:
-        return False
+        return None
     try:
         with open(path, "rb") as file:
-            return looks_like_html(file.read(SNIFF))
+            head = file.read(SNIFF)
     except OSError:
-        return False
+        return None
+    if looks_like_html(head):
+        return "html", None
+    return ("feed", None) if looks_like_feed(head) else None
 
 
 def _nothing(path: str) -> bool:
