@@ -28,7 +28,7 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.document import Rejected
 from cleaner.engine import LocalPool
 from cleaner.errors import InputError, WorkerLost
-from cleaner.metadata import COLUMNS
+from cleaner.metadata import COLUMNS, TEXT_FIELDS
 from cleaner.options import Options, cleaner_version
 from cleaner.pipeline import clean, merge
 from cleaner.sources import STDIN, listing
@@ -274,17 +274,19 @@ def clean_command(
     text_field: Annotated[
         str | None,
         typer.Option(
-            help="JSON field holding the text \\[default: the first of text, maintext, "
-            "plaintext, body that holds a string]."
+            help="JSON field (or table column) holding the text \\[default: the first of "
+            f"{', '.join(TEXT_FIELDS)} that holds a string].",
         ),
     ] = None,
-    id_field: Annotated[str, typer.Option(help="JSON field holding the record id.")] = "id",
+    id_field: Annotated[
+        str, typer.Option(help="JSON field (or table column) holding the record id.")
+    ] = "id",
     field: Annotated[
         list[str] | None,
         typer.Option(
             "--field",
-            help="COLUMN=FIELD (repeatable): the JSON field that fills a metadata column "
-            f"({', '.join(COLUMNS)}), e.g. title=headline.",
+            help="COLUMN=FIELD (repeatable): the JSON field (or table column) that fills a "
+            f"metadata column ({', '.join(COLUMNS)}), e.g. title=headline.",
         ),
     ] = None,
     threshold: Threshold = DEFAULTS.threshold,
@@ -683,12 +685,12 @@ def fix_command(
     min_words: MinWords = DEFAULTS.min_words,
 ) -> None:
     """Print an article's repaired, de-duplicated paragraphs, separated by blank lines; of
-    JSON Lines or a feed, one {"id", "text"} record per document."""
+    JSON Lines, a feed or a table, one {"id", "text"} record per document."""
     dedup = DedupOptions(
         threshold=threshold, shingle_size=shingle_size, containment=containment, min_words=min_words
     )
     options = Options(dedup=dedup, stdin_format=stdin_format.value)
-    many = file_kind(file, options)[0] in ("records", "json", "feed")  # a record per document
+    many = file_kind(file, options)[0] in ("records", "json", "feed", "table")  # a record each
     try:
         found = clean_file(file, options)
     except InputError as exc:

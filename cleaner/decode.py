@@ -565,8 +565,8 @@ def records(
     ``encoding``, the one the file was decoded from, goes with each record.
 
     ``kind`` is ``"records"`` for JSON Lines (or an array), ``"json"`` for a file that may also
-    hold a single object, ``"feed"`` for RSS or Atom (:mod:`cleaner.feeds`), ``"article"`` or
-    ``"html"`` for one document.
+    hold a single object, ``"feed"`` for RSS or Atom (:mod:`cleaner.feeds`), ``"table"`` for
+    CSV or TSV (:mod:`cleaner.tables`), ``"article"`` or ``"html"`` for one document.
 
     JSON records are keyed by their ``fields.id`` when present, otherwise by their 1-based
     position (line number in JSON Lines, element number in a JSON array); a key that an
@@ -582,6 +582,11 @@ def records(
 
         yield from feed_records(text, encoding)
         return
+    if kind == "table":
+        from cleaner.tables import table_records
+
+        yield from table_records(text, fields, encoding)
+        return
     seen: set[str | None] = set()
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("["):
@@ -591,7 +596,7 @@ def records(
             yield Rejected("bad_json", f"not a JSON array: {exc}")
             return
         for position, item in enumerate(items, 1):
-            yield made_unique(_record(item, position, fields, encoding), position, seen)
+            yield made_unique(record_of(item, position, fields, encoding), position, seen)
         if not items:
             yield Rejected("empty", "an empty JSON array")
         return
@@ -601,7 +606,7 @@ def records(
         except _JSON_ERRORS:
             pass  # JSON lines
         else:
-            yield _record(item, 1, fields, encoding)
+            yield record_of(item, 1, fields, encoding)
             return
     found = False
     for number, record in json_lines(text, fields, encoding=encoding):
@@ -653,7 +658,7 @@ def json_lines(
                 why = str(exc)
             yield number, Rejected("bad_json", f"line {number}: {why}", key=str(number))
             continue
-        yield number, _record(item, number, fields, encoding)
+        yield number, record_of(item, number, fields, encoding)
 
 
 def json_elements(
@@ -676,7 +681,7 @@ def json_elements(
         yield first, Rejected("bad_json", f"not a JSON array: {exc}", key=str(first))
         return
     for position, item in enumerate(items, first):
-        yield position, _record(item, position, fields, encoding)
+        yield position, record_of(item, position, fields, encoding)
     yield from (oversized or {}).items()
 
 
@@ -724,7 +729,9 @@ def _fields_of(item: Mapping[str, Any]) -> str:
     return f"its fields: {shown}{more}"
 
 
-def _record(item: Any, position: int, fields: Fields, encoding: str) -> Record | Rejected:
+def record_of(item: Any, position: int, fields: Fields, encoding: str) -> Record | Rejected:
+    """A record (a JSON object, a table's row) as a document's text and metadata, keyed by
+    its ``fields.id`` or else its ``position``; a ``bad_record`` reject without a text."""
     key = str(position)
     if not isinstance(item, dict):
         return Rejected("bad_record", f"record {position} is not a JSON object", key=key)

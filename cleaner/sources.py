@@ -2,9 +2,10 @@
 
 A folder is walked recursively and its files sorted, so document order is the same on every
 run and every machine. ``.txt``/``.md`` files hold one article, ``.jsonl``/``.json`` hold
-records, ``.html``/``.htm``/``.xhtml`` one web page, ``.warc`` web archive records and
-``.xml``/``.rss``/``.atom``/``.rdf`` a feed's items; a file whose name says no format
-(``story.php``, ``index``, ``feed``) is a web page or a feed when it starts as one; a
+records, ``.html``/``.htm``/``.xhtml`` one web page, ``.warc`` web archive records,
+``.xml``/``.rss``/``.atom``/``.rdf`` a feed's items and ``.csv``/``.tsv`` a table's rows; a
+file whose name says no format (``story.php``, ``index``, ``feed``) is a web page or a feed
+when it starts as one; a
 compressed one (``.gz``, ``.bz2``, ``.xz``, ``.lzma``, ``.zst``: :mod:`cleaner.compression`) is
 read transparently. ``-`` is standard input.
 
@@ -50,6 +51,7 @@ RECORD_SUFFIXES = (".jsonl", ".ndjson")  # JSON Lines by either of its names
 JSON_SUFFIXES = (".json",)
 ARCHIVE_SUFFIXES = (".warc",)
 FEED_SUFFIXES = (".rss", ".atom", ".rdf", ".xml")  # RSS or Atom (other XML is a reject)
+TABLE_SUFFIXES = (".csv", ".tsv")
 STDIN = "-"
 
 
@@ -59,7 +61,7 @@ class Source:
 
     path: str  # filesystem path, or "-" for standard input
     name: str  # as in doc_id: its input folder's name and its path in it, POSIX separators
-    kind: str  # "article", "html", "records" (JSON lines), "json", "warc" or "feed"
+    kind: str  # "article", "html", "records" (JSON lines), "json", "warc", "feed" or "table"
     compression: str | None = None  # the codec it is stored in (cleaner.compression), if any
     size: int = 0  # bytes as found on disk (compressed, if it is); batches are cut by it
     payload: bytes | None = None  # standard input, read by the parent (workers have no stdin)
@@ -115,6 +117,8 @@ def _classify(filename: str) -> tuple[str, str | None] | None:
         return "warc", compression
     if lower.endswith(FEED_SUFFIXES):
         return "feed", compression
+    if lower.endswith(TABLE_SUFFIXES):
+        return "table", compression
     return None
 
 

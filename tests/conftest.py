@@ -55,3 +55,42 @@ def cases(name: str, label: str = "label") -> list[Any]:
         marks = [pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else []
         params.append(pytest.param(case, id=case[label], marks=marks))
     return params
+
+
+def clean_files(
+    folder: Path, files: dict[str, str | bytes], **options: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The corpus and the rejects (by doc_id) of a run at document scope over ``files``,
+    written in ``folder/in`` (text in UTF-8)."""
+    import cleaner
+
+    inputs = folder / "in"
+    inputs.mkdir()
+    for name, data in files.items():
+        (inputs / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    out = folder / "corpus.parquet"
+    chosen = cleaner.Options(dedup=cleaner.DedupOptions(scope="document"), **options)
+    cleaner.clean([str(inputs)], out, chosen, engine=cleaner.InProcess())
+    rejects = pd.read_parquet(folder / "corpus.rejects.parquet").set_index("doc_id")
+    return read_corpus(out), rejects
+
+
+def assert_records_read(
+    corpus: pd.DataFrame, rejects: pd.DataFrame, name: str, case: dict[str, Any]
+) -> None:
+    """A file of records (``in/NAME``) gave the ``documents`` of a case, by key, with their
+    paragraphs and the metadata each names (null as None, dates in ISO 8601), and its
+    ``rejects`` (by key; None for the file's own reject)."""
+    expected = {f"{name}#{doc['key']}": doc for doc in case["documents"]}
+    assert sorted(corpus.index) == sorted(expected)
+    for doc_id, doc in expected.items():
+        row = corpus.loc[doc_id]
+        assert list(row.paragraphs) == doc["paragraphs"]
+        for column in ("url", "title", "language", "published"):
+            if column in doc:
+                value = None if pd.isna(row[column]) else row[column]
+                found = value.isoformat() if column == "published" and value else value
+                assert found == doc[column], column
+    assert dict(rejects.reason.items()) == {
+        name if r["key"] is None else f"{name}#{r['key']}": r["reason"] for r in case["rejects"]
+    }

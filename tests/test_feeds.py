@@ -16,41 +16,15 @@ import pytest
 
 import cleaner
 from cleaner.feeds import feed_records, looks_like_feed
-from tests.conftest import cases, read_corpus, shared
-
-DOCUMENT_SCOPE = cleaner.Options(dedup=cleaner.DedupOptions(scope="document"))
-
-
-def clean(folder: Path, files: dict[str, bytes | str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The corpus and the rejects (by doc_id) of a run over ``files``, written in ``folder/in``."""
-    inputs = folder / "in"
-    inputs.mkdir()
-    for name, data in files.items():
-        path = inputs / name
-        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-    out = folder / "corpus.parquet"
-    cleaner.clean([str(inputs)], out, DOCUMENT_SCOPE, engine=cleaner.InProcess())
-    rejects = pd.read_parquet(folder / "corpus.rejects.parquet").set_index("doc_id")
-    return read_corpus(out), rejects
+from tests.conftest import assert_records_read, cases, shared
+from tests.conftest import clean_files as clean
 
 
 @pytest.mark.parametrize("case", cases("feeds.json"))
 def test_a_feed_is_read_as_its_items(tmp_path: Path, case: dict[str, Any]) -> None:
     feed = case["feed"].encode(case.get("encoding", "utf-8"))
     corpus, rejects = clean(tmp_path, {case["name"]: feed})
-    name = f"in/{case['name']}"
-    expected = {f"{name}#{doc['key']}": doc for doc in case["documents"]}
-    assert sorted(corpus.index) == sorted(expected)
-    for doc_id, doc in expected.items():
-        row = corpus.loc[doc_id]
-        assert list(row.paragraphs) == doc["paragraphs"]
-        assert (row.url, row.title, row.language) == (doc["url"], doc["title"], doc["language"])
-        published = None if pd.isna(row.published) else row.published.isoformat()
-        assert published == doc["published"]
-    found = {doc_id: reason for doc_id, reason in rejects.reason.items()}
-    assert found == {
-        name if r["key"] is None else f"{name}#{r['key']}": r["reason"] for r in case["rejects"]
-    }
+    assert_records_read(corpus, rejects, f"in/{case['name']}", case)
 
 
 def test_every_name_a_feed_goes_by_is_read_and_other_names_are_sniffed(tmp_path: Path) -> None:
@@ -137,7 +111,7 @@ def test_the_feeds_of_the_charset_dataset_are_read_the_same_in_every_encoding(
     its items, and a feed saved in several encodings gives the same items in each."""
     files = shared("charset_dataset_multiencoding", "files")
     out = tmp_path / "feeds.parquet"
-    cleaner.clean([str(files)], out, DOCUMENT_SCOPE)
+    cleaner.clean([str(files)], out, cleaner.Options(dedup=cleaner.DedupOptions(scope="document")))
     corpus = pd.read_parquet(out)
     rejects = pd.read_parquet(tmp_path / "feeds.rejects.parquet")
     feeds = sorted(p for p in files.rglob("*.xml") if looks_like_feed(p.read_bytes()))

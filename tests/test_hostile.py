@@ -136,7 +136,7 @@ def test_odd_file_names_are_stored_readably(small: Hostile, tmp_path: Path) -> N
     assert odd <= ids
     assert "in/json/feed.jsonl#\\ud800" in ids  # an id spelling a lone surrogate
     assert result.returncode == 0, result.stderr
-    assert outcomes(out)[0]["in/names/skip\nme.csv"] == "unsupported"
+    assert outcomes(out)[0]["in/names/skip\nme.docx"] == "unsupported"
 
 
 @pytest.fixture(scope="module")

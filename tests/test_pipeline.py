@@ -16,9 +16,9 @@ from tests.conftest import EXAMPLE, FIXTURES, read_corpus
 def test_library_clean_reports_what_it_did(tmp_path: Path) -> None:
     report = cleaner.clean([str(FIXTURES)], tmp_path / "c.parquet")
     assert report.files == 14
-    assert report.skipped == {".csv": 1}
+    assert report.skipped == {}
     assert report.skipped_records == 4  # the WARC's warcinfo, two requests and an image
-    # 21 documents split, 5 inputs rejected before (binary, bad JSON, no text, empty, .csv)
+    # 21 documents split, 5 inputs rejected before (binary, bad JSON, two without text, empty)
     assert (report.documents, report.documents_out, report.rejected) == (26, 20, 6)
     assert report.removed == {"exact_duplicate": 5, "near_duplicate": 1, "boilerplate": 10}
     # the paragraphs removed, and the four kept ones of the duplicate document (008)

@@ -52,16 +52,16 @@ def test_current_folder_names_paths_as_pathlib_does(
 ) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.txt").write_text("x")
-    (tmp_path / "b.csv").write_text("x")
+    (tmp_path / "b.docx").write_text("x")
     monkeypatch.chdir(tmp_path)
     walk = Walk(["."])
     found = [(s.path, s.name, s.problem is None) for s in walk]
     folder = tmp_path.name  # "." is named by the folder it is
     assert found == [
-        ("b.csv", f"{folder}/b.csv", False),
+        ("b.docx", f"{folder}/b.docx", False),
         ("sub/a.txt", f"{folder}/sub/a.txt", True),
     ]
-    assert walk.skipped == {".csv": 1}
+    assert walk.skipped == {".docx": 1}
 
 
 def test_a_folder_is_named_by_the_folder_it_resolves_to(
