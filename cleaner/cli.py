@@ -95,9 +95,13 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
-class StdinFormat(str, Enum):
+class StdinFormat(str, Enum):  # cleaner.options.STDIN_FORMATS
     txt = "txt"
     jsonl = "jsonl"
+    html = "html"
+    xml = "xml"
+    csv = "csv"
+    tsv = "tsv"
 
 
 class Scope(str, Enum):
@@ -185,7 +189,8 @@ Scheduler = Annotated[
     ),
 ]
 StdinFormatOption = Annotated[
-    StdinFormat, typer.Option(help="What - holds: one article, or JSON lines.")
+    StdinFormat,
+    typer.Option(help="What - holds: one article, JSON lines, a web page, a feed or a table."),
 ]
 AsJson = Annotated[
     bool,

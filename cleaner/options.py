@@ -20,7 +20,7 @@ from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME
 from cleaner.repair import ftfy_options
 
 MiB = 1024 * 1024
-STDIN_FORMATS = ("txt", "jsonl")  # standard input is read as a file of that extension
+STDIN_FORMATS = ("txt", "jsonl", "html", "xml", "csv", "tsv")  # read as a file of that extension
 
 
 @dataclass(frozen=True)

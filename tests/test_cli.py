@@ -371,6 +371,37 @@ def test_stdin_article_and_stdin_json_lines(tmp_path: Path) -> None:
     assert read_corpus(out).doc_id.tolist() == ["-#1", "-#2"]
 
 
+@pytest.mark.parametrize(
+    ("form", "data", "doc_ids"),
+    [
+        ("csv", "id,text\nr1,Ferries run again.\nr2,The bridge closes.\n", ["-#r1", "-#r2"]),
+        ("tsv", "id\ttext\nr1\tFerries run again, at last.\n", ["-#r1"]),
+        (
+            "xml",
+            "<rss><channel><item><description>Ferries run.</description></item></channel></rss>",
+            ["-#1"],
+        ),
+    ],
+)
+def test_stdin_holds_any_format_named(
+    tmp_path: Path, form: str, data: str, doc_ids: list[str]
+) -> None:
+    out = tmp_path / "c.parquet"
+    args = ["clean", "-", "-o", str(out), "-q", "--stdin-format", form]
+    assert runner.invoke(app, args, input=data.encode()).exit_code == 0
+    assert read_corpus(out).doc_id.tolist() == doc_ids
+
+
+def test_stdin_holds_a_web_page(tmp_path: Path) -> None:
+    out = tmp_path / "c.parquet"
+    page = (FIXTURES / "010_harbour_bridge.html").read_bytes()
+    args = ["clean", "-", "-o", str(out), "-q", "--stdin-format", "html"]
+    assert runner.invoke(app, args, input=page).exit_code == 0
+    doc = read_corpus(out).loc["-"]  # the page's article and its canonical URL, not its markup
+    assert doc.url == "https://portside-gazette.example/news/harbour-bridge-to-close"
+    assert "<" not in doc.text
+
+
 def test_text_and_id_fields_are_options(tmp_path: Path) -> None:
     src = tmp_path / "in" / "feed.json"
     src.parent.mkdir()
