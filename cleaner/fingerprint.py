@@ -368,8 +368,11 @@ _ZONES = r"gmt|bst|utc|cet|cest|msk|est|edt|cst|cdt|pst|pdt|am|pm|a\.m|p\.m|uhr"
 # A moment: a time of day, a year, a date in figures (ISO, with its time too, or day, month
 # and year). The lookahead for a digit comes first, which lets the search skip to digits.
 _MOMENT = re.compile(
+    # Chinese, Japanese and Korean dates, written into the text without spaces around them
+    r"(?<!\d)\d{4}(?:年\d{1,2}月\d{1,2}日|년 ?\d{1,2}월 ?\d{1,2}일)|"
     r"(?=\d)(?<![\w.,:/-])(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|"
     r"\d{4}-\d{1,2}-\d{1,2}(?:t\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?|"
+    r"\d{4}([./])\d{1,2}\1\d{1,2}\.?|"  # the year first, as East Asian sites write it
     rf"\d{{1,2}}\.\d{{2}}(?= ?(?:{_ZONES})\b)|"
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{1,2}-[^\W\d_]{3,9}\.?-\d{4}|"
     r"(?:1[89]|20)\d{2}(?:-(?:1[89]|20)\d{2})?)"
@@ -408,13 +411,16 @@ def line_key(key: str) -> str:
     >>> line_key("published: tuesday 3rd april 2023. it may rain")
     'published: # # # #. it may rain'
 
-    Dates joined by "de" or "of", ISO timestamps, times written with a point before their
-    zone, and moments told from now are moments too:
+    Dates joined by "de" or "of", ISO timestamps, dates with the year first ("2024.03.04",
+    "2024/03/04") and as Chinese, Japanese and Korean write them ("2024年3月4日"), times
+    written with a point before their zone, and moments told from now are moments too:
 
     >>> line_key("actualizado el 4 de marzo de 2024"), line_key("posted 2024-03-04t10:42:00z")
     ('actualizado el # # # # #', 'posted #')
     >>> line_key("first published on 4 march 2024 11.00 gmt"), line_key("updated 3 hours ago")
     ('first published on # # # # gmt', 'updated #')
+    >>> line_key("发布时间 2024年3月4日 10:42"), line_key("입력 2024.03.04 10:42")
+    ('发布时间 # #', '입력 # #')
     >>> line_key("the payment date is march 31."), line_key("net 1.2 mln vs 1,986,000")
     ('the payment date is march 31.', 'net 1.2 mln vs 1,986,000')
     """

@@ -306,6 +306,11 @@ def test_a_footer_dated_anew_under_each_article_is_boilerplate(tmp_path: Path) -
         "Updated {n} hours ago",
         "Обновлено {n} минут назад",
         "Aggiornato il {day} {month_it} {year}, {time}",
+        "发布时间 {year}年{n}月{day}日 {time}",
+        "{year}年{n}月{day}日 {time} 更新",
+        "입력 {year}.0{n}.1{n} {time}",
+        "{year}년 {n}월 {day}일 {time} 수정",
+        "Updated {year}/0{n}/1{n} {time}",
     ],
 )
 def test_a_header_dated_in_another_style_is_one_line_whatever_its_date(
