@@ -38,7 +38,15 @@ from cleaner.options import Options
 from cleaner.pieces import Piece, Range
 from cleaner.pieces import read as read_piece
 from cleaner.repair import repair, repair_title
-from cleaner.sources import STDIN, Source, classify, open_stream, read_bytes, read_stdin
+from cleaner.sources import (
+    DOCUMENT_KINDS,
+    STDIN,
+    Source,
+    classify,
+    open_stream,
+    read_bytes,
+    read_stdin,
+)
 from cleaner.split import split_paragraphs
 from cleaner.tally import Stopwatch
 
@@ -358,8 +366,8 @@ def clean_file(path: str | Path, options: Options | None = None) -> list[Documen
 
 
 def file_kind(path: str, options: Options) -> tuple[str, str | None]:
-    """How :func:`clean_file` reads ``path``: (kind, compression); kind ``"records"`` or
-    ``"json"`` holds a document per record, any other kind one document.
+    """How :func:`clean_file` reads ``path``: (kind, compression); a kind of
+    :data:`cleaner.sources.DOCUMENT_KINDS` is one document, any other a document per record.
 
     >>> file_kind("-", Options(stdin_format="jsonl"))
     ('records', None)
@@ -379,7 +387,7 @@ def clean_text(
     Raises :class:`Rejected` for what a run would reject: binary data, a page with no main
     text, a text with no paragraphs (``empty``), too many paragraphs.
     """
-    if kind not in ("article", "html"):
+    if kind not in DOCUMENT_KINDS:
         raise ValueError("clean_text reads one document: kind is 'article' or 'html'")
     options = options or Options()
     source = Source(STDIN, STDIN, kind)

@@ -25,6 +25,7 @@ from typing import Any
 
 from cleaner.document import Meta, Rejected
 from cleaner.metadata import TEXT_FIELDS, from_record, language_guess
+from cleaner.sources import DOCUMENT_KINDS
 
 # Byte-order marks that make NUL bytes legitimate; without one, NULs mean binary.
 _BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -574,7 +575,7 @@ def records(
     keys are unique within a file. A file without a single record is rejected as ``empty``,
     so that it is accounted for like an empty article.
     """
-    if kind in ("article", "html"):
+    if kind in DOCUMENT_KINDS:
         yield Record(None, text, markup=kind == "html", encoding=encoding)
         return
     if kind == "feed":

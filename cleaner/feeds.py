@@ -111,10 +111,8 @@ def _bare(element: Any) -> str:
 def _local(element: Any) -> str:
     """An item's element's name in the feed's vocabulary; "" for another extension's."""
     tag = element.tag
-    if not isinstance(tag, str):
-        return ""
-    space, _, name = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
-    return name if space in _VOCABULARY else ""
+    space = tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else ""
+    return _bare(element) if space in _VOCABULARY else ""
 
 
 def _text(element: Any) -> str:

@@ -52,6 +52,7 @@ JSON_SUFFIXES = (".json",)
 ARCHIVE_SUFFIXES = (".warc",)
 FEED_SUFFIXES = (".rss", ".atom", ".rdf", ".xml")  # RSS or Atom (other XML is a reject)
 TABLE_SUFFIXES = (".csv", ".tsv")
+DOCUMENT_KINDS = ("article", "html")  # a file that is one document; the others hold records
 STDIN = "-"
 
 

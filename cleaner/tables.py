@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from collections.abc import Iterator
 
 from cleaner.decode import Fields, Record, made_unique, record_of
@@ -49,7 +48,7 @@ def table_records(
     """The records of a decoded table: one per row after the header, in order."""
     fields = fields or Fields()
     # A cell may be as large as the file (an article): the default limit is 128 KiB.
-    csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, sys.maxsize)))
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text.partition("\n")[0]))
     try:
         header = next((row for row in rows if row), None)
