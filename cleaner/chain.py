@@ -48,6 +48,7 @@ from cleaner.sources import (
     read_stdin,
 )
 from cleaner.split import split_paragraphs
+from cleaner.tables import table_rows
 from cleaner.tally import Stopwatch
 
 # Arrow, Parquet and numpy are imported by the call that writes (process_batch): clean_text
@@ -241,6 +242,9 @@ def _read_documents(
             assert part.data is not None
             text, encoding = decode_bytes(part.data, head=part.head)
             oversized = part.rejects(options.max_file_bytes)
+            if part.header is not None:
+                numbered += table_rows(text, part.header, fields, part.line, oversized, encoding)
+                continue
             parse = json_elements if part.array else json_lines
             numbered += parse(text, fields, part.line, oversized, encoding)
     lines: list[int | None] = [line for line, _ in numbered]

@@ -15,6 +15,10 @@ work that any worker can take. Memory then depends on the piece size, not the fi
   piece is the text between two commas (a range, or the bytes for a compressed file), parsed
   again by its worker, which keeps the records.
 - WARC: pieces start where records do (:func:`_cut_warc`).
+- A table (CSV, TSV): a piece is a byte range of whole rows after the header, found by
+  reading the table here with the csv module as a worker reads it (:func:`_cut_table`), since
+  a quoted cell may hold line breaks; each piece carries the header's names and delimiter.
+  A compressed table is read whole, by one worker.
 
 A piece reads as the same records, with the same line or element numbers, text and encoding,
 as the whole file does (:func:`cleaner.decode.json_lines` and
@@ -39,17 +43,20 @@ is not a line end) and standard input are read whole, as one piece.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from cleaner.compression import decompressed
 from cleaner.document import Rejected
 from cleaner.sources import WARC_DECOMPRESSES, Source, by_fields, open_regular
+from cleaner.tables import Header, column_names, delimiter, reader
 
 RECORD_KINDS = ("records", "json")
 # A piece's records are a batch of their own: large enough that its few milliseconds of
@@ -79,6 +86,7 @@ class Piece:
     damage: tuple[str, str, int] | None = None  # (reason, detail, line): why the file ends here
     last: bool = True  # the file's last piece
     array: bool = False  # elements of a JSON array (``line`` the first one's number), not lines
+    header: Header | None = None  # a table's, for a piece of its rows (``line``: the first row)
     stored: int = 0  # the bytes of the file as stored that it accounts for (progress)
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:
@@ -110,9 +118,9 @@ class Piece:
         if self.damage is None:
             return None
         reason, detail, at = self.damage
-        if at == 1:
+        if at == 1 and self.header is None:
             return Rejected(reason, detail)
-        what = "element" if self.array else "line"
+        what = "element" if self.array else "row" if self.header else "line"
         return Rejected(reason, f"{detail}; {what} {at:,} and after are lost", key=str(at))
 
 
@@ -182,7 +190,8 @@ def cut(
     that reads the piece, which says what."""
     piece_bytes = piece_bytes or PIECE_BYTES
     if (
-        source.kind not in (*RECORD_KINDS, "warc")
+        source.kind not in (*RECORD_KINDS, "warc", "table")
+        or (source.kind == "table" and source.compression)
         or source.problem is not None
         or source.payload is not None
         or source.size <= piece_bytes
@@ -197,6 +206,8 @@ def cut(
     with stream:
         if source.kind == "warc":
             yield from _cut_warc(source, stream, piece_bytes)
+        elif source.kind == "table":
+            yield from _cut_table(source, stream, piece_bytes, max_record_bytes)
         elif source.compression:
             yield from _cut_compressed(
                 source, stream, piece_bytes, max_record_bytes, max_decompressed_bytes
@@ -261,6 +272,145 @@ def _cut_lines(source: Source, stream: IO[bytes], piece_bytes: int, head: bytes)
             last=last,
             stored=(max(stop, source.size) if last else stop) - start,
         )
+
+
+def _cut_table(
+    source: Source, stream: IO[bytes], piece_bytes: int, max_record_bytes: int
+) -> Iterator[Piece]:
+    """The pieces of a plain table, UTF-8 throughout: byte ranges of whole rows after its
+    header (:func:`_table_rows`), each with the header; the whole table as one piece when it
+    is not to be cut."""
+    head = stream.read(_HEAD)
+    stream.seek(0)
+    with _cells(max_record_bytes):
+        found = None if b"\x00" in head or head.startswith(_WIDE_BOMS) else _table_rows(stream)
+    if found is None:
+        yield Piece(source, stored=source.size)
+        return
+    header, ends = found
+    pieces: list[tuple[int, int, int, tuple[tuple[int, int], ...]]] = []  # start, stop, row
+    damage: tuple[str, str, int] | None = None
+    start = end = ends.offset
+    first = 1  # the piece's first row
+    try:
+        with _cells(max_record_bytes):
+            for row_start, end, position in ends:
+                if end - row_start > max_record_bytes:  # a piece of its own, only its size
+                    if row_start > start:
+                        pieces.append((start, row_start, first, ()))
+                    pieces.append((row_start, row_start, position, ((position, end - row_start),)))
+                    start, first = end, position + 1
+                elif end - start >= piece_bytes:
+                    pieces.append((start, end, first, ()))
+                    start, first = end, position + 1
+    except UnicodeDecodeError:  # not UTF-8 throughout: read whole, in one encoding
+        pieces, damage = [], None
+    except csv.Error as exc:  # the rest cannot be read: the rows before are kept
+        end, at = ends.row_start, ends.position
+        if "field limit" in str(exc):
+            what = f"a cell of more than {max_record_bytes:,} characters (--max-file-bytes)"
+            damage = ("too_large", what, at)
+        else:
+            damage = ("bad_record", str(exc), at)
+    if not pieces and damage is None:
+        yield Piece(source, stored=source.size)
+        return
+    pieces.append((start, max(start, end), first, ()))
+    bounds = [0, *(start for start, *_ in pieces[1:]), source.size]
+    for n, (start, stop, line, oversized) in enumerate(pieces):
+        last = n == len(pieces) - 1
+        yield Piece(
+            source,
+            start,
+            stop,
+            line,
+            head=head[: len(codecs.BOM_UTF8)],
+            oversized=oversized,
+            damage=damage if last else None,
+            last=last,
+            stored=bounds[n + 1] - bounds[n],
+            header=header,
+        )
+
+
+@contextmanager
+def _cells(size: int) -> Iterator[None]:
+    """The csv module's cell limit set to ``size`` characters for a while (it is global)."""
+    was = csv.field_size_limit()
+    csv.field_size_limit(size)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(was)
+
+
+def _table_rows(stream: IO[bytes]) -> tuple[Header, _RowEnds] | None:
+    """A table's header and its rows' ends, read with the csv module as a worker reads a
+    piece (a row is read the same wherever the reading starts, if at a row's start); None
+    when its header cannot be read so: its first line longer than ``_HEAD`` or not UTF-8,
+    or no row, or a row the csv module refuses (a whole read says why)."""
+    first_line = stream.readline(_HEAD)
+    stream.seek(0)
+    if not first_line.endswith(b"\n"):
+        return None
+    try:
+        separator = delimiter(first_line.decode("utf-8").removeprefix("\ufeff").partition("\n")[0])
+        lines = _TableLines(stream)
+        rows = reader(lines, separator)
+        header = column_names(next(row for row in rows if row), separator)
+    except (StopIteration, csv.Error, UnicodeDecodeError):
+        return None
+    return header, _RowEnds(lines, rows)
+
+
+class _RowEnds:
+    """The rows of a table after its header: (byte offset of its start, of its end, its
+    number) of each row that is not blank, numbered from 1; ``row_start`` and ``position``
+    say where the row being read starts, and its number. Raises csv.Error for a row the csv
+    module cannot read, UnicodeDecodeError for bytes that are not UTF-8."""
+
+    def __init__(self, lines: _TableLines, rows: Iterator[list[str]]) -> None:
+        self.lines, self.rows = lines, rows
+        self.offset = self.row_start = lines.offset  # after the header
+        self.position = 1
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        for row in self.rows:
+            end = self.lines.offset
+            if row:
+                yield self.row_start, end, self.position
+                self.position += 1
+            self.row_start = end
+
+
+_LONE_CR = re.compile("(?<=\r)(?!\n)")
+
+
+class _TableLines:
+    """A UTF-8 stream's lines as ``newline=""`` reads them (each ends at "\\n", "\\r\\n" or a
+    lone "\\r"), decoded, byte-order mark aside; ``offset``: the byte after the last one given
+    out. Raises UnicodeDecodeError for bytes that are not UTF-8."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.offset = 0
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        while raw := self.stream.readline():
+            if first and raw.startswith(codecs.BOM_UTF8):
+                self.offset += len(codecs.BOM_UTF8)
+                raw = raw[len(codecs.BOM_UTF8) :]
+            first = False
+            line = raw.decode("utf-8")
+            end = self.offset + len(raw)
+            if line.count("\r") > line.endswith("\r\n"):  # a lone one: a line end too
+                *parts, line = [part for part in _LONE_CR.split(line) if part]
+                for part in parts:
+                    self.offset += len(part.encode())
+                    yield part
+            self.offset = end
+            yield line
 
 
 def _cut_warc(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[Piece]:
@@ -333,6 +483,14 @@ def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> li
     source = piece.source
     if source.problem is not None:
         raise Rejected(*source.problem)
+    if piece.header is not None:  # rows of a table
+        try:
+            with open_regular(source.path) as stream:
+                stream.seek(piece.start)
+                data = stream.read(-1 if piece.stop is None else piece.stop - piece.start)
+        except OSError as exc:
+            raise Rejected("unreadable", exc.strerror or str(exc)) from None
+        return [replace(piece, data=data)]
     if source.kind not in RECORD_KINDS or source.payload is not None:
         return None
     try:

@@ -9,10 +9,13 @@ record read as a JSON record is (:func:`cleaner.decode.record_of`): its text fro
 
 The delimiter is the one the header row uses most of comma, semicolon (spreadsheets in
 locales with a decimal comma), tab and bar: a header is a few names, so its delimiters
-stand out, where a row of text holds commas of its own. A cell in quotes may hold
-delimiters and line breaks, so a table is read whole, not in pieces (``--max-file-bytes``
-bounds it). A row of more cells than the header has had its text split where it should
-not have been: it is a ``bad_record`` reject, not a record with a text cut short.
+stand out, where a row of text holds commas of its own. A row of more cells than the header
+has had its text split where it should not have been: it is a ``bad_record`` reject, not a
+record with a text cut short. A cell in quotes may hold delimiters and line breaks, so a
+line's end is a row's only where the csv module says so: a large table is cut into pieces
+of whole rows by reading it with the csv module once (:mod:`cleaner.pieces`), and each
+piece carries the table's :class:`Header` to the worker that reads its rows
+(:func:`table_rows`).
 
 >>> rows = 'id,title,text\\n7,Rates,"Banks cut rates, again."\\n'
 >>> [(r.key, r.text, r.meta.title) for r in table_records(rows)]
@@ -23,12 +26,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from cleaner.decode import Fields, Record, made_unique, record_of
+from cleaner.decode import Fields, Numbered, Record, Sizes, made_unique, record_of
 from cleaner.document import Rejected
 
 DELIMITERS = ",;\t|"
+
+
+@dataclass(frozen=True)
+class Header:
+    """What reading a table's rows needs of its header: the column names and the delimiter."""
+
+    names: tuple[str, ...]
+    delimiter: str = ","
 
 
 def delimiter(header: str) -> str:
@@ -42,42 +54,95 @@ def delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+def reader(lines: Iterable[str], separator: str) -> Iterator[list[str]]:
+    """The rows of a table's lines (with their line ends, as ``newline=""`` reads them)."""
+    return csv.reader(lines, delimiter=separator)
+
+
+def column_names(row: list[str], separator: str) -> Header:
+    """A table's header, from its first row that is not blank."""
+    return Header(tuple(name.strip().lstrip("\ufeff") for name in row), separator)
+
+
+def allow_cells(size: int) -> None:
+    """Let the csv module read cells of ``size`` characters (its default limit is 128 KiB,
+    and a cell may hold an article): the limit only grows."""
+    csv.field_size_limit(max(csv.field_size_limit(), size + 1))
+
+
 def table_records(
     text: str, fields: Fields | None = None, encoding: str = ""
 ) -> Iterator[Record | Rejected]:
     """The records of a decoded table: one per row after the header, in order."""
     fields = fields or Fields()
-    # A cell may be as large as the file (an article): the default limit is 128 KiB.
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text.partition("\n")[0]))
+    allow_cells(len(text))
+    separator = delimiter(text.partition("\n")[0])
+    rows = reader(io.StringIO(text, newline=""), separator)
     try:
-        header = next((row for row in rows if row), None)
+        first = next((row for row in rows if row), None)
     except csv.Error as exc:
         yield Rejected("bad_record", f"the header row cannot be read: {exc}")
         return
-    if header is None:
+    if first is None:
         yield Rejected("empty", "a table without a row")
         return
-    names = [name.strip().lstrip("\ufeff") for name in header]
     seen: set[str | None] = set()
-    position = 0
+    found = False
+    for position, record in _numbered(rows, column_names(first, separator), fields, 1, encoding):
+        found = True
+        yield made_unique(record, position, seen)
+    if not found:
+        yield Rejected("empty", "a table with a header and no row")
+
+
+def table_rows(
+    text: str,
+    header: Header,
+    fields: Fields | None = None,
+    first: int = 1,
+    oversized: Sizes = None,
+    encoding: str = "",
+) -> Numbered:
+    """The records of a run of a table's rows after its header (a piece of it) with their
+    row numbers, counted from ``first``; keys not yet made unique, and ``oversized`` as for
+    :func:`cleaner.decode.json_lines`.
+
+    >>> rows = table_rows('7,"Rates, again."\\n\\n,Ferries.\\n', Header(("id", "text")), first=4)
+    >>> [(n, r.key, r.text) for n, r in rows]
+    [(4, '7', 'Rates, again.'), (5, '5', 'Ferries.')]
+    """
+    allow_cells(len(text))
+    rows = reader(io.StringIO(text, newline=""), header.delimiter)
+    yield from _numbered(rows, header, fields or Fields(), first, encoding)
+    yield from (oversized or {}).items()
+
+
+def _numbered(
+    rows: Iterator[list[str]], header: Header, fields: Fields, first: int, encoding: str
+) -> Numbered:
+    names = header.names
+    position = first - 1
     while True:
         try:
             row = next(rows, None)
         except csv.Error as exc:  # the rest of the file cannot be read as a table
-            yield Rejected("bad_record", f"row {position + 1} and after: {exc}", str(position + 1))
+            at = position + 1
+            yield at, Rejected("bad_record", unreadable_rows(str(exc), at), str(at))
             return
         if row is None:
-            break
+            return
         if not row:
             continue  # a blank line
         position += 1
         if len(row) > len(names):
             detail = f"row {position} has {len(row)} cells where the header names {len(names)}"
-            yield Rejected("bad_record", detail, key=str(position))
+            yield position, Rejected("bad_record", detail, key=str(position))
             continue
         # a row may end before the header does: its last cells are empty
         item = {name: cell for name, cell in zip(names, row, strict=False) if cell.strip()}
-        yield made_unique(record_of(item, position, fields, encoding), position, seen)
-    if position == 0:
-        yield Rejected("empty", "a table with a header and no row")
+        yield position, record_of(item, position, fields, encoding)
+
+
+def unreadable_rows(why: str, row: int) -> str:
+    """The detail of a reject for the rows the csv module could not read, from ``row`` on."""
+    return f"{why}; row {row:,} and after are lost"
