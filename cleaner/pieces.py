@@ -18,7 +18,8 @@ work that any worker can take. Memory then depends on the piece size, not the fi
 - A table (CSV, TSV): a piece is a byte range of whole rows after the header, found by
   reading the table here with the csv module as a worker reads it (:func:`_cut_table`), since
   a quoted cell may hold line breaks; each piece carries the header's names and delimiter.
-  A compressed table is read whole, by one worker.
+  A compressed table is decompressed twice here: to find the rows, then to give each piece
+  its bytes.
 
 A piece reads as the same records, with the same line or element numbers, text and encoding,
 as the whole file does (:func:`cleaner.decode.json_lines` and
@@ -191,7 +192,6 @@ def cut(
     piece_bytes = piece_bytes or PIECE_BYTES
     if (
         source.kind not in (*RECORD_KINDS, "warc", "table")
-        or (source.kind == "table" and source.compression)
         or source.problem is not None
         or source.payload is not None
         or source.size <= piece_bytes
@@ -207,7 +207,8 @@ def cut(
         if source.kind == "warc":
             yield from _cut_warc(source, stream, piece_bytes)
         elif source.kind == "table":
-            yield from _cut_table(source, stream, piece_bytes, max_record_bytes)
+            limits = max_record_bytes, max_decompressed_bytes
+            yield from _cut_table(source, stream, piece_bytes, *limits)
         elif source.compression:
             yield from _cut_compressed(
                 source, stream, piece_bytes, max_record_bytes, max_decompressed_bytes
@@ -275,15 +276,33 @@ def _cut_lines(source: Source, stream: IO[bytes], piece_bytes: int, head: bytes)
 
 
 def _cut_table(
-    source: Source, stream: IO[bytes], piece_bytes: int, max_record_bytes: int
+    source: Source,
+    raw: IO[bytes],
+    piece_bytes: int,
+    max_record_bytes: int,
+    max_decompressed_bytes: int,
 ) -> Iterator[Piece]:
-    """The pieces of a plain table, UTF-8 throughout: byte ranges of whole rows after its
-    header (:func:`_table_rows`), each with the header; the whole table as one piece when it
-    is not to be cut."""
-    head = stream.read(_HEAD)
-    stream.seek(0)
+    """The pieces of a table, UTF-8 throughout: runs of whole rows after its header, found
+    by reading the table here once with the csv module (:func:`_table_rows`), before the
+    first piece goes out; each carries the header. A piece of a plain file is a byte range,
+    one of a compressed file its bytes, decompressed again here. A row over
+    ``max_record_bytes`` is a piece of its own that holds only its size; a cell over it,
+    whose end cannot be found without holding it, a row the csv module cannot read, damage
+    and ``max_decompressed_bytes`` end the table: the last piece stops before that row and
+    says why. The whole table is one piece when it is not to be cut."""
+    packed = source.compression is not None
+
+    def opened() -> IO[bytes]:
+        raw.seek(0)
+        return decompressed(raw, source.compression) if source.compression else raw
+
+    head = _head(raw, source.compression)[0]
+    if not head or b"\x00" in head or head.startswith(_WIDE_BOMS):
+        yield Piece(source, stored=source.size)
+        return
+    limit = max_decompressed_bytes if packed else None
     with _cells(max_record_bytes):
-        found = None if b"\x00" in head or head.startswith(_WIDE_BOMS) else _table_rows(stream)
+        found = _table_rows(opened(), max_record_bytes, limit)
     if found is None:
         yield Piece(source, stored=source.size)
         return
@@ -305,32 +324,68 @@ def _cut_table(
                     start, first = end, position + 1
     except UnicodeDecodeError:  # not UTF-8 throughout: read whole, in one encoding
         pieces, damage = [], None
-    except csv.Error as exc:  # the rest cannot be read: the rows before are kept
+    except (csv.Error, Rejected) as exc:  # the rest cannot be read: the rows before are kept
         end, at = ends.row_start, ends.position
-        if "field limit" in str(exc):
-            what = f"a cell of more than {max_record_bytes:,} characters (--max-file-bytes)"
-            damage = ("too_large", what, at)
+        if isinstance(exc, Rejected):
+            damage = (exc.reason, exc.detail, at)
+        elif "field limit" in str(exc):
+            damage = ("too_large", _too_long(max_record_bytes), at)
         else:
             damage = ("bad_record", str(exc), at)
     if not pieces and damage is None:
         yield Piece(source, stored=source.size)
         return
     pieces.append((start, max(start, end), first, ()))
-    bounds = [0, *(start for start, *_ in pieces[1:]), source.size]
+    stream = opened()
+    at = stored = 0  # where the stream is, the bytes as stored accounted for
     for n, (start, stop, line, oversized) in enumerate(pieces):
         last = n == len(pieces) - 1
+        data = None
+        if packed:
+            _skip(stream, start - at)
+            data = stream.read(stop - start)
+            at = stop
+        now = source.size if last else pieces[n + 1][0] if not packed else raw.tell()
         yield Piece(
             source,
             start,
             stop,
             line,
+            data,
             head=head[: len(codecs.BOM_UTF8)],
             oversized=oversized,
             damage=damage if last else None,
             last=last,
-            stored=bounds[n + 1] - bounds[n],
+            stored=min(now, source.size) - stored,
             header=header,
         )
+        stored = min(now, source.size)
+
+
+def _head(raw: IO[bytes], compression: str | None) -> tuple[bytes, Rejected | None]:
+    """The first ``_HEAD`` bytes of a file, decompressed, or as many as come before damage,
+    and the damage."""
+    raw.seek(0)
+    if compression is None:
+        return raw.read(_HEAD), None
+    head = b""
+    try:
+        with decompressed(raw, compression) as unpacked:
+            while len(head) < _HEAD and (block := unpacked.read1(_HEAD - len(head))):
+                head += block
+    except Rejected as exc:
+        return head, exc
+    return head, None
+
+
+def _too_long(max_record_bytes: int) -> str:
+    return f"a cell of more than {max_record_bytes:,} characters (--max-file-bytes)"
+
+
+def _skip(stream: IO[bytes], size: int) -> None:
+    """Read ``size`` bytes of a stream and drop them, a block at a time."""
+    while size > 0 and (block := stream.read(min(size, _CHUNK))):
+        size -= len(block)
 
 
 @contextmanager
@@ -344,21 +399,22 @@ def _cells(size: int) -> Iterator[None]:
         csv.field_size_limit(was)
 
 
-def _table_rows(stream: IO[bytes]) -> tuple[Header, _RowEnds] | None:
+def _table_rows(
+    stream: IO[bytes], max_record_bytes: int, limit: int | None
+) -> tuple[Header, _RowEnds] | None:
     """A table's header and its rows' ends, read with the csv module as a worker reads a
     piece (a row is read the same wherever the reading starts, if at a row's start); None
     when its header cannot be read so: its first line longer than ``_HEAD`` or not UTF-8,
     or no row, or a row the csv module refuses (a whole read says why)."""
     first_line = stream.readline(_HEAD)
-    stream.seek(0)
     if not first_line.endswith(b"\n"):
         return None
     try:
         separator = delimiter(first_line.decode("utf-8").removeprefix("\ufeff").partition("\n")[0])
-        lines = _TableLines(stream)
+        lines = _TableLines(stream, first_line, max_record_bytes, limit)
         rows = reader(lines, separator)
         header = column_names(next(row for row in rows if row), separator)
-    except (StopIteration, csv.Error, UnicodeDecodeError):
+    except (StopIteration, csv.Error, UnicodeDecodeError, Rejected):
         return None
     return header, _RowEnds(lines, rows)
 
@@ -367,7 +423,8 @@ class _RowEnds:
     """The rows of a table after its header: (byte offset of its start, of its end, its
     number) of each row that is not blank, numbered from 1; ``row_start`` and ``position``
     say where the row being read starts, and its number. Raises csv.Error for a row the csv
-    module cannot read, UnicodeDecodeError for bytes that are not UTF-8."""
+    module cannot read, UnicodeDecodeError for bytes that are not UTF-8, and Rejected where
+    the stream is damaged or passes a limit (:class:`_TableLines`)."""
 
     def __init__(self, lines: _TableLines, rows: Iterator[list[str]]) -> None:
         self.lines, self.rows = lines, rows
@@ -388,22 +445,33 @@ _LONE_CR = re.compile("(?<=\r)(?!\n)")
 
 class _TableLines:
     """A UTF-8 stream's lines as ``newline=""`` reads them (each ends at "\\n", "\\r\\n" or a
-    lone "\\r"), decoded, byte-order mark aside; ``offset``: the byte after the last one given
-    out. Raises UnicodeDecodeError for bytes that are not UTF-8."""
+    lone "\\r"), decoded, byte-order mark aside, from its first line (read already) on;
+    ``offset``: the byte after the last one given out. A line without its end is given out
+    only once the stream is known to end there, not at damage. Raises UnicodeDecodeError
+    for bytes that are not UTF-8, and Rejected for a line longer than ``max_record_bytes``
+    (``too_large``), a stream longer than ``limit`` (``too_large_decompressed``) or damaged."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
+    def __init__(
+        self, stream: IO[bytes], first: bytes, max_record_bytes: int, limit: int | None
+    ) -> None:
+        self.stream, self.first = stream, first
+        self.max_record_bytes, self.limit = max_record_bytes, limit
         self.offset = 0
 
     def __iter__(self) -> Iterator[str]:
-        first = True
-        while raw := self.stream.readline():
-            if first and raw.startswith(codecs.BOM_UTF8):
-                self.offset += len(codecs.BOM_UTF8)
-                raw = raw[len(codecs.BOM_UTF8) :]
-            first = False
+        raw = self.first
+        if raw.startswith(codecs.BOM_UTF8):
+            self.offset += len(codecs.BOM_UTF8)
+            raw = raw[len(codecs.BOM_UTF8) :]
+        while raw:
+            ended = raw.endswith(b"\n")
+            if not ended and self._readline():  # a line longer than a read
+                raise Rejected("too_large", _too_long(self.max_record_bytes))
             line = raw.decode("utf-8")
             end = self.offset + len(raw)
+            if self.limit is not None and end > self.limit:
+                what = f"more than {self.limit:,} bytes once decompressed"
+                raise Rejected("too_large_decompressed", f"{what} (--max-decompressed-bytes)")
             if line.count("\r") > line.endswith("\r\n"):  # a lone one: a line end too
                 *parts, line = [part for part in _LONE_CR.split(line) if part]
                 for part in parts:
@@ -411,6 +479,10 @@ class _TableLines:
                     yield part
             self.offset = end
             yield line
+            raw = self._readline() if ended else b""
+
+    def _readline(self) -> bytes:
+        return self.stream.readline(self.max_record_bytes + 1)
 
 
 def _cut_warc(source: Source, stream: IO[bytes], piece_bytes: int) -> Iterator[Piece]:
@@ -524,16 +596,11 @@ def _cut_compressed(
     (``piece_bytes`` 0: all in one); the whole file as one piece, not read, when it is not
     JSON lines, or, when it is to be cut, not UTF-8 throughout (checked in a first pass)."""
     assert source.compression is not None
-    head = b""
-    try:
-        with decompressed(raw, source.compression) as unpacked:
-            while len(head) < _HEAD and (block := unpacked.read1(_HEAD - len(head))):
-                head += block
-    except Rejected as exc:  # the pass that cuts says where, unless nothing could be read
-        if not head:
-            damage = (exc.reason, exc.detail, 1)
-            yield Piece(source, data=b"", damage=damage, stored=source.size)
-            return
+    head, damaged = _head(raw, source.compression)
+    if damaged is not None and not head:  # else the pass that cuts says where
+        damage = (damaged.reason, damaged.detail, 1)
+        yield Piece(source, data=b"", damage=damage, stored=source.size)
+        return
     found = shape(head, source.kind)
     if found is None or (found == "array" and not piece_bytes):
         yield Piece(source, stored=source.size)

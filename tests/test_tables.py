@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
 import gzip
@@ -117,6 +118,8 @@ def _tables() -> dict[str, bytes]:
     rows[40] = rows[40][:2]  # a row that ends early
     tables["ragged.csv"] = _table(rows, "excel")
     tables["unclosed.csv"] = _table(_rows(rng, 60), "excel") + b'7,"Title,"never closed\n8,a,b\n'
+    tables["export.csv.gz"] = gzip.compress(tables["export.csv"])
+    tables["sheet.csv.bz2"] = bz2.compress(tables["sheet.csv"])
     return tables
 
 
@@ -148,19 +151,23 @@ def test_a_table_cut_in_pieces_gives_the_corpus_of_the_whole_table(
     whole = _outputs(tables_folder, tmp_path / "whole.parquet", 1)
     monkeypatch.setattr(pieces, "PIECE_BYTES", piece_bytes)
     cut_files = {s.name for s in Walk([str(tables_folder)]) if len(list(cut(s, *NO_LIMITS))) > 1}
-    assert cut_files == {f"in/{name}" for name in _tables()} - {"in/legacy.csv"}  # not UTF-8
+    larger = {f"in/{name}" for name, data in _tables().items() if len(data) > piece_bytes}
+    assert cut_files == larger - {"in/legacy.csv"}  # not UTF-8: read whole, in one encoding
+    assert {"in/export.csv.gz", "in/unclosed.csv"} <= cut_files
     assert _outputs(tables_folder, tmp_path / "cut.parquet", workers) == whole
 
 
 NO_LIMITS = (1 << 40, 1 << 40)
 
 
-def _read_in_pieces(path: Path, piece_bytes: int, max_record_bytes: int) -> list[Any]:
+def _read_in_pieces(
+    path: Path, piece_bytes: int, max_record_bytes: int, max_decompressed: int = 1 << 40
+) -> list[Any]:
     """What the pieces of a table give, as (row, key, text or reject detail)."""
     (source,) = Walk([str(path)])
     found = []
-    for piece in cut(source, max_record_bytes, 1 << 40, piece_bytes):
-        for part in read(piece, max_record_bytes, 1 << 40) or []:
+    for piece in cut(source, max_record_bytes, max_decompressed, piece_bytes):
+        for part in read(piece, max_record_bytes, max_decompressed) or []:
             assert part.header is not None and part.data is not None
             text, _ = decode_bytes(part.data, head=part.head)
             rows = table_rows(text, part.header, None, part.line, part.rejects(max_record_bytes))
@@ -211,17 +218,18 @@ def test_a_tables_pieces_read_as_the_whole_table_whatever_its_cells(
         ] == whole
 
 
-def test_a_row_over_the_record_limit_is_a_reject_and_a_cell_over_it_ends_the_table(
+def test_a_row_over_the_record_limit_is_a_reject_and_a_line_over_it_ends_the_table(
     tmp_path: Path,
 ) -> None:
     rows = [[f"r{n}", "Title", f"{STORY} Item {n}.", ""] for n in range(1, 41)]
-    rows[9] = ["r10", "T" * 150, "U" * 150, "V" * 150]  # each cell under the limit, not the row
-    rows[29][2] = "W" * 600  # a cell over it: where it ends is not looked for
+    rows[9] = ["r10", "T" * 150, "U" * 150 + "\n" + "V" * 150, ""]  # lines under it, not the row
+    rows[29][2] = "W" * 600  # a line over it: where its row ends is not looked for
     path = tmp_path / "t.csv"
     path.write_bytes(_table(rows, "excel"))
     found = _read_in_pieces(path, 200, 400)
     assert [n for n, _, _ in found] == [*range(1, 30), None]
-    assert found[9] == (10, "10", "a record of 458 bytes, more than 400 (--max-file-bytes)")
+    row = f'r10,{"T" * 150},"{"U" * 150}\n{"V" * 150}",\r\n'
+    assert found[9] == (10, "10", f"a record of {len(row)} bytes, more than 400 (--max-file-bytes)")
     assert found[-1][1:] == (
         "30",
         "a cell of more than 400 characters (--max-file-bytes); row 30 and after are lost",
@@ -229,3 +237,33 @@ def test_a_row_over_the_record_limit_is_a_reject_and_a_cell_over_it_ends_the_tab
     assert [text for n, _, text in found if n not in (10, None)] == [
         f"{STORY} Item {n}." for n in range(1, 30) if n != 10
     ]
+
+
+def test_a_cell_over_the_record_limit_ends_the_table_and_a_compressed_one_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    """A quote never closed makes the rest of the table one cell: where it would end is not
+    looked for once it passes the limit. A compressed table cut short, or longer than
+    --max-decompressed-bytes once decompressed, keeps its rows before the damage."""
+    rows = [[f"r{n}", "Title", f"{STORY} Item {n}.", ""] for n in range(1, 41)]
+    table = _table(rows, "excel")
+    unclosed = tmp_path / "unclosed.csv"
+    unclosed.write_bytes(table + b'r41,"Title\n' + b"an unended line\n" * 40)
+    found = _read_in_pieces(unclosed, 200, 400)
+    assert [n for n, _, _ in found] == [*range(1, 41), None]
+    lost = "a cell of more than 400 characters (--max-file-bytes); row 41 and after are lost"
+    assert found[-1][1:] == ("41", lost)
+    rng = random.Random(4)
+    texts = [f"{STORY} Item {rng.random()}." for _ in range(40)]  # not all compressed away
+    packed = gzip.compress(
+        _table([[f"r{n}", "T", text, ""] for n, text in enumerate(texts)], "excel")
+    )
+    for name, data, max_decompressed, why in (
+        ("short.csv.gz", packed[: len(packed) * 2 // 3], 1 << 40, "end-of-stream marker"),
+        ("packed.csv.gz", packed, 2000, "--max-decompressed-bytes"),
+    ):
+        (tmp_path / name).write_bytes(data)
+        found = _read_in_pieces(tmp_path / name, 50, 1 << 40, max_decompressed)
+        assert found[-1][0] is None and why in found[-1][2]
+        assert 10 < len(found) < 41
+        assert [text for _, _, text in found[:-1]] == texts[: len(found) - 1]
