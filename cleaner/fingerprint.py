@@ -370,7 +370,8 @@ _ZONES = r"gmt|bst|utc|cet|cest|msk|est|edt|cst|cdt|pst|pdt|am|pm|a\.m|p\.m|uhr"
 _MOMENT = re.compile(
     # Chinese, Japanese and Korean dates, written into the text without spaces around them
     r"(?<!\d)\d{4}(?:年\d{1,2}月\d{1,2}日|년 ?\d{1,2}월 ?\d{1,2}일)|"
-    r"(?=\d)(?<![\w.,:/-])(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|"
+    # A colon after a label ("Stand:14.03.2024") is a space; after a digit, part of a time
+    r"(?=\d)(?<![\w.,/-])(?<!\d:)(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|"
     r"\d{4}-\d{1,2}-\d{1,2}(?:t\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?|"
     r"\d{4}([./])\d{1,2}\1\d{1,2}\.?|"  # the year first, as East Asian sites write it
     rf"\d{{1,2}}\.\d{{2}}(?= ?(?:{_ZONES})\b)|"

@@ -311,6 +311,8 @@ def test_a_footer_dated_anew_under_each_article_is_boilerplate(tmp_path: Path) -
         "입력 {year}.0{n}.1{n} {time}",
         "{year}년 {n}월 {day}일 {time} 수정",
         "Updated {year}/0{n}/1{n} {time}",
+        "Stand:{day}.0{n}.{year}, {time} Uhr",
+        "Опубликовано:{day}.0{n}.{year} в {time}",
     ],
 )
 def test_a_header_dated_in_another_style_is_one_line_whatever_its_date(
