@@ -370,11 +370,13 @@ _ZONES = r"gmt|bst|utc|cet|cest|msk|est|edt|cst|cdt|pst|pdt|am|pm|a\.m|p\.m|uhr"
 _MOMENT = re.compile(
     # Chinese, Japanese and Korean dates, written into the text without spaces around them
     r"(?<!\d)\d{4}(?:年\d{1,2}月\d{1,2}日|년 ?\d{1,2}월 ?\d{1,2}일)|"
+    r"(?<!\d)\d{1,2}(?:[時时]\d{1,2}分|시 ?\d{1,2}분)|"  # and times
     # A colon after a label ("Stand:14.03.2024") is a space; after a digit, part of a time
     r"(?=\d)(?<![\w.,/-])(?<!\d:)(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}h\d{2}|"
     r"\d{4}-\d{1,2}-\d{1,2}(?:t\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?|"
     r"\d{4}([./])\d{1,2}\1\d{1,2}\.?|"  # the year first, as East Asian sites write it
     rf"\d{{1,2}}\.\d{{2}}(?= ?(?:{_ZONES})\b)|"
+    r"(?:(?<=kl\. )|(?<=klo ))\d{1,2}\.\d{2}|"  # Nordic: "kl. 14.41", "klo 14.41"
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{1,2}-[^\W\d_]{3,9}\.?-\d{4}|"
     r"(?:1[89]|20)\d{2}(?:-(?:1[89]|20)\d{2})?)"
     r"(?![\w.,:/-]*\d)"
@@ -383,6 +385,7 @@ _MOMENT = re.compile(
 # "3 часа назад"): a relative timestamp, different in each scrape.
 _AGO = re.compile(
     r"\b\d{1,3} (?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?) ago\b|"
+    r"\b\d{1,3}(?:s|m|min|h|hr|d|w|mo|y|yr) ago\b|"  # "5h ago", "3d ago"
     r"\bvor \d{1,3} (?:sekunden|minuten|stunden|tagen|wochen|monaten|jahren)\b|"
     r"\bil y a \d{1,3} (?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)\b|"
     r"\bhace \d{1,3} (?:segundos?|minutos?|horas?|días?|semanas?|meses|años?)\b|"

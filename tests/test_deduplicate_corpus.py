@@ -313,6 +313,10 @@ def test_a_footer_dated_anew_under_each_article_is_boilerplate(tmp_path: Path) -
         "Updated {year}/0{n}/1{n} {time}",
         "Stand:{day}.0{n}.{year}, {time} Uhr",
         "Опубликовано:{day}.0{n}.{year} в {time}",
+        "Oppdatert {day}.0{n}.{year} kl. {dotted}",
+        "Julkaistu {day}.{n}.{year} klo {dotted}",
+        "更新日時 {year}年{n}月{day}日 1{n}時{day}分",
+        "Posted {n}d ago",
     ],
 )
 def test_a_header_dated_in_another_style_is_one_line_whatever_its_date(
