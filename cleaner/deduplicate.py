@@ -314,7 +314,7 @@ def list_structure(keys: Sequence[str], original: int, copy: int) -> bool:
         return False
     if after == 0 and copy + 1 < n and _takes_turns(keys, original, copy):
         return True
-    if before == 0 and original > 0 and _answers(keys[original - 1], keys[copy - 1]):
+    if before == 0 and original > 0 and _answers(keys[original - 1], keys[copy - 1], keys[copy]):
         return True
     sides = ((original - before - 1, copy - before - 1), (original + after + 1, copy + after + 1))
     return any(i >= 0 and j < n and _parallel(keys[i], keys[j]) for i, j in sides)
@@ -330,11 +330,33 @@ def _label(key: str) -> bool:
     return key.endswith(":") and short_line(key)
 
 
-def _answers(question: str, other_question: str) -> bool:
+def _answers(question: str, other_question: str, answer: str) -> bool:
     """Whether a short line repeated after ``other_question`` answers it, as its original
-    answers ``question``: both paragraphs before them ask (end in "?"), and ask other
-    things ("Yes." to two questions is two answers). The caller knows the two differ."""
-    return question.endswith("?") and other_question.endswith("?")
+    answers ``question``: both paragraphs before them ask, and ask other things ("Yes." to
+    two questions is two answers; the caller knows the two differ). A paragraph asks when
+    it is a question, one sentence ending in "?"; one of more sentences ending in "?" asks
+    too ("... was built in 1889. True or false?") when the line after it is an answer of
+    a closed kind, a few words (yes, no, true, a name, a figure): prose that ends in a
+    rhetorical question is followed by a heading, whose copy is a scraper's.
+
+    >>> _answers("will it rain?", "is it cold?", "yes, it will be.")
+    True
+    >>> _answers("it was built in 1889. true or false?", "it is 300 m tall. true?", "true.")
+    True
+    >>> _answers("prices rose. how can we cope?", "it rained. why?", "how to cut your bills")
+    False
+    """
+    if not (question.endswith("?") and other_question.endswith("?")):
+        return False
+    if len(words(answer)) <= SHORT_ANSWER_WORDS:
+        return True
+    return _SENTENCE_END.search(question) is None and _SENTENCE_END.search(other_question) is None
+
+
+SHORT_ANSWER_WORDS = 3  # "yes", "true", "no, never", "Paris, France"
+# The end of a sentence inside a paragraph: after a word of three letters or more, so that
+# "mr." or "u.s." is not taken for one.
+_SENTENCE_END = re.compile(r"\w{3}[.!?…] ")
 
 
 def _takes_turns(keys: Sequence[str], original: int, copy: int) -> bool:
