@@ -3,6 +3,7 @@ number of workers, with the limits applying to each record (see ``cleaner/pieces
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import pickle
@@ -282,16 +283,26 @@ def test_a_json_array_cut_short_keeps_its_elements_and_rejects_a_large_one(
 
 
 @pytest.mark.slow
-def test_memory_depends_on_the_piece_not_on_the_size_of_the_dump(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_memory_depends_on_the_piece_not_on_the_size_of_the_dump(
+    tmp_path: Path, suffix: str
+) -> None:
     rng = random.Random(3)
     words = (FIXTURES / "000_2fcd4aba767f3dc8.txt").read_text().split()
     peaks = {}
     for megabytes in (20, 80):
-        dump = tmp_path / f"dump{megabytes}.jsonl"
-        with dump.open("w") as out:
+        dump = tmp_path / f"dump{megabytes}{suffix}"
+        with dump.open("w", newline="") as out:
+            table = csv.writer(out)
+            if suffix == ".csv":
+                table.writerow(["id", "text"])
             while out.tell() < megabytes * 1_000_000:
                 paragraphs = [" ".join(rng.choices(words, k=60)) for _ in range(5)]
-                out.write(json.dumps({"text": "\n\n".join(paragraphs)}) + "\n")
+                text = "\n\n".join(paragraphs)
+                if suffix == ".csv":
+                    table.writerow([out.tell(), text])
+                else:
+                    out.write(json.dumps({"text": text}) + "\n")
         command = [str(Path(sys.executable).with_name("cleaner")), "clean", str(dump), "-q"]
         command += ["-o", str(tmp_path / f"c{megabytes}.parquet"), "-j", "2"]
         command += ["--scope", "document"]
