@@ -41,7 +41,16 @@ KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
 # The text itself: news-please's maintext, trafilatura's text, fundus's plaintext (its body is
 # an object of sections) or body, schema.org's articleBody, and the content or markdown of
 # the crawlers that read pages for language models (Jina Reader, Firecrawl, Crawl4AI).
-TEXT_FIELDS = ("text", "maintext", "plaintext", "body", "articleBody", "content", "markdown")
+TEXT_FIELDS = (
+    "text",
+    "maintext",
+    "plaintext",
+    "body",
+    "articleBody",
+    "content",
+    "markdown",
+    "article",  # news datasets: CNN/Daily Mail's, Kaggle's tables
+)
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _EPOCH = re.compile(r"\d{9,}(?:\.\d+)?")  # a year's worth of seconds and more: not a year

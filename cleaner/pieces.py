@@ -57,7 +57,7 @@ from typing import IO, Any
 from cleaner.compression import decompressed
 from cleaner.document import Rejected
 from cleaner.sources import WARC_DECOMPRESSES, Source, by_fields, open_regular
-from cleaner.tables import Header, column_names, delimiter, reader
+from cleaner.tables import Header, column_names, reader, separator_of
 
 RECORD_KINDS = ("records", "json")
 # A piece's records are a batch of their own: large enough that its few milliseconds of
@@ -410,8 +410,14 @@ def _table_rows(
     if not first_line.endswith(b"\n"):
         return None
     try:
-        separator = delimiter(first_line.decode("utf-8").removeprefix("\ufeff").partition("\n")[0])
-        lines = _TableLines(stream, first_line, max_record_bytes, limit)
+        text = first_line.decode("utf-8").removeprefix("\ufeff")
+        separator, named = separator_of(text.partition("\n")[0])
+        start = 0
+        if named:  # Excel's sep= line, before the header
+            start, first_line = len(first_line), stream.readline(_HEAD)
+            if not first_line.endswith(b"\n"):
+                return None
+        lines = _TableLines(stream, first_line, max_record_bytes, limit, start)
         rows = reader(lines, separator)
         header = column_names(next(row for row in rows if row), separator)
     except (StopIteration, csv.Error, UnicodeDecodeError, Rejected):
@@ -452,11 +458,16 @@ class _TableLines:
     (``too_large``), a stream longer than ``limit`` (``too_large_decompressed``) or damaged."""
 
     def __init__(
-        self, stream: IO[bytes], first: bytes, max_record_bytes: int, limit: int | None
+        self,
+        stream: IO[bytes],
+        first: bytes,
+        max_record_bytes: int,
+        limit: int | None,
+        offset: int = 0,
     ) -> None:
         self.stream, self.first = stream, first
         self.max_record_bytes, self.limit = max_record_bytes, limit
-        self.offset = 0
+        self.offset = offset  # of the first line
 
     def __iter__(self) -> Iterator[str]:
         raw = self.first

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from cleaner.decode import Fields, Numbered, Record, Sizes, made_unique, record_of
 from cleaner.document import Rejected
+from cleaner.metadata import KNOWN_FIELDS, TEXT_FIELDS
 
 DELIMITERS = ",;\t|"
 
@@ -52,6 +53,20 @@ def delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])  # the first of equals, a comma first
     return best if counts[best] else ","
+
+
+def separator_of(first_line: str) -> tuple[str, bool]:
+    """The delimiter of a table, from its first line (without its end), and whether that
+    line is Excel's ``sep=`` line, which names the delimiter and is not a row; else the
+    delimiter is the one the header uses most (:func:`delimiter`).
+
+    >>> separator_of("sep=;"), separator_of("title;text")
+    ((';', True), (';', False))
+    """
+    line = first_line.rstrip("\r")
+    if line.startswith("sep=") and len(line) == len("sep=") + 1:
+        return line[-1], True
+    return delimiter(first_line), False
 
 
 def reader(lines: Iterable[str], separator: str) -> Iterator[list[str]]:
@@ -76,8 +91,9 @@ def table_records(
     """The records of a decoded table: one per row after the header, in order."""
     fields = fields or Fields()
     allow_cells(len(text))
-    separator = delimiter(text.partition("\n")[0])
-    rows = reader(io.StringIO(text, newline=""), separator)
+    first_line, _, rest = text.partition("\n")
+    separator, named = separator_of(first_line)
+    rows = reader(io.StringIO(rest if named else text, newline=""), separator)
     try:
         first = next((row for row in rows if row), None)
     except csv.Error as exc:
@@ -120,7 +136,7 @@ def table_rows(
 def _numbered(
     rows: Iterator[list[str]], header: Header, fields: Fields, first: int, encoding: str
 ) -> Numbered:
-    names = header.names
+    names = _matched(header.names, fields)
     position = first - 1
     while True:
         try:
@@ -141,6 +157,32 @@ def _numbered(
         # a row may end before the header does: its last cells are empty
         item = {name: cell for name, cell in zip(names, row, strict=False) if cell.strip()}
         yield position, record_of(item, position, fields, encoding)
+
+
+def _matched(names: tuple[str, ...], fields: Fields) -> tuple[str, ...]:
+    """A table's column names, those that name a field looked for in another case ("Text",
+    "Title", "URL", "ID") spelled as the field is: a header is written for people, who
+    capitalise it. A column of the field's own spelling keeps it.
+
+    >>> _matched(("ID", "Title", "Text", "text"), Fields())
+    ('id', 'title', 'Text', 'text')
+    """
+    wanted = [fields.text] if fields.text is not None else list(TEXT_FIELDS)
+    wanted += [fields.id, *(field for _, field in fields.meta)]
+    wanted += [field for known in KNOWN_FIELDS.values() for field in known]
+    folded: dict[str, str] = {}
+    for field in wanted:
+        folded.setdefault(field.casefold(), field)
+    taken = set(names)
+    matched = []
+    for name in names:
+        field = folded.get(name.casefold(), name)
+        if field != name and field not in taken:
+            taken.add(field)
+            matched.append(field)
+        else:
+            matched.append(name)
+    return tuple(matched)
 
 
 def unreadable_rows(why: str, row: int) -> str:

@@ -118,6 +118,8 @@ def _tables() -> dict[str, bytes]:
     rows[40] = rows[40][:2]  # a row that ends early
     tables["ragged.csv"] = _table(rows, "excel")
     tables["unclosed.csv"] = _table(_rows(rng, 60), "excel") + b'7,"Title,"never closed\n8,a,b\n'
+    excel = _table(_rows(rng, 60), "semicolon", header="ID,Title,Text,URL")
+    tables["excel.csv"] = codecs.BOM_UTF8 + b"sep=;\r\n" + excel
     tables["export.csv.gz"] = gzip.compress(tables["export.csv"])
     tables["sheet.csv.bz2"] = bz2.compress(tables["sheet.csv"])
     return tables
@@ -153,7 +155,7 @@ def test_a_table_cut_in_pieces_gives_the_corpus_of_the_whole_table(
     cut_files = {s.name for s in Walk([str(tables_folder)]) if len(list(cut(s, *NO_LIMITS))) > 1}
     larger = {f"in/{name}" for name, data in _tables().items() if len(data) > piece_bytes}
     assert cut_files == larger - {"in/legacy.csv"}  # not UTF-8: read whole, in one encoding
-    assert {"in/export.csv.gz", "in/unclosed.csv"} <= cut_files
+    assert {"in/export.csv.gz", "in/unclosed.csv", "in/excel.csv"} <= cut_files
     assert _outputs(tables_folder, tmp_path / "cut.parquet", workers) == whole
 
 
