@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cleaner.document import Meta, Rejected
-from cleaner.metadata import TEXT_FIELDS, from_record, language_guess
+from cleaner.metadata import KNOWN_FIELDS, TEXT_FIELDS, from_record, language_guess
 from cleaner.sources import DOCUMENT_KINDS
 
 # Byte-order marks that make NUL bytes legitimate; without one, NULs mean binary.
@@ -712,6 +712,33 @@ def made_unique(
     return replace(found, key=key)
 
 
+def matched_names(names: Sequence[str], fields: Fields) -> tuple[str, ...]:
+    """Names of fields (a table's columns, a record's keys), those that name a field looked
+    for in another case ("Text", "Title", "URL", "ID") spelled as the field is: a table's
+    header is written for people, and some scrapers' records capitalise their keys (Go's,
+    C#'s). A name of the field's own spelling keeps it.
+
+    >>> matched_names(("ID", "Title", "Text", "text"), Fields())
+    ('id', 'title', 'Text', 'text')
+    """
+    wanted = [fields.text] if fields.text is not None else list(TEXT_FIELDS)
+    wanted += [fields.id, *(field for _, field in fields.meta)]
+    wanted += [field for known in KNOWN_FIELDS.values() for field in known]
+    folded: dict[str, str] = {}
+    for field in wanted:
+        folded.setdefault(field.casefold(), field)
+    taken = set(names)
+    matched = []
+    for name in names:
+        field = folded.get(name.casefold(), name)
+        if field != name and field not in taken:
+            taken.add(field)
+            matched.append(field)
+        else:
+            matched.append(name)
+    return tuple(matched)
+
+
 _FIELDS_NAMED = 10  # of a record without a text field, the fields its reject names
 
 
@@ -732,10 +759,13 @@ def _fields_of(item: Mapping[str, Any]) -> str:
 
 def record_of(item: Any, position: int, fields: Fields, encoding: str) -> Record | Rejected:
     """A record (a JSON object, a table's row) as a document's text and metadata, keyed by
-    its ``fields.id`` or else its ``position``; a ``bad_record`` reject without a text."""
+    its ``fields.id`` or else its ``position``; a ``bad_record`` reject without a text. Its
+    fields are found whatever their case (:func:`matched_names`)."""
     key = str(position)
     if not isinstance(item, dict):
         return Rejected("bad_record", f"record {position} is not a JSON object", key=key)
+    if not all(name.islower() for name in item if isinstance(name, str)):
+        item = dict(zip(matched_names(list(item), fields), item.values(), strict=True))
     if item.get(fields.id) is not None:
         # JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 writer accepts:
         # they stay visible as that escape.

@@ -29,9 +29,8 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from cleaner.decode import Fields, Numbered, Record, Sizes, made_unique, record_of
+from cleaner.decode import Fields, Numbered, Record, Sizes, made_unique, matched_names, record_of
 from cleaner.document import Rejected
-from cleaner.metadata import KNOWN_FIELDS, TEXT_FIELDS
 
 DELIMITERS = ",;\t|"
 
@@ -136,7 +135,7 @@ def table_rows(
 def _numbered(
     rows: Iterator[list[str]], header: Header, fields: Fields, first: int, encoding: str
 ) -> Numbered:
-    names = _matched(header.names, fields)
+    names = matched_names(header.names, fields)
     position = first - 1
     while True:
         try:
@@ -157,32 +156,6 @@ def _numbered(
         # a row may end before the header does: its last cells are empty
         item = {name: cell for name, cell in zip(names, row, strict=False) if cell.strip()}
         yield position, record_of(item, position, fields, encoding)
-
-
-def _matched(names: tuple[str, ...], fields: Fields) -> tuple[str, ...]:
-    """A table's column names, those that name a field looked for in another case ("Text",
-    "Title", "URL", "ID") spelled as the field is: a header is written for people, who
-    capitalise it. A column of the field's own spelling keeps it.
-
-    >>> _matched(("ID", "Title", "Text", "text"), Fields())
-    ('id', 'title', 'Text', 'text')
-    """
-    wanted = [fields.text] if fields.text is not None else list(TEXT_FIELDS)
-    wanted += [fields.id, *(field for _, field in fields.meta)]
-    wanted += [field for known in KNOWN_FIELDS.values() for field in known]
-    folded: dict[str, str] = {}
-    for field in wanted:
-        folded.setdefault(field.casefold(), field)
-    taken = set(names)
-    matched = []
-    for name in names:
-        field = folded.get(name.casefold(), name)
-        if field != name and field not in taken:
-            taken.add(field)
-            matched.append(field)
-        else:
-            matched.append(name)
-    return tuple(matched)
 
 
 def unreadable_rows(why: str, row: int) -> str:

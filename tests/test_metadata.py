@@ -49,6 +49,25 @@ def test_scrapers_records_are_read_without_options(scraped: Path, number: int) -
     assert case["scraper"]
 
 
+def test_a_records_fields_are_found_whatever_their_case(tmp_path: Path) -> None:
+    """A Go or C# scraper writes its struct's field names, capitalised; a field spelled as
+    looked for is taken before one in another case."""
+    go = {
+        "ID": "a1",
+        "Title": "Rates rise",
+        "Content": "Rates rose again.",
+        "URL": "https://x.eg/a",
+    }
+    both = {"Text": "Not this one.", "text": "This one.", "Date": "2024-01-02"}
+    (tmp_path / "f.jsonl").write_text(json.dumps(go) + "\n" + json.dumps(both) + "\n")
+    out = tmp_path / "c.parquet"
+    cleaner.clean([str(tmp_path / "f.jsonl")], out, cleaner.Options())
+    corpus = read_corpus(out)
+    first, second = corpus.loc["f.jsonl#a1"], corpus.loc["f.jsonl#2"]
+    assert (first.text, first.title, first.url) == ("Rates rose again.", "Rates rise", go["URL"])
+    assert (second.text, second.published.isoformat()) == ("This one.", "2024-01-02T00:00:00+00:00")
+
+
 def test_text_and_metadata_fields_can_be_named(tmp_path: Path) -> None:
     record = {"headline": "Rates rise", "story": "Rates rose again.", "when": "2024-01-02T03:04"}
     (tmp_path / "f.jsonl").write_text(json.dumps(record) + "\n")
