@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from cleaner.document import Meta, Rejected
@@ -558,6 +559,10 @@ class Fields:
     id: str = "id"
     meta: Sequence[tuple[str, str]] = ()
 
+    def __post_init__(self) -> None:
+        # a tuple of tuples, so that Fields can key a cache (matched_names)
+        object.__setattr__(self, "meta", tuple(tuple(pair) for pair in self.meta))
+
 
 def records(
     text: str, kind: str, fields: Fields = Fields(), encoding: str = ""
@@ -712,7 +717,8 @@ def made_unique(
     return replace(found, key=key)
 
 
-def matched_names(names: Sequence[str], fields: Fields) -> tuple[str, ...]:
+@lru_cache(maxsize=1024)  # the records of a file share their keys
+def matched_names(names: tuple[str, ...], fields: Fields) -> tuple[str, ...]:
     """Names of fields (a table's columns, a record's keys), those that name a field looked
     for in another case ("Text", "Title", "URL", "ID") spelled as the field is: a table's
     header is written for people, and some scrapers' records capitalise their keys (Go's,
@@ -764,8 +770,10 @@ def record_of(item: Any, position: int, fields: Fields, encoding: str) -> Record
     key = str(position)
     if not isinstance(item, dict):
         return Rejected("bad_record", f"record {position} is not a JSON object", key=key)
-    if not all(name.islower() for name in item if isinstance(name, str)):
-        item = dict(zip(matched_names(list(item), fields), item.values(), strict=True))
+    names = tuple(item)
+    matched = matched_names(names, fields)
+    if matched != names:
+        item = dict(zip(matched, item.values(), strict=True))
     if item.get(fields.id) is not None:
         # JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 writer accepts:
         # they stay visible as that escape.

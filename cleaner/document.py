@@ -19,6 +19,12 @@ class Rejected(Exception):
         self.detail = detail
         self.key = key
 
+    @classmethod
+    def lost(cls, reason: str, detail: str, what: str, at: int) -> Rejected:
+        """The reject of what a file loses from its record ``at`` on (a ``what``: line,
+        element, row), named by that record."""
+        return cls(reason, f"{detail}; {what} {at:,} and after are lost", key=str(at))
+
 
 @dataclass(frozen=True)
 class Removal:

@@ -50,14 +50,13 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from cleaner.compression import decompressed
 from cleaner.document import Rejected
 from cleaner.sources import WARC_DECOMPRESSES, Source, by_fields, open_regular
-from cleaner.tables import Header, column_names, reader, separator_of
+from cleaner.tables import Header, cell_limit, column_names, reader, separator_of
 
 RECORD_KINDS = ("records", "json")
 # A piece's records are a batch of their own: large enough that its few milliseconds of
@@ -122,7 +121,7 @@ class Piece:
         if at == 1 and self.header is None:
             return Rejected(reason, detail)
         what = "element" if self.array else "row" if self.header else "line"
-        return Rejected(reason, f"{detail}; {what} {at:,} and after are lost", key=str(at))
+        return Rejected.lost(reason, detail, what, at)
 
 
 def batched(pieces: Iterable[Piece], files: int, size: int) -> Iterator[list[Piece]]:
@@ -301,7 +300,7 @@ def _cut_table(
         yield Piece(source, stored=source.size)
         return
     limit = max_decompressed_bytes if packed else None
-    with _cells(max_record_bytes):
+    with cell_limit(max_record_bytes):
         found = _table_rows(opened(), max_record_bytes, limit)
     if found is None:
         yield Piece(source, stored=source.size)
@@ -312,7 +311,7 @@ def _cut_table(
     start = end = ends.offset
     first = 1  # the piece's first row
     try:
-        with _cells(max_record_bytes):
+        with cell_limit(max_record_bytes):
             for row_start, end, position in ends:
                 if end - row_start > max_record_bytes:  # a piece of its own, only its size
                     if row_start > start:
@@ -386,17 +385,6 @@ def _skip(stream: IO[bytes], size: int) -> None:
     """Read ``size`` bytes of a stream and drop them, a block at a time."""
     while size > 0 and (block := stream.read(min(size, _CHUNK))):
         size -= len(block)
-
-
-@contextmanager
-def _cells(size: int) -> Iterator[None]:
-    """The csv module's cell limit set to ``size`` characters for a while (it is global)."""
-    was = csv.field_size_limit()
-    csv.field_size_limit(size)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(was)
 
 
 def _table_rows(
@@ -567,10 +555,11 @@ def read(piece: Piece, max_record_bytes: int, max_decompressed_bytes: int) -> li
     if source.problem is not None:
         raise Rejected(*source.problem)
     if piece.header is not None:  # rows of a table
+        assert piece.stop is not None  # the pieces of a table end where a row does
         try:
             with open_regular(source.path) as stream:
                 stream.seek(piece.start)
-                data = stream.read(-1 if piece.stop is None else piece.stop - piece.start)
+                data = stream.read(piece.stop - piece.start)
         except OSError as exc:
             raise Rejected("unreadable", exc.strerror or str(exc)) from None
         return [replace(piece, data=data)]

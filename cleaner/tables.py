@@ -27,9 +27,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from cleaner.decode import Fields, Numbered, Record, Sizes, made_unique, matched_names, record_of
+from cleaner.decode import Fields, Numbered, Record, Sizes, made_unique, record_of
 from cleaner.document import Rejected
 
 DELIMITERS = ",;\t|"
@@ -84,6 +85,18 @@ def allow_cells(size: int) -> None:
     csv.field_size_limit(max(csv.field_size_limit(), size + 1))
 
 
+@contextmanager
+def cell_limit(size: int) -> Iterator[None]:
+    """The csv module's cell limit set to ``size`` characters for a while (it is global):
+    a table being cut holds no cell longer than the record limit."""
+    was = csv.field_size_limit()
+    csv.field_size_limit(size)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(was)
+
+
 def table_records(
     text: str, fields: Fields | None = None, encoding: str = ""
 ) -> Iterator[Record | Rejected]:
@@ -135,14 +148,13 @@ def table_rows(
 def _numbered(
     rows: Iterator[list[str]], header: Header, fields: Fields, first: int, encoding: str
 ) -> Numbered:
-    names = matched_names(header.names, fields)
+    names = header.names
     position = first - 1
     while True:
         try:
             row = next(rows, None)
         except csv.Error as exc:  # the rest of the file cannot be read as a table
-            at = position + 1
-            yield at, Rejected("bad_record", unreadable_rows(str(exc), at), str(at))
+            yield position + 1, Rejected.lost("bad_record", str(exc), "row", position + 1)
             return
         if row is None:
             return
@@ -156,8 +168,3 @@ def _numbered(
         # a row may end before the header does: its last cells are empty
         item = {name: cell for name, cell in zip(names, row, strict=False) if cell.strip()}
         yield position, record_of(item, position, fields, encoding)
-
-
-def unreadable_rows(why: str, row: int) -> str:
-    """The detail of a reject for the rows the csv module could not read, from ``row`` on."""
-    return f"{why}; row {row:,} and after are lost"
