@@ -200,3 +200,16 @@ class Decompressing(io.RawIOBase):
         if not self.closed:
             self.stream.close()
         super().close()
+
+
+def read_up_to(stream: IO[bytes], limit: int, chunk: int = 1 << 20) -> bytes:
+    """At most ``limit`` bytes, read a chunk at a time: ``read(limit)`` would make a codec
+    allocate ``limit`` bytes for every 8 KiB it inflates (16 s for 200 small feeds)."""
+    parts, size = [], 0
+    while size < limit:
+        part = stream.read(min(chunk, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)

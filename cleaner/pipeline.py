@@ -70,7 +70,8 @@ def clean(
     if options.against and options.dedup.scope != "corpus":
         raise InputError("--against compares documents across corpora: it needs --scope corpus")
     stdin_kind = file_kind(STDIN, options)[0]
-    walk = Walk(inputs, stdin_kind, options.follow_symlinks, own_files(output))
+    limits = options.max_file_bytes, options.max_decompressed_bytes
+    walk = Walk(inputs, stdin_kind, options.follow_symlinks, own_files(output), limits)
     folders = [item for item in inputs if item != STDIN and os.path.isdir(item)]
     files = [item for item in inputs if item != STDIN and item not in folders]
     against = [path for corpus in options.against for path in output_paths(Path(corpus))]

@@ -37,8 +37,10 @@ from cleaner.compression import (
     compression_of,
     decompressed,
     missing,
+    read_up_to,
     strip_suffix,
 )
+from cleaner.containers import container_of
 from cleaner.document import Rejected
 from cleaner.errors import InputError
 
@@ -170,6 +172,8 @@ class Walk:
         stdin_kind: str = "article",
         follow_symlinks: bool = False,
         own: Callable[[str], bool] | None = None,
+        limits: tuple[int, int] | None = None,
+        open_archives: bool = True,
     ) -> None:
         for item in inputs:
             if item != STDIN and not (os.path.exists(item) or os.path.islink(item)):
@@ -179,6 +183,8 @@ class Walk:
         self.stdin_kind = stdin_kind
         self.follow_symlinks = follow_symlinks
         self.own = own or _nothing
+        self.limits = limits  # --max-file-bytes and --max-decompressed-bytes (else Options')
+        self.open_archives = open_archives  # else an archive is one source of kind "archive"
         self.skipped: Counter[str] = Counter()
         self.found = 0
         self.found_bytes = 0  # their sizes, as stored
@@ -214,19 +220,61 @@ class Walk:
             else:
                 name = portable_name(prefix + file[cut:])
             file = file[strip:]
-            kind = classify(file.rpartition("/")[2])
-            if kind is None and entry.problem is None:
-                kind = _sniffed(file)
-            unread = "not a format cleaner reads" if kind is None else missing(kind[1])
-            if entry.problem is not None:
-                yield Source(file, name, "article", problem=entry.problem)
-            elif kind is None or unread is not None:
-                what = extension(file)
-                self.skipped[what] += 1
-                problem = ("unsupported", f"{what}: {unread}")
-                yield Source(file, name, "article", problem=problem)
+            container = None if entry.problem else container_of(file.rpartition("/")[2])
+            if container is None:
+                yield self._source(file, name, entry.size, entry.problem)
+            elif not self.open_archives:
+                yield Source(file, name, "archive", size=entry.size)
             else:
-                yield Source(file, name, kind[0], kind[1], entry.size)
+                yield from self._members(file, name, container)
+
+    def _source(
+        self,
+        path: str,
+        name: str,
+        size: int,
+        problem: tuple[str, str] | None,
+        payload: bytes | None = None,
+        base: str = "",
+    ) -> Source:
+        """The source of a file at ``path``, or of an archive's member whose file name is
+        ``base`` and bytes ``payload``, named ``name``; a reject if it is not read."""
+        if problem is not None:
+            return Source(path, name, "article", problem=problem)
+        base = base or path.rpartition("/")[2]
+        kind = classify(base)
+        if kind is None:
+            kind = _sniffed(path) if payload is None else sniffed(base, payload)
+        unread = "not a format cleaner reads" if kind is None else missing(kind[1])
+        if payload is not None and container_of(base) is not None:
+            unread = "an archive inside an archive: extract the outer one to read it"
+        if kind is None or unread is not None:
+            what = extension(base)
+            self.skipped[what] += 1
+            return Source(path, name, "article", problem=("unsupported", f"{what}: {unread}"))
+        return Source(path, name, kind[0], kind[1], size, payload)
+
+    def _members(self, path: str, name: str, container: tuple[str, str | None]) -> Iterator[Source]:
+        """The sources of an archive's members (:mod:`cleaner.containers`)."""
+        from cleaner.containers import members
+
+        if self.limits is None:
+            from cleaner.options import Options
+
+            self.limits = Options().max_file_bytes, Options().max_decompressed_bytes
+        seen: set[str] = set()
+        for n, member in enumerate(members(path, container, *self.limits), 1):
+            if not member.name:  # the archive's own damage or limit: named by the archive
+                assert member.problem is not None
+                yield Source(path, name, "article", problem=member.problem)
+                continue
+            named = portable_name(f"{name}/{member.name}")
+            if named in seen:  # a tar appended to holds a name twice: both are read
+                named = f"{named}@{n}"
+            seen.add(named)
+            size = len(member.data or b"")
+            base = member.name.rpartition("/")[2]
+            yield self._source(path, named, size, member.problem, member.data, base)
 
 
 def _sniffed(path: str) -> tuple[str, None] | None:
@@ -234,8 +282,7 @@ def _sniffed(path: str) -> tuple[str, None] | None:
     it starts as a web page or a feed does: a site's pages and feeds saved as their server
     named them (``story.php``, ``news.aspx``, ``index`` with no extension, ``feed``,
     ``article.html?id=3``), as ``wget`` and other mirroring tools save them; None otherwise."""
-    from cleaner.extract import looks_like_html
-    from cleaner.feeds import SNIFF, looks_like_feed
+    from cleaner.feeds import SNIFF
 
     if compression_of(path) is not None:
         return None
@@ -243,6 +290,16 @@ def _sniffed(path: str) -> tuple[str, None] | None:
         with open(path, "rb") as file:
             head = file.read(SNIFF)
     except OSError:
+        return None
+    return sniffed(path, head)
+
+
+def sniffed(name: str, head: bytes) -> tuple[str, None] | None:
+    """What :func:`_sniffed` says of a file named ``name`` that starts with ``head``."""
+    from cleaner.extract import looks_like_html
+    from cleaner.feeds import looks_like_feed
+
+    if compression_of(name) is not None:
         return None
     if looks_like_html(head):
         return "html", None
@@ -261,7 +318,7 @@ def listing(inputs: Sequence[str], follow_symlinks: bool = False) -> str:
     if STDIN in inputs:
         raise InputError("standard input (-) cannot be listed")
     lines = []
-    for source in Walk(inputs, follow_symlinks=follow_symlinks):
+    for source in Walk(inputs, follow_symlinks=follow_symlinks, open_archives=False):
         try:
             info = os.stat(source.path)
             size, changed = info.st_size, info.st_mtime_ns
@@ -381,7 +438,7 @@ class _Inside:
             if not follow_symlinks:
                 return _Found(path, problem=_OUTSIDE)
             self.followed = True
-        elif folder or classify(real) is not None:
+        elif folder or classify(real) is not None or container_of(real) is not None:
             return _Found(path, problem=_ALREADY)
         if folder:
             self.entered.add(real)
@@ -511,7 +568,7 @@ def open_regular(path: str) -> IO[bytes]:
 
 def _decompressed(stream: IO[bytes], compression: str, max_decompressed_bytes: int) -> bytes:
     with decompressed(stream, compression) as unpacked:
-        data = _read_up_to(unpacked, max_decompressed_bytes + 1)
+        data = read_up_to(unpacked, max_decompressed_bytes + 1)
     if len(data) > max_decompressed_bytes:
         raise Rejected(
             "too_large_decompressed",
@@ -521,19 +578,6 @@ def _decompressed(stream: IO[bytes], compression: str, max_decompressed_bytes: i
     return data
 
 
-def _read_up_to(stream: IO[bytes], limit: int, chunk: int = 1 << 20) -> bytes:
-    """At most ``limit`` bytes, read a chunk at a time: ``read(limit)`` would make a codec
-    allocate ``limit`` bytes for every 8 KiB it inflates (16 s for 200 small feeds)."""
-    parts, size = [], 0
-    while size < limit:
-        part = stream.read(min(chunk, limit - size))
-        if not part:
-            break
-        parts.append(part)
-        size += len(part)
-    return b"".join(parts)
-
-
 def _read_fd(fd: int, expected: int, limit: int, chunk: int = 1 << 20) -> bytes:
     """At most ``limit`` bytes of a regular file, asking for ``expected`` first: a regular
     file returns less than asked only at its end, so a file that did not grow takes one read."""
@@ -541,7 +585,7 @@ def _read_fd(fd: int, expected: int, limit: int, chunk: int = 1 << 20) -> bytes:
     if len(first) < min(expected, limit):
         return first
     with open(fd, "rb", buffering=0, closefd=False) as rest:  # a file that grew
-        return first + _read_up_to(rest, limit - len(first), chunk)
+        return first + read_up_to(rest, limit - len(first), chunk)
 
 
 def _too_large(limit: int) -> Rejected:

@@ -11,15 +11,19 @@ from __future__ import annotations
 import codecs
 import ctypes
 import gzip
+import io
 import json
 import os
 import random
 import shutil
 import subprocess
 import sys
+import tarfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.packed import REASON, SUFFIXES, bomb, pack
 
@@ -238,8 +242,67 @@ def build_hostile(
     many = "\n".join(f"Line {n} of a log." for n in range(max_paragraphs + 1))
     h.write("too many paragraphs", "limits/log.txt", many.encode(), "too_many_paragraphs")
     _web(h, good.decode(), bomb_bytes)
+    _archives(h, good, bomb_bytes, max_file_bytes)
     write_cases(h)
     return h
+
+
+class _Zeros(io.RawIOBase):
+    """``size`` zero bytes, read as a file: a bomb's content, never held whole."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.left)
+        buffer[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def _archives(h: Hostile, good: bytes, bomb_bytes: int, max_file_bytes: int) -> None:
+    """Zip and tar archives: bombs, a member named out of the archive, damage, nesting."""
+    kind = "archives: zip and tar.gz bombs, names out of the archive, cut short, nested"
+    (h.root / "archives").mkdir()
+    with zipfile.ZipFile(h.root / "archives/bomb.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.txt", good)
+        with archive.open("bomb.txt", "w", force_zip64=True) as member:
+            shutil.copyfileobj(_Zeros(bomb_bytes), member, 1 << 20)
+    h.add(kind, "archives/bomb.zip/a.txt", DOCUMENT)
+    if bomb_bytes > max_file_bytes:  # its size says so: not read
+        h.add(kind, "archives/bomb.zip/bomb.txt", "too_large")
+    else:  # within the file limit, over the archive's expansion limit
+        h.add(kind, "archives/bomb.zip", "too_large_decompressed")
+    with tarfile.open(h.root / "archives/bomb.tar.gz", "w:gz") as tar:
+        for name, size, content in (
+            ("a.txt", len(good), io.BytesIO(good)),
+            ("bomb.txt", bomb_bytes, _Zeros(bomb_bytes)),
+        ):
+            entry = tarfile.TarInfo(name)
+            entry.size = size
+            tar.addfile(entry, content)
+    h.add(kind, "archives/bomb.tar.gz/a.txt", DOCUMENT)
+    h.add(kind, "archives/bomb.tar.gz", "too_large_decompressed")
+    with zipfile.ZipFile(h.root / "archives/names.zip", "w") as archive:
+        archive.writestr("../../../etc/passwd.txt", good.replace(b".", b"!"))
+        archive.writestr("inner.zip", (h.root / "archives/bomb.zip").read_bytes())
+    h.add(kind, "archives/names.zip/../../../etc/passwd.txt", DOCUMENT)
+    h.add(kind, "archives/names.zip/inner.zip", "unsupported")
+    h.skipped += 1
+    whole = (h.root / "archives/names.zip").read_bytes()
+    h.write(kind, "archives/cut.zip", whole[: len(whole) // 2], "bad_zip")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name in ("first.txt", "second.txt"):
+            entry = tarfile.TarInfo(name)
+            entry.size = len(good)
+            tar.addfile(entry, io.BytesIO(good.replace(b" ", b"  ")))
+    h.put("archives/cut.tar", buffer.getvalue()[: 512 * 3 + len(good) + 100])
+    h.add(kind, "archives/cut.tar/first.txt", DOCUMENT)
+    h.add(kind, "archives/cut.tar", "bad_tar")
 
 
 def case_bytes(content: str | list[str | list[str | int]]) -> bytes:
