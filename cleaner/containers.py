@@ -183,6 +183,7 @@ def _tar_members(path: str, compression: str | None, budget: _Budget) -> Iterato
             # "r|": a stream, read once from its start, as a compressed tar can only be
             with tarfile.open(fileobj=stream, mode="r|") as archive:
                 for info in archive:
+                    archive.members.clear()  # tarfile keeps every header read: not needed
                     member = _tar_member(archive, info, budget)
                     if member is not None:
                         yield member
