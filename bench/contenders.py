@@ -14,6 +14,10 @@ resident memory are measured as cleaner's are, and prints ``{"bytes": ...}``.
   ``update`` and pandas ``to_parquet``: the first baseline `make bench` measured.
 - ``rensa``: duplicate documents across the folder: one Python loop over the documents,
   rensa's ``RMinHash`` over word 5-grams and one ``RMinHashLSH``; no repair, no paragraphs.
+- ``floor``: not a contender but the least work any tool that writes each document's
+  language must do: read and decode the files as the others do, CLD2 on each document (as
+  cleaner detects languages), one pyarrow write of the texts; no repair, no paragraphs, no
+  MinHash. Its speed bounds what cleaner's document scope can reach in one process.
 
 It imports cleaner only inside the contenders that take its thresholds: :mod:`bench.peers`
 reads the files with :func:`read_texts` in virtual environments without cleaner.
@@ -144,10 +148,30 @@ def rensa(files: Sequence[Path], out: Path) -> int:
     return size
 
 
+def floor(files: Sequence[Path], out: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import pycld2
+
+    sources, texts, languages, size = [], [], [], 0
+    for path, text in _documents(files):
+        size += len(text.encode("utf-8"))
+        try:
+            reliable, _, guesses = pycld2.detect(text, isPlainText=True)
+            languages.append(guesses[0][1] if reliable else None)
+        except pycld2.error:
+            languages.append(None)
+        sources.append(str(path))
+        texts.append(text)
+    pq.write_table(pa.table({"source": sources, "text": texts, "language": languages}), out)
+    return size
+
+
 CONTENDERS: dict[str, Callable[[Sequence[Path], Path], int]] = {
     "lean": lean,
     "heavy": heavy,
     "rensa": rensa,
+    "floor": floor,
 }
 
 

@@ -14,7 +14,9 @@ the same files, in this one invocation, each run a process of its own
   the default ``--scope corpus`` (also duplicate documents and boilerplate across the folder),
   each with ``-j 1`` and ``-j 2``;
 - rensa's document-level loop: ``RMinHash`` and ``RMinHashLSH`` over word 5-grams, one
-  Python loop over the documents (duplicate documents only: no repair, no paragraphs).
+  Python loop over the documents (duplicate documents only: no repair, no paragraphs);
+- the floor: reading and decoding the files, CLD2 on each document and one Parquet write,
+  nothing else, in one process: what bounds the document scope's speed from above.
 
 It prints MB/s per run and per stage, peak resident memory (of the largest process of a run)
 and the ratios between runs, and how much two processes at once gain over one on this
@@ -177,6 +179,8 @@ RATIOS = (
     ("corpus -j 2 / rensa", "cleaner --scope corpus -j 2", "rensa"),
     ("corpus -j 1 / rensa", "cleaner --scope corpus -j 1", "rensa"),
     ("corpus -j 2 / corpus -j 1", "cleaner --scope corpus -j 2", "cleaner --scope corpus -j 1"),
+    ("floor / lean", "floor", "lean"),
+    ("document -j 1 / floor", "cleaner --scope document -j 1", "floor"),
     (
         "document -j 2 / document -j 1",
         "cleaner --scope document -j 2",
@@ -188,6 +192,7 @@ LABELS = {
     "lean": "lean baseline (ftfy, MinHash update_batch, pyarrow)",
     "heavy": "heavy baseline (MinHashLSH per document, pandas)",
     "rensa": "rensa loop (documents only, no repair)",
+    "floor": "floor: read, decode, CLD2, Parquet (one process)",
 }
 
 
@@ -232,9 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 peaks.setdefault(label, []).append(done.peak_rss_mb)
                 if label == "cleaner --scope document -j 1":
                     summaries.append(summary)
-            done, _ = run_contender("rensa", listings["all"], work / "rensa.parquet")
-            seconds["rensa"] = done.seconds
-            peaks.setdefault("rensa", []).append(done.peak_rss_mb)
+            for name in ("rensa", "floor"):
+                done, _ = run_contender(name, listings["all"], work / f"{name}.parquet")
+                seconds[name] = done.seconds
+                peaks.setdefault(name, []).append(done.peak_rss_mb)
             pairs.append(two_at_once(shards[:2], work))
             loads[-1] += f" -> {load()}"
             for name, took in seconds.items():
@@ -303,6 +309,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"two processes at once do {median_range(pairs)}x the work of one on this machine"
             " (cleaner --scope document -j 1 on two shards, alone and twice side by side):"
             " the most -j 2 can gain over -j 1 here"
+        )
+        over_lean = [f / b for f, b in zip(rates["floor"], rates["lean"], strict=True)]
+        most = [ratio * pair for ratio, pair in zip(over_lean, pairs, strict=True)]
+        console.print(
+            "the floor (reading and decoding the files, CLD2 on each document, one Parquet"
+            f" write, in one process) is {median_range(over_lean)}x the lean baseline; with two"
+            f" processes at once doing {median_range(pairs)}x one, the document scope, which"
+            f" does all of that and more, can reach at most {median_range(most)}x it here"
         )
         console.print(
             f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "

@@ -183,7 +183,8 @@ def _tar_members(path: str, compression: str | None, budget: _Budget) -> Iterato
             # "r|": a stream, read once from its start, as a compressed tar can only be
             with tarfile.open(fileobj=stream, mode="r|") as archive:
                 for info in archive:
-                    archive.members.clear()  # tarfile keeps every header read: not needed
+                    # tarfile keeps every header read (its members list, not in its stubs)
+                    archive.members.clear()  # type: ignore[attr-defined]
                     member = _tar_member(archive, info, budget)
                     if member is not None:
                         yield member
