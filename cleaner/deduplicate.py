@@ -447,7 +447,9 @@ def verify(
     # apart), in the overlap when the copy's own falls short and in the agreement of figures
     # either way: "milIion" misread by OCR states the original's "million", not other words.
     respelt = respelled(x, y)
-    if not _enough(similarity, containment, len(a), len(b), options):
+    if not _enough(similarity, containment, len(a), len(b), options) and not word_changed(
+        x, respelt
+    ):
         if respelt == y:
             return None
         similarity, containment = _string_overlap(x, respelt, options.shingle_size)
@@ -507,6 +509,33 @@ def one_cut(original: Sequence[str], copy: Sequence[str]) -> bool:
         if op != "equal" and "".join(original[i1:i2]) != "".join(copy[j1:j2])
     ]
     return len(changed) <= EDITS_INSIDE and all(n == 1 for n in changed)
+
+
+def word_changed(original: Sequence[str], copy: Sequence[str]) -> bool:
+    """Whether ``copy`` is ``original`` with one word replaced by another, in a statement
+    longer than a list's line (``LIST_LINE_WORDS`` words): an editor's correction or a
+    word swapped in a re-publication, which shingles count twice over (a word is in two of
+    them), so that a statement of a dozen words falls below the containment threshold
+    when more than nine tenths of its words are the original's, in order. In a line of a
+    list, a table or a headline, that word may be all it says ("Shares rose in London",
+    "Shares fell in London"), and they stay. Figures and names must still agree (see
+    :func:`verify`): a changed figure or name is another statement, however long, and so
+    is a word changed right after a figure, its unit or scale ("3.40 dlrs", "3.40 cts").
+
+    >>> statement = "the council said on monday it would spend more on the new bridge".split()
+    >>> word_changed(statement, [*statement[:5], "thought", *statement[6:]])
+    True
+    >>> word_changed(statement[:8], [*statement[:5], "thought", *statement[6:8]])
+    False
+    """
+    if len(original) != len(copy) or len(copy) <= LIST_LINE_WORDS:
+        return False
+    changed = [i for i, (a, b) in enumerate(zip(original, copy, strict=True)) if a != b]
+    if len(changed) != 1:
+        return False
+    # after a figure, a word is its unit or scale ("3.40 dlrs", "3 млн"): part of the figure
+    at = changed[0]
+    return at == 0 or not any(c.isdigit() for c in original[at - 1])
 
 
 def _enough(similarity: float, containment: float, a: int, b: int, options: DedupOptions) -> bool:
