@@ -170,8 +170,9 @@ def _zip_members(path: str, budget: _Budget) -> Iterator[Member]:
                 yield Member(name, problem=("bad_zip", str(exc) or type(exc).__name__))
 
 
-def _components(info: zipfile.ZipInfo) -> list[str]:
-    return info.filename.split("/")
+def _components(info: zipfile.ZipInfo) -> str:
+    """A sort key in path order, component by component: "/" before any other character."""
+    return info.filename.replace("/", "\0")
 
 
 def _tar_members(path: str, compression: str | None, budget: _Budget) -> Iterator[Member]:
