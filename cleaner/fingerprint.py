@@ -393,6 +393,44 @@ _AGO = re.compile(
     r"год(?:а)?|лет) назад\b"
 )
 _AGO_MARKS = (" ago", "vor ", "il y a ", "hace ", " назад")
+# A count that changes with each scrape and says nothing of the story: the reading time a
+# page estimates ("5 min read", "Lesezeit: 3 Min."), and its readers' views, comments,
+# shares and likes ("1,234 views", "Comments (12)", "12 комментариев").
+_READING = (
+    r"(?:reading time|read time|lesezeit|lesedauer|temps de lecture|tiempo de lectura|время чтения)"
+)
+_REACTIONS = (
+    r"(?:views|comments|shares|likes|replies|aufrufe|kommentare|vues|commentaires|visitas|"
+    r"comentarios|просмотр(?:ов|а|ы)?|комментари(?:ев|я|й|и))"
+)
+_COUNTED = r"\d(?:[\d.,]|\s(?=\d{3}\b))*k?"  # "1,234", "1 234", "1.2k"
+_COUNT = re.compile(
+    rf"\b\d{{1,3}} ?(?:min(?:ute)?s?|мин(?:ут[аы]?)?)\.? read\b|"
+    rf"\b{_READING}\W{{1,3}}(?:~ ?)?\d{{1,3}}\b|"
+    rf"(?<![\w.,]){_COUNTED} {_REACTIONS}\b|"
+    rf"\b{_REACTIONS}\W{{1,3}}{_COUNTED}"
+)
+_COUNTED_FIGURE = re.compile(_COUNTED)
+COUNT_LINE_WORDS = 12  # counts stand in a line of their own or beside a date, a byline
+_COUNT_MARKS = (
+    "read",
+    "lese",
+    "lecture",
+    "lectura",
+    "чтения",
+    "view",
+    "comment",
+    "share",
+    "like",
+    "repl",
+    "aufrufe",
+    "kommentar",
+    "vues",
+    "visitas",
+    "comentario",
+    "просмотр",
+    "коммент",
+)
 LINE_WORDS = 30  # a dated footer or header is a line; a longer paragraph's dates are its news
 _DAY_NUMBER = re.compile(r"\d{1,2}(?:st|nd|rd|th|er|го)?")
 _PUNCTUATION = ".,;:()[]-–"
@@ -400,7 +438,8 @@ _PUNCTUATION = ".,;:()[]-–"
 
 def line_key(key: str) -> str:
     """A key with its moments (times of day, years, dates in figures, times told from now)
-    as ``#``, and the days, months and weekdays beside them: the line a dated footer or
+    and its counts (reading time, views, comments) as ``#``, and the days, months and
+    weekdays beside them: the line a dated footer or
     header repeats, whatever its date ("Updated 10:42 GMT, 14 March 2024", "© 2003-2024",
     "Stand: 14.03.2024", "Updated 3 hours ago"). A key without a moment is its own line:
     "The payment date is March 31" states a date, and "Shr 10 cts vs 12 cts" figures, which
@@ -425,6 +464,12 @@ def line_key(key: str) -> str:
     ('first published on # # # # gmt', 'updated #')
     >>> line_key("发布时间 2024年3月4日 10:42"), line_key("입력 2024.03.04 10:42")
     ('发布时间 # #', '입력 # #')
+
+    So are the counts a page shows beside its story, which change with each scrape: its
+    reading time, its readers' views, comments and shares.
+
+    >>> line_key("5 min read"), line_key("lesezeit: 3 min."), line_key("1,234 views · 12 comments")
+    ('# min read', 'lesezeit: # min.', '# views · # comments')
     >>> line_key("the payment date is march 31."), line_key("net 1.2 mln vs 1,986,000")
     ('the payment date is march 31.', 'net 1.2 mln vs 1,986,000')
     """
@@ -434,6 +479,8 @@ def line_key(key: str) -> str:
         return key
     if any(mark in key for mark in _AGO_MARKS):
         key = _AGO.sub("#", key)
+    if key.count(" ") < COUNT_LINE_WORDS and any(mark in key for mark in _COUNT_MARKS):
+        key = _COUNT.sub(_count_masked, key)
     if not (":" in key or "20" in key or "19" in key or "18" in key):
         return key
     masked = _MOMENT.sub("#", key)
@@ -460,6 +507,11 @@ def line_key(key: str) -> str:
             elif (before or after) and _date_part(word):
                 words[i], dated[i], grown = words[i].replace(word, "#"), True, True
     return " ".join(words)
+
+
+def _count_masked(match: re.Match[str]) -> str:
+    """A count (:data:`_COUNT`) with its figure as ``#``: "# views", "comments (#)"."""
+    return _COUNTED_FIGURE.sub("#", match.group())
 
 
 def _date_part(word: str) -> bool:

@@ -317,9 +317,16 @@ def test_a_footer_dated_anew_under_each_article_is_boilerplate(tmp_path: Path) -
         "Julkaistu {day}.{n}.{year} klo {dotted}",
         "更新日時 {year}年{n}月{day}日 1{n}時{day}分",
         "Posted {n}d ago",
+        "{n} min read",
+        "Reading time: {n} minutes",
+        "Lesezeit: {n} Min.",
+        "Время чтения: {n} минут",
+        "1,{n}3{n} views · {n} comments",
+        "Comments ({n}{n})",
+        "{n}{n} комментариев",
     ],
 )
-def test_a_header_dated_in_another_style_is_one_line_whatever_its_date(
+def test_a_header_dated_or_counted_in_another_style_is_one_line_whatever_its_figure(
     tmp_path: Path, template: str
 ) -> None:
     months = ["March", "April", "May", "June"]
