@@ -194,7 +194,10 @@ _NUMBER_WORDS = (
     "десять|одиннадцать|двенадцать|двадцать|тридцать|сорок|пятьдесят|сто|тысяча|"
     "тысячи|тысяч|миллион|миллиона|миллионов|миллиард|миллиарда|миллиардов"
 )
-_FIGURES = r"\b\d+(?:[.,]\d+)*|\b(?:" + _NUMBER_WORDS + r")\b"
+# A figure starts at a word's start, or right after a character of a script written without
+# spaces, where no word boundary is ("增长5.8%", "株価は3.2%上昇")
+_UNSPACED_BEFORE = "(?<=[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f])"
+_FIGURES = rf"(?:\b|{_UNSPACED_BEFORE})\d+(?:[.,]\d+)*|\b(?:{_NUMBER_WORDS})\b"
 # Every figure starts with a digit or the first letter of a number word: a lookahead for one,
 # tried before the word boundary and the alternatives, halves the search.
 _FIGURE_START = "".join(sorted({word[0] for word in _NUMBER_WORDS.split("|")}))
@@ -306,6 +309,8 @@ def numbers(key: str) -> tuple[str, ...]:
     True
     >>> numbers("in 1990 2000 fans, 1, 200 dlrs; in 1990 200 fans, 0.125 pct")
     ('1990', '2000', '1', '200', '1990', '200', '0.125')
+    >>> numbers("沪指收涨0.5%，成交额8000亿元"), numbers("株価は3.2%上昇")
+    (('0.5', '8000'), ('3.2',))
     """
     if _THOUSANDS.search(key) is not None:
         key = _THOUSANDS.sub(_without_separators, key)
