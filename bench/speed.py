@@ -276,9 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ratios = Table(title="ratios of speeds, each within a round: median (range)")
         for column in ("ratio", f"median of {rounds} rounds (range)"):
             ratios.add_column(column, justify="right")
+        within: dict[str, list[float]] = {}
         for label, a, b in RATIOS:
-            each = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
-            ratios.add_row(label, median_range(each) + "x")
+            within[label] = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
+            ratios.add_row(label, median_range(within[label]) + "x")
         console.print(ratios)
 
         summary = sorted(summaries, key=lambda s: float(s["seconds"]))[len(summaries) // 2]
@@ -310,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             " (cleaner --scope document -j 1 on two shards, alone and twice side by side):"
             " the most -j 2 can gain over -j 1 here"
         )
-        over_lean = [f / b for f, b in zip(rates["floor"], rates["lean"], strict=True)]
+        over_lean = within["floor / lean"]
         most = [ratio * pair for ratio, pair in zip(over_lean, pairs, strict=True)]
         console.print(
             "the floor (reading and decoding the files, CLD2 on each document, one Parquet"

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from cleaner.compression import compression_of, decompressed, read_up_to, strip_suffix
-from cleaner.document import Rejected
+from cleaner.document import Rejected, over_decompressed_limit, over_file_limit
 
 ZIP_SUFFIXES = (".zip",)
 TAR_SUFFIXES = {".tar": None, ".tgz": "gzip", ".tbz": "bzip2", ".tbz2": "bzip2", ".txz": "xz"}
@@ -108,10 +108,7 @@ class _Budget:
         return not self.max_decompressed_bytes or self.used + size <= self.max_decompressed_bytes
 
     def spent(self) -> Member:
-        detail = (
-            f"more than {self.max_decompressed_bytes:,} bytes once decompressed"
-            f" (--max-decompressed-bytes); {self.after()}"
-        )
+        detail = f"{over_decompressed_limit(self.max_decompressed_bytes)}; {self.after()}"
         return Member("", problem=("too_large_decompressed", detail))
 
     def after(self) -> str:
@@ -120,8 +117,7 @@ class _Budget:
         return f"the members after {self.last} are not read"
 
     def too_large(self, name: str) -> Member:
-        detail = f"more than {self.max_file_bytes:,} bytes (--max-file-bytes)"
-        return Member(name, problem=("too_large", detail))
+        return Member(name, problem=("too_large", over_file_limit(self.max_file_bytes)))
 
 
 def _read(stream: IO[bytes], name: str, budget: _Budget) -> Member:

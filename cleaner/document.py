@@ -26,6 +26,16 @@ class Rejected(Exception):
         return cls(reason, f"{detail}; {what} {at:,} and after are lost", key=str(at))
 
 
+def over_file_limit(limit: int) -> str:
+    """The detail of a ``too_large`` reject: more than ``--max-file-bytes``."""
+    return f"more than {limit:,} bytes (--max-file-bytes)"
+
+
+def over_decompressed_limit(limit: int) -> str:
+    """The detail of a ``too_large_decompressed`` reject: more than ``--max-decompressed-bytes``."""
+    return f"more than {limit:,} bytes once decompressed (--max-decompressed-bytes)"
+
+
 @dataclass(frozen=True)
 class Removal:
     """A paragraph the tool dropped, with the evidence for it."""

@@ -18,8 +18,8 @@ from cleaner.deduplicate import DedupOptions
 from cleaner.extract import extraction_options
 from cleaner.fingerprint import NORMALIZATION_VERSION, SCHEME
 from cleaner.repair import ftfy_options
+from cleaner.sources import DEFAULT_LIMIT
 
-MiB = 1024 * 1024
 STDIN_FORMATS = ("txt", "jsonl", "html", "xml", "csv", "tsv")  # read as a file of that extension
 
 
@@ -36,8 +36,8 @@ class Options:
     # several times over while it is processed, so its size is bounded (a JSON Lines dump may
     # be large; no article is). A news article has tens of paragraphs, a long one hundreds;
     # de-duplicating a document costs up to the square of its paragraph count.
-    max_file_bytes: int = 256 * MiB
-    max_decompressed_bytes: int = 256 * MiB
+    max_file_bytes: int = DEFAULT_LIMIT  # 256 MiB
+    max_decompressed_bytes: int = DEFAULT_LIMIT
     max_paragraphs: int = 1000
     stdin_format: str = "txt"  # one of STDIN_FORMATS
     # Read symbolic links that lead out of an input folder (off: a scraped folder is not

@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from cleaner.compression import decompressed
-from cleaner.document import Rejected
+from cleaner.document import Rejected, over_decompressed_limit
 from cleaner.sources import WARC_DECOMPRESSES, Source, by_fields, open_regular
 from cleaner.tables import Header, cell_limit, column_names, reader, separator_of
 
@@ -777,8 +777,7 @@ class _Text:
         self.read += len(block)
         if self.limit is not None and self.read > self.limit:
             block = block[: len(block) - (self.read - self.limit)]
-            what = f"more than {self.limit:,} bytes once decompressed (--max-decompressed-bytes)"
-            self.damage = ("too_large_decompressed", what)
+            self.damage = ("too_large_decompressed", over_decompressed_limit(self.limit))
         if self.damage is not None or not block:
             self.ended = True
         self.text += self.utf8.decode(block)

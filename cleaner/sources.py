@@ -41,7 +41,7 @@ from cleaner.compression import (
     strip_suffix,
 )
 from cleaner.containers import container_of
-from cleaner.document import Rejected
+from cleaner.document import Rejected, over_decompressed_limit, over_file_limit
 from cleaner.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ FEED_SUFFIXES = (".rss", ".atom", ".rdf", ".xml")  # RSS or Atom (other XML is a
 TABLE_SUFFIXES = (".csv", ".tsv")
 DOCUMENT_KINDS = ("article", "html")  # a file that is one document; the others hold records
 STDIN = "-"
+# The default of --max-file-bytes and --max-decompressed-bytes (see cleaner.options.Options)
+DEFAULT_LIMIT = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class Walk:
         stdin_kind: str = "article",
         follow_symlinks: bool = False,
         own: Callable[[str], bool] | None = None,
-        limits: tuple[int, int] | None = None,
+        limits: tuple[int, int] = (DEFAULT_LIMIT, DEFAULT_LIMIT),
         open_archives: bool = True,
     ) -> None:
         for item in inputs:
@@ -183,7 +185,7 @@ class Walk:
         self.stdin_kind = stdin_kind
         self.follow_symlinks = follow_symlinks
         self.own = own or _nothing
-        self.limits = limits  # --max-file-bytes and --max-decompressed-bytes (else Options')
+        self.limits = limits  # --max-file-bytes and --max-decompressed-bytes, for members
         self.open_archives = open_archives  # else an archive is one source of kind "archive"
         self.skipped: Counter[str] = Counter()
         self.found = 0
@@ -243,8 +245,8 @@ class Walk:
             return Source(path, name, "article", problem=problem)
         base = base or path.rpartition("/")[2]
         kind = classify(base)
-        if kind is None:
-            kind = _sniffed(path) if payload is None else sniffed(base, payload)
+        if kind is None and compression_of(base) is None:  # a codec's bytes are no page
+            kind = sniffed(_head(path) if payload is None else payload)
         unread = "not a format cleaner reads" if kind is None else missing(kind[1])
         if payload is not None and container_of(base) is not None:
             unread = "an archive inside an archive: extract the outer one to read it"
@@ -258,10 +260,6 @@ class Walk:
         """The sources of an archive's members (:mod:`cleaner.containers`)."""
         from cleaner.containers import members
 
-        if self.limits is None:
-            from cleaner.options import Options
-
-            self.limits = Options().max_file_bytes, Options().max_decompressed_bytes
         seen: set[str] = set()
         for n, member in enumerate(members(path, container, *self.limits), 1):
             if not member.name:  # the archive's own damage or limit: named by the archive
@@ -277,33 +275,30 @@ class Walk:
             yield self._source(path, named, size, member.problem, member.data, base)
 
 
-def _sniffed(path: str) -> tuple[str, None] | None:
+def sniffed(head: bytes) -> tuple[str, None] | None:
     """How a file whose name says no format cleaner reads, and no compression, is read when
-    it starts as a web page or a feed does: a site's pages and feeds saved as their server
-    named them (``story.php``, ``news.aspx``, ``index`` with no extension, ``feed``,
-    ``article.html?id=3``), as ``wget`` and other mirroring tools save them; None otherwise."""
-    from cleaner.feeds import SNIFF
-
-    if compression_of(path) is not None:
-        return None
-    try:
-        with open(path, "rb") as file:
-            head = file.read(SNIFF)
-    except OSError:
-        return None
-    return sniffed(path, head)
-
-
-def sniffed(name: str, head: bytes) -> tuple[str, None] | None:
-    """What :func:`_sniffed` says of a file named ``name`` that starts with ``head``."""
+    its first bytes ``head`` start as a web page or a feed does: a site's pages and feeds
+    saved as their server named them (``story.php``, ``news.aspx``, ``index`` with no
+    extension, ``feed``, ``article.html?id=3``), as ``wget`` and other mirroring tools save
+    them; None otherwise."""
     from cleaner.extract import looks_like_html
     from cleaner.feeds import looks_like_feed
 
-    if compression_of(name) is not None:
-        return None
     if looks_like_html(head):
         return "html", None
     return ("feed", None) if looks_like_feed(head) else None
+
+
+def _head(path: str) -> bytes:
+    """A file's first bytes, as many as sniffing needs; none when it cannot be read (its read
+    says what is wrong)."""
+    from cleaner.feeds import SNIFF
+
+    try:
+        with open(path, "rb") as file:
+            return file.read(SNIFF)
+    except OSError:
+        return b""
 
 
 def _nothing(path: str) -> bool:
@@ -570,11 +565,7 @@ def _decompressed(stream: IO[bytes], compression: str, max_decompressed_bytes: i
     with decompressed(stream, compression) as unpacked:
         data = read_up_to(unpacked, max_decompressed_bytes + 1)
     if len(data) > max_decompressed_bytes:
-        raise Rejected(
-            "too_large_decompressed",
-            f"more than {max_decompressed_bytes:,} bytes once decompressed"
-            " (--max-decompressed-bytes)",
-        )
+        raise Rejected("too_large_decompressed", over_decompressed_limit(max_decompressed_bytes))
     return data
 
 
@@ -589,7 +580,7 @@ def _read_fd(fd: int, expected: int, limit: int, chunk: int = 1 << 20) -> bytes:
 
 
 def _too_large(limit: int) -> Rejected:
-    return Rejected("too_large", f"more than {limit:,} bytes (--max-file-bytes)")
+    return Rejected("too_large", over_file_limit(limit))
 
 
 def _open(path: str) -> tuple[int, os.stat_result]:
