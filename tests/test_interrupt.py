@@ -23,6 +23,7 @@ import random
 import re
 import shutil
 import sys
+import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +164,19 @@ def generated_jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Job]:
 
 
 @pytest.fixture(scope="module")
+def archive_jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Job]:
+    """``clean`` of the generated news as one .tar.gz: the process that takes the Ctrl-C is
+    also the one decompressing the archive's members."""
+    root = tmp_path_factory.mktemp("archive")
+    news = generate_feeds(root / "news", feeds=6, records=600, articles=400, seed=5)
+    with tarfile.open(root / "news.tar.gz", "w:gz") as archive:
+        archive.add(news, arcname="news")
+    (root / "whole").mkdir()
+    clean = ("clean", str(root / "news.tar.gz"), "-o", "{out}", "-j", "2")
+    return {"clean": measured(clean, root / "whole")}
+
+
+@pytest.fixture(scope="module")
 def real_jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Job]:
     return jobs(real_news(), tmp_path_factory.mktemp("real"))
 
@@ -225,6 +239,9 @@ STOPS = [
             ("merge", "ctrl-c", 2),
         )
     ),
+    ("archive", "clean", "ctrl-c", 3, 1),
+    ("archive", "clean", "ctrl-c-twice", 1, 1),
+    pytest.param("archive", "clean", "ctrl-c", 40, 2, marks=pytest.mark.slow),
     *(
         pytest.param("real", command, kind, tries, 2, marks=pytest.mark.slow)
         for command, kind, tries in (
